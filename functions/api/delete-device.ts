@@ -1,0 +1,12 @@
+import { apiHandler } from '../../shared/http/api-handler.ts';
+import { deleteDevice } from '../../shared/use-cases/delete-device.ts';
+import type { Deps } from '../../shared/deps.ts';
+import { lambda } from '../deps.ts';
+
+export const build = (deps: Deps) =>
+  apiHandler(deps, async (req) => {
+    await deleteDevice(deps, req.project, req.params.device_id);
+    return { status: 204 };
+  });
+
+export const handler = lambda(build);

@@ -1,0 +1,61 @@
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Presence } from '../../domain/presence.ts';
+import { ConditionFailedError } from '../../errors.ts';
+import type { DeviceRecord, DeviceStore } from '../../ports/device-store.ts';
+import { keys } from '../../table.ts';
+import { applied } from './conditional.ts';
+
+export class DynamoDbDeviceStore implements DeviceStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async create(device: DeviceRecord): Promise<void> {
+    const ok = await applied(
+      this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...keys.device(device.deviceId), ...device },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    if (!ok) throw new ConditionFailedError(`device ${device.deviceId} exists`);
+  }
+
+  async get(deviceId: string): Promise<DeviceRecord | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.device(deviceId), ConsistentRead: true }));
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, ...device } = out.Item;
+    return device as DeviceRecord;
+  }
+
+  delete(project: string, deviceId: string): Promise<boolean> {
+    return applied(
+      this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: keys.device(deviceId),
+          ConditionExpression: 'attribute_exists(pk) AND #project = :project',
+          ExpressionAttributeNames: { '#project': 'project' },
+          ExpressionAttributeValues: { ':project': project },
+        }),
+      ),
+    );
+  }
+
+  savePresence(deviceId: string, presence: Presence, expectedRev: number): Promise<boolean> {
+    return applied(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.device(deviceId),
+          UpdateExpression: 'SET presence = :presence, rev = :next',
+          ConditionExpression: 'attribute_exists(pk) AND rev = :rev',
+          ExpressionAttributeValues: { ':presence': presence, ':rev': expectedRev, ':next': expectedRev + 1 },
+        }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,65 @@
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ApiTokenRecord } from '../../domain/api-tokens.ts';
+import type { TokenStore } from '../../ports/token-store.ts';
+import { keys } from '../../table.ts';
+import { applied } from './conditional.ts';
+
+const toRecord = (item: Record<string, unknown>): ApiTokenRecord => {
+  const { tokenId, tokenHash, projects, name, createdAt } = item as unknown as ApiTokenRecord;
+  return { tokenId, tokenHash, projects, createdAt, ...(name ? { name } : {}) };
+};
+
+export class DynamoDbTokenStore implements TokenStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async put(record: ApiTokenRecord): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...keys.token(record.tokenHash),
+          gsi1pk: keys.tokenList,
+          gsi1sk: `${String(record.createdAt).padStart(15, '0')}#${record.tokenId}`,
+          ...record,
+        },
+      }),
+    );
+  }
+
+  async getByHash(tokenHash: string): Promise<ApiTokenRecord | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.token(tokenHash) }));
+    return out.Item ? toRecord(out.Item) : undefined;
+  }
+
+  async list(): Promise<ApiTokenRecord[]> {
+    const records: ApiTokenRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :list',
+          ExpressionAttributeValues: { ':list': keys.tokenList },
+          ExclusiveStartKey: start,
+        }),
+      );
+      records.push(...(out.Items ?? []).map(toRecord));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return records;
+  }
+
+  async revoke(tokenId: string): Promise<boolean> {
+    const match = (await this.list()).find((t) => t.tokenId === tokenId);
+    if (!match) return false;
+    return applied(
+      this.db.send(
+        new DeleteCommand({ TableName: this.table, Key: keys.token(match.tokenHash), ConditionExpression: 'attribute_exists(pk)' }),
+      ),
+    );
+  }
+}

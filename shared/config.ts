@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/** What every handler needs to know, parsed once per runtime (Lambda env, or the local runtime's settings). */
+export interface Config {
+  region: string;
+  tableName: string;
+  notificationQueueUrl: string;
+  topicRoot: 'oc' | '$oc';
+  commandTimeoutMs: number;
+  ttlMinuteMs: number;
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** Emulator endpoints (local runtime); absent on AWS, where the SDK finds the service. */
+  endpoints?: { dynamodb?: string; sqs?: string; iotData?: string };
+}
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const lambdaEnv = z.object({
+  AWS_REGION: z.string().default('us-east-1'),
+  DOWNLINK_TABLE: z.string().min(1),
+  DOWNLINK_NOTIFICATION_QUEUE_URL: z.string().min(1),
+  DOWNLINK_TOPIC_ROOT: z.enum(['oc', '$oc']).default('oc'),
+  DOWNLINK_IOT_DATA_ENDPOINT: z.string().optional(),
+  DOWNLINK_COMMAND_TIMEOUT_MS: positiveInt(20_000),
+  DOWNLINK_TTL_MINUTE_MS: positiveInt(60_000),
+  DOWNLINK_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+});
+
+/** The Lambda functions' configuration, from the variables the CDK stack sets. */
+export const configFromEnv = (env: NodeJS.ProcessEnv): Config => {
+  const e = lambdaEnv.parse(env);
+  return {
+    region: e.AWS_REGION,
+    tableName: e.DOWNLINK_TABLE,
+    notificationQueueUrl: e.DOWNLINK_NOTIFICATION_QUEUE_URL,
+    topicRoot: e.DOWNLINK_TOPIC_ROOT,
+    commandTimeoutMs: e.DOWNLINK_COMMAND_TIMEOUT_MS,
+    ttlMinuteMs: e.DOWNLINK_TTL_MINUTE_MS,
+    logLevel: e.DOWNLINK_LOG_LEVEL,
+    ...(e.DOWNLINK_IOT_DATA_ENDPOINT ? { endpoints: { iotData: e.DOWNLINK_IOT_DATA_ENDPOINT } } : {}),
+  };
+};

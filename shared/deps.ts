@@ -1,0 +1,50 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbDeviceStore } from './adapters/aws/dynamodb-device-store.ts';
+import { DynamoDbTokenStore } from './adapters/aws/dynamodb-token-store.ts';
+import { SqsNotifier } from './adapters/aws/sqs-notifier.ts';
+import type { Config } from './config.ts';
+import type { DeviceStore } from './ports/device-store.ts';
+import type { Notifier } from './ports/notifier.ts';
+import type { TokenStore } from './ports/token-store.ts';
+import { systemClock, type Clock } from './time.ts';
+
+/** Everything a use case may touch; built once per runtime (functions/deps.ts, local/runtime.ts). */
+export interface Deps {
+  config: Config;
+  devices: DeviceStore;
+  tokens: TokenStore;
+  notifier: Notifier;
+  clock: Clock;
+  logger: Logger;
+}
+
+// Emulators accept any credentials; giving fixed ones keeps the SDK from searching the machine for real ones.
+const emulatorCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+const clientOptions = (config: Config, endpoint: string | undefined) =>
+  endpoint ? { region: config.region, endpoint, credentials: emulatorCredentials } : { region: config.region };
+
+export const createDynamoDb = (config: Config): DynamoDBDocumentClient =>
+  DynamoDBDocumentClient.from(new DynamoDBClient(clientOptions(config, config.endpoints?.dynamodb)), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+
+export const createDeps = (config: Config): Deps => {
+  const db = createDynamoDb(config);
+  const sqs = new SQSClient(clientOptions(config, config.endpoints?.sqs));
+  const logger = new Logger({
+    serviceName: 'downlink',
+    logLevel: config.logLevel,
+  });
+  return {
+    config,
+    devices: new DynamoDbDeviceStore(db, config.tableName),
+    tokens: new DynamoDbTokenStore(db, config.tableName),
+    notifier: new SqsNotifier(sqs, config.notificationQueueUrl),
+    clock: systemClock,
+    logger,
+  };
+};

@@ -1,0 +1,71 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { Deps } from '../deps.ts';
+import { ApiError, errorBody, errors } from '../errors.ts';
+
+/** What an API use case sees of a request: the route's parameters and the body, parsed on demand. */
+export interface ApiRequest {
+  project: string;
+  params: Record<string, string>;
+  query: Record<string, string>;
+  requestId: string;
+  /** The JSON body; IOTDA.000008 when it is not JSON or not sent as JSON. */
+  json(): unknown;
+}
+
+export interface ApiResult {
+  status: number;
+  body?: unknown;
+}
+
+const jsonResponse = (status: number, requestId: string, body?: unknown): APIGatewayProxyResult => ({
+  statusCode: status,
+  headers: { 'Content-Type': 'application/json', 'X-Request-Id': requestId },
+  body: body === undefined ? '' : JSON.stringify(body),
+});
+
+const parseJsonBody = (event: APIGatewayProxyEvent): unknown => {
+  const type = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) throw errors.malformed('Content-Type must be application/json');
+  const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new ApiError(400, 'IOTDA.000008', 'Malformed request: the body is not valid JSON', { cause });
+  }
+};
+
+const toRequest = (event: APIGatewayProxyEvent): ApiRequest => {
+  const params = (event.pathParameters ?? {}) as Record<string, string>;
+  let body: { value: unknown } | undefined;
+  return {
+    project: params.project_id ?? '',
+    params,
+    query: (event.queryStringParameters ?? {}) as Record<string, string>,
+    requestId: event.requestContext.requestId,
+    json: () => (body ??= { value: parseJsonBody(event) }).value,
+  };
+};
+
+/** Turns any error into the contract's error body, in this one place; unknown errors say nothing. */
+const contractErrors = (deps: Deps): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  onError: (request) => {
+    const requestId = request.event.requestContext.requestId;
+    let e = request.error;
+    if (!(e instanceof ApiError)) {
+      deps.logger.error('unhandled error', { requestId, error: e as Error });
+      e = errors.internal();
+    }
+    request.response = jsonResponse((e as ApiError).status, requestId, errorBody(e as ApiError));
+  },
+});
+
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export const apiHandler = (deps: Deps, route: (req: ApiRequest) => Promise<ApiResult>): ApiHandler =>
+  middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
+    .use(contractErrors(deps))
+    .handler(async (event) => {
+      const result = await route(toRequest(event));
+      return jsonResponse(result.status, event.requestContext.requestId, result.body);
+    }) as unknown as ApiHandler;

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { randomHex } from '../ids.ts';
+import type { Deps } from '../deps.ts';
+import { ConditionFailedError, errors } from '../errors.ts';
+import type { DeviceRecord } from '../ports/device-store.ts';
+import { idString, parseInput } from '../validation.ts';
+import { deviceView } from './device-view.ts';
+
+// IoTDA AddDevice body (CONTRACT.md §1); unknown fields are ignored, as Huawei's API does.
+const AddDeviceBody = z.object({
+  device_id: idString(128).optional(),
+  node_id: idString(64),
+  product_id: idString(36),
+  device_name: z.string().min(1).max(256).optional(),
+  description: z.string().max(2048).optional(),
+  auth_info: z
+    .object({
+      auth_type: z.literal('SECRET').optional(),
+      secret: z.string().regex(/^[A-Za-z0-9_-]{8,32}$/, 'must be 8-32 of [A-Za-z0-9_-]').optional(),
+      secure_access: z.boolean().optional(),
+    })
+    .optional(),
+});
+
+export const addDevice = async (deps: Deps, project: string, body: unknown) => {
+  const input = parseInput(AddDeviceBody, body);
+  const deviceId = input.device_id ?? `${input.product_id}_${input.node_id}`;
+  if (deviceId.length > 128) throw errors.invalid('device_id', 'product_id_node_id is longer than 128');
+  const secret = input.auth_info?.secret ?? randomHex(16);
+  const device: DeviceRecord = {
+    project,
+    deviceId,
+    nodeId: input.node_id,
+    productId: input.product_id,
+    name: input.device_name ?? input.node_id,
+    ...(input.description !== undefined ? { description: input.description } : {}),
+    secret,
+    createdAt: deps.clock.now(),
+    rev: 0,
+    presence: {},
+  };
+  try {
+    await deps.devices.create(device);
+  } catch (e) {
+    if (e instanceof ConditionFailedError) throw errors.deviceExists(deviceId);
+    throw e;
+  }
+  deps.logger.info('device added', { project, deviceId });
+  // The secret is shown here once, never again.
+  const view = deviceView(device);
+  return { ...view, auth_info: { ...view.auth_info, secret } };
+};

@@ -1,0 +1,43 @@
+import { deviceIotPolicy } from '../domain/device-policy.ts';
+import { sha256Hex } from '../ids.ts';
+import type { Deps } from '../deps.ts';
+import { authenticateDevice } from './authenticate-device.ts';
+
+/** The parts of an AWS IoT custom authorizer event that MQTT username/password sign-in carries. */
+export interface IotAuthorizerEvent {
+  protocolData?: { mqtt?: { username?: string; password?: string; clientId?: string } };
+}
+
+export interface IotAuthorizerResult {
+  isAuthenticated: boolean;
+  principalId: string;
+  disconnectAfterInSeconds: number;
+  refreshAfterInSeconds: number;
+  policyDocuments: string[];
+}
+
+/** IoT Core custom authorizer: the Huawei scheme, and a policy limited to the device's own topics. */
+export const authorizeIotConnect = async (
+  deps: Deps,
+  event: IotAuthorizerEvent,
+  functionArn: string,
+): Promise<IotAuthorizerResult> => {
+  const mqtt = event.protocolData?.mqtt ?? {};
+  const clientId = mqtt.clientId ?? '';
+  // IoT Core hands the MQTT password to the authorizer base64-encoded.
+  const password = mqtt.password === undefined ? undefined : Buffer.from(mqtt.password, 'base64').toString('utf8');
+  const verdict = await authenticateDevice(deps, { clientId, username: mqtt.username, password });
+  const [, , , region = '', account = ''] = functionArn.split(':');
+  // principalId must be alphanumeric, which device ids are not always.
+  const principalId = sha256Hex(clientId).slice(0, 32);
+  if (!verdict.ok)
+    return { isAuthenticated: false, principalId, disconnectAfterInSeconds: 300, refreshAfterInSeconds: 300, policyDocuments: [] };
+  const policy = deviceIotPolicy({ region, account, root: deps.config.topicRoot, deviceId: verdict.deviceId, clientId });
+  return {
+    isAuthenticated: true,
+    principalId,
+    disconnectAfterInSeconds: 86_400,
+    refreshAfterInSeconds: 3_600,
+    policyDocuments: [JSON.stringify(policy)],
+  };
+};

@@ -1,0 +1,16 @@
+import { generateToken, newTokenRecord, PROJECT_ID } from '../domain/api-tokens.ts';
+import type { Deps } from '../deps.ts';
+
+type TokenDeps = Pick<Deps, 'tokens' | 'clock'>;
+
+export const createApiToken = async (deps: TokenDeps, projects: string[], name?: string, token = generateToken()) => {
+  const bad = projects.find((p) => !PROJECT_ID.test(p));
+  if (projects.length === 0 || bad !== undefined) throw new Error(`invalid project id: ${bad ?? '(none)'}`);
+  const record = newTokenRecord(token, [...new Set(projects)], deps.clock.now(), name);
+  await deps.tokens.put(record);
+  return { token, record };
+};
+
+export const listApiTokens = (deps: TokenDeps) => deps.tokens.list();
+
+export const revokeApiToken = (deps: TokenDeps, tokenId: string) => deps.tokens.revoke(tokenId);
