@@ -1,0 +1,160 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayTokenAuthorizerEvent, Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ApiPolicy } from '../shared/domain/api-tokens.ts';
+import { GATEWAY_RESPONSES, type GatewayResponseName } from '../shared/http/gateway-responses.ts';
+import { lambdaContext } from './lambda-context.ts';
+import { listen } from './net.ts';
+
+export interface HttpRoute {
+  method: string;
+  path: string; // API Gateway resource path, e.g. /v5/iot/{project_id}/devices/{device_id}
+  functionName: string;
+  handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+}
+
+type Authorizer = (event: APIGatewayTokenAuthorizerEvent, context: Context) => Promise<ApiPolicy>;
+
+// What API Gateway allows a REST request body.
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const ARN_BASE = 'arn:aws:execute-api:us-east-1:000000000000:downlink/local';
+
+interface CompiledRoute extends HttpRoute {
+  pattern: RegExp;
+  names: string[];
+}
+
+const compile = (route: HttpRoute): CompiledRoute => {
+  const names: string[] = [];
+  const source = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_m, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { ...route, pattern: new RegExp(`^${source}$`), names };
+};
+
+/** IAM-style resource match: `*` stands for any run of characters. */
+const resourceMatches = (pattern: string, arn: string) =>
+  new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(arn);
+
+const allows = (policy: ApiPolicy, arn: string): boolean => {
+  const matching = policy.policyDocument.Statement.filter((s) => s.Resource.some((r) => resourceMatches(r, arn)));
+  return matching.some((s) => s.Effect === 'Allow') && !matching.some((s) => s.Effect === 'Deny');
+};
+
+const send = (res: ServerResponse, requestId: string, result: APIGatewayProxyResult) => {
+  const headers = { ...(result.headers as Record<string, string> | undefined), 'X-Request-Id': requestId };
+  res.writeHead(result.statusCode, headers).end(result.body);
+};
+
+const gatewayResponse = (def: (typeof GATEWAY_RESPONSES)[GatewayResponseName]): APIGatewayProxyResult => ({
+  statusCode: def.status,
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify({ error_code: def.code, error_msg: def.message }),
+});
+
+const readBody = (req: IncomingMessage): Promise<Buffer | 'too-large'> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+
+/**
+ * API Gateway's REST proxy, locally: routes from the manifest, the TOKEN authorizer and its policy on
+ * X-Auth-Token, the gateway responses of shared/http/gateway-responses.ts, and proxy events for the handlers.
+ */
+export const startApiGateway = async (opts: {
+  host: string;
+  port: number;
+  routes: HttpRoute[];
+  authorizer: Authorizer;
+  onError: (e: unknown) => void;
+}) => {
+  const routes = opts.routes.map(compile);
+
+  const handle = async (req: IncomingMessage, requestId: string): Promise<APIGatewayProxyResult> => {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const method = req.method ?? 'GET';
+    let params: Record<string, string> | undefined;
+    const route = routes.find((r) => {
+      if (r.method !== method) return false;
+      const m = r.pattern.exec(url.pathname);
+      if (!m) return false;
+      params = Object.fromEntries(r.names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]));
+      return true;
+    });
+    if (!route || !params) return gatewayResponse(GATEWAY_RESPONSES.missingAuthenticationToken);
+
+    const body = await readBody(req);
+    if (body === 'too-large') return gatewayResponse(GATEWAY_RESPONSES.requestTooLarge);
+
+    const token = req.headers['x-auth-token'];
+    if (typeof token !== 'string' || token === '') return gatewayResponse(GATEWAY_RESPONSES.unauthorized);
+    const methodArn = `${ARN_BASE}/${method}${url.pathname}`;
+    let policy: ApiPolicy;
+    try {
+      policy = await opts.authorizer({ type: 'TOKEN', authorizationToken: token, methodArn }, lambdaContext('api-authorizer'));
+    } catch (e) {
+      if ((e as Error).message === 'Unauthorized') return gatewayResponse(GATEWAY_RESPONSES.unauthorized);
+      throw e;
+    }
+    if (!allows(policy, methodArn)) return gatewayResponse(GATEWAY_RESPONSES.accessDenied);
+
+    const query = Object.fromEntries(url.searchParams);
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
+    );
+    const event = {
+      resource: route.path,
+      path: url.pathname,
+      httpMethod: method,
+      headers,
+      multiValueHeaders: {},
+      queryStringParameters: Object.keys(query).length ? query : null,
+      multiValueQueryStringParameters: null,
+      pathParameters: params,
+      stageVariables: null,
+      body: body.length ? body.toString('utf8') : null,
+      isBase64Encoded: false,
+      requestContext: {
+        requestId,
+        resourcePath: route.path,
+        httpMethod: method,
+        path: `/local${url.pathname}`,
+        stage: 'local',
+        authorizer: { principalId: policy.principalId, ...policy.context },
+        identity: { sourceIp: req.socket.remoteAddress ?? '' },
+      },
+    } as unknown as APIGatewayProxyEvent;
+    return route.handler(event, lambdaContext(route.functionName, 29_000));
+  };
+
+  const server = createServer((req, res) => {
+    const requestId = randomUUID();
+    handle(req, requestId).then(
+      (result) => send(res, requestId, result),
+      (e: unknown) => {
+        opts.onError(e);
+        send(res, requestId, gatewayResponse(GATEWAY_RESPONSES.default5xx));
+      },
+    );
+  });
+  server.keepAliveTimeout = 65_000;
+  await listen(server, opts.port, opts.host);
+  return {
+    url: `http://${opts.host}:${(server.address() as AddressInfo).port}`,
+    /** Stops accepting, lets requests in flight finish. */
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+};

@@ -1,0 +1,122 @@
+import { Aedes, type Client } from 'aedes';
+import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import type { ConnectAttempt, ConnectVerdict } from '../shared/domain/device-auth.ts';
+import { deviceSysFilter, isDeviceOwnTopic, type TopicRoot } from '../shared/domain/topics.ts';
+import { listen } from './net.ts';
+
+/** What the broker keeps per device connection. */
+interface Session {
+  deviceId: string;
+  sessionId: string;
+  keepalive: number | undefined;
+}
+
+const sessions = new WeakMap<Client, Session>();
+
+export interface BrokerOptions {
+  host: string;
+  port: number;
+  root: TopicRoot;
+  authenticate(attempt: ConnectAttempt): Promise<ConnectVerdict>;
+  onError(e: unknown): void;
+}
+
+/**
+ * aedes standing in for AWS IoT Core: Huawei sign-in through the shared auth code, each device confined
+ * to its own topics, subscribed to its system topics on connect (as IoTDA does), and AWS-shaped
+ * lifecycle events published on the `$aws/events/...` topics for the rules to pick up.
+ */
+export const startBroker = async (opts: BrokerOptions) => {
+  const broker = await Aedes.createBroker({ drainTimeout: 30_000 });
+  const byDevice = new Map<string, Client>();
+
+  const lifecycle = (kind: 'presence' | 'subscriptions', type: string, client: Client, extra: Record<string, unknown>) => {
+    const s = sessions.get(client);
+    if (!s) return;
+    const event = {
+      clientId: client.id,
+      timestamp: Date.now(),
+      eventType: type,
+      sessionIdentifier: s.sessionId,
+      principalIdentifier: s.deviceId,
+      ...extra,
+    };
+    broker.publish(
+      { cmd: 'publish', topic: `$aws/events/${kind}/${type}/${client.id}`, payload: Buffer.from(JSON.stringify(event)), qos: 0, retain: false, dup: false },
+      (e) => e && opts.onError(e),
+    );
+  };
+
+  broker.preConnect = (client, packet, done) => {
+    sessions.set(client, { deviceId: '', sessionId: randomUUID(), keepalive: packet.keepalive });
+    done(null, true);
+  };
+
+  broker.authenticate = (client, username, password, done) => {
+    const s = sessions.get(client)!;
+    opts
+      .authenticate({ clientId: client.id, username, password: password?.toString('utf8'), keepaliveSeconds: s.keepalive })
+      .then((verdict) => {
+        if (!verdict.ok) return done(Object.assign(new Error(verdict.reason), { returnCode: verdict.code }), false);
+        s.deviceId = verdict.deviceId;
+        // IoTDA allows one connection per device: a new one replaces the old, whatever its client id.
+        const previous = byDevice.get(verdict.deviceId);
+        if (previous && previous.id !== client.id) previous.close();
+        byDevice.set(verdict.deviceId, client);
+        done(null, true);
+      })
+      .catch((e: unknown) => {
+        opts.onError(e);
+        done(Object.assign(new Error('server unavailable'), { returnCode: 3 }), false);
+      });
+  };
+
+  broker.authorizePublish = (client, packet, done) => {
+    const s = client && sessions.get(client);
+    if (!s || !isDeviceOwnTopic(opts.root, s.deviceId, packet.topic)) return done(new Error('topic not allowed'));
+    done(null);
+  };
+
+  broker.authorizeSubscribe = (client, sub, done) => {
+    const s = sessions.get(client);
+    done(null, s && isDeviceOwnTopic(opts.root, s.deviceId, sub.topic) ? sub : null);
+  };
+
+  broker.on('clientReady', (client) => {
+    lifecycle('presence', 'connected', client, { ipAddress: (client.conn as Socket).remoteAddress, versionNumber: 0 });
+    const s = sessions.get(client)!;
+    client.subscribe({ topic: deviceSysFilter(opts.root, s.deviceId), qos: 1 }, (e) => e && opts.onError(e));
+  });
+
+  broker.on('subscribe', (subs, client) => {
+    const topics = subs.filter((sub) => (sub.qos as number) !== 128).map((sub) => sub.topic);
+    if (client && topics.length) lifecycle('subscriptions', 'subscribed', client, { topics });
+  });
+
+  broker.on('clientDisconnect', (client) => {
+    const s = sessions.get(client);
+    if (!s?.deviceId) return;
+    if (byDevice.get(s.deviceId) === client) byDevice.delete(s.deviceId);
+    const clientInitiated = (client as unknown as { _disconnected?: boolean })._disconnected === true;
+    lifecycle('presence', 'disconnected', client, {
+      clientInitiatedDisconnect: clientInitiated,
+      disconnectReason: clientInitiated ? 'CLIENT_INITIATED_DISCONNECT' : 'CONNECTION_LOST',
+      versionNumber: 0,
+    });
+  });
+
+  const server = createServer({ noDelay: true }, (socket) => broker.handle(socket));
+  await listen(server, opts.port, opts.host);
+
+  return {
+    broker,
+    url: `mqtt://${opts.host}:${(server.address() as AddressInfo).port}`,
+    stop: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      for (const client of byDevice.values()) client.conn.destroy();
+      await closed;
+    },
+  };
+};

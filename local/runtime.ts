@@ -1,0 +1,155 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { FUNCTIONS, IOT_RULES, type FunctionDef } from '../functions/manifest.ts';
+import { endOrphanedSessions } from './orphaned-sessions.ts';
+import type { Config } from '../shared/config.ts';
+import { createDeps, type Deps } from '../shared/deps.ts';
+import { generateToken } from '../shared/domain/api-tokens.ts';
+import { createApiToken } from '../shared/use-cases/manage-api-tokens.ts';
+import { authenticateDevice } from '../shared/use-cases/authenticate-device.ts';
+import { startApiGateway, type HttpRoute } from './api-gateway.ts';
+import { startBroker } from './broker.ts';
+import { ensureTable, startDynamoDb } from './dynamodb.ts';
+import { startIotDataEndpoint } from './iot-data-endpoint.ts';
+import { compileRule, topicMatches } from './iot-rules.ts';
+import type { LocalSettings } from './settings.ts';
+import { ensureQueues, startSqs } from './sqs.ts';
+import { startSqsPoller } from './sqs-poller.ts';
+
+const TABLE_NAME = 'downlink';
+const ROOT = resolve(import.meta.dirname, '..');
+
+type AnyHandler = (event: never, context: never) => Promise<never>;
+
+const loadHandler = async (fn: FunctionDef, deps: Deps): Promise<AnyHandler> => {
+  const mod = (await import(pathToFileURL(join(ROOT, fn.entry)).href)) as { build: (deps: Deps) => AnyHandler };
+  return mod.build(deps);
+};
+
+/** The token printed at start: the configured one, or one kept in the data dir so it survives restarts. */
+const bootstrapToken = (settings: LocalSettings): string => {
+  if (settings.bootstrapToken) return settings.bootstrapToken;
+  if (!settings.dataDir) return generateToken();
+  const file = join(settings.dataDir, 'bootstrap-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = generateToken();
+  mkdirSync(settings.dataDir, { recursive: true });
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+};
+
+export type Runtime = Awaited<ReturnType<typeof startRuntime>>;
+
+/**
+ * The whole platform on one machine: emulators for DynamoDB, SQS, IoT Core and API Gateway, wired to the
+ * handlers the stack deploys, found through the manifest. Stop order keeps accepted work: no new requests,
+ * devices disconnected (their lifecycle events queued), consumers drained, then storage closed.
+ */
+export const startRuntime = async (settings: LocalSettings) => {
+  // Stops run last-started first; on a failed start, whatever did start is stopped again.
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  };
+  let deps: Deps | undefined;
+  const onError = (e: unknown) => deps?.logger.error('local runtime error', { error: e as Error });
+  try {
+    const dynamo = await startDynamoDb(settings.host, settings.dynamodbPort, settings.dataDir);
+    stops.push(dynamo.stop);
+    const sqsServer = await startSqs(settings.host, settings.sqsPort, settings.dataDir);
+    stops.push(sqsServer.stop);
+
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const sqs = new SQSClient({ region: 'us-east-1', endpoint: sqsServer.endpoint, credentials });
+    await ensureTable(new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials }), TABLE_NAME);
+    const queueUrls = await ensureQueues(sqs);
+
+    // Device sign-in needs deps, and deps need the broker's publish endpoint: the broker asks for deps late.
+    const broker = await startBroker({
+      host: settings.host,
+      port: settings.mqttPort,
+      root: settings.topicRoot,
+      authenticate: (attempt) => authenticateDevice(deps!, attempt),
+      onError,
+    });
+    const iotData = await startIotDataEndpoint(settings.host, broker.broker, onError);
+    stops.push(iotData.stop);
+
+    const config: Config = {
+      region: 'us-east-1',
+      tableName: TABLE_NAME,
+      notificationQueueUrl: queueUrls.notifications,
+      topicRoot: settings.topicRoot,
+      commandTimeoutMs: settings.commandTimeoutMs,
+      ttlMinuteMs: settings.ttlMinuteMs,
+      logLevel: settings.logLevel,
+      endpoints: { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint, iotData: iotData.endpoint },
+    };
+    deps = createDeps(config);
+
+    const handlers = await Promise.all(FUNCTIONS.map(async (fn) => ({ fn, handler: await loadHandler(fn, deps!) })));
+
+    // Queue consumers, as Lambda event source mappings. Stopped after the broker, so devices'
+    // disconnects are queued first; whatever is left waits in the queue for the next start.
+    const pollers = handlers.flatMap(({ fn, handler }) =>
+      fn.triggers.flatMap((t) =>
+        t.kind === 'queue'
+          ? [startSqsPoller({ sqs, queueUrl: queueUrls[t.queue], batchSize: t.batchSize, handler: handler as never, functionName: fn.name, onError })]
+          : [],
+      ),
+    );
+    stops.push(async () => void (await Promise.all(pollers.map((p) => p.stop()))));
+
+    // IoT rules: the manifest's SQL run on every broker publish, their output sent to the named queue.
+    const pendingRuleSends = new Set<Promise<unknown>>();
+    const rules = IOT_RULES.map((r) => ({ ...compileRule(r.sql), queueUrl: queueUrls[r.queue] }));
+    broker.broker.on('publish', (packet, client) => {
+      for (const rule of rules) {
+        if (!topicMatches(rule.filter, packet.topic)) continue;
+        const body = JSON.stringify(rule.select(packet.payload as Buffer, packet.topic, client?.id));
+        const sent = sqs.send(new SendMessageCommand({ QueueUrl: rule.queueUrl, MessageBody: body })).catch(onError);
+        pendingRuleSends.add(sent);
+        void sent.finally(() => pendingRuleSends.delete(sent));
+      }
+    });
+    stops.push(async () => {
+      await broker.stop();
+      await Promise.all(pendingRuleSends);
+    });
+    await endOrphanedSessions(deps, broker.broker);
+
+    const routes: HttpRoute[] = handlers.flatMap(({ fn, handler }) =>
+      fn.triggers.flatMap((t) =>
+        t.kind === 'http' ? [{ method: t.method, path: t.path, functionName: fn.name, handler: handler as never }] : [],
+      ),
+    );
+    const authorizer = handlers.find(({ fn }) => fn.triggers.some((t) => t.kind === 'api-authorizer'))?.handler;
+    if (!authorizer) throw new Error('the manifest has no api-authorizer');
+    const api = await startApiGateway({ host: settings.host, port: settings.httpPort, routes, authorizer: authorizer as never, onError });
+    stops.push(api.stop);
+
+    const token = bootstrapToken(settings);
+    await createApiToken(deps, [settings.bootstrapProject], 'bootstrap', token);
+
+    return {
+      httpUrl: api.url,
+      mqttUrl: broker.url,
+      sqsUrl: sqsServer.endpoint,
+      dynamodbUrl: dynamo.endpoint,
+      tableName: TABLE_NAME,
+      queueUrls,
+      project: settings.bootstrapProject,
+      token,
+      topicRoot: settings.topicRoot,
+      deps,
+      broker: broker.broker,
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll().catch(() => undefined);
+    throw e;
+  }
+};
