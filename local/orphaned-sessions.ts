@@ -9,7 +9,7 @@ import type { DeviceRecord } from '../shared/ports/device-store.ts';
  * so it sends them now, for each recorded session, through the same lifecycle path.
  */
 export const endOrphanedSessions = async (deps: Deps, broker: Aedes) => {
-  const db = createDynamoDb(deps.config);
+  const db = createDynamoDb(deps.config.region, deps.config.endpoints?.dynamodb);
   let start: Record<string, unknown> | undefined;
   do {
     const page = await db.send(

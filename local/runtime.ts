@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { FUNCTIONS, IOT_RULES, type FunctionDef } from '../functions/manifest.ts';
 import { endOrphanedSessions } from './orphaned-sessions.ts';
 import type { Config } from '../shared/config.ts';
-import { createDeps, type Deps } from '../shared/deps.ts';
+import { clientOptions, createDeps, type Deps } from '../shared/deps.ts';
 import { generateToken } from '../shared/domain/api-tokens.ts';
 import { createApiToken } from '../shared/use-cases/manage-api-tokens.ts';
 import { authenticateDevice } from '../shared/use-cases/authenticate-device.ts';
@@ -20,6 +20,7 @@ import { ensureQueues, startSqs } from './sqs.ts';
 import { startSqsPoller } from './sqs-poller.ts';
 
 const TABLE_NAME = 'downlink';
+const REGION = 'us-east-1';
 const ROOT = resolve(import.meta.dirname, '..');
 
 type AnyHandler = (event: never, context: never) => Promise<never>;
@@ -62,9 +63,8 @@ export const startRuntime = async (settings: LocalSettings) => {
     const sqsServer = await startSqs(settings.host, settings.sqsPort, settings.dataDir);
     stops.push(sqsServer.stop);
 
-    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-    const sqs = new SQSClient({ region: 'us-east-1', endpoint: sqsServer.endpoint, credentials });
-    await ensureTable(new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials }), TABLE_NAME);
+    const sqs = new SQSClient(clientOptions(REGION, sqsServer.endpoint));
+    await ensureTable(new DynamoDBClient(clientOptions(REGION, dynamo.endpoint)), TABLE_NAME);
     const queueUrls = await ensureQueues(sqs);
 
     // Device sign-in needs deps, and deps need the broker's publish endpoint: the broker asks for deps late.
@@ -79,7 +79,7 @@ export const startRuntime = async (settings: LocalSettings) => {
     stops.push(iotData.stop);
 
     const config: Config = {
-      region: 'us-east-1',
+      region: REGION,
       tableName: TABLE_NAME,
       notificationQueueUrl: queueUrls.notifications,
       topicRoot: settings.topicRoot,

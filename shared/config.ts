@@ -18,7 +18,8 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 const lambdaEnv = z.object({
   AWS_REGION: z.string().default('us-east-1'),
   DOWNLINK_TABLE: z.string().min(1),
-  DOWNLINK_NOTIFICATION_QUEUE_URL: z.string().min(1),
+  // Set only for functions the manifest lets notify (infra binds URL and permission together); '' elsewhere.
+  DOWNLINK_NOTIFICATION_QUEUE_URL: z.string().default(''),
   DOWNLINK_TOPIC_ROOT: z.enum(['oc', '$oc']).default('oc'),
   DOWNLINK_IOT_DATA_ENDPOINT: z.string().optional(),
   DOWNLINK_COMMAND_TIMEOUT_MS: positiveInt(20_000),

@@ -24,17 +24,17 @@ export interface Deps {
 // Emulators accept any credentials; giving fixed ones keeps the SDK from searching the machine for real ones.
 const emulatorCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-const clientOptions = (config: Config, endpoint: string | undefined) =>
-  endpoint ? { region: config.region, endpoint, credentials: emulatorCredentials } : { region: config.region };
+export const clientOptions = (region: string, endpoint: string | undefined) =>
+  endpoint ? { region, endpoint, credentials: emulatorCredentials } : { region };
 
-export const createDynamoDb = (config: Config): DynamoDBDocumentClient =>
-  DynamoDBDocumentClient.from(new DynamoDBClient(clientOptions(config, config.endpoints?.dynamodb)), {
+export const createDynamoDb = (region: string, endpoint: string | undefined): DynamoDBDocumentClient =>
+  DynamoDBDocumentClient.from(new DynamoDBClient(clientOptions(region, endpoint)), {
     marshallOptions: { removeUndefinedValues: true },
   });
 
 export const createDeps = (config: Config): Deps => {
-  const db = createDynamoDb(config);
-  const sqs = new SQSClient(clientOptions(config, config.endpoints?.sqs));
+  const db = createDynamoDb(config.region, config.endpoints?.dynamodb);
+  const sqs = new SQSClient(clientOptions(config.region, config.endpoints?.sqs));
   const logger = new Logger({
     serviceName: 'downlink',
     logLevel: config.logLevel,

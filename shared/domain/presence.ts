@@ -1,10 +1,10 @@
 /**
- * Device presence from lifecycle events (CONTRACT.md §1 status, DESIGN.md flows). Events can repeat,
- * come late or out of order (AWS lifecycle events promise neither order nor uniqueness), so each one
- * is judged against the state it would replace:
- * - within one session, the session id decides: a disconnect ends its own session whatever its time;
- * - across sessions, the event time decides: an event older than the recorded one changes nothing,
- *   so a previous session's late disconnect never marks a reconnected device OFFLINE.
+ * Device presence from lifecycle events (CONTRACT.md §1 status, DESIGN.md flows). AWS lifecycle events
+ * promise neither order nor uniqueness, so each event is judged against the state it would change:
+ * - a disconnect ends only its own session: a previous session's late disconnect (or one closed because
+ *   the device connected again) never marks the current session OFFLINE; the session is remembered as
+ *   ended, so its own connect, should that come later, changes nothing;
+ * - between sessions that have not ended, the newer connect (by event time) is the current one.
  */
 
 export type DeviceStatus = 'ONLINE' | 'OFFLINE';
@@ -12,9 +12,10 @@ export type PresenceKind = 'connected' | 'subscribed' | 'disconnected';
 
 export interface Presence {
   status?: DeviceStatus; // absent until the device first connects (shown as INACTIVE)
-  at?: number; // time of the newest event applied
-  session?: string; // session that event belonged to
-  subscribed?: boolean; // the current session has subscribed and can receive
+  at?: number; // time of the current session's newest event
+  session?: string; // the current session
+  subscribed?: boolean; // the current session subscribed to its system topics and can receive
+  ended?: string[]; // recently ended sessions that were not the current one
   lastOnlineAt?: number;
   statusAt?: number;
   statusEvent?: string; // key of the event that last changed the status, to re-send its notification
@@ -26,13 +27,14 @@ export interface PresenceEvent {
   at: number;
 }
 
+/** Ended sessions remembered; a late connect older than this many reconnects is judged by time alone. */
+const ENDED_KEPT = 8;
+
 export const presenceEventKey = (e: PresenceEvent): string => `${e.session}#${e.at}#${e.kind}`;
 
 export type PresenceOutcome = { next: Presence; statusChanged: boolean } | 'stale';
 
-const isNewer = (cur: Presence, e: PresenceEvent): boolean => cur.at === undefined || e.at > cur.at;
-
-const withStatus = (cur: Presence, e: PresenceEvent, status: DeviceStatus, rest: Presence): PresenceOutcome => {
+const change = (cur: Presence, e: PresenceEvent, status: DeviceStatus, rest: Presence): PresenceOutcome => {
   const statusChanged = cur.status !== status;
   return {
     statusChanged,
@@ -41,34 +43,33 @@ const withStatus = (cur: Presence, e: PresenceEvent, status: DeviceStatus, rest:
       ...rest,
       status,
       session: e.session,
-      at: Math.max(cur.at ?? e.at, e.at),
+      at: cur.session === e.session ? Math.max(cur.at ?? e.at, e.at) : e.at,
       statusAt: statusChanged ? e.at : cur.statusAt,
       statusEvent: statusChanged ? presenceEventKey(e) : cur.statusEvent,
     },
   };
 };
 
+const startsSession = (cur: Presence, e: PresenceEvent): boolean =>
+  !cur.ended?.includes(e.session) && (cur.at === undefined || e.at > cur.at);
+
 export const applyPresence = (cur: Presence, e: PresenceEvent): PresenceOutcome => {
-  const sameSession = cur.session === e.session;
+  const current = cur.session === e.session;
   switch (e.kind) {
     case 'connected':
-      if (!isNewer(cur, e)) return 'stale';
-      return withStatus(cur, e, 'ONLINE', { subscribed: false, lastOnlineAt: e.at });
+      if (current || !startsSession(cur, e)) return 'stale';
+      return change(cur, e, 'ONLINE', { subscribed: false, lastOnlineAt: e.at });
     case 'subscribed':
-      if (sameSession && cur.status === 'ONLINE') {
-        if (cur.subscribed) return 'stale';
-        return withStatus(cur, e, 'ONLINE', { subscribed: true });
-      }
-      // Its connect has not been seen yet (or was lost): a newer subscription also says the device is online.
-      if (!isNewer(cur, e)) return 'stale';
-      return withStatus(cur, e, 'ONLINE', { subscribed: true, lastOnlineAt: e.at });
+      if (current) return cur.status === 'ONLINE' && !cur.subscribed ? change(cur, e, 'ONLINE', { subscribed: true }) : 'stale';
+      // Its connect has not arrived yet: a subscription says just as well that the session is up.
+      if (!startsSession(cur, e)) return 'stale';
+      return change(cur, e, 'ONLINE', { subscribed: true, lastOnlineAt: e.at });
     case 'disconnected':
-      if (sameSession) {
-        if (cur.status === 'OFFLINE') return 'stale';
-        return withStatus(cur, e, 'OFFLINE', { subscribed: false });
-      }
-      // A disconnect newer than anything seen ends that session even if its connect comes later.
-      if (!isNewer(cur, e)) return 'stale';
-      return withStatus(cur, e, 'OFFLINE', { subscribed: false });
+      if (current) return cur.status === 'OFFLINE' ? 'stale' : change(cur, e, 'OFFLINE', { subscribed: false });
+      if (cur.ended?.includes(e.session)) return 'stale';
+      return {
+        statusChanged: false,
+        next: { ...cur, ended: [...(cur.ended ?? []), e.session].slice(-ENDED_KEPT) },
+      };
   }
 };

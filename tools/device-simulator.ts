@@ -1,0 +1,108 @@
+import { parseArgs } from 'node:util';
+import { connectDevice, DeviceConnectError, type ReplyMode } from './simulated-device.ts';
+
+const USAGE = `A device on the Downlink MQTT contract: signs in the Huawei way, prints what it receives, answers requests.
+
+  npm run simulator -- --id DEVICE_ID --secret SECRET [options]
+
+  --root oc|$oc          topic root (default oc)
+  --host H --port P      broker (default 127.0.0.1:1883)
+  --sign-type 0|1        1 = the platform checks the timestamp (default 0)
+  --reply echo|fixed|silent
+                         echo: result_code 0 with the request's own fields (default);
+                         fixed: publish --fixed-reply for every request; silent: never answer
+  --fixed-reply JSON     the reply in fixed mode
+  --delay-ms N           wait N ms before answering
+  --quiet                print nothing per message
+
+Received messages go to stdout, one line each: TOPIC PAYLOAD. Everything else goes to stderr.`;
+
+const fail = (message: string): never => {
+  console.error(message);
+  process.exit(2);
+};
+
+const { values } = parseArgs({
+  options: {
+    id: { type: 'string' },
+    secret: { type: 'string' },
+    root: { type: 'string', default: 'oc' },
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '1883' },
+    'sign-type': { type: 'string', default: '0' },
+    reply: { type: 'string', default: 'echo' },
+    'fixed-reply': { type: 'string' },
+    'delay-ms': { type: 'string', default: '0' },
+    quiet: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const { id, secret, root, reply, quiet } = values;
+if (!id || !secret) fail(`--id and --secret are required\n\n${USAGE}`);
+if (root !== 'oc' && root !== '$oc') fail('--root must be oc or $oc');
+if (reply !== 'echo' && reply !== 'fixed' && reply !== 'silent') fail('--reply must be echo, fixed or silent');
+if (values['sign-type'] !== '0' && values['sign-type'] !== '1') fail('--sign-type must be 0 or 1');
+const port = Number(values.port);
+const delayMs = Number(values['delay-ms']);
+if (!Number.isInteger(port) || port < 1 || port > 65_535) fail('--port must be 1..65535');
+if (!Number.isInteger(delayMs) || delayMs < 0) fail('--delay-ms must be a whole number of ms');
+let fixedReply: unknown;
+if (reply === 'fixed') {
+  if (values['fixed-reply'] === undefined) fail('--reply fixed needs --fixed-reply JSON');
+  try {
+    fixedReply = JSON.parse(values['fixed-reply']!);
+  } catch {
+    fail('--fixed-reply is not valid JSON');
+  }
+}
+
+/** One line per message: UTF-8 text with control characters escaped, anything else as base64. */
+const printable = (payload: Buffer): string => {
+  const text = payload.toString('utf8');
+  if (!Buffer.from(text, 'utf8').equals(payload)) return `base64:${payload.toString('base64')}`;
+  return text.replace(/[\u0000-\u001f]/g, (c) => JSON.stringify(c).slice(1, -1));
+};
+
+const device = await connectDevice({
+  deviceId: id!,
+  secret: secret!,
+  root,
+  host: values.host,
+  port,
+  signType: values['sign-type'] === '1' ? 1 : 0,
+  reply: reply as ReplyMode,
+  fixedReply,
+  delayMs,
+  // A person watching a device wants it back after a broker restart.
+  reconnectPeriodMs: 5_000,
+}).catch((e: unknown) => {
+  console.error(e instanceof DeviceConnectError ? e.message : `${id}: cannot connect: ${String(e)}`);
+  process.exit(1);
+});
+
+console.error(`${id} connected to ${values.host}:${port}, subscribed ${root}/devices/${id}/sys/#, reply ${reply}`);
+if (!quiet) {
+  device.onMessage((m) => console.log(`${m.topic} ${printable(m.payload)}`));
+  device.onReply((r) => console.error(`replied ${r.topic} ${r.payload}`));
+}
+device.client.on('offline', () => console.error(`${id} disconnected; retrying every 5 s`));
+device.client.on('connect', () => console.error(`${id} reconnected`));
+device.client.on('error', (e: Error & { code?: unknown }) => {
+  console.error(`${id}: ${e.message}`);
+  // A refused CONNACK on reconnect (device deleted, secret changed) stops mqtt.js retrying: nothing left to do.
+  if (typeof e.code === 'number') process.exit(1);
+});
+
+const stop = (signal: string) => {
+  console.error(`${id} closing (${signal})`);
+  device.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.once('SIGINT', () => stop('SIGINT'));
+process.once('SIGTERM', () => stop('SIGTERM'));
