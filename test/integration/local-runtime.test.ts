@@ -1,0 +1,114 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startRuntime } from '../../local/runtime.ts';
+import { ephemeralSettings } from '../../local/settings.ts';
+import { apiClient, connectDevice, huaweiOptions, registerDevice, waitForStatus } from '../support/runtime.ts';
+
+const run = promisify(execFile);
+const NODE = process.execPath;
+const dataDir = mkdtempSync(join(tmpdir(), 'downlink-test-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('local runtime data directory', () => {
+  it('keeps devices, tokens and the bootstrap token across a restart', async () => {
+    const first = await startRuntime(ephemeralSettings({ dataDir }));
+    const { deviceId, secret } = await registerDevice(first);
+    const token = first.token;
+    await first.stop();
+
+    const second = await startRuntime(ephemeralSettings({ dataDir }));
+    try {
+      expect(second.token).toBe(token);
+      expect((await apiClient(second).showDevice(deviceId)).status).toBe(200);
+      const client = await connectDevice(second, huaweiOptions(deviceId, secret));
+      await waitForStatus(second, deviceId, 'ONLINE');
+      await client.endAsync();
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('marks devices OFFLINE whose connections died with a killed runtime', async () => {
+    // Simulate a crash: ONLINE recorded, then the process gone without any disconnect event.
+    const crashed = await startRuntime(ephemeralSettings({ dataDir }));
+    const { deviceId, secret } = await registerDevice(crashed);
+    const client = await connectDevice(crashed, huaweiOptions(deviceId, secret));
+    await waitForStatus(crashed, deviceId, 'ONLINE');
+    crashed.broker.removeAllListeners('clientDisconnect'); // the dying process emits nothing more
+    client.stream.destroy();
+    await crashed.stop();
+
+    const restarted = await startRuntime(ephemeralSettings({ dataDir }));
+    try {
+      await waitForStatus(restarted, deviceId, 'OFFLINE');
+    } finally {
+      await restarted.stop();
+    }
+  });
+});
+
+describe('npm start', () => {
+  it('prints one ready line, serves, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(NODE, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'local/main.ts'], {
+      env: {
+        ...process.env,
+        DOWNLINK_HTTP_PORT: '0',
+        DOWNLINK_MQTT_PORT: '0',
+        DOWNLINK_SQS_PORT: '0',
+        DOWNLINK_DYNAMODB_PORT: '0',
+        DOWNLINK_DATA_DIR: join(dataDir, 'npm-start'),
+        DOWNLINK_BOOTSTRAP_TOKEN: 'dlk_bootstrap-token-for-tests',
+        DOWNLINK_BOOTSTRAP_PROJECT: 'proj1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const ready = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', () => out.includes('\n') && resolve(out.split('\n')[0]!));
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+    });
+    expect(ready).toMatch(/^downlink ready: api http:\/\/127\.0\.0\.1:\d+\/v5\/iot\/proj1 .* X-Auth-Token dlk_bootstrap-token-for-tests$/);
+    const api = ready.match(/api (\S+)/)![1]!;
+    const res = await fetch(`${api}/devices`, {
+      method: 'POST',
+      headers: { 'X-Auth-Token': 'dlk_bootstrap-token-for-tests', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ node_id: 'n', product_id: 'p' }),
+    });
+    expect(res.status).toBe(201);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toContain('downlink stopped (SIGTERM)');
+  });
+});
+
+describe('token CLI', () => {
+  it('creates, lists and revokes tokens in the running runtime table', async () => {
+    const rt = await startRuntime(ephemeralSettings());
+    try {
+      const cli = (...args: string[]) =>
+        run(NODE, ['--import', 'tsx', 'tools/tokens.ts', ...args, '--endpoint', rt.dynamodbUrl], { encoding: 'utf8' });
+      const created = await cli('create', '--project', rt.project, '--project', 'p2', '--name', 'ci');
+      const token = created.stdout.match(/^token (\S+)$/m)![1]!;
+      const id = created.stdout.match(/^id (\S+)$/m)![1]!;
+      expect((await apiClient(rt, token).showDevice('none')).status).toBe(404); // authorized, device unknown
+
+      const listed = await cli('list');
+      expect(listed.stdout).toContain(`${id}`);
+      expect(listed.stdout).toContain(`${rt.project},p2`);
+      expect(listed.stdout).not.toContain(token);
+
+      await cli('revoke', id);
+      expect((await apiClient(rt, token).showDevice('none')).status).toBe(401);
+      await expect(cli('revoke', id)).rejects.toMatchObject({ code: 2 });
+      await expect(cli('create', '--project', 'bad/project')).rejects.toThrow();
+    } finally {
+      await rt.stop();
+    }
+  });
+});
