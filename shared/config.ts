@@ -9,7 +9,9 @@ export interface Config {
   commandTimeoutMs: number;
   ttlMinuteMs: number;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
-  /** Emulator endpoints (local runtime); absent on AWS, where the SDK finds the service. */
+  /** The account's IoT data endpoint (AWS: iot:Data-ATS), which the SDK cannot find by itself. */
+  iotDataEndpoint?: string;
+  /** Emulator endpoints (local runtime only); absent on AWS, where the SDK finds the services. */
   endpoints?: { dynamodb?: string; sqs?: string; iotData?: string };
 }
 
@@ -38,6 +40,6 @@ export const configFromEnv = (env: NodeJS.ProcessEnv): Config => {
     commandTimeoutMs: e.DOWNLINK_COMMAND_TIMEOUT_MS,
     ttlMinuteMs: e.DOWNLINK_TTL_MINUTE_MS,
     logLevel: e.DOWNLINK_LOG_LEVEL,
-    ...(e.DOWNLINK_IOT_DATA_ENDPOINT ? { endpoints: { iotData: e.DOWNLINK_IOT_DATA_ENDPOINT } } : {}),
+    ...(e.DOWNLINK_IOT_DATA_ENDPOINT ? { iotDataEndpoint: e.DOWNLINK_IOT_DATA_ENDPOINT } : {}),
   };
 };

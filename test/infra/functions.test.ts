@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS, QUEUES } from '../../functions/manifest.ts';
+import { DEFAULT_TIMEOUT_SECONDS } from '../../infra/constructs/downlink-function.ts';
 import { DownlinkStack } from '../../infra/stack.ts';
 import { configFromEnv } from '../../shared/config.ts';
 import { appWithoutBundling, functionIds, logicalId, resources, synthStack, withFunction } from './synth.ts';
@@ -22,8 +23,12 @@ describe('functions', () => {
 
   it.each(FUNCTIONS)('runs $name on nodejs22.x arm64 with its handler', (def) => {
     const props = lambdas[functionIds(stack, def.name).fn]!.Properties;
-    expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
-    expect(props.Timeout).toBeGreaterThanOrEqual(def.timeoutSeconds ?? 10);
+    expect(props).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: def.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+    });
   });
 
   it.each(FUNCTIONS)('gives $name the configuration its access needs, which shared/config.ts accepts', (def) => {
@@ -49,7 +54,7 @@ describe('functions', () => {
     for (const s of statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')))) {
       expect(JSON.stringify(s.Resource)).toContain(tableId);
     }
-    const logs = logicalId((stack.node.findChild('device-authorizer').node.findChild('Logs')));
+    const logs = logicalId(stack.node.findChild('device-authorizer').node.findChild('Logs'));
     for (const s of statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('logs:')))) {
       expect(s.Resource).toEqual({ 'Fn::GetAtt': [logs, 'Arn'] });
     }

@@ -1,0 +1,110 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  IdentitySource,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  ResponseType,
+  RestApi,
+  TokenAuthorizer,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { Trigger } from '../../functions/manifest.ts';
+import { GATEWAY_RESPONSES, type GatewayResponseName } from '../../shared/http/gateway-responses.ts';
+
+export type HttpTrigger = Extract<Trigger, { kind: 'http' }>;
+
+export interface ApiProps {
+  authorizer: IFunction;
+  routes: { trigger: HttpTrigger; handler: IFunction }[];
+}
+
+/**
+ * API Gateway's type for each shared gateway response. The two defaults keep the status the gateway chose
+ * (a 504 timeout stays 504) and only give the body the contract's shape.
+ */
+const RESPONSE_TYPES: Record<GatewayResponseName, { type: ResponseType; keepStatus?: true }> = {
+  unauthorized: { type: ResponseType.UNAUTHORIZED },
+  accessDenied: { type: ResponseType.ACCESS_DENIED },
+  missingAuthenticationToken: { type: ResponseType.MISSING_AUTHENTICATION_TOKEN },
+  default4xx: { type: ResponseType.DEFAULT_4XX, keepStatus: true },
+  default5xx: { type: ResponseType.DEFAULT_5XX, keepStatus: true },
+  throttled: { type: ResponseType.THROTTLED },
+  requestTooLarge: { type: ResponseType.REQUEST_TOO_LARGE },
+};
+
+/** The application REST API (CONTRACT.md §1): one Lambda proxy method per manifest http trigger. */
+export class DownlinkApi extends Construct {
+  readonly restApi: RestApi;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
+    this.restApi = new RestApi(this, 'RestApi', {
+      description: 'IoTDA-compatible downlink API',
+      endpointTypes: [EndpointType.REGIONAL],
+      // API Gateway needs an account-wide role to write execution logs.
+      cloudWatchRole: true,
+      deployOptions: {
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: MethodLoggingLevel.ERROR,
+        // Bodies carry device secrets (add device), so they are never logged.
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+      },
+    });
+
+    const authorizer = new TokenAuthorizer(this, 'TokenAuthorizer', {
+      handler: props.authorizer,
+      identitySource: IdentitySource.header('X-Auth-Token'),
+      // The policy covers every project of the token whatever route was called first, so caching is safe.
+      resultsCacheTtl: Duration.seconds(60),
+    });
+
+    for (const { trigger, handler } of props.routes) {
+      this.restApi.root
+        .resourceForPath(trigger.path)
+        .addMethod(
+          trigger.method,
+          // 29 s covers the 20 s synchronous command wait (DESIGN.md "Flows").
+          new LambdaIntegration(handler, { proxy: true, timeout: Duration.seconds(29), allowTestInvoke: false }),
+          { authorizer, authorizationType: AuthorizationType.CUSTOM },
+        );
+    }
+
+    for (const name of Object.keys(GATEWAY_RESPONSES) as GatewayResponseName[]) {
+      const { status, code, message } = GATEWAY_RESPONSES[name];
+      const { type, keepStatus } = RESPONSE_TYPES[name];
+      this.restApi.addGatewayResponse(name, {
+        type,
+        ...(keepStatus ? {} : { statusCode: String(status) }),
+        // CONTRACT.md §1: every response carries X-Request-Id.
+        responseHeaders: { 'X-Request-Id': 'context.requestId' },
+        templates: { 'application/json': JSON.stringify({ error_code: code, error_msg: message }) },
+      });
+    }
+
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: 'The account-wide role API Gateway uses for execution logs; AWS maintains this policy for exactly that use.',
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-APIG2',
+      reason: 'Requests are validated in the Lambdas, because error codes and messages must match IoTDA (CONTRACT.md §1).',
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: 'IoTDA clients authenticate with X-Auth-Token, checked by a TOKEN authorizer by design (CONTRACT.md §1).',
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason: 'A WAF web ACL is left to the operator, who knows the traffic to allow.',
+    });
+  }
+}

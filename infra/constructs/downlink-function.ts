@@ -1,0 +1,113 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Access, FunctionDef } from '../../functions/manifest.ts';
+import { acknowledgeIndexWildcard } from './data.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** AWS IoT Core reserves every topic that starts with `$`, so devices use `oc/...` there (CONTRACT.md §2). */
+export const TOPIC_ROOT = 'oc';
+
+/** Lambda's own 3 s is too short for a cold start that reads DynamoDB; manifest entries may ask for more. */
+export const DEFAULT_TIMEOUT_SECONDS = 10;
+
+/** What a function's `access` can be bound to. */
+export interface Bindings {
+  table: ITable;
+  notifications: IQueue;
+  /** `https://` URL of the account's iot:Data-ATS endpoint; present when some function publishes. */
+  iotDataEndpoint?: string;
+}
+
+/**
+ * One manifest function with the project's defaults: Node.js 22 on arm64, an ESM bundle built by local
+ * esbuild (no Docker), its own log group, and exactly the access the manifest asks for.
+ */
+export class DownlinkFunction extends Construct {
+  readonly fn: NodejsFunction;
+
+  constructor(scope: Construct, def: FunctionDef, bindings: Bindings) {
+    super(scope, def.name);
+    const logGroup = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH });
+    // Its own role that may write only its own log group; the managed basic execution role allows every group.
+    const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: path.join(ROOT, def.entry),
+      handler: 'handler',
+      // DESIGN.md "Runtime and dependencies": Node.js 22 everywhere.
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      // Lambda gives CPU in proportion to memory; 128 MB makes the cold start of a bundled SDK slow.
+      memorySize: 256,
+      timeout: Duration.seconds(def.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS),
+      role,
+      logGroup,
+      projectRoot: ROOT,
+      depsLockFilePath: path.join(ROOT, 'package-lock.json'),
+      // Source maps make logged stack traces point at the TypeScript sources.
+      environment: { DOWNLINK_TOPIC_ROOT: TOPIC_ROOT, NODE_OPTIONS: '--enable-source-maps' },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        // Bundled CommonJS dependencies call require(), which an ES module lacks.
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        // The SDK version we test against locally is the one that runs.
+        bundleAwsSDK: true,
+        minify: true,
+        sourceMap: true,
+      },
+    });
+    bindAccess(this, this.fn, def.access, bindings);
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'DESIGN.md pins Node.js 22 for Lambda and development alike (nodejs22.x is supported to Apr 2027).',
+    });
+  }
+}
+
+/** Grants what `access` names and sets the configuration that goes with it, in one place (shared/config.ts reads it). */
+const bindAccess = (scope: Construct, fn: NodejsFunction, access: Access, b: Bindings): void => {
+  // shared/config.ts requires the table name in every function.
+  fn.addEnvironment('DOWNLINK_TABLE', b.table.tableName);
+  if (access.table === 'read') b.table.grantReadData(fn);
+  if (access.table === 'write') b.table.grantReadWriteData(fn);
+  if (access.table) acknowledgeIndexWildcard(scope, b.table);
+  if (access.notify) {
+    fn.addEnvironment('DOWNLINK_NOTIFICATION_QUEUE_URL', b.notifications.queueUrl);
+    b.notifications.grantSendMessages(fn);
+  }
+  if (access.publish) {
+    if (!b.iotDataEndpoint) throw new Error(`${fn.node.path} publishes but no IoT data endpoint was bound`);
+    fn.addEnvironment('DOWNLINK_IOT_DATA_ENDPOINT', b.iotDataEndpoint);
+    grantPublishToDevices(scope, fn);
+  }
+};
+
+/** Downlink topics only (IoTDA §4.3): system topics and custom user topics, for every device. */
+const grantPublishToDevices = (scope: Construct, fn: NodejsFunction): void => {
+  const topics = ['sys', 'user'].map((kind) =>
+    Stack.of(fn).formatArn({
+      service: 'iot',
+      resource: 'topic',
+      resourceName: `${TOPIC_ROOT}/devices/*/${kind}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    }),
+  );
+  fn.addToRolePolicy(new PolicyStatement({ actions: ['iot:Publish'], resources: topics }));
+  for (const kind of ['sys', 'user']) {
+    Validations.of(scope).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/${TOPIC_ROOT}/devices/*/${kind}/*]`,
+      reason: 'The API sends commands and messages to any device of the deployment; devices are data, not stack resources.',
+    });
+  }
+};

@@ -1,0 +1,103 @@
+import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
+import type { Construct } from 'constructs';
+import * as manifest from '../functions/manifest.ts';
+import type { FunctionDef, IotRuleDef, QueueDef, QueueName, Trigger } from '../functions/manifest.ts';
+import { DownlinkApi } from './constructs/api.ts';
+import { createTable } from './constructs/data.ts';
+import { DevicesIot } from './constructs/devices-iot.ts';
+import { DownlinkFunction } from './constructs/downlink-function.ts';
+import { DownlinkQueues } from './constructs/queues.ts';
+
+/** What the stack deploys: always functions/manifest.ts in the app; tests may pass a variant. */
+export interface Manifest {
+  functions: FunctionDef[];
+  queues: Record<QueueName, QueueDef>;
+  iotRules: IotRuleDef[];
+}
+
+export const MANIFEST: Manifest = { functions: manifest.FUNCTIONS, queues: manifest.QUEUES, iotRules: manifest.IOT_RULES };
+
+export interface DownlinkStackProps extends StackProps {
+  manifest?: Manifest;
+}
+
+/** The whole deployment, built from the manifest (DESIGN.md "One definition, two runtimes"). */
+export class DownlinkStack extends Stack {
+  constructor(scope: Construct, id: string, props: DownlinkStackProps = {}) {
+    super(scope, id, props);
+    const m = props.manifest ?? MANIFEST;
+
+    const table = createTable(this);
+    const queues = new DownlinkQueues(this, 'Queues', m.queues).byName;
+    const iotDataEndpoint = m.functions.some((f) => f.access.publish) ? describeIotDataEndpoint(this) : undefined;
+    const bindings = { table, notifications: queues.notifications, ...(iotDataEndpoint ? { iotDataEndpoint } : {}) };
+    const fns = new Map(m.functions.map((def) => [def.name, new DownlinkFunction(this, def, bindings).fn]));
+
+    const triggersOf = <K extends Trigger['kind']>(kind: K) =>
+      m.functions.flatMap((def) =>
+        def.triggers
+          .filter((t): t is Extract<Trigger, { kind: K }> => t.kind === kind)
+          .map((trigger) => ({ def, trigger, fn: fns.get(def.name) as NodejsFunction })),
+      );
+    const theOne = (kind: 'api-authorizer' | 'device-authorizer'): NodejsFunction => {
+      const found = triggersOf(kind);
+      if (found.length !== 1) throw new Error(`The manifest needs exactly one ${kind} function, found ${found.length}`);
+      return found[0]!.fn;
+    };
+
+    new DownlinkApi(this, 'Api', {
+      authorizer: theOne('api-authorizer'),
+      routes: triggersOf('http').map(({ trigger, fn }) => ({ trigger, handler: fn })),
+    });
+
+    const iot = new DevicesIot(this, 'Devices', {
+      deviceAuthorizer: theOne('device-authorizer'),
+      rules: m.iotRules,
+      queues,
+    });
+
+    for (const { def, trigger, fn } of triggersOf('queue')) {
+      const visibility = m.queues[trigger.queue].visibilityTimeoutSeconds;
+      const timeout = fn.timeout?.toSeconds() ?? 0;
+      // A message must stay hidden while the function works on it, or another poller picks it up again.
+      if (visibility < timeout) {
+        throw new Error(`Queue ${trigger.queue} hides messages ${visibility} s, less than ${def.name}'s timeout of ${timeout} s`);
+      }
+      fn.addEventSource(new SqsEventSource(queues[trigger.queue], { batchSize: trigger.batchSize, reportBatchItemFailures: true }));
+    }
+
+    new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'NotificationQueueUrl', { value: queues.notifications.queueUrl });
+    new CfnOutput(this, 'NotificationQueueArn', { value: queues.notifications.queueArn });
+    new CfnOutput(this, 'IotAuthorizerName', { value: iot.authorizer.ref });
+  }
+}
+
+/** The account's iot:Data-ATS endpoint, which iot-data Publish must be sent to; it is per account and region. */
+const describeIotDataEndpoint = (stack: Stack): string => {
+  const endpoint = new AwsCustomResource(stack, 'IotDataEndpoint', {
+    onUpdate: {
+      service: 'Iot',
+      action: 'describeEndpoint',
+      parameters: { endpointType: 'iot:Data-ATS' },
+      physicalResourceId: PhysicalResourceId.of('iot:Data-ATS'),
+    },
+    policy: AwsCustomResourcePolicy.fromSdkCalls({ resources: AwsCustomResourcePolicy.ANY_RESOURCE }),
+    // Use the SDK in the Lambda runtime: a deploy then never downloads one from npm.
+    installLatestAwsSdk: false,
+  });
+  Validations.of(endpoint).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'iot:DescribeEndpoint has no resource-level permissions; it only reads the endpoint address.',
+  });
+  // The provider function CDK shares between all AwsCustomResources of the stack.
+  const provider = stack.node.findChild(`AWS${AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
+  Validations.of(provider).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason: 'CDK creates the AwsCustomResource provider and its role; it runs only during deployment.',
+  });
+  return `https://${endpoint.getResponseField('endpointAddress')}`;
+};
