@@ -1,3 +1,6 @@
+import { responseTopicFilter, SYNC_KINDS } from '../shared/domain/sync-requests.ts';
+import type { TopicRoot } from '../shared/domain/topics.ts';
+
 /**
  * The one definition of every function and what triggers it (DESIGN.md "One definition, two runtimes").
  * infra/ deploys it to AWS; local/ wires the same handlers to emulators.
@@ -29,7 +32,8 @@ export type Trigger =
 export interface Access {
   table?: 'read' | 'write';
   notify?: boolean;
-  publish?: boolean;
+  /** Downlink topics it may publish, as suffixes under `{root}/devices/{any device}/`. */
+  publish?: string[];
 }
 
 export interface FunctionDef {
@@ -41,14 +45,20 @@ export interface FunctionDef {
   timeoutSeconds?: number;
 }
 
+/** Where an IoT rule sends what its SQL selects: a queue (SQS action) or a function (Lambda action). */
+export type RuleTarget = { queue: QueueName } | { function: string };
+
 /** IoT rules: lifecycle topics are fixed by AWS; the local broker publishes the same events on the same topics. */
 export interface IotRuleDef {
   name: string;
   sql: string;
-  queue: QueueName;
+  target: RuleTarget;
 }
 
 const API = '/v5/iot/{project_id}';
+
+// IoTDA §2.1: the sync wait is 20 s; the function must outlive it, and API Gateway's 29 s must outlive both.
+const SYNC_FUNCTION_TIMEOUT_SECONDS = 26;
 
 export const FUNCTIONS: FunctionDef[] = [
   {
@@ -82,6 +92,34 @@ export const FUNCTIONS: FunctionDef[] = [
     access: { table: 'write' },
   },
   {
+    name: 'create-command',
+    entry: 'functions/api/create-command.ts',
+    triggers: [{ kind: 'http', method: 'POST', path: `${API}/devices/{device_id}/commands` }],
+    access: { table: 'write', publish: ['sys/commands/*'] },
+    timeoutSeconds: SYNC_FUNCTION_TIMEOUT_SECONDS,
+  },
+  {
+    name: 'update-properties',
+    entry: 'functions/api/update-properties.ts',
+    triggers: [{ kind: 'http', method: 'PUT', path: `${API}/devices/{device_id}/properties` }],
+    access: { table: 'write', publish: ['sys/properties/set/*'] },
+    timeoutSeconds: SYNC_FUNCTION_TIMEOUT_SECONDS,
+  },
+  {
+    name: 'query-properties',
+    entry: 'functions/api/query-properties.ts',
+    triggers: [{ kind: 'http', method: 'GET', path: `${API}/devices/{device_id}/properties` }],
+    access: { table: 'write', publish: ['sys/properties/get/*'] },
+    timeoutSeconds: SYNC_FUNCTION_TIMEOUT_SECONDS,
+  },
+  {
+    name: 'device-response',
+    entry: 'functions/iot/device-response.ts',
+    // Invoked by the response rules below.
+    triggers: [],
+    access: { table: 'write' },
+  },
+  {
     name: 'presence',
     entry: 'functions/sqs/presence.ts',
     triggers: [{ kind: 'queue', queue: 'presence', batchSize: 10 }],
@@ -89,7 +127,19 @@ export const FUNCTIONS: FunctionDef[] = [
   },
 ];
 
-export const IOT_RULES: IotRuleDef[] = [
-  { name: 'presence_events', sql: "SELECT * FROM '$aws/events/presence/+/+'", queue: 'presence' },
-  { name: 'subscription_events', sql: "SELECT * FROM '$aws/events/subscriptions/+/+'", queue: 'presence' },
+/**
+ * The rules for a topic root: `oc` on AWS; the local broker may run `$oc`. Device answers go straight to a
+ * function (the API call is waiting); the raw payload travels base64-encoded, so any bytes arrive intact.
+ */
+export const iotRules = (root: TopicRoot): IotRuleDef[] => [
+  { name: 'presence_events', sql: "SELECT * FROM '$aws/events/presence/+/+'", target: { queue: 'presence' } },
+  { name: 'subscription_events', sql: "SELECT * FROM '$aws/events/subscriptions/+/+'", target: { queue: 'presence' } },
+  ...SYNC_KINDS.map((kind) => ({
+    name: `${kind.replace('-', '_')}_responses`,
+    sql: `SELECT encode(*, 'base64') AS payload, topic() AS topic, clientid() AS clientid FROM '${responseTopicFilter(root, kind)}'`,
+    target: { function: 'device-response' },
+  })),
 ];
+
+/** The rules the stack deploys: IoT Core reserves `$` topics, so the root there is `oc`. */
+export const IOT_RULES = iotRules('oc');

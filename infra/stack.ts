@@ -57,6 +57,7 @@ export class DownlinkStack extends Stack {
       deviceAuthorizer: theOne('device-authorizer'),
       rules: m.iotRules,
       queues,
+      functions: fns,
     });
 
     for (const { def, trigger, fn } of triggersOf('queue')) {

@@ -1,7 +1,7 @@
 /**
  * The subset of the AWS IoT rules SQL the manifest uses, so local rules run from the same definitions:
- * `SELECT <items> FROM '<topic filter>'`, items being `*`, `topic() AS x`, `topic(n) AS x`, `clientid() AS x`,
- * `timestamp() AS x`. Anything else is refused at start rather than silently mis-run.
+ * `SELECT <items> FROM '<topic filter>'`, items being `*`, `encode(*, 'base64') AS x`, `topic() AS x`,
+ * `topic(n) AS x`, `clientid() AS x`, `timestamp() AS x`. Anything else is refused at start rather than silently mis-run.
  */
 
 export interface CompiledRule {
@@ -10,25 +10,9 @@ export interface CompiledRule {
 }
 
 const SQL = /^SELECT\s+(.+?)\s+FROM\s+'([^']+)'\s*$/i;
-const ITEM = /^(?:(\*)|(topic|clientid|timestamp)\((\d*)\)\s+AS\s+([A-Za-z_][A-Za-z0-9_]*))$/i;
+const ITEM = /^(?:(\*)|(topic|clientid|timestamp)\((\d*)\)\s+AS\s+([A-Za-z_]\w*)|encode\(\*,\s*'base64'\)\s+AS\s+([A-Za-z_]\w*))$/i;
 
-type Item = (payload: Record<string, unknown>, topic: string, clientId: string | undefined) => Record<string, unknown>;
-
-const compileItem = (text: string, sql: string): Item => {
-  const m = ITEM.exec(text.trim());
-  if (!m) throw new Error(`unsupported rule SQL item '${text}' in: ${sql}`);
-  const [, star, fn, arg, alias] = m;
-  if (star) return (payload) => payload;
-  switch (fn!.toLowerCase()) {
-    case 'topic':
-      // topic(n) is 1-based, as in AWS.
-      return (_p, topic) => ({ [alias!]: arg ? (topic.split('/')[Number(arg) - 1] ?? null) : topic });
-    case 'clientid':
-      return (_p, _t, clientId) => ({ [alias!]: clientId ?? 'n/a' });
-    default:
-      return () => ({ [alias!]: Date.now() });
-  }
-};
+type Item = (payload: Buffer, topic: string, clientId: string | undefined) => Record<string, unknown>;
 
 const payloadObject = (payload: Buffer): Record<string, unknown> => {
   try {
@@ -40,16 +24,31 @@ const payloadObject = (payload: Buffer): Record<string, unknown> => {
   return { payload: payload.toString('base64') };
 };
 
+const compileItem = (text: string, sql: string): Item => {
+  const m = ITEM.exec(text.trim());
+  if (!m) throw new Error(`unsupported rule SQL item '${text}' in: ${sql}`);
+  const [, star, fn, arg, alias, encodedAlias] = m;
+  if (star) return (payload) => payloadObject(payload);
+  if (encodedAlias) return (payload) => ({ [encodedAlias]: payload.toString('base64') });
+  switch (fn!.toLowerCase()) {
+    case 'topic':
+      // topic(n) is 1-based, as in AWS.
+      return (_p, topic) => ({ [alias!]: arg ? (topic.split('/')[Number(arg) - 1] ?? null) : topic });
+    case 'clientid':
+      return (_p, _t, clientId) => ({ [alias!]: clientId ?? 'n/a' });
+    default:
+      return () => ({ [alias!]: Date.now() });
+  }
+};
+
 export const compileRule = (sql: string): CompiledRule => {
   const m = SQL.exec(sql.trim());
   if (!m) throw new Error(`unsupported rule SQL: ${sql}`);
-  const items = m[1]!.split(',').map((t) => compileItem(t, sql));
+  // Commas inside a function's parentheses do not separate items.
+  const items = m[1]!.split(/,(?![^(]*\))/).map((t) => compileItem(t, sql));
   return {
     filter: m[2]!,
-    select: (payload, topic, clientId) => {
-      const obj = payloadObject(payload);
-      return Object.assign({}, ...items.map((item) => item(obj, topic, clientId)));
-    },
+    select: (payload, topic, clientId) => Object.assign({}, ...items.map((item) => item(payload, topic, clientId))),
   };
 };
 

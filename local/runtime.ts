@@ -3,7 +3,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FUNCTIONS, IOT_RULES, type FunctionDef } from '../functions/manifest.ts';
+import { FUNCTIONS, iotRules, type FunctionDef, type RuleTarget } from '../functions/manifest.ts';
+import { lambdaContext } from './lambda-context.ts';
 import { endOrphanedSessions } from './orphaned-sessions.ts';
 import type { Config } from '../shared/config.ts';
 import { clientOptions, createDeps, type Deps } from '../shared/deps.ts';
@@ -103,21 +104,32 @@ export const startRuntime = async (settings: LocalSettings) => {
     );
     stops.push(async () => void (await Promise.all(pollers.map((p) => p.stop()))));
 
-    // IoT rules: the manifest's SQL run on every broker publish, their output sent to the named queue.
-    const pendingRuleSends = new Set<Promise<unknown>>();
-    const rules = IOT_RULES.map((r) => ({ ...compileRule(r.sql), queueUrl: queueUrls[r.queue] }));
-    broker.broker.on('publish', (packet, client) => {
-      for (const rule of rules) {
-        if (!topicMatches(rule.filter, packet.topic)) continue;
-        const body = JSON.stringify(rule.select(packet.payload as Buffer, packet.topic, client?.id));
-        const sent = sqs.send(new SendMessageCommand({ QueueUrl: rule.queueUrl, MessageBody: body })).catch(onError);
-        pendingRuleSends.add(sent);
-        void sent.finally(() => pendingRuleSends.delete(sent));
+    // IoT rules: the manifest's SQL run on every broker publish; what they select goes to a queue, or to a
+    // function invoked asynchronously, as IoT Core invokes Lambda actions.
+    const pending = new Set<Promise<unknown>>();
+    const track = (work: Promise<unknown>) => {
+      const p = work.catch(onError);
+      pending.add(p);
+      void p.finally(() => pending.delete(p));
+    };
+    const byName = new Map(handlers.map(({ fn, handler }) => [fn.name, handler as unknown as (event: unknown, context: unknown) => Promise<unknown>]));
+    const deliverTo = (target: RuleTarget): ((body: unknown) => Promise<unknown>) => {
+      if ('queue' in target) {
+        const url = queueUrls[target.queue];
+        return (body) => sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(body) }));
       }
+      const fn = byName.get(target.function);
+      if (!fn) throw new Error(`an IoT rule targets the unknown function ${target.function}`);
+      return (body) => fn(body, lambdaContext(target.function));
+    };
+    const rules = iotRules(settings.topicRoot).map((r) => ({ ...compileRule(r.sql), deliver: deliverTo(r.target) }));
+    broker.broker.on('publish', (packet, client) => {
+      for (const rule of rules)
+        if (topicMatches(rule.filter, packet.topic)) track(rule.deliver(rule.select(packet.payload as Buffer, packet.topic, client?.id)));
     });
     stops.push(async () => {
       await broker.stop();
-      await Promise.all(pendingRuleSends);
+      await Promise.all(pending);
     });
     await endOrphanedSessions(deps, broker.broker);
 

@@ -1,13 +1,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbDeviceStore } from './adapters/aws/dynamodb-device-store.ts';
+import { DynamoDbRequestStore } from './adapters/aws/dynamodb-request-store.ts';
 import { DynamoDbTokenStore } from './adapters/aws/dynamodb-token-store.ts';
+import { IotDataPublisher } from './adapters/aws/iot-data-publisher.ts';
 import { SqsNotifier } from './adapters/aws/sqs-notifier.ts';
 import type { Config } from './config.ts';
+import type { DevicePublisher } from './ports/device-publisher.ts';
 import type { DeviceStore } from './ports/device-store.ts';
 import type { Notifier } from './ports/notifier.ts';
+import type { RequestStore } from './ports/request-store.ts';
 import type { TokenStore } from './ports/token-store.ts';
 import { systemClock, type Clock } from './time.ts';
 
@@ -16,7 +21,9 @@ export interface Deps {
   config: Config;
   devices: DeviceStore;
   tokens: TokenStore;
+  requests: RequestStore;
   notifier: Notifier;
+  publisher: DevicePublisher;
   clock: Clock;
   logger: Logger;
 }
@@ -43,7 +50,15 @@ export const createDeps = (config: Config): Deps => {
     config,
     devices: new DynamoDbDeviceStore(db, config.tableName),
     tokens: new DynamoDbTokenStore(db, config.tableName),
+    requests: new DynamoDbRequestStore(db, config.tableName),
     notifier: new SqsNotifier(sqs, config.notificationQueueUrl),
+    publisher: new IotDataPublisher(
+      new IoTDataPlaneClient(
+        config.endpoints?.iotData
+          ? clientOptions(config.region, config.endpoints.iotData)
+          : { region: config.region, endpoint: config.iotDataEndpoint },
+      ),
+    ),
     clock: systemClock,
     logger,
   };

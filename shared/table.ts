@@ -3,6 +3,7 @@
  * Item keys:
  *   DEVICE#{device_id} / DEVICE              a device; device ids are unique per deployment (MQTT names no project)
  *   TOKEN#{sha256(token)} / TOKEN            an API token; gsi1 TOKENS / {created}#{id} lists them
+ *   REQ#{request_id} / REQ                   a synchronous request waiting for its device's answer (TTL)
  */
 export const TABLE = {
   partitionKey: 'pk',
@@ -14,5 +15,6 @@ export const TABLE = {
 export const keys = {
   device: (deviceId: string) => ({ pk: `DEVICE#${deviceId}`, sk: 'DEVICE' }),
   token: (tokenHash: string) => ({ pk: `TOKEN#${tokenHash}`, sk: 'TOKEN' }),
+  request: (requestId: string) => ({ pk: `REQ#${requestId}`, sk: 'REQ' }),
   tokenList: 'TOKENS',
 } as const;

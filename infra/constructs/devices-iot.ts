@@ -11,6 +11,8 @@ export interface DevicesIotProps {
   deviceAuthorizer: IFunction;
   rules: IotRuleDef[];
   queues: Queues;
+  /** Manifest functions by name, for rules that invoke one. */
+  functions: Map<string, IFunction>;
 }
 
 /** Devices on AWS IoT Core: the Huawei sign-in as a custom authorizer, and the rules that route device events. */
@@ -37,9 +39,7 @@ export class DevicesIot extends Construct {
 
     const errors = new LogGroup(this, 'RuleErrors', { retention: RetentionDays.ONE_MONTH });
     for (const rule of props.rules) {
-      const queue = props.queues[rule.queue];
       const role = new Role(this, `${rule.name}-role`, { assumedBy: new ServicePrincipal('iot.amazonaws.com') });
-      role.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
       // The actions the CloudWatch Logs rule action needs, on the one error log group.
       role.addToPolicy(
         new PolicyStatement({
@@ -47,17 +47,36 @@ export class DevicesIot extends Construct {
           resources: [errors.logGroupArn],
         }),
       );
-      new CfnTopicRule(this, rule.name, {
+      const topicRule = new CfnTopicRule(this, rule.name, {
         // Rule names are unique per account and region, and allow only letters, digits and underscores.
         ruleName: `${stack.stackName}_${rule.name}`.replace(/\W/g, '_'),
         topicRulePayload: {
           sql: rule.sql,
           awsIotSqlVersion: '2016-03-23',
           ruleDisabled: false,
-          actions: [{ sqs: { queueUrl: queue.queueUrl, roleArn: role.roleArn, useBase64: false } }],
+          actions: [this.action(rule, role, props)],
           errorAction: { cloudwatchLogs: { logGroupName: errors.logGroupName, roleArn: role.roleArn } },
         },
       });
+      if ('function' in rule.target) {
+        // IoT invokes the function asynchronously; only this rule, in this account, may do so.
+        props.functions.get(rule.target.function)!.addPermission(`Invoke-${rule.name}`, {
+          principal: new ServicePrincipal('iot.amazonaws.com'),
+          sourceArn: topicRule.attrArn,
+          sourceAccount: stack.account,
+        });
+      }
     }
+  }
+
+  private action(rule: IotRuleDef, role: Role, props: DevicesIotProps): CfnTopicRule.ActionProperty {
+    if ('queue' in rule.target) {
+      const queue = props.queues[rule.target.queue];
+      role.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+      return { sqs: { queueUrl: queue.queueUrl, roleArn: role.roleArn, useBase64: false } };
+    }
+    const fn = props.functions.get(rule.target.function);
+    if (!fn) throw new Error(`IoT rule ${rule.name} targets the unknown function ${rule.target.function}`);
+    return { lambda: { functionArn: fn.functionArn } };
   }
 }

@@ -89,25 +89,25 @@ const bindAccess = (scope: Construct, fn: NodejsFunction, access: Access, b: Bin
   if (access.publish) {
     if (!b.iotDataEndpoint) throw new Error(`${fn.node.path} publishes but no IoT data endpoint was bound`);
     fn.addEnvironment('DOWNLINK_IOT_DATA_ENDPOINT', b.iotDataEndpoint);
-    grantPublishToDevices(scope, fn);
+    grantPublishToDevices(scope, fn, access.publish);
   }
 };
 
-/** Downlink topics only (IoTDA §4.3): system topics and custom user topics, for every device. */
-const grantPublishToDevices = (scope: Construct, fn: NodejsFunction): void => {
-  const topics = ['sys', 'user'].map((kind) =>
+/** Only the downlink topics the manifest names (IoTDA §4.3), under every device's own prefix. */
+const grantPublishToDevices = (scope: Construct, fn: NodejsFunction, suffixes: string[]): void => {
+  const topics = suffixes.map((suffix) =>
     Stack.of(fn).formatArn({
       service: 'iot',
       resource: 'topic',
-      resourceName: `${TOPIC_ROOT}/devices/*/${kind}/*`,
+      resourceName: `${TOPIC_ROOT}/devices/*/${suffix}`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     }),
   );
   fn.addToRolePolicy(new PolicyStatement({ actions: ['iot:Publish'], resources: topics }));
-  for (const kind of ['sys', 'user']) {
+  for (const suffix of suffixes) {
     Validations.of(scope).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/${TOPIC_ROOT}/devices/*/${kind}/*]`,
-      reason: 'The API sends commands and messages to any device of the deployment; devices are data, not stack resources.',
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/${TOPIC_ROOT}/devices/*/${suffix}]`,
+      reason: 'The API sends requests to any device of the deployment; devices are data, not stack resources.',
     });
   }
 };

@@ -32,7 +32,35 @@ describe('IoT rules', () => {
     template.resourceCountIs('AWS::IoT::TopicRule', IOT_RULES.length);
   });
 
-  it.each(IOT_RULES)('sends $name events to the $queue queue and logs failed deliveries', (rule) => {
+  const queueRules = IOT_RULES.flatMap((r) => ('queue' in r.target ? [{ ...r, queue: r.target.queue }] : []));
+  const functionRules = IOT_RULES.flatMap((r) => ('function' in r.target ? [{ ...r, fn: r.target.function }] : []));
+
+  it('routes lifecycle events to a queue and device answers to a function', () => {
+    expect(queueRules.map((r) => r.name)).toEqual(['presence_events', 'subscription_events']);
+    expect(functionRules.map((r) => r.fn)).toEqual(['device-response', 'device-response', 'device-response']);
+  });
+
+  it.each(functionRules)('invokes $fn for $name, only from that rule', (rule) => {
+    const fnId = functionIds(stack, rule.fn).fn;
+    const ruleId = logicalId(devices.findChild(rule.name));
+    template.hasResourceProperties('AWS::IoT::TopicRule', {
+      TopicRulePayload: {
+        Sql: rule.sql,
+        AwsIotSqlVersion: '2016-03-23',
+        RuleDisabled: false,
+        Actions: [{ Lambda: { FunctionArn: { 'Fn::GetAtt': [fnId, 'Arn'] } } }],
+      },
+    });
+    expect(rule.sql).toMatch(/^SELECT encode\(\*, 'base64'\) AS payload, topic\(\) AS topic, clientid\(\) AS clientid FROM 'oc\/devices\/\+\/sys\/.+\/response\/\+'$/);
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] },
+      Principal: 'iot.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+    });
+  });
+
+  it.each(queueRules)('sends $name events to the $queue queue and logs failed deliveries', (rule) => {
     const queue = logicalId(stack.node.findChild('Queues').node.findChild(rule.queue));
     const roleId = logicalId(devices.findChild(`${rule.name}-role`));
     template.hasResourceProperties('AWS::IoT::TopicRule', {

@@ -17,8 +17,12 @@ const statementsOf = (roleId: string) =>
     .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
 
 describe('functions', () => {
-  it('deploys exactly one Lambda per manifest function', () => {
-    expect(Object.keys(lambdas)).toHaveLength(FUNCTIONS.length);
+  it('deploys exactly one Lambda per manifest function, besides the endpoint lookup CDK provides', () => {
+    const ours = FUNCTIONS.map((def) => functionIds(stack, def.name).fn);
+    const others = Object.keys(lambdas).filter((id) => !ours.includes(id));
+    expect(new Set(ours).size).toBe(FUNCTIONS.length);
+    expect(others).toHaveLength(1);
+    expect(others[0]).toMatch(/^AWS[0-9a-f]{32}/);
   });
 
   it.each(FUNCTIONS)('runs $name on nodejs22.x arm64 with its handler', (def) => {
@@ -103,7 +107,7 @@ describe('queue triggers', () => {
 });
 
 describe('a function with publish access', () => {
-  const publisher = { name: 'publisher', entry: 'functions/api/show-device.ts', triggers: [], access: { publish: true } };
+  const publisher = { name: 'publisher', entry: 'functions/api/show-device.ts', triggers: [], access: { publish: ['sys/x/*', 'user/*'] } };
   const variant = synthStack(withFunction(publisher));
 
   it('gets the account iot:Data-ATS endpoint from IoT DescribeEndpoint', () => {
@@ -117,7 +121,7 @@ describe('a function with publish access', () => {
     expect(JSON.stringify(vars.DOWNLINK_IOT_DATA_ENDPOINT)).toMatch(/https:\/\/.*endpointAddress/);
   });
 
-  it('may publish only to device sys and user topics', () => {
+  it('may publish only to the device topics the manifest names', () => {
     const { role } = functionIds(variant.stack, 'publisher');
     const policies = resources(variant.template, 'AWS::IAM::Policy');
     const statements = Object.values(policies)
@@ -126,10 +130,30 @@ describe('a function with publish access', () => {
       .filter((s) => [s.Action].flat().some((a) => a.startsWith('iot:')));
     expect(statements).toHaveLength(1);
     expect(statements[0]!.Action).toBe('iot:Publish');
-    expect(JSON.stringify(statements[0]!.Resource)).toMatch(/topic\/oc\/devices\/\*\/sys\/\*.*topic\/oc\/devices\/\*\/user\/\*/);
+    expect(JSON.stringify(statements[0]!.Resource)).toMatch(/topic\/oc\/devices\/\*\/sys\/x\/\*.*topic\/oc\/devices\/\*\/user\/\*/);
+    expect(statements[0]!.Resource).toHaveLength(2);
   });
 
-  it('is the only reason the stack asks IoT for its endpoint', () => {
-    template.resourceCountIs('Custom::AWS', 0);
+  it('asks IoT for its endpoint once, however many functions publish', () => {
+    template.resourceCountIs('Custom::AWS', 1);
+    variant.template.resourceCountIs('Custom::AWS', 1);
+  });
+
+  it('lets the sync-request functions publish only on their own request topics', () => {
+    for (const [name, suffix] of [
+      ['create-command', 'sys/commands/*'],
+      ['update-properties', 'sys/properties/set/*'],
+      ['query-properties', 'sys/properties/get/*'],
+    ] as const) {
+      const { role } = functionIds(stack, name);
+      const iot = Object.values(resources(template, 'AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(role))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string; Resource: unknown }[])
+        .filter((st) => [st.Action].flat().some((a) => a.startsWith('iot:')));
+      expect(iot, name).toHaveLength(1);
+      expect(JSON.stringify(iot[0]!.Resource), name).toBe(
+        JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iot:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:topic/oc/devices/*/${suffix}`]] }),
+      );
+    }
   });
 });

@@ -5,7 +5,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.ts';
 import type { Manifest } from '../../infra/stack.ts';
-import { appWithoutBundling, withFunction } from './synth.ts';
+import { appWithoutBundling } from './synth.ts';
 
 const outdirs: string[] = [];
 afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -29,11 +29,6 @@ const nagErrors = (manifest?: Manifest, tamper?: (stack: ReturnType<typeof build
 describe('cdk-nag AwsSolutions', () => {
   it('reports no errors on the stack built from the manifest', () => {
     expect(nagErrors()).toEqual([]);
-  });
-
-  it('reports no errors when a function may publish to devices', () => {
-    const publisher = { name: 'publisher', entry: 'functions/api/show-device.ts', triggers: [], access: { publish: true } };
-    expect(nagErrors(withFunction(publisher))).toEqual([]);
   });
 
   it('fails synthesis on a finding nobody acknowledged', () => {

@@ -1,0 +1,12 @@
+import { apiHandler } from '../../shared/http/api-handler.ts';
+import { queryProperties } from '../../shared/use-cases/query-properties.ts';
+import type { Deps } from '../../shared/deps.ts';
+import { lambda } from '../deps.ts';
+
+export const build = (deps: Deps) =>
+  apiHandler(deps, async (req) => ({
+    status: 200,
+    body: await queryProperties(deps, req.project, req.params.device_id, req.query),
+  }));
+
+export const handler = lambda(build);

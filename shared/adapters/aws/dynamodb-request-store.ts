@@ -1,0 +1,51 @@
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SyncKind } from '../../domain/sync-requests.ts';
+import type { PendingRequest, RequestStore } from '../../ports/request-store.ts';
+import { keys, TABLE } from '../../table.ts';
+import { applied } from './conditional.ts';
+
+// Request items are only read while their caller waits; TTL removes them a day later.
+const KEEP_SECONDS = 86_400;
+
+export class DynamoDbRequestStore implements RequestStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async open(r: PendingRequest): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...keys.request(r.requestId), ...r, [TABLE.ttlAttribute]: Math.floor(r.createdAt / 1000) + KEEP_SECONDS },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  respond(requestId: string, deviceId: string, kind: SyncKind, responseText: string): Promise<boolean> {
+    return applied(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.request(requestId),
+          UpdateExpression: 'SET responseText = :text',
+          ConditionExpression: 'deviceId = :device AND kind = :kind AND attribute_not_exists(responseText)',
+          ExpressionAttributeValues: { ':text': responseText, ':device': deviceId, ':kind': kind },
+        }),
+      ),
+    );
+  }
+
+  async responseOf(requestId: string): Promise<string | undefined> {
+    const out = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: keys.request(requestId),
+        ConsistentRead: true,
+        ProjectionExpression: 'responseText',
+      }),
+    );
+    return out.Item?.responseText as string | undefined;
+  }
+}

@@ -1,0 +1,26 @@
+import type { Clock } from './time.ts';
+
+/** Poll delays: quick at first, where most answers land, then no more than one read per `maxMs`. */
+export const backoffDelays = function* (firstMs = 2, maxMs = 100): Generator<number> {
+  for (let d = firstMs; ; d = Math.min(d * 2, maxMs)) yield d;
+};
+
+/**
+ * Polls `check` until it yields a value or the deadline passes (DESIGN.md: the API handler polls for the
+ * response item with a short backoff). Never sleeps past the deadline, and checks once more at it.
+ */
+export const awaitResponse = async <T>(
+  check: () => Promise<T | undefined>,
+  deadline: number,
+  clock: Clock,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<T | undefined> => {
+  for (const delay of backoffDelays()) {
+    const value = await check();
+    if (value !== undefined) return value;
+    const left = deadline - clock.now();
+    if (left <= 0) return undefined;
+    await sleep(Math.min(delay, left));
+  }
+  return undefined;
+};

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { deviceIdOfClient } from '../domain/device-auth.ts';
+import { parseResponseTopic } from '../domain/sync-requests.ts';
+import type { Deps } from '../deps.ts';
+
+/** What the response rule selects: the raw payload (base64, so any bytes survive), its topic and client id. */
+const RuleEvent = z.object({ payload: z.string(), topic: z.string(), clientid: z.string().optional() });
+
+export type ResponseResult = 'recorded' | 'dropped';
+
+/**
+ * Stores a device's answer under its request id, for the waiting API call. Dropped when the topic is not
+ * a response topic, when the publisher is not the device the topic names, or when the request was never
+ * issued to that device or already answered.
+ */
+export const recordDeviceResponse = async (deps: Deps, raw: unknown): Promise<ResponseResult> => {
+  const event = RuleEvent.safeParse(raw);
+  const parsed = event.success ? parseResponseTopic(deps.config.topicRoot, event.data.topic) : undefined;
+  if (!event.success || !parsed) return 'dropped';
+  const publisher = event.data.clientid && deviceIdOfClient(event.data.clientid);
+  if (publisher !== undefined && publisher !== parsed.deviceId) return 'dropped';
+  const text = Buffer.from(event.data.payload, 'base64').toString('utf8');
+  const recorded = await deps.requests.respond(parsed.requestId, parsed.deviceId, parsed.kind, text);
+  if (!recorded) deps.logger.info('device response dropped', { ...parsed });
+  return recorded ? 'recorded' : 'dropped';
+};
