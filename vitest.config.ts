@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Integration tests each start a whole local runtime; two cores, so keep files to two at a time.
     maxWorkers: 2,
+    // fauxqs uses node:sqlite, which warns on every start in Node 22.
+    execArgv: ['--disable-warning=ExperimentalWarning'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -17,7 +17,8 @@ export interface QueueDef {
 }
 
 export const QUEUES: Record<QueueName, QueueDef> = {
-  presence: { localName: 'downlink-presence', visibilityTimeoutSeconds: 60, maxReceiveCount: 5 },
+  // Visibility covers the presence function's timeout, so a batch is not handed out twice while it runs.
+  presence: { localName: 'downlink-presence', visibilityTimeoutSeconds: 90, maxReceiveCount: 5 },
   // Read by the operator's applications (CONTRACT.md §3); nothing here consumes it.
   notifications: { localName: 'downlink-notifications', visibilityTimeoutSeconds: 30, maxReceiveCount: 10 },
 };
@@ -26,7 +27,9 @@ export type Trigger =
   | { kind: 'http'; method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string }
   | { kind: 'api-authorizer' }
   | { kind: 'device-authorizer' }
-  | { kind: 'queue'; queue: QueueName; batchSize: number };
+  | { kind: 'queue'; queue: QueueName; batchSize: number }
+  /** Runs every N minutes (EventBridge on AWS; locally a timer whose minute is DOWNLINK_TTL_MINUTE_MS). */
+  | { kind: 'schedule'; everyMinutes: number };
 
 /** What a function may touch; the stack grants exactly this, and sets the matching configuration. */
 export interface Access {
@@ -120,10 +123,38 @@ export const FUNCTIONS: FunctionDef[] = [
     access: { table: 'write' },
   },
   {
+    name: 'create-message',
+    entry: 'functions/api/create-message.ts',
+    triggers: [{ kind: 'http', method: 'POST', path: `${API}/devices/{device_id}/messages` }],
+    // topic_full_name may name any of the device's own topics.
+    access: { table: 'write', notify: true, publish: ['*'] },
+  },
+  {
+    name: 'list-messages',
+    entry: 'functions/api/list-messages.ts',
+    triggers: [{ kind: 'http', method: 'GET', path: `${API}/devices/{device_id}/messages` }],
+    access: { table: 'read' },
+  },
+  {
+    name: 'show-message',
+    entry: 'functions/api/show-message.ts',
+    triggers: [{ kind: 'http', method: 'GET', path: `${API}/devices/{device_id}/messages/{message_id}` }],
+    access: { table: 'read' },
+  },
+  {
     name: 'presence',
     entry: 'functions/sqs/presence.ts',
     triggers: [{ kind: 'queue', queue: 'presence', batchSize: 10 }],
+    // It sends a reconnected device its pending messages.
+    access: { table: 'write', notify: true, publish: ['*'] },
+    timeoutSeconds: 60,
+  },
+  {
+    name: 'message-sweeper',
+    entry: 'functions/schedule/message-sweeper.ts',
+    triggers: [{ kind: 'schedule', everyMinutes: 1 }],
     access: { table: 'write', notify: true },
+    timeoutSeconds: 60,
   },
 ];
 

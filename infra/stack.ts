@@ -1,4 +1,6 @@
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
@@ -70,10 +72,19 @@ export class DownlinkStack extends Stack {
       fn.addEventSource(new SqsEventSource(queues[trigger.queue], { batchSize: trigger.batchSize, reportBatchItemFailures: true }));
     }
 
+    // Schedules (the message sweeper): an EventBridge rule per schedule trigger.
+    for (const { def, trigger, fn } of triggersOf('schedule')) {
+      new Rule(this, `${def.name}-schedule`, {
+        schedule: Schedule.rate(Duration.minutes(trigger.everyMinutes)),
+        targets: [new LambdaFunction(fn, { retryAttempts: 2 })],
+      });
+    }
+
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'NotificationQueueUrl', { value: queues.notifications.queueUrl });
     new CfnOutput(this, 'NotificationQueueArn', { value: queues.notifications.queueArn });
     new CfnOutput(this, 'IotAuthorizerName', { value: iot.authorizer.ref });
+    new CfnOutput(this, 'DeviceDomainConfigurationName', { value: iot.endpoint.ref });
   }
 }
 

@@ -2,7 +2,7 @@ import { Aedes, type Client } from 'aedes';
 import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { ConnectAttempt, ConnectVerdict } from '../shared/domain/device-auth.ts';
-import { deviceSysFilter, isDeviceOwnTopic, type TopicRoot } from '../shared/domain/topics.ts';
+import { deviceDownlinkFilters, isDeviceOwnTopic, type TopicRoot } from '../shared/domain/topics.ts';
 import { listen } from './net.ts';
 
 /** What the broker keeps per device connection. */
@@ -86,7 +86,8 @@ export const startBroker = async (opts: BrokerOptions) => {
   broker.on('clientReady', (client) => {
     lifecycle('presence', 'connected', client, { ipAddress: (client.conn as Socket).remoteAddress, versionNumber: 0 });
     const s = sessions.get(client)!;
-    client.subscribe({ topic: deviceSysFilter(opts.root, s.deviceId), qos: 1 }, (e) => e && opts.onError(e));
+    const implicit = deviceDownlinkFilters(opts.root, s.deviceId).map((topic) => ({ topic, qos: 1 as const }));
+    client.subscribe(implicit, (e) => e && opts.onError(e));
   });
 
   broker.on('subscribe', (subs, client) => {

@@ -1,4 +1,4 @@
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo, Server } from 'node:net';
@@ -20,14 +20,37 @@ export const startDynamoDb = async (host: string, port: number, dataDir: string 
 };
 
 /** Creates the table from its one definition unless it is already there (data kept across restarts). */
+const attr = (name: string) => ({ AttributeName: name, AttributeType: 'S' as const });
+
+const indexDefinition = (i: (typeof TABLE.indexes)[number]) => ({
+  IndexName: i.name,
+  KeySchema: [
+    { AttributeName: i.partitionKey, KeyType: 'HASH' as const },
+    { AttributeName: i.sortKey, KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'ALL' as const },
+});
+
+/** Creates the table from its one definition, or adds the indexes a data dir from an older version lacks. */
 export const ensureTable = async (client: DynamoDBClient, tableName: string) => {
+  let existing: string[] | undefined;
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    existing = (Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName!);
   } catch (e) {
     if (!(e instanceof ResourceNotFoundException)) throw e;
   }
-  const attr = (name: string) => ({ AttributeName: name, AttributeType: 'S' as const });
+  if (existing) {
+    for (const index of TABLE.indexes.filter((i) => !existing.includes(i.name)))
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: [attr(index.partitionKey), attr(index.sortKey)],
+          GlobalSecondaryIndexUpdates: [{ Create: indexDefinition(index) }],
+        }),
+      );
+    return;
+  }
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -41,14 +64,7 @@ export const ensureTable = async (client: DynamoDBClient, tableName: string) => 
         attr(TABLE.sortKey),
         ...TABLE.indexes.flatMap((i) => [attr(i.partitionKey), attr(i.sortKey)]),
       ],
-      GlobalSecondaryIndexes: TABLE.indexes.map((i) => ({
-        IndexName: i.name,
-        KeySchema: [
-          { AttributeName: i.partitionKey, KeyType: 'HASH' as const },
-          { AttributeName: i.sortKey, KeyType: 'RANGE' as const },
-        ],
-        Projection: { ProjectionType: 'ALL' as const },
-      })),
+      GlobalSecondaryIndexes: TABLE.indexes.map(indexDefinition),
     }),
   );
 };

@@ -133,6 +133,20 @@ export const startRuntime = async (settings: LocalSettings) => {
     });
     await endOrphanedSessions(deps, broker.broker);
 
+    // Schedules, as EventBridge rules: a local "minute" is DOWNLINK_TTL_MINUTE_MS, so tests can shorten it.
+    for (const { fn, handler } of handlers)
+      for (const t of fn.triggers)
+        if (t.kind === 'schedule') {
+          let running: Promise<unknown> = Promise.resolve();
+          const timer = setInterval(() => {
+            running = running.then(() => (handler as unknown as (e: unknown, c: unknown) => Promise<unknown>)({}, lambdaContext(fn.name))).catch(onError);
+          }, t.everyMinutes * settings.ttlMinuteMs);
+          stops.push(async () => {
+            clearInterval(timer);
+            await running;
+          });
+        }
+
     const routes: HttpRoute[] = handlers.flatMap(({ fn, handler }) =>
       fn.triggers.flatMap((t) =>
         t.kind === 'http' ? [{ method: t.method, path: t.path, functionName: fn.name, handler: handler as never }] : [],

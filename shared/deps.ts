@@ -4,6 +4,7 @@ import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbDeviceStore } from './adapters/aws/dynamodb-device-store.ts';
+import { DynamoDbMessageStore } from './adapters/aws/dynamodb-message-store.ts';
 import { DynamoDbRequestStore } from './adapters/aws/dynamodb-request-store.ts';
 import { DynamoDbTokenStore } from './adapters/aws/dynamodb-token-store.ts';
 import { IotDataPublisher } from './adapters/aws/iot-data-publisher.ts';
@@ -11,6 +12,7 @@ import { SqsNotifier } from './adapters/aws/sqs-notifier.ts';
 import type { Config } from './config.ts';
 import type { DevicePublisher } from './ports/device-publisher.ts';
 import type { DeviceStore } from './ports/device-store.ts';
+import type { MessageStore } from './ports/message-store.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { RequestStore } from './ports/request-store.ts';
 import type { TokenStore } from './ports/token-store.ts';
@@ -22,6 +24,7 @@ export interface Deps {
   devices: DeviceStore;
   tokens: TokenStore;
   requests: RequestStore;
+  messages: MessageStore;
   notifier: Notifier;
   publisher: DevicePublisher;
   clock: Clock;
@@ -51,6 +54,7 @@ export const createDeps = (config: Config): Deps => {
     devices: new DynamoDbDeviceStore(db, config.tableName),
     tokens: new DynamoDbTokenStore(db, config.tableName),
     requests: new DynamoDbRequestStore(db, config.tableName),
+    messages: new DynamoDbMessageStore(db, config.tableName),
     notifier: new SqsNotifier(sqs, config.notificationQueueUrl),
     publisher: new IotDataPublisher(
       new IoTDataPlaneClient(

@@ -4,17 +4,32 @@
  *   DEVICE#{device_id} / DEVICE              a device; device ids are unique per deployment (MQTT names no project)
  *   TOKEN#{sha256(token)} / TOKEN            an API token; gsi1 TOKENS / {created}#{id} lists them
  *   REQ#{request_id} / REQ                   a synchronous request waiting for its device's answer (TTL)
+ *   DEVICE#{device_id} / MSG#{message_id}    a message; gsi1 HISTORY#{device} / {created}#{id} orders the history,
+ *                                            sparse gsi2 PENDING#{device} and gsi3 EXPIRY#{shard} / {deadline}#...
+ *                                            hold it only while it is PENDING
  */
 export const TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
   ttlAttribute: 'expiresAt',
-  indexes: [{ name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }],
+  indexes: [
+    { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    { name: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+  ],
 } as const;
 
 export const keys = {
   device: (deviceId: string) => ({ pk: `DEVICE#${deviceId}`, sk: 'DEVICE' }),
   token: (tokenHash: string) => ({ pk: `TOKEN#${tokenHash}`, sk: 'TOKEN' }),
   request: (requestId: string) => ({ pk: `REQ#${requestId}`, sk: 'REQ' }),
+  message: (deviceId: string, messageId: string) => ({ pk: `DEVICE#${deviceId}`, sk: `MSG#${messageId}` }),
   tokenList: 'TOKENS',
+} as const;
+
+/** What each GSI is used for; the same attribute names as in TABLE.indexes. */
+export const indexKeys = {
+  history: { index: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
+  pending: { index: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' },
+  expiry: { index: 'gsi3', pk: 'gsi3pk', sk: 'gsi3sk' },
 } as const;

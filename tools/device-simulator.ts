@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { connectDevice, DeviceConnectError, type ReplyMode } from './simulated-device.ts';
+import { connectDevice, DeviceConnectError } from './simulated-device.ts';
 
 const USAGE = `A device on the Downlink MQTT contract: signs in the Huawei way, prints what it receives, answers requests.
 
@@ -17,10 +17,11 @@ const USAGE = `A device on the Downlink MQTT contract: signs in the Huawei way, 
 
 Received messages go to stdout, one line each: TOPIC PAYLOAD. Everything else goes to stderr.`;
 
-const fail = (message: string): never => {
+// A declaration, not an arrow: TypeScript narrows after a call only to a declared `never` function.
+function fail(message: string): never {
   console.error(message);
   process.exit(2);
-};
+}
 
 const { values } = parseArgs({
   options: {
@@ -68,13 +69,13 @@ const printable = (payload: Buffer): string => {
 };
 
 const device = await connectDevice({
-  deviceId: id!,
-  secret: secret!,
+  deviceId: id,
+  secret,
   root,
   host: values.host,
   port,
   signType: values['sign-type'] === '1' ? 1 : 0,
-  reply: reply as ReplyMode,
+  reply,
   fixedReply,
   delayMs,
   // A person watching a device wants it back after a broker restart.
@@ -89,12 +90,23 @@ if (!quiet) {
   device.onMessage((m) => console.log(`${m.topic} ${printable(m.payload)}`));
   device.onReply((r) => console.error(`replied ${r.topic} ${r.payload}`));
 }
-device.client.on('offline', () => console.error(`${id} disconnected; retrying every 5 s`));
-device.client.on('connect', () => console.error(`${id} reconnected`));
+// One line per outage, not one per retry.
+let online = true;
+device.client.on('offline', () => {
+  if (online) console.error(`${id} disconnected; retrying every 5 s`);
+  online = false;
+});
+device.client.on('connect', () => {
+  online = true;
+  console.error(`${id} reconnected`);
+});
 device.client.on('error', (e: Error & { code?: unknown }) => {
-  console.error(`${id}: ${e.message}`);
   // A refused CONNACK on reconnect (device deleted, secret changed) stops mqtt.js retrying: nothing left to do.
-  if (typeof e.code === 'number') process.exit(1);
+  if (typeof e.code === 'number') {
+    console.error(`${id}: connection refused, CONNACK ${e.code}`);
+    process.exit(1);
+  }
+  if (online) console.error(`${id}: ${e.message}`);
 });
 
 const stop = (signal: string) => {

@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { CfnAuthorizer, CfnTopicRule } from 'aws-cdk-lib/aws-iot';
+import { CfnAuthorizer, CfnDomainConfiguration, CfnTopicRule } from 'aws-cdk-lib/aws-iot';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -18,6 +18,7 @@ export interface DevicesIotProps {
 /** Devices on AWS IoT Core: the Huawei sign-in as a custom authorizer, and the rules that route device events. */
 export class DevicesIot extends Construct {
   readonly authorizer: CfnAuthorizer;
+  readonly endpoint: CfnDomainConfiguration;
 
   constructor(scope: Construct, id: string, props: DevicesIotProps) {
     super(scope, id);
@@ -35,6 +36,16 @@ export class DevicesIot extends Construct {
       principal: new ServicePrincipal('iot.amazonaws.com'),
       sourceArn: this.authorizer.attrArn,
       sourceAccount: stack.account,
+    });
+
+    // A device endpoint where this authorizer is the default: devices built for IoTDA connect with MQTT over
+    // TLS on 8883 and plain username/password, with no ALPN and no authorizer name in the username.
+    this.endpoint = new CfnDomainConfiguration(this, 'Endpoint', {
+      domainConfigurationName: `${stack.stackName}-devices`,
+      serviceType: 'DATA',
+      applicationProtocol: 'SECURE_MQTT',
+      authenticationType: 'CUSTOM_AUTH',
+      authorizerConfig: { defaultAuthorizerName: this.authorizer.ref, allowAuthorizerOverride: false },
     });
 
     const errors = new LogGroup(this, 'RuleErrors', { retention: RetentionDays.ONE_MONTH });

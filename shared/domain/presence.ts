@@ -15,6 +15,7 @@ export interface Presence {
   at?: number; // time of the current session's newest event
   session?: string; // the current session
   subscribed?: boolean; // the current session subscribed to its system topics and can receive
+  subscribedEvent?: string; // key of the event that set `subscribed`, so its replay can finish the work it began
   ended?: string[]; // recently ended sessions that were not the current one
   lastOnlineAt?: number;
   statusAt?: number;
@@ -60,10 +61,13 @@ export const applyPresence = (cur: Presence, e: PresenceEvent): PresenceOutcome 
       if (current || !startsSession(cur, e)) return 'stale';
       return change(cur, e, 'ONLINE', { subscribed: false, lastOnlineAt: e.at });
     case 'subscribed':
-      if (current) return cur.status === 'ONLINE' && !cur.subscribed ? change(cur, e, 'ONLINE', { subscribed: true }) : 'stale';
+      if (current)
+        return cur.status === 'ONLINE' && !cur.subscribed
+          ? change(cur, e, 'ONLINE', { subscribed: true, subscribedEvent: presenceEventKey(e) })
+          : 'stale';
       // Its connect has not arrived yet: a subscription says just as well that the session is up.
       if (!startsSession(cur, e)) return 'stale';
-      return change(cur, e, 'ONLINE', { subscribed: true, lastOnlineAt: e.at });
+      return change(cur, e, 'ONLINE', { subscribed: true, subscribedEvent: presenceEventKey(e), lastOnlineAt: e.at });
     case 'disconnected':
       if (current) return cur.status === 'OFFLINE' ? 'stale' : change(cur, e, 'OFFLINE', { subscribed: false });
       if (cur.ended?.includes(e.session)) return 'stale';

@@ -7,6 +7,7 @@ import type { Deps } from '../deps.ts';
 import { stableUuid } from '../ids.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
 import { compactUtc } from '../time.ts';
+import { flushPendingMessages } from './message-lifecycle.ts';
 
 /** AWS IoT lifecycle event ($aws/events/presence/... and $aws/events/subscriptions/...), the fields we use. */
 const LifecycleEvent = z.object({
@@ -52,27 +53,38 @@ const notifyStatus = (deps: Deps, device: DeviceRecord, eventKey: string) => {
   );
 };
 
+/** Applies the event with an optimistic conditional write; returns the device as it now stands. */
+const applyEvent = async (deps: Deps, deviceId: string, event: PresenceEvent) => {
+  const key = presenceEventKey(event);
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const device = await deps.devices.get(deviceId);
+    if (!device) return { result: 'unknown-device' as const };
+    const outcome = applyPresence(device.presence, event);
+    if (outcome === 'stale') {
+      if (device.presence.statusEvent === key) await notifyStatus(deps, device, key);
+      return { result: 'stale' as const, device };
+    }
+    if (!(await deps.devices.savePresence(deviceId, outcome.next, device.rev))) continue; // lost a race: re-read
+    const updated = { ...device, presence: outcome.next, rev: device.rev + 1 };
+    if (outcome.statusChanged) await notifyStatus(deps, updated, key);
+    return { result: 'applied' as const, device: updated };
+  }
+  throw new Error(`presence for ${deviceId} kept losing write races`);
+};
+
 /**
- * Applies one lifecycle event to the device's presence with an optimistic conditional write, and
- * notifies a status change. Safe to run twice: a replay finds its event already applied and only
- * re-sends the notification, in case the first run died between the write and the send.
+ * Applies one lifecycle event to the device's presence and notifies a status change. When the event is the
+ * subscription that made the current session able to receive, its PENDING messages are sent. Safe to run
+ * twice: a replay finds its event applied, re-sends the status notification and flushes again, in case the
+ * first run died on the way (each message moves PENDING→DELIVERED at most once). A later subscription in
+ * the same session flushes nothing: the first one did.
  */
 export const recordPresence = async (deps: Deps, raw: unknown): Promise<PresenceResult> => {
   const parsed = toPresenceEvent(deps, raw);
   if (!parsed) return 'ignored';
-  const { deviceId, event } = parsed;
-  const key = presenceEventKey(event);
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const device = await deps.devices.get(deviceId);
-    if (!device) return 'unknown-device';
-    const outcome = applyPresence(device.presence, event);
-    if (outcome === 'stale') {
-      if (device.presence.statusEvent === key) await notifyStatus(deps, device, key);
-      return 'stale';
-    }
-    if (!(await deps.devices.savePresence(deviceId, outcome.next, device.rev))) continue; // lost a race: re-read
-    if (outcome.statusChanged) await notifyStatus(deps, { ...device, presence: outcome.next }, key);
-    return 'applied';
-  }
-  throw new Error(`presence for ${deviceId} kept losing write races`);
+  const { result, device } = await applyEvent(deps, parsed.deviceId, parsed.event);
+  const p = device?.presence;
+  if (device && p?.status === 'ONLINE' && p.subscribed && p.subscribedEvent === presenceEventKey(parsed.event))
+    await flushPendingMessages(deps, device);
+  return result;
 };

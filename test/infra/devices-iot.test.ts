@@ -27,6 +27,18 @@ describe('device sign-in', () => {
   });
 });
 
+describe('device endpoint', () => {
+  it('makes the Huawei authorizer the default of an MQTT-over-TLS endpoint with custom auth', () => {
+    template.hasResourceProperties('AWS::IoT::DomainConfiguration', {
+      ServiceType: 'DATA',
+      ApplicationProtocol: 'SECURE_MQTT',
+      AuthenticationType: 'CUSTOM_AUTH',
+      AuthorizerConfig: { DefaultAuthorizerName: { Ref: authorizerId }, AllowAuthorizerOverride: false },
+    });
+    template.hasOutput('DeviceDomainConfigurationName', {});
+  });
+});
+
 describe('IoT rules', () => {
   it('creates one topic rule per manifest rule', () => {
     template.resourceCountIs('AWS::IoT::TopicRule', IOT_RULES.length);

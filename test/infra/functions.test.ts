@@ -157,3 +157,16 @@ describe('a function with publish access', () => {
     }
   });
 });
+
+describe('schedules', () => {
+  it('runs each schedule trigger from an EventBridge rule at its rate', () => {
+    const schedules = FUNCTIONS.flatMap((def) => def.triggers.flatMap((t) => (t.kind === 'schedule' ? [{ def, t }] : [])));
+    expect(schedules.map(({ def }) => def.name)).toEqual(['message-sweeper']);
+    for (const { def, t } of schedules)
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: `rate(${t.everyMinutes} minute${t.everyMinutes === 1 ? '' : 's'})`,
+        State: 'ENABLED',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionIds(stack, def.name).fn, 'Arn'] } })],
+      });
+  });
+});

@@ -1,0 +1,9 @@
+import { apiHandler } from '../../shared/http/api-handler.ts';
+import { createMessage } from '../../shared/use-cases/create-message.ts';
+import type { Deps } from '../../shared/deps.ts';
+import { lambda } from '../deps.ts';
+
+export const build = (deps: Deps) =>
+  apiHandler(deps, async (req) => ({ status: 201, body: await createMessage(deps, req.project, req.params.device_id, req.json()) }));
+
+export const handler = lambda(build);

@@ -1,0 +1,9 @@
+import { apiHandler } from '../../shared/http/api-handler.ts';
+import { listMessages } from '../../shared/use-cases/show-messages.ts';
+import type { Deps } from '../../shared/deps.ts';
+import { lambda } from '../deps.ts';
+
+export const build = (deps: Deps) =>
+  apiHandler(deps, async (req) => ({ status: 200, body: await listMessages(deps, req.project, req.params.device_id) }));
+
+export const handler = lambda(build);

@@ -1,0 +1,135 @@
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ErrorInfo, MessageRecord, MessageStatus } from '../../domain/messages.ts';
+import { ConditionFailedError } from '../../errors.ts';
+import type { MessageKey, MessageStore } from '../../ports/message-store.ts';
+import { indexKeys, keys } from '../../table.ts';
+import { applied } from './conditional.ts';
+
+const pad = (n: number) => String(n).padStart(15, '0');
+
+/** Expiry index partitions: spread so that no one partition takes every PENDING message's write. */
+const EXPIRY_SHARDS = 8;
+const shardOf = (deviceId: string) => [...deviceId].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % EXPIRY_SHARDS;
+
+const toRecord = (item: Record<string, unknown>): MessageRecord => {
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, gsi3pk: _e, gsi3sk: _f, ...record } = item;
+  return record as unknown as MessageRecord;
+};
+
+export class DynamoDbMessageStore implements MessageStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async create(m: MessageRecord): Promise<void> {
+    const order = `${pad(m.createdAt)}#${m.messageId}`;
+    const pending =
+      m.status === 'PENDING'
+        ? {
+            [indexKeys.pending.pk]: `PENDING#${m.deviceId}`,
+            [indexKeys.pending.sk]: order,
+            [indexKeys.expiry.pk]: `EXPIRY#${shardOf(m.deviceId)}`,
+            [indexKeys.expiry.sk]: `${pad(m.deadline)}#${m.deviceId}#${m.messageId}`,
+          }
+        : {};
+    const ok = await applied(
+      this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...keys.message(m.deviceId, m.messageId), [indexKeys.history.pk]: `HISTORY#${m.deviceId}`, [indexKeys.history.sk]: order, ...pending, ...m },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    if (!ok) throw new ConditionFailedError(`message ${m.messageId} exists for ${m.deviceId}`);
+  }
+
+  async get(key: MessageKey): Promise<MessageRecord | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.message(key.deviceId, key.messageId), ConsistentRead: true }));
+    return out.Item ? toRecord(out.Item) : undefined;
+  }
+
+  private async history(deviceId: string, limit: number | undefined): Promise<MessageRecord[]> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: indexKeys.history.index,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': indexKeys.history.pk },
+        ExpressionAttributeValues: { ':pk': `HISTORY#${deviceId}` },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map(toRecord);
+  }
+
+  newest(deviceId: string, limit: number): Promise<MessageRecord[]> {
+    return this.history(deviceId, limit);
+  }
+
+  async beyond(deviceId: string, keep: number): Promise<MessageRecord[]> {
+    // A device holds at most a few more than `keep` at any time, so one page reaches past them.
+    return (await this.history(deviceId, keep + 100)).slice(keep);
+  }
+
+  async pendingOf(deviceId: string): Promise<MessageRecord[]> {
+    const records: MessageRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: indexKeys.pending.index,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': indexKeys.pending.pk },
+          ExpressionAttributeValues: { ':pk': `PENDING#${deviceId}` },
+          ExclusiveStartKey: start,
+        }),
+      );
+      records.push(...(page.Items ?? []).map(toRecord));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return records;
+  }
+
+  async expiredPending(now: number, limit: number): Promise<MessageKey[]> {
+    const found: MessageKey[] = [];
+    for (let shard = 0; shard < EXPIRY_SHARDS && found.length < limit; shard++) {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: indexKeys.expiry.index,
+          KeyConditionExpression: '#pk = :pk AND #sk <= :now',
+          ExpressionAttributeNames: { '#pk': indexKeys.expiry.pk, '#sk': indexKeys.expiry.sk },
+          ExpressionAttributeValues: { ':pk': `EXPIRY#${shard}`, ':now': `${pad(now)}#~` },
+          ProjectionExpression: 'deviceId, messageId',
+          Limit: limit - found.length,
+        }),
+      );
+      found.push(...((page.Items ?? []) as MessageKey[]));
+    }
+    return found;
+  }
+
+  finish(key: MessageKey, to: Exclude<MessageStatus, 'PENDING'>, at: number, errorInfo?: ErrorInfo): Promise<boolean> {
+    return applied(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.message(key.deviceId, key.messageId),
+          // Leaving PENDING also leaves the sparse pending and expiry indexes.
+          UpdateExpression: `SET #status = :to, finishedAt = :at${errorInfo ? ', errorInfo = :error' : ''} REMOVE ${indexKeys.pending.pk}, ${indexKeys.pending.sk}, ${indexKeys.expiry.pk}, ${indexKeys.expiry.sk}`,
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':to': to, ':at': at, ':pending': 'PENDING', ...(errorInfo ? { ':error': errorInfo } : {}) },
+        }),
+      ),
+    );
+  }
+
+  async remove(key: MessageKey): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.message(key.deviceId, key.messageId) }));
+  }
+}

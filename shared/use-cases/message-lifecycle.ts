@@ -1,0 +1,91 @@
+import { deviceHeader, envelope } from '../domain/notifications.ts';
+import { HISTORY_SIZE, MESSAGE_ERRORS, messagePayload, type ErrorInfo, type MessageRecord, type MessageStatus } from '../domain/messages.ts';
+import type { Deps } from '../deps.ts';
+import { stableUuid } from '../ids.ts';
+import type { DeviceRecord } from '../ports/device-store.ts';
+import type { MessageKey } from '../ports/message-store.ts';
+import { compactUtc } from '../time.ts';
+
+type HeaderSource = Pick<DeviceRecord, 'project' | 'deviceId' | 'nodeId' | 'productId'>;
+
+/**
+ * A `device.message.status` notification (CONTRACT.md §3, IoTDA §5.2). Its request_id is derived from the
+ * message and status, so a re-sent notification (after a crash between write and send) is a recognisable copy.
+ */
+export const notifyMessageStatus = (
+  deps: Deps,
+  device: HeaderSource,
+  m: Pick<MessageRecord, 'messageId' | 'name' | 'topic'>,
+  status: MessageStatus,
+  at: number,
+  errorInfo?: ErrorInfo,
+) =>
+  deps.notifier.send(
+    envelope({
+      resource: 'device.message.status',
+      event: 'update',
+      at,
+      requestId: stableUuid('device.message.status', device.deviceId, m.messageId, status),
+      header: deviceHeader(device),
+      body: {
+        message_id: m.messageId,
+        name: m.name,
+        topic: m.topic,
+        status,
+        timestamp: compactUtc(at),
+        ...(errorInfo ? { error_info: errorInfo } : {}),
+      },
+    }),
+  );
+
+/**
+ * Ends a PENDING message with one conditional write, then notifies. When the write loses because the
+ * message already has that end status, the notification is sent again: the writer before may have died
+ * before sending it, and the copy carries the same request_id.
+ */
+export const finishMessage = async (
+  deps: Deps,
+  device: HeaderSource,
+  m: MessageRecord,
+  to: Exclude<MessageStatus, 'PENDING'>,
+  errorInfo?: ErrorInfo,
+): Promise<boolean> => {
+  const key: MessageKey = { deviceId: m.deviceId, messageId: m.messageId };
+  const at = deps.clock.now();
+  if (await deps.messages.finish(key, to, at, errorInfo)) {
+    await notifyMessageStatus(deps, device, m, to, at, errorInfo);
+    return true;
+  }
+  const now = await deps.messages.get(key);
+  if (now?.status === to) await notifyMessageStatus(deps, device, m, to, now.finishedAt ?? at, now.errorInfo);
+  return false;
+};
+
+/**
+ * Publishes a PENDING message (QoS 1) and then marks it DELIVERED: never DELIVERED without the publish.
+ * One whose deadline has passed is ended TIMEOUT instead and never sent.
+ */
+export const deliverMessage = async (deps: Deps, device: HeaderSource, m: MessageRecord): Promise<MessageStatus> => {
+  if (m.deadline <= deps.clock.now()) {
+    await finishMessage(deps, device, m, 'TIMEOUT');
+    return 'TIMEOUT';
+  }
+  await deps.publisher.publish(m.topic, messagePayload(m), 1);
+  await finishMessage(deps, device, m, 'DELIVERED');
+  return 'DELIVERED';
+};
+
+/** Sends a device's PENDING messages, oldest first, once it can receive them (DESIGN.md "Reconnect"). */
+export const flushPendingMessages = async (deps: Deps, device: DeviceRecord): Promise<number> => {
+  const pending = await deps.messages.pendingOf(device.deviceId);
+  for (const m of pending) await deliverMessage(deps, device, m);
+  return pending.length;
+};
+
+/** Keeps the newest 20; one pushed out while still PENDING ends FAILED first, and that is notified. */
+export const trimHistory = async (deps: Deps, device: HeaderSource): Promise<void> => {
+  for (const old of await deps.messages.beyond(device.deviceId, HISTORY_SIZE)) {
+    if (old.status === 'PENDING') await finishMessage(deps, device, old, 'FAILED', MESSAGE_ERRORS.pushedOut);
+    await deps.messages.remove({ deviceId: old.deviceId, messageId: old.messageId });
+  }
+};

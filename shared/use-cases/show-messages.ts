@@ -1,0 +1,39 @@
+import { effectiveStatus, HISTORY_SIZE, type MessageRecord } from '../domain/messages.ts';
+import type { Deps } from '../deps.ts';
+import { ApiError } from '../errors.ts';
+import { compactUtc } from '../time.ts';
+import { idString, parseInput } from '../validation.ts';
+import { findDevice } from './show-device.ts';
+
+/** IoTDA §2.5 DeviceMessage, with a status that is never stale: an expired PENDING reads as TIMEOUT. */
+const messageView = (m: MessageRecord, now: number) => {
+  const { status, finishedAt } = effectiveStatus(m, now);
+  return {
+    message_id: m.messageId,
+    name: m.name ?? null,
+    message: m.message,
+    encoding: m.encoding,
+    payload_format: m.payloadFormat,
+    topic: m.topic,
+    properties: m.properties ?? null,
+    status,
+    error_info: m.errorInfo ?? null,
+    created_time: compactUtc(m.createdAt),
+    finished_time: finishedAt !== undefined ? compactUtc(finishedAt) : null,
+  };
+};
+
+export const listMessages = async (deps: Deps, project: string, rawDeviceId: string | undefined) => {
+  const device = await findDevice(deps, project, rawDeviceId);
+  const now = deps.clock.now();
+  const messages = await deps.messages.newest(device.deviceId, HISTORY_SIZE);
+  return { device_id: device.deviceId, messages: messages.map((m) => messageView(m, now)) };
+};
+
+export const showMessage = async (deps: Deps, project: string, rawDeviceId: string | undefined, rawMessageId: string | undefined) => {
+  const device = await findDevice(deps, project, rawDeviceId);
+  const messageId = parseInput(idString(128), rawMessageId);
+  const m = await deps.messages.get({ deviceId: device.deviceId, messageId });
+  if (!m) throw new ApiError(404, 'DOWNLINK.404001', `The device has no message with id ${messageId}.`);
+  return messageView(m, deps.clock.now());
+};

@@ -1,0 +1,27 @@
+import type { Deps } from '../deps.ts';
+import type { DeviceRecord } from '../ports/device-store.ts';
+import { finishMessage } from './message-lifecycle.ts';
+
+const PAGE = 200;
+
+/**
+ * The sweeper (DESIGN.md "Timeout"): moves every PENDING message past its deadline to TIMEOUT and notifies it.
+ * Runs every minute; a message it races with (delivered meanwhile) keeps the status the first write gave.
+ */
+export const sweepExpiredMessages = async (deps: Deps): Promise<number> => {
+  const devices = new Map<string, DeviceRecord | undefined>();
+  let swept = 0;
+  for (;;) {
+    const expired = await deps.messages.expiredPending(deps.clock.now(), PAGE);
+    for (const key of expired) {
+      const m = await deps.messages.get(key);
+      if (!devices.has(key.deviceId)) devices.set(key.deviceId, await deps.devices.get(key.deviceId));
+      const device = devices.get(key.deviceId);
+      if (!m || m.status !== 'PENDING') continue;
+      // A deleted device's message still ends; its notification names what the message knew.
+      const header = device ?? { project: m.project, deviceId: m.deviceId, nodeId: '', productId: '' };
+      if (await finishMessage(deps, header, m, 'TIMEOUT')) swept++;
+    }
+    if (expired.length < PAGE) return swept;
+  }
+};

@@ -1,0 +1,204 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { connectDevice as connectSimulated, type SimulatedDevice } from '../../tools/simulated-device.ts';
+import type { Runtime } from '../../local/runtime.ts';
+import { apiClient, drainNotifications, registerDevice, startTestRuntime, waitFor, waitForQueueIdle, waitForStatus } from '../support/runtime.ts';
+
+// One TTL minute lasts 40 ms here, so a 5-minute ttl ends in 200 ms and the sweeper runs every 40 ms.
+const runtime = await startTestRuntime({ ttlMinuteMs: 40 });
+const api = apiClient(runtime);
+const messagesOf = (deviceId: string) => `${api.base}/devices/${deviceId}/messages`;
+
+const connect = async (rt: Runtime, deviceId: string, secret: string): Promise<SimulatedDevice> => {
+  const device = await connectSimulated({ deviceId, secret, port: Number(new URL(rt.mqttUrl).port), root: rt.topicRoot });
+  onTestFinished(() => device.close());
+  return device;
+};
+
+/** Connected, and its subscription handled: messages now go out at once. */
+const connectReceiving = async (deviceId: string, secret: string) => {
+  const device = await connect(runtime, deviceId, secret);
+  await waitForStatus(runtime, deviceId, 'ONLINE');
+  await waitForQueueIdle(runtime, 'presence');
+  return device;
+};
+
+/** Collects everything a device receives from now on. */
+const inbox = (device: SimulatedDevice) => {
+  const got: { topic: string; payload: string }[] = [];
+  device.onMessage((m) => got.push({ topic: m.topic, payload: m.payload.toString() }));
+  return got;
+};
+
+const errorCodeOf = (n: { notify_data: { body: Record<string, unknown> } }) =>
+  (n.notify_data.body.error_info as { error_code?: string } | undefined)?.error_code;
+
+const statusOf = async (deviceId: string, messageId: string) => (await api.call('GET', `${messagesOf(deviceId)}/${messageId}`)).body.status;
+
+const messageNotifications = async (deviceId: string) =>
+  (await drainNotifications(runtime)).filter((n) => n.resource === 'device.message.status' && n.notify_data.header?.device_id === deviceId);
+
+describe('message to an online device', () => {
+  it('is published at once in the standard wrapping and reads DELIVERED', async () => {
+    const { deviceId, secret } = await registerDevice(runtime);
+    const device = await connectReceiving(deviceId, secret);
+    const received = device.nextMessage((m) => m.topic.endsWith('/sys/messages/down'));
+    const res = await api.call('POST', messagesOf(deviceId), { message_id: 'm-1', name: 'greet', message: { hello: 'world' } });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ message_id: 'm-1', result: { status: 'DELIVERED', created_time: expect.stringMatching(/^\d{8}T\d{6}Z$/), finished_time: expect.any(String) } });
+    const m = await received;
+    expect(m.topic).toBe(`oc/devices/${deviceId}/sys/messages/down`);
+    expect(JSON.parse(m.payload.toString())).toEqual({ name: 'greet', id: 'm-1', content: { hello: 'world' } });
+  });
+
+  it('notifies PENDING then DELIVERED, each with its own request_id', async () => {
+    const { deviceId, secret } = await registerDevice(runtime);
+    await connectReceiving(deviceId, secret);
+    await drainNotifications(runtime);
+    await api.call('POST', messagesOf(deviceId), { message_id: 'n-1', message: 'hi' });
+    const notes = await messageNotifications(deviceId);
+    expect(notes.map((n) => n.notify_data.body.status)).toEqual(['PENDING', 'DELIVERED']);
+    expect(notes[1]).toMatchObject({
+      resource: 'device.message.status',
+      event: 'update',
+      notify_data: { header: { app_id: runtime.project, device_id: deviceId }, body: { message_id: 'n-1', topic: `oc/devices/${deviceId}/sys/messages/down` } },
+    });
+    expect(notes[0]!.request_id).not.toBe(notes[1]!.request_id);
+  });
+
+  it('sends raw and base64 messages as their bytes, on custom and full topics', async () => {
+    const { deviceId, secret } = await registerDevice(runtime);
+    const device = await connectReceiving(deviceId, secret);
+    await device.client.subscribeAsync(`oc/devices/${deviceId}/user/#`, { qos: 1 });
+    const got = inbox(device);
+    const bytes = Buffer.from([0, 1, 2, 250, 255]);
+    await api.call('POST', messagesOf(deviceId), { message: 'plain text', payload_format: 'raw', topic: 'alerts/high' });
+    await api.call('POST', messagesOf(deviceId), { message: bytes.toString('base64'), encoding: 'base64', topic_full_name: `oc/devices/${deviceId}/user/bin` });
+    await waitFor(async () => (got.length >= 2 ? true : undefined), 'two messages');
+    expect(got[0]).toEqual({ topic: `oc/devices/${deviceId}/user/alerts/high`, payload: 'plain text' });
+    expect(got[1]!.topic).toBe(`oc/devices/${deviceId}/user/bin`);
+    const raw: Buffer[] = [];
+    device.onMessage((m) => raw.push(m.payload));
+    await api.call('POST', messagesOf(deviceId), { message: bytes.toString('base64'), encoding: 'base64', topic: 'bin2' });
+    await waitFor(async () => (raw.length ? true : undefined), 'binary message');
+    expect(Buffer.compare(raw[0]!, bytes)).toBe(0);
+  });
+});
+
+describe('message to an offline device', () => {
+  it('waits PENDING and is delivered, oldest first, when the device subscribes', async () => {
+    const { deviceId, secret } = await registerDevice(runtime);
+    for (const id of ['p-1', 'p-2', 'p-3']) {
+      const res = await api.call('POST', messagesOf(deviceId), { message_id: id, message: id });
+      expect(res.body.result.status).toBe('PENDING');
+    }
+    await drainNotifications(runtime);
+    const device = await connect(runtime, deviceId, secret);
+    const got = inbox(device);
+    await waitFor(async () => ((await statusOf(deviceId, 'p-3')) === 'DELIVERED' ? true : undefined), 'p-3 delivered');
+    await waitFor(async () => (got.length >= 3 ? true : undefined), 'three messages');
+    expect(got.map((m) => JSON.parse(m.payload).id)).toEqual(['p-1', 'p-2', 'p-3']);
+    expect((await messageNotifications(deviceId)).map((n) => n.notify_data.body.status)).toEqual(['DELIVERED', 'DELIVERED', 'DELIVERED']);
+  });
+
+  it('fails a ttl-0 message at once with IOTDA.014016', async () => {
+    const { deviceId } = await registerDevice(runtime);
+    const res = await api.call('POST', messagesOf(deviceId), { message_id: 'z-1', message: 'now or never', ttl: 0 });
+    expect(res.status).toBe(201);
+    expect(res.body.result.status).toBe('FAILED');
+    const shown = await api.call('GET', `${messagesOf(deviceId)}/z-1`);
+    expect(shown.body).toMatchObject({ status: 'FAILED', error_info: { error_code: 'IOTDA.014016' }, finished_time: expect.any(String) });
+    const notes = await messageNotifications(deviceId);
+    expect(notes.map((n) => [n.notify_data.body.status, errorCodeOf(n)])).toEqual([['FAILED', 'IOTDA.014016']]);
+  });
+
+  it('times out after its ttl, reads TIMEOUT, is notified, and is never sent', async () => {
+    const { deviceId, secret } = await registerDevice(runtime);
+    await api.call('POST', messagesOf(deviceId), { message_id: 't-1', message: 'late', ttl: 5 });
+    await waitFor(async () => ((await statusOf(deviceId, 't-1')) === 'TIMEOUT' ? true : undefined), 'TIMEOUT');
+    await waitFor(async () => {
+      const notes = await messageNotifications(deviceId);
+      return notes.some((n) => n.notify_data.body.status === 'TIMEOUT') ? true : undefined;
+    }, 'TIMEOUT notification');
+    const device = await connect(runtime, deviceId, secret);
+    const got = inbox(device);
+    await waitForStatus(runtime, deviceId, 'ONLINE');
+    await api.call('POST', messagesOf(deviceId), { message_id: 't-2', message: 'fresh' });
+    await waitFor(async () => (got.length ? true : undefined), 'the fresh message');
+    expect(got.map((m) => JSON.parse(m.payload).id)).toEqual(['t-2']);
+  });
+});
+
+describe('message history', () => {
+  it('lists the newest 20, newest first; the 21st pushes out the oldest, failing it if PENDING', async () => {
+    const { deviceId } = await registerDevice(runtime);
+    for (let i = 1; i <= 21; i++) await api.call('POST', messagesOf(deviceId), { message_id: `h-${i}`, message: `m${i}` });
+    const list = await api.call('GET', messagesOf(deviceId));
+    expect(list.status).toBe(200);
+    expect(list.body.device_id).toBe(deviceId);
+    expect(list.body.messages.map((m: { message_id: string }) => m.message_id)).toEqual(Array.from({ length: 20 }, (_, i) => `h-${21 - i}`));
+    expect(list.body.messages[0]).toMatchObject({ message: 'm21', encoding: 'none', payload_format: 'standard', status: 'PENDING' });
+    const gone = await api.call('GET', `${messagesOf(deviceId)}/h-1`);
+    expect([gone.status, gone.body.error_code]).toEqual([404, 'DOWNLINK.404001']);
+    const pushed = (await messageNotifications(deviceId)).filter((n) => n.notify_data.body.message_id === 'h-1');
+    expect(pushed.map((n) => [n.notify_data.body.status, errorCodeOf(n)])).toEqual([
+      ['PENDING', undefined],
+      ['FAILED', 'DOWNLINK.410001'],
+    ]);
+  });
+
+  it('refuses a repeated message_id with 409 DOWNLINK.409001 and leaves the first untouched', async () => {
+    const { deviceId } = await registerDevice(runtime);
+    await api.call('POST', messagesOf(deviceId), { message_id: 'dup', message: 'first' });
+    const again = await api.call('POST', messagesOf(deviceId), { message_id: 'dup', message: 'second' });
+    expect([again.status, again.body.error_code]).toEqual([409, 'DOWNLINK.409001']);
+    expect((await api.call('GET', `${messagesOf(deviceId)}/dup`)).body.message).toBe('first');
+  });
+
+  it('answers unknown messages and devices with their 404s', async () => {
+    const { deviceId } = await registerDevice(runtime);
+    expect((await api.call('GET', `${messagesOf(deviceId)}/none`)).body.error_code).toBe('DOWNLINK.404001');
+    expect((await api.call('GET', messagesOf('nobody'))).body.error_code).toBe('IOTDA.014000');
+    expect((await api.call('POST', messagesOf('nobody'), { message: 'x' })).body.error_code).toBe('IOTDA.014000');
+  });
+});
+
+describe('message bad input', () => {
+  it('refuses each bad body with its contract error, storing and publishing nothing', async () => {
+    const { deviceId, secret } = await registerDevice(runtime);
+    await connect(runtime, deviceId, secret);
+    await waitForStatus(runtime, deviceId, 'ONLINE');
+    const published: string[] = [];
+    const listener = (p: { topic: string }) => p.topic.includes(`/devices/${deviceId}/`) && published.push(p.topic);
+    runtime.broker.on('publish', listener);
+    onTestFinished(() => void runtime.broker.off('publish', listener));
+    const cases: [unknown, number, string, string?][] = [
+      [{}, 400, 'IOTDA.000006', 'message'],
+      [{ message: 5 }, 400, 'IOTDA.000006', 'message'],
+      [{ message: 'x', ttl: 7 }, 400, 'IOTDA.000006', 'ttl'],
+      [{ message: 'x', ttl: -5 }, 400, 'IOTDA.000006', 'ttl'],
+      [{ message: 'x', ttl: 1445 }, 400, 'IOTDA.000006', 'ttl'],
+      [{ message: 'x', ttl: '5' }, 400, 'IOTDA.000006', 'ttl'],
+      [{ message: 'x', encoding: 'hex' }, 400, 'IOTDA.000006', 'encoding'],
+      [{ message: 'x', payload_format: 'xml' }, 400, 'IOTDA.000006', 'payload_format'],
+      [{ message: 'x', topic: 'a', topic_full_name: `oc/devices/${deviceId}/user/a` }, 400, 'IOTDA.000006', 'topic'],
+      [{ message: 'x', topic_full_name: 'oc/devices/someone-else/user/a' }, 400, 'IOTDA.000006', 'topic_full_name'],
+      [{ message: 'x', topic_full_name: `oc/devices/${deviceId}/user/#` }, 400, 'IOTDA.000006', 'topic_full_name'],
+      [{ message: 'x', topic: 'a/+/b' }, 400, 'IOTDA.000006', 'topic'],
+      [{ message: 'not base64!', encoding: 'base64' }, 400, 'IOTDA.000006', 'message'],
+      [{ message: { a: 1 }, encoding: 'base64' }, 400, 'IOTDA.000006', 'message'],
+      [{ message: 'x', message_id: 'bad id' }, 400, 'IOTDA.000006', 'message_id'],
+      [{ message: 'x', message_id: 'm'.repeat(129) }, 400, 'IOTDA.000006', 'message_id'],
+      [{ message: 'x'.repeat(257 * 1024) }, 413, 'DOWNLINK.413001'],
+      ['{"message":', 400, 'IOTDA.000008'],
+    ];
+    for (const [body, status, code, field] of cases) {
+      const res = await api.call('POST', messagesOf(deviceId), body);
+      const label = JSON.stringify(body).slice(0, 90);
+      expect([res.status, res.body.error_code], label).toEqual([status, code]);
+      if (field) expect(res.body.error_msg, label).toContain(field);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(published).toEqual([]);
+    expect((await api.call('GET', messagesOf(deviceId))).body.messages).toEqual([]);
+  });
+});
