@@ -202,3 +202,34 @@ describe('message bad input', () => {
     expect((await api.call('GET', messagesOf(deviceId))).body.messages).toEqual([]);
   });
 });
+
+describe('messages with repeated and out-of-order presence events', () => {
+  const lifecycle = (deviceId: string, eventType: string, session: string, timestamp: number) => ({
+    clientId: `${deviceId}_0_0_2026112520`,
+    timestamp,
+    eventType,
+    sessionIdentifier: session,
+    principalIdentifier: 'p',
+    ...(eventType === 'subscribed' ? { topics: [`oc/devices/${deviceId}/sys/#`] } : {}),
+  });
+
+  it('moves each message once when the subscription event comes twice, and keeps the device receiving after a late disconnect', async () => {
+    const { sendLifecycleEvent } = await import('../support/runtime.ts');
+    const { deviceId } = await registerDevice(runtime);
+    for (const id of ['e-1', 'e-2']) await api.call('POST', messagesOf(deviceId), { message_id: id, message: id });
+    await drainNotifications(runtime);
+    const t = Date.now();
+    const subscribed = lifecycle(deviceId, 'subscribed', 's2', t + 2);
+    for (const e of [lifecycle(deviceId, 'connected', 's1', t), lifecycle(deviceId, 'connected', 's2', t + 1), subscribed, subscribed]) {
+      await sendLifecycleEvent(runtime, e);
+    }
+    await sendLifecycleEvent(runtime, lifecycle(deviceId, 'disconnected', 's1', t + 3)); // the old session, late
+    await waitForQueueIdle(runtime, 'presence');
+    for (const id of ['e-1', 'e-2']) expect(await statusOf(deviceId, id)).toBe('DELIVERED');
+    const delivered = (await messageNotifications(deviceId)).filter((n) => n.notify_data.body.status === 'DELIVERED');
+    expect(new Set(delivered.map((n) => n.request_id)).size).toBe(2);
+    expect((await api.showDevice(deviceId)).body.status).toBe('ONLINE');
+    const next = await api.call('POST', messagesOf(deviceId), { message_id: 'e-3', message: 'after' });
+    expect(next.body.result.status).toBe('DELIVERED');
+  });
+});
