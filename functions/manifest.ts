@@ -60,6 +60,14 @@ export interface IotRuleDef {
 
 const API = '/v5/iot/{project_id}';
 
+/** API Gateway settings both runtimes apply. */
+export const API_SETTINGS = {
+  // The TOKEN authorizer's answer is cached per token: a revoked token keeps working this long.
+  authorizerCacheSeconds: 60,
+  // IoTDA §2.1: the 20 s sync wait plus margin; REST API Gateway allows at most 29 s.
+  integrationTimeoutSeconds: 29,
+};
+
 // IoTDA §2.1: the sync wait is 20 s; the function must outlive it, and API Gateway's 29 s must outlive both.
 const SYNC_FUNCTION_TIMEOUT_SECONDS = 26;
 

@@ -75,9 +75,29 @@ export const startApiGateway = async (opts: {
   port: number;
   routes: HttpRoute[];
   authorizer: Authorizer;
+  /** How long the authorizer's answer for a token is reused, as API Gateway caches it; 0 asks every time. */
+  authorizerCacheMs: number;
   onError: (e: unknown) => void;
 }) => {
   const routes = opts.routes.map(compile);
+  // API Gateway caches an authorizer's policy (or its 401) per token for the configured time.
+  const cache = new Map<string, { until: number; policy: ApiPolicy | 'unauthorized' }>();
+  const authorize = async (token: string, methodArn: string): Promise<ApiPolicy | 'unauthorized'> => {
+    const hit = cache.get(token);
+    if (hit && hit.until > Date.now()) return hit.policy;
+    let policy: ApiPolicy | 'unauthorized';
+    try {
+      policy = await opts.authorizer({ type: 'TOKEN', authorizationToken: token, methodArn }, lambdaContext('api-authorizer'));
+    } catch (e) {
+      if ((e as Error).message !== 'Unauthorized') throw e;
+      policy = 'unauthorized';
+    }
+    if (opts.authorizerCacheMs > 0) {
+      if (cache.size > 10_000) cache.clear();
+      cache.set(token, { until: Date.now() + opts.authorizerCacheMs, policy });
+    }
+    return policy;
+  };
 
   const handle = async (req: IncomingMessage, requestId: string): Promise<APIGatewayProxyResult> => {
     const url = new URL(req.url ?? '/', 'http://local');
@@ -98,13 +118,8 @@ export const startApiGateway = async (opts: {
     const token = req.headers['x-auth-token'];
     if (typeof token !== 'string' || token === '') return gatewayResponse(GATEWAY_RESPONSES.unauthorized);
     const methodArn = `${ARN_BASE}/${method}${url.pathname}`;
-    let policy: ApiPolicy;
-    try {
-      policy = await opts.authorizer({ type: 'TOKEN', authorizationToken: token, methodArn }, lambdaContext('api-authorizer'));
-    } catch (e) {
-      if ((e as Error).message === 'Unauthorized') return gatewayResponse(GATEWAY_RESPONSES.unauthorized);
-      throw e;
-    }
+    const policy = await authorize(token, methodArn);
+    if (policy === 'unauthorized') return gatewayResponse(GATEWAY_RESPONSES.unauthorized);
     if (!allows(policy, methodArn)) return gatewayResponse(GATEWAY_RESPONSES.accessDenied);
 
     const query = Object.fromEntries(url.searchParams);

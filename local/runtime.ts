@@ -154,7 +154,14 @@ export const startRuntime = async (settings: LocalSettings) => {
     );
     const authorizer = handlers.find(({ fn }) => fn.triggers.some((t) => t.kind === 'api-authorizer'))?.handler;
     if (!authorizer) throw new Error('the manifest has no api-authorizer');
-    const api = await startApiGateway({ host: settings.host, port: settings.httpPort, routes, authorizer: authorizer as never, onError });
+    const api = await startApiGateway({
+      host: settings.host,
+      port: settings.httpPort,
+      routes,
+      authorizer: authorizer as never,
+      authorizerCacheMs: settings.authorizerCacheSeconds * 1000,
+      onError,
+    });
     stops.push(api.stop);
 
     const token = bootstrapToken(settings);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { API_SETTINGS } from '../functions/manifest.ts';
 
 /** The local runtime's settings (CONTRACT.md §4), from DOWNLINK_* variables. */
 export interface LocalSettings {
@@ -15,6 +16,8 @@ export interface LocalSettings {
   commandTimeoutMs: number;
   ttlMinuteMs: number;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** API Gateway's authorizer cache; the stack's value unless told otherwise. */
+  authorizerCacheSeconds: number;
 }
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
@@ -32,6 +35,7 @@ const Env = z.object({
   DOWNLINK_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
   DOWNLINK_TTL_MINUTE_MS: z.coerce.number().int().positive().default(60_000),
   DOWNLINK_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('WARN'),
+  DOWNLINK_AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(API_SETTINGS.authorizerCacheSeconds),
 });
 
 export const settingsFromEnv = (env: NodeJS.ProcessEnv): LocalSettings => {
@@ -49,6 +53,7 @@ export const settingsFromEnv = (env: NodeJS.ProcessEnv): LocalSettings => {
     commandTimeoutMs: e.DOWNLINK_COMMAND_TIMEOUT_MS,
     ttlMinuteMs: e.DOWNLINK_TTL_MINUTE_MS,
     logLevel: e.DOWNLINK_LOG_LEVEL,
+    authorizerCacheSeconds: e.DOWNLINK_AUTH_CACHE_SECONDS,
   };
 };
 
@@ -66,5 +71,6 @@ export const ephemeralSettings = (overrides: Partial<LocalSettings> = {}): Local
   commandTimeoutMs: 20_000,
   ttlMinuteMs: 60_000,
   logLevel: 'SILENT',
+  authorizerCacheSeconds: API_SETTINGS.authorizerCacheSeconds,
   ...overrides,
 });

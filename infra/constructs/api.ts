@@ -14,7 +14,7 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { Trigger } from '../../functions/manifest.ts';
+import { API_SETTINGS, type Trigger } from '../../functions/manifest.ts';
 import { GATEWAY_RESPONSES, type GatewayResponseName } from '../../shared/http/gateway-responses.ts';
 
 export type HttpTrigger = Extract<Trigger, { kind: 'http' }>;
@@ -64,7 +64,7 @@ export class DownlinkApi extends Construct {
       handler: props.authorizer,
       identitySource: IdentitySource.header('X-Auth-Token'),
       // The policy covers every project of the token whatever route was called first, so caching is safe.
-      resultsCacheTtl: Duration.seconds(60),
+      resultsCacheTtl: Duration.seconds(API_SETTINGS.authorizerCacheSeconds),
     });
 
     for (const { trigger, handler } of props.routes) {
@@ -73,7 +73,7 @@ export class DownlinkApi extends Construct {
         .addMethod(
           trigger.method,
           // 29 s covers the 20 s synchronous command wait (DESIGN.md "Flows").
-          new LambdaIntegration(handler, { proxy: true, timeout: Duration.seconds(29), allowTestInvoke: false }),
+          new LambdaIntegration(handler, { proxy: true, timeout: Duration.seconds(API_SETTINGS.integrationTimeoutSeconds), allowTestInvoke: false }),
           { authorizer, authorizationType: AuthorizationType.CUSTOM },
         );
     }

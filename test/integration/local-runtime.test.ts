@@ -89,7 +89,8 @@ describe('npm start', () => {
 
 describe('token CLI', () => {
   it('creates, lists and revokes tokens in the running runtime table', async () => {
-    const rt = await startRuntime(ephemeralSettings());
+    // No authorizer cache, so the revocation shows at once (API Gateway, and npm start, cache for 60 s).
+    const rt = await startRuntime(ephemeralSettings({ authorizerCacheSeconds: 0 }));
     try {
       const cli = (...args: string[]) =>
         run(NODE, ['--import', 'tsx', 'tools/tokens.ts', ...args, '--endpoint', rt.dynamodbUrl], { encoding: 'utf8' });
@@ -107,6 +108,24 @@ describe('token CLI', () => {
       expect((await apiClient(rt, token).showDevice('none')).status).toBe(401);
       await expect(cli('revoke', id)).rejects.toMatchObject({ code: 2 });
       await expect(cli('create', '--project', 'bad/project')).rejects.toThrow();
+    } finally {
+      await rt.stop();
+    }
+  });
+});
+
+describe('authorizer cache', () => {
+  it('keeps a revoked token working until its cached answer expires, as API Gateway does', async () => {
+    const rt = await startRuntime(ephemeralSettings({ authorizerCacheSeconds: 1 }));
+    try {
+      const { createApiToken, revokeApiToken } = await import('../../shared/use-cases/manage-api-tokens.ts');
+      const { token, record } = await createApiToken(rt.deps, [rt.project]);
+      const client = apiClient(rt, token);
+      expect((await client.showDevice('none')).status).toBe(404);
+      await revokeApiToken(rt.deps, record.tokenId);
+      expect((await client.showDevice('none')).status).toBe(404); // cached
+      await new Promise((r) => setTimeout(r, 1_100));
+      expect((await client.showDevice('none')).status).toBe(401);
     } finally {
       await rt.stop();
     }
