@@ -1,4 +1,5 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { batchedSqsSender } from './batched-sqs-sender.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -113,10 +114,11 @@ export const startRuntime = async (settings: LocalSettings) => {
       void p.finally(() => pending.delete(p));
     };
     const byName = new Map(handlers.map(({ fn, handler }) => [fn.name, handler as unknown as (event: unknown, context: unknown) => Promise<unknown>]));
+    const sendToQueue = batchedSqsSender(sqs);
     const deliverTo = (target: RuleTarget): ((body: unknown) => Promise<unknown>) => {
       if ('queue' in target) {
         const url = queueUrls[target.queue];
-        return (body) => sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(body) }));
+        return (body) => sendToQueue(url, JSON.stringify(body));
       }
       const fn = byName.get(target.function);
       if (!fn) throw new Error(`an IoT rule targets the unknown function ${target.function}`);

@@ -3,21 +3,29 @@ import type { Deps } from './deps.ts';
 
 /**
  * Runs `each` on every record of an SQS batch and reports the failures, so only they come back
- * (Lambda's ReportBatchItemFailures; the local poller honours the same answer).
+ * (Lambda's ReportBatchItemFailures; the local poller honours the same answer). Records with the same
+ * `orderKey` run one after another, in queue order (so one device's events do not race each other's
+ * conditional writes); records with different keys run concurrently.
  */
 export const forEachRecord =
-  (deps: Deps, each: (body: unknown) => Promise<unknown>) =>
+  (deps: Deps, each: (body: unknown) => Promise<unknown>, orderKey: (body: unknown) => string | undefined = () => undefined) =>
   async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const bodies = event.Records.map((r) => {
+      try {
+        return { ok: true as const, value: JSON.parse(r.body) as unknown };
+      } catch {
+        deps.logger.warn('dropping a record that is not JSON', { messageId: r.messageId });
+        return { ok: false as const };
+      }
+    });
+    const chains = new Map<string, Promise<unknown>>();
     const results = await Promise.allSettled(
-      event.Records.map(async (r) => {
-        let body: unknown;
-        try {
-          body = JSON.parse(r.body);
-        } catch {
-          deps.logger.warn('dropping a record that is not JSON', { messageId: r.messageId });
-          return;
-        }
-        await each(body);
+      bodies.map((b, i) => {
+        if (!b.ok) return Promise.resolve();
+        const key = orderKey(b.value) ?? `#${i}`;
+        const run = (chains.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => each(b.value));
+        chains.set(key, run);
+        return run;
       }),
     );
     const batchItemFailures = results.flatMap((res, i) => {

@@ -1,8 +1,8 @@
 import type { Deps } from '../../shared/deps.ts';
 import { forEachRecord } from '../../shared/sqs-batch.ts';
-import { recordPresence } from '../../shared/use-cases/record-presence.ts';
+import { presenceOrderKey, recordPresence } from '../../shared/use-cases/record-presence.ts';
 import { lambda } from '../deps.ts';
 
-export const build = (deps: Deps) => forEachRecord(deps, (event) => recordPresence(deps, event));
+export const build = (deps: Deps) => forEachRecord(deps, (event) => recordPresence(deps, event), presenceOrderKey);
 
 export const handler = lambda(build);

@@ -34,6 +34,12 @@ const toPresenceEvent = (deps: Deps, raw: unknown): { deviceId: string; event: P
   return { deviceId, event: { kind: e.eventType, session: e.sessionIdentifier, at: e.timestamp } };
 };
 
+/** One device's events are applied in queue order: they would otherwise race each other's writes. */
+export const presenceOrderKey = (raw: unknown): string | undefined => {
+  const clientId = (raw as { clientId?: unknown } | null)?.clientId;
+  return typeof clientId === 'string' ? deviceIdOfClient(clientId) : undefined;
+};
+
 const notifyStatus = (deps: Deps, device: DeviceRecord, eventKey: string) => {
   const p = device.presence;
   return deps.notifier.send(
