@@ -5,6 +5,13 @@ import type { ConnectAttempt, ConnectVerdict } from '../shared/domain/device-aut
 import { deviceDownlinkFilters, isDeviceOwnTopic, type TopicRoot } from '../shared/domain/topics.ts';
 import { listen } from './net.ts';
 
+export interface LifecycleEvent {
+  clientId: string;
+  eventType: 'connected' | 'disconnected' | 'subscribed' | 'unsubscribed';
+  sessionIdentifier: string;
+  principalIdentifier: string;
+}
+
 /** What the broker keeps per device connection. */
 interface Session {
   deviceId: string;
@@ -31,21 +38,22 @@ export const startBroker = async (opts: BrokerOptions) => {
   const broker = await Aedes.createBroker({ drainTimeout: 30_000 });
   const byDevice = new Map<string, Client>();
 
-  const lifecycle = (kind: 'presence' | 'subscriptions', type: string, client: Client, extra: Record<string, unknown>) => {
+  /** An AWS lifecycle event on its `$aws/events/...` topic, where the IoT rules pick it up. */
+  const publishLifecycle = (event: LifecycleEvent, extra: Record<string, unknown> = {}) =>
+    new Promise<void>((resolve, reject) => {
+      const kind = event.eventType === 'subscribed' || event.eventType === 'unsubscribed' ? 'subscriptions' : 'presence';
+      const payload = Buffer.from(JSON.stringify({ ...event, timestamp: Date.now(), ...extra }));
+      broker.publish(
+        { cmd: 'publish', topic: `$aws/events/${kind}/${event.eventType}/${event.clientId}`, payload, qos: 0, retain: false, dup: false },
+        (e) => (e ? reject(e) : resolve()),
+      );
+    });
+
+  const lifecycle = (type: LifecycleEvent['eventType'], client: Client, extra: Record<string, unknown>) => {
     const s = sessions.get(client);
     if (!s) return;
-    const event = {
-      clientId: client.id,
-      timestamp: Date.now(),
-      eventType: type,
-      sessionIdentifier: s.sessionId,
-      principalIdentifier: s.deviceId,
-      ...extra,
-    };
-    broker.publish(
-      { cmd: 'publish', topic: `$aws/events/${kind}/${type}/${client.id}`, payload: Buffer.from(JSON.stringify(event)), qos: 0, retain: false, dup: false },
-      (e) => e && opts.onError(e),
-    );
+    const event = { clientId: client.id, eventType: type, sessionIdentifier: s.sessionId, principalIdentifier: s.deviceId };
+    publishLifecycle(event, extra).catch(opts.onError);
   };
 
   broker.preConnect = (client, packet, done) => {
@@ -84,7 +92,7 @@ export const startBroker = async (opts: BrokerOptions) => {
   };
 
   broker.on('clientReady', (client) => {
-    lifecycle('presence', 'connected', client, { ipAddress: (client.conn as Socket).remoteAddress, versionNumber: 0 });
+    lifecycle('connected', client, { ipAddress: (client.conn as Socket).remoteAddress, versionNumber: 0 });
     const s = sessions.get(client)!;
     const implicit = deviceDownlinkFilters(opts.root, s.deviceId).map((topic) => ({ topic, qos: 1 as const }));
     client.subscribe(implicit, (e) => e && opts.onError(e));
@@ -92,7 +100,7 @@ export const startBroker = async (opts: BrokerOptions) => {
 
   broker.on('subscribe', (subs, client) => {
     const topics = subs.filter((sub) => (sub.qos as number) !== 128).map((sub) => sub.topic);
-    if (client && topics.length) lifecycle('subscriptions', 'subscribed', client, { topics });
+    if (client && topics.length) lifecycle('subscribed', client, { topics });
   });
 
   broker.on('clientDisconnect', (client) => {
@@ -100,7 +108,7 @@ export const startBroker = async (opts: BrokerOptions) => {
     if (!s?.deviceId) return;
     if (byDevice.get(s.deviceId) === client) byDevice.delete(s.deviceId);
     const clientInitiated = (client as unknown as { _disconnected?: boolean })._disconnected === true;
-    lifecycle('presence', 'disconnected', client, {
+    lifecycle('disconnected', client, {
       clientInitiatedDisconnect: clientInitiated,
       disconnectReason: clientInitiated ? 'CLIENT_INITIATED_DISCONNECT' : 'CONNECTION_LOST',
       versionNumber: 0,
@@ -112,6 +120,7 @@ export const startBroker = async (opts: BrokerOptions) => {
 
   return {
     broker,
+    publishLifecycle,
     url: `mqtt://${opts.host}:${(server.address() as AddressInfo).port}`,
     stop: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,14 +1,14 @@
-import type { Aedes } from 'aedes';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoDb, type Deps } from '../shared/deps.ts';
 import type { DeviceRecord } from '../shared/ports/device-store.ts';
+import type { LifecycleEvent } from './broker.ts';
 
 /**
  * After a crash the registry can still show devices ONLINE whose connections died with the process.
  * IoT Core would have sent their disconnect events; a freshly started local broker has no connections,
  * so it sends them now, for each recorded session, through the same lifecycle path.
  */
-export const endOrphanedSessions = async (deps: Deps, broker: Aedes) => {
+export const endOrphanedSessions = async (deps: Deps, publishLifecycle: (event: LifecycleEvent, extra: Record<string, unknown>) => Promise<void>) => {
   const db = createDynamoDb(deps.config.region, deps.config.endpoints?.dynamodb);
   let start: Record<string, unknown> | undefined;
   do {
@@ -21,25 +21,16 @@ export const endOrphanedSessions = async (deps: Deps, broker: Aedes) => {
         ExclusiveStartKey: start,
       }),
     );
-    for (const item of (page.Items ?? []) as DeviceRecord[]) {
-      const clientId = `${item.deviceId}_0_0_0000000000`;
-      const event = {
-        clientId,
-        timestamp: Date.now(),
-        eventType: 'disconnected',
-        sessionIdentifier: item.presence.session,
-        principalIdentifier: item.deviceId,
-        clientInitiatedDisconnect: false,
-        disconnectReason: 'SERVER_INITIATED_DISCONNECT',
-        versionNumber: 0,
-      };
-      await new Promise<void>((resolve, reject) =>
-        broker.publish(
-          { cmd: 'publish', topic: `$aws/events/presence/disconnected/${clientId}`, payload: Buffer.from(JSON.stringify(event)), qos: 0, retain: false, dup: false },
-          (e) => (e ? reject(e) : resolve()),
-        ),
+    for (const item of (page.Items ?? []) as DeviceRecord[])
+      await publishLifecycle(
+        {
+          clientId: `${item.deviceId}_0_0_0000000000`,
+          eventType: 'disconnected',
+          sessionIdentifier: item.presence.session!,
+          principalIdentifier: item.deviceId,
+        },
+        { clientInitiatedDisconnect: false, disconnectReason: 'SERVER_INITIATED_DISCONNECT', versionNumber: 0 },
       );
-    }
     start = page.LastEvaluatedKey;
   } while (start);
 };

@@ -133,7 +133,7 @@ export const startRuntime = async (settings: LocalSettings) => {
       await broker.stop();
       await Promise.all(pending);
     });
-    await endOrphanedSessions(deps, broker.broker);
+    await endOrphanedSessions(deps, broker.publishLifecycle);
 
     // Schedules, as EventBridge rules: a local "minute" is DOWNLINK_TTL_MINUTE_MS, so tests can shorten it.
     for (const { fn, handler } of handlers)

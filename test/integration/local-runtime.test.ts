@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startRuntime } from '../../local/runtime.ts';
 import { ephemeralSettings } from '../../local/settings.ts';
+import { startRuntimeProcess, signal } from '../support/process.ts';
 import { apiClient, connectDevice, huaweiOptions, registerDevice, waitForStatus } from '../support/runtime.ts';
 
 const run = promisify(execFile);
@@ -53,37 +54,15 @@ describe('local runtime data directory', () => {
 
 describe('npm start', () => {
   it('prints one ready line, serves, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(NODE, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'local/main.ts'], {
-      env: {
-        ...process.env,
-        DOWNLINK_HTTP_PORT: '0',
-        DOWNLINK_MQTT_PORT: '0',
-        DOWNLINK_SQS_PORT: '0',
-        DOWNLINK_DYNAMODB_PORT: '0',
-        DOWNLINK_DATA_DIR: join(dataDir, 'npm-start'),
-        DOWNLINK_BOOTSTRAP_TOKEN: 'dlk_bootstrap-token-for-tests',
-        DOWNLINK_BOOTSTRAP_PROJECT: 'proj1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const rt = await startRuntimeProcess({
+      DOWNLINK_DATA_DIR: join(dataDir, 'npm-start'),
+      DOWNLINK_BOOTSTRAP_TOKEN: 'dlk_bootstrap-token-for-tests',
+      DOWNLINK_BOOTSTRAP_PROJECT: 'proj1',
     });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const ready = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', () => out.includes('\n') && resolve(out.split('\n')[0]!));
-      child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-    });
-    expect(ready).toMatch(/^downlink ready: api http:\/\/127\.0\.0\.1:\d+\/v5\/iot\/proj1 .* X-Auth-Token dlk_bootstrap-token-for-tests$/);
-    const api = ready.match(/api (\S+)/)![1]!;
-    const res = await fetch(`${api}/devices`, {
-      method: 'POST',
-      headers: { 'X-Auth-Token': 'dlk_bootstrap-token-for-tests', 'Content-Type': 'application/json' },
-      body: JSON.stringify({ node_id: 'n', product_id: 'p' }),
-    });
-    expect(res.status).toBe(201);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(out).toContain('downlink stopped (SIGTERM)');
+    expect(rt.ready).toMatch(/^downlink ready: api http:\/\/127\.0\.0\.1:\d+\/v5\/iot\/proj1 .* X-Auth-Token dlk_bootstrap-token-for-tests$/);
+    expect((await rt.call('POST', '/devices', { node_id: 'n', product_id: 'p' })).status).toBe(201);
+    expect(await signal(rt.child, 'SIGTERM')).toBe(0);
+    expect(rt.output()).toContain('downlink stopped (SIGTERM)');
   });
 });
 

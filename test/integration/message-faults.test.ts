@@ -1,52 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectDevice, type SimulatedDevice } from '../../tools/simulated-device.ts';
+import { signal, startRuntimeProcess } from '../support/process.ts';
 
-/** The local runtime as its own process (`npm start`), so the test can SIGKILL it. */
-const startProcess = async (dataDir: string) => {
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'local/main.ts'], {
-    env: {
-      ...process.env,
-      DOWNLINK_HTTP_PORT: '0',
-      DOWNLINK_MQTT_PORT: '0',
-      DOWNLINK_SQS_PORT: '0',
-      DOWNLINK_DYNAMODB_PORT: '0',
-      DOWNLINK_DATA_DIR: dataDir,
-      DOWNLINK_BOOTSTRAP_PROJECT: 'faults',
-      DOWNLINK_LOG_LEVEL: 'SILENT',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) resolve(out.split('\n')[0]!);
-    });
-    child.once('exit', (code) => reject(new Error(`runtime exited ${code}: ${out}`)));
-  });
-  const api = line.match(/api (\S+)/)![1]!;
-  const mqttPort = Number(new URL(line.match(/mqtt (\S+)/)![1]!).port);
-  const token = line.match(/X-Auth-Token (\S+)/)![1]!;
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${api}${path}`, {
-      method,
-      headers: { 'X-Auth-Token': token, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
-  };
-  return { child, call, mqttPort };
-};
-
-const kill = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+const startProcess = (dataDir: string) => startRuntimeProcess({ DOWNLINK_DATA_DIR: dataDir, DOWNLINK_BOOTSTRAP_PROJECT: 'faults' });
 
 const dataDir = mkdtempSync(join(tmpdir(), 'downlink-faults-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -74,7 +33,7 @@ describe('runtime killed during a reconnect flush', () => {
       }),
     );
     await killed;
-    await kill(first.child).catch(() => undefined);
+    await signal(first.child, 'SIGKILL');
     await device.close().catch(() => undefined);
 
     const second = await startProcess(dataDir);
@@ -95,7 +54,7 @@ describe('runtime killed during a reconnect flush', () => {
       expect([...received].sort()).toEqual(ids);
       await device.close();
     } finally {
-      await kill(second.child);
+      await signal(second.child, 'SIGKILL');
     }
   });
 });

@@ -1,7 +1,17 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { connectDevice as connectSimulated, type SimulatedDevice } from '../../tools/simulated-device.ts';
 import type { Runtime } from '../../local/runtime.ts';
-import { apiClient, drainNotifications, registerDevice, startTestRuntime, waitFor, waitForQueueIdle, waitForStatus } from '../support/runtime.ts';
+import {
+  apiClient,
+  drainNotifications,
+  lifecycleEvent,
+  registerDevice,
+  sendLifecycleEvent,
+  startTestRuntime,
+  waitFor,
+  waitForQueueIdle,
+  waitForStatus,
+} from '../support/runtime.ts';
 
 // One TTL minute lasts 40 ms here, so a 5-minute ttl ends in 200 ms and the sweeper runs every 40 ms.
 const runtime = await startTestRuntime({ ttlMinuteMs: 40 });
@@ -204,26 +214,16 @@ describe('message bad input', () => {
 });
 
 describe('messages with repeated and out-of-order presence events', () => {
-  const lifecycle = (deviceId: string, eventType: string, session: string, timestamp: number) => ({
-    clientId: `${deviceId}_0_0_2026112520`,
-    timestamp,
-    eventType,
-    sessionIdentifier: session,
-    principalIdentifier: 'p',
-    ...(eventType === 'subscribed' ? { topics: [`oc/devices/${deviceId}/sys/#`] } : {}),
-  });
-
   it('moves each message once when the subscription event comes twice, and keeps the device receiving after a late disconnect', async () => {
-    const { sendLifecycleEvent } = await import('../support/runtime.ts');
     const { deviceId } = await registerDevice(runtime);
     for (const id of ['e-1', 'e-2']) await api.call('POST', messagesOf(deviceId), { message_id: id, message: id });
     await drainNotifications(runtime);
     const t = Date.now();
-    const subscribed = lifecycle(deviceId, 'subscribed', 's2', t + 2);
-    for (const e of [lifecycle(deviceId, 'connected', 's1', t), lifecycle(deviceId, 'connected', 's2', t + 1), subscribed, subscribed]) {
+    const subscribed = lifecycleEvent(deviceId, 'subscribed', 's2', t + 2);
+    for (const e of [lifecycleEvent(deviceId, 'connected', 's1', t), lifecycleEvent(deviceId, 'connected', 's2', t + 1), subscribed, subscribed]) {
       await sendLifecycleEvent(runtime, e);
     }
-    await sendLifecycleEvent(runtime, lifecycle(deviceId, 'disconnected', 's1', t + 3)); // the old session, late
+    await sendLifecycleEvent(runtime, lifecycleEvent(deviceId, 'disconnected', 's1', t + 3)); // the old session, late
     await waitForQueueIdle(runtime, 'presence');
     for (const id of ['e-1', 'e-2']) expect(await statusOf(deviceId, id)).toBe('DELIVERED');
     const delivered = (await messageNotifications(deviceId)).filter((n) => n.notify_data.body.status === 'DELIVERED');

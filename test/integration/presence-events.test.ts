@@ -1,20 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { apiClient, drainNotifications, registerDevice, sendLifecycleEvent, startTestRuntime, waitForQueueIdle } from '../support/runtime.ts';
+import {
+  apiClient,
+  drainNotifications,
+  lifecycleEvent,
+  registerDevice,
+  sendLifecycleEvent,
+  startTestRuntime,
+  waitForQueueIdle,
+} from '../support/runtime.ts';
 
 const runtime = await startTestRuntime();
 const api = apiClient(runtime);
 
-/** AWS lifecycle event JSON, as IoT Core publishes it on $aws/events/... */
-const lifecycle = (deviceId: string, eventType: string, session: string, timestamp: number) => ({
-  clientId: `${deviceId}_0_1_2026112520`,
-  timestamp,
-  eventType,
-  sessionIdentifier: session,
-  principalIdentifier: 'p',
-  versionNumber: 0,
-  ...(eventType === 'subscribed' ? { topics: [`oc/devices/${deviceId}/sys/#`] } : {}),
-  ...(eventType === 'disconnected' ? { clientInitiatedDisconnect: true, disconnectReason: 'CLIENT_INITIATED_DISCONNECT' } : {}),
-});
+const lifecycle = lifecycleEvent;
 
 /** Sends events one by one through the real presence queue and worker, waiting for each. */
 const deliverInOrder = async (events: Record<string, unknown>[]) => {

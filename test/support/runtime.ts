@@ -148,3 +148,15 @@ export const sendLifecycleEvent = async (runtime: Runtime, event: Record<string,
   const sqs = new SQSClient(clientOptions('us-east-1', runtime.sqsUrl));
   await sqs.send(new SendMessageCommand({ QueueUrl: runtime.queueUrls.presence, MessageBody: JSON.stringify(event) }));
 };
+
+/** An AWS lifecycle event JSON, as IoT Core publishes it on $aws/events/... */
+export const lifecycleEvent = (deviceId: string, eventType: string, session: string, timestamp: number) => ({
+  clientId: `${deviceId}_0_1_2026112520`,
+  timestamp,
+  eventType,
+  sessionIdentifier: session,
+  principalIdentifier: 'p',
+  versionNumber: 0,
+  ...(eventType === 'subscribed' ? { topics: [`oc/devices/${deviceId}/sys/#`] } : {}),
+  ...(eventType === 'disconnected' ? { clientInitiatedDisconnect: true, disconnectReason: 'CLIENT_INITIATED_DISCONNECT' } : {}),
+});
