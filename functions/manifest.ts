@@ -37,6 +37,8 @@ export interface Access {
   notify?: boolean;
   /** Downlink topics it may publish, as suffixes under `{root}/devices/{any device}/`. */
   publish?: string[];
+  /** May start runs of the batch state machine (BATCH_WORKFLOW). */
+  startBatch?: boolean;
 }
 
 export interface FunctionDef {
@@ -70,6 +72,9 @@ export const API_SETTINGS = {
 
 // IoTDA §2.1: the sync wait is 20 s; the function must outlive it, and API Gateway's 29 s must outlive both.
 const SYNC_FUNCTION_TIMEOUT_SECONDS = 26;
+
+// A chunk sends all its commands at once, so it lasts about one sync wait; the rest covers its DynamoDB writes.
+const BATCH_CHUNK_TIMEOUT_SECONDS = 90;
 
 export const FUNCTIONS: FunctionDef[] = [
   {
@@ -150,6 +155,41 @@ export const FUNCTIONS: FunctionDef[] = [
     access: { table: 'read' },
   },
   {
+    name: 'create-batch-task',
+    entry: 'functions/api/create-batch-task.ts',
+    triggers: [{ kind: 'http', method: 'POST', path: `${API}/batchtasks` }],
+    // Writes up to 30 000 sub-tasks before it starts the run.
+    access: { table: 'write', notify: true, startBatch: true },
+    timeoutSeconds: SYNC_FUNCTION_TIMEOUT_SECONDS,
+  },
+  {
+    name: 'show-batch-task',
+    entry: 'functions/api/show-batch-task.ts',
+    triggers: [{ kind: 'http', method: 'GET', path: `${API}/batchtasks/{task_id}` }],
+    access: { table: 'read' },
+  },
+  {
+    name: 'list-batch-tasks',
+    entry: 'functions/api/list-batch-tasks.ts',
+    triggers: [{ kind: 'http', method: 'GET', path: `${API}/batchtasks` }],
+    access: { table: 'read' },
+  },
+  {
+    name: 'batch-chunk',
+    entry: 'functions/batch/run-chunk.ts',
+    // Invoked by the batch state machine's Map, one chunk per invocation.
+    triggers: [],
+    access: { table: 'write', notify: true, publish: ['sys/commands/*'] },
+    timeoutSeconds: BATCH_CHUNK_TIMEOUT_SECONDS,
+  },
+  {
+    name: 'batch-settle',
+    entry: 'functions/batch/settle.ts',
+    triggers: [],
+    access: { table: 'write', notify: true },
+    timeoutSeconds: 60,
+  },
+  {
     name: 'presence',
     entry: 'functions/sqs/presence.ts',
     triggers: [{ kind: 'queue', queue: 'presence', batchSize: 10 }],
@@ -182,3 +222,14 @@ export const iotRules = (root: TopicRoot): IotRuleDef[] => [
 
 /** The rules the stack deploys: IoT Core reserves `$` topics, so the root there is `oc`. */
 export const IOT_RULES = iotRules('oc');
+
+/**
+ * The batch task state machine (DESIGN.md "Batch task"), built from this by infra/constructs/batch.ts for the
+ * stack and, through the same builder, for the local runtime: an inline Map over chunk references, then settle.
+ */
+export const BATCH_WORKFLOW = {
+  /** Research aws.md §4: an inline Map runs at most 40 iterations at once. */
+  maxConcurrency: 40,
+  chunkFunction: 'batch-chunk',
+  settleFunction: 'batch-settle',
+} as const;

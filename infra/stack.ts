@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import * as manifest from '../functions/manifest.ts';
 import type { FunctionDef, IotRuleDef, QueueDef, QueueName, Trigger } from '../functions/manifest.ts';
 import { DownlinkApi } from './constructs/api.ts';
+import { BatchWorkflow } from './constructs/batch.ts';
 import { createTable } from './constructs/data.ts';
 import { DevicesIot } from './constructs/devices-iot.ts';
 import { DownlinkFunction } from './constructs/downlink-function.ts';
@@ -50,6 +51,18 @@ export class DownlinkStack extends Stack {
       return found[0]!.fn;
     };
 
+    // The batch state machine invokes two manifest functions and is started by those allowed to (access.startBatch).
+    const fnNamed = (name: string) => {
+      const fn = fns.get(name);
+      if (!fn) throw new Error(`The batch workflow needs the manifest function ${name}`);
+      return fn;
+    };
+    const batch = new BatchWorkflow(this, 'Batch', {
+      chunk: fnNamed(manifest.BATCH_WORKFLOW.chunkFunction),
+      settle: fnNamed(manifest.BATCH_WORKFLOW.settleFunction),
+    });
+    for (const def of m.functions.filter((f) => f.access.startBatch)) batch.bindStart(fnNamed(def.name));
+
     new DownlinkApi(this, 'Api', {
       authorizer: theOne('api-authorizer'),
       routes: triggersOf('http').map(({ trigger, fn }) => ({ trigger, handler: fn })),
@@ -85,6 +98,7 @@ export class DownlinkStack extends Stack {
     new CfnOutput(this, 'NotificationQueueArn', { value: queues.notifications.queueArn });
     new CfnOutput(this, 'IotAuthorizerName', { value: iot.authorizer.ref });
     new CfnOutput(this, 'DeviceDomainConfigurationName', { value: iot.endpoint.ref });
+    new CfnOutput(this, 'BatchStateMachineArn', { value: batch.stateMachine.stateMachineArn });
   }
 }
 

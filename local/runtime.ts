@@ -16,6 +16,8 @@ import { startApiGateway, type HttpRoute } from './api-gateway.ts';
 import { startBroker } from './broker.ts';
 import { ensureTable, startDynamoDb } from './dynamodb.ts';
 import { startIotDataEndpoint } from './iot-data-endpoint.ts';
+import { startStepFunctionsEndpoint } from './step-functions.ts';
+import { localFunctionArn, synthesizeBatchDefinition } from '../infra/constructs/batch.ts';
 import { compileRule, topicMatches } from './iot-rules.ts';
 import type { LocalSettings } from './settings.ts';
 import { ensureQueues, startSqs } from './sqs.ts';
@@ -80,6 +82,16 @@ export const startRuntime = async (settings: LocalSettings) => {
     const iotData = await startIotDataEndpoint(settings.host, broker.broker, onError);
     stops.push(iotData.stop);
 
+    // The batch state machine the stack deploys, synthesized by the same CDK code, run by aws-local-stepfunctions.
+    const byName = new Map<string, (event: unknown, context: unknown) => Promise<unknown>>();
+    const batchArn = `arn:aws:states:${REGION}:000000000000:stateMachine:downlink-batch`;
+    const stepFunctions = await startStepFunctionsEndpoint({
+      host: settings.host,
+      machines: [{ arn: batchArn, definition: synthesizeBatchDefinition(localFunctionArn) }],
+      handlerOf: (name) => byName.get(name),
+      onError,
+    });
+
     const config: Config = {
       region: REGION,
       tableName: TABLE_NAME,
@@ -88,7 +100,8 @@ export const startRuntime = async (settings: LocalSettings) => {
       commandTimeoutMs: settings.commandTimeoutMs,
       ttlMinuteMs: settings.ttlMinuteMs,
       logLevel: settings.logLevel,
-      endpoints: { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint, iotData: iotData.endpoint },
+      endpoints: { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint, iotData: iotData.endpoint, stepFunctions: stepFunctions.endpoint },
+      batchStateMachineArn: batchArn,
     };
     deps = createDeps(config);
 
@@ -113,7 +126,7 @@ export const startRuntime = async (settings: LocalSettings) => {
       pending.add(p);
       void p.finally(() => pending.delete(p));
     };
-    const byName = new Map(handlers.map(({ fn, handler }) => [fn.name, handler as unknown as (event: unknown, context: unknown) => Promise<unknown>]));
+    for (const { fn, handler } of handlers) byName.set(fn.name, handler as unknown as (event: unknown, context: unknown) => Promise<unknown>);
     const sendToQueue = batchedSqsSender(sqs);
     const deliverTo = (target: RuleTarget): ((body: unknown) => Promise<unknown>) => {
       if ('queue' in target) {
@@ -164,6 +177,8 @@ export const startRuntime = async (settings: LocalSettings) => {
       authorizerCacheMs: settings.authorizerCacheSeconds * 1000,
       onError,
     });
+    // Stopped after the API (no new tasks) and before the broker, so running tasks finish with their devices.
+    stops.push(stepFunctions.stop);
     stops.push(api.stop);
 
     const token = bootstrapToken(settings);

@@ -12,7 +12,9 @@ export interface Config {
   /** The account's IoT data endpoint (AWS: iot:Data-ATS), which the SDK cannot find by itself. */
   iotDataEndpoint?: string;
   /** Emulator endpoints (local runtime only); absent on AWS, where the SDK finds the services. */
-  endpoints?: { dynamodb?: string; sqs?: string; iotData?: string };
+  endpoints?: { dynamodb?: string; sqs?: string; iotData?: string; stepFunctions?: string };
+  /** The batch task state machine; set only for functions the manifest lets start it. */
+  batchStateMachineArn: string;
 }
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -27,6 +29,8 @@ const lambdaEnv = z.object({
   DOWNLINK_COMMAND_TIMEOUT_MS: positiveInt(20_000),
   DOWNLINK_TTL_MINUTE_MS: positiveInt(60_000),
   DOWNLINK_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  // Set only for functions the manifest lets start batch runs (infra binds ARN and permission together).
+  DOWNLINK_BATCH_STATE_MACHINE_ARN: z.string().default(''),
 });
 
 /** The Lambda functions' configuration, from the variables the CDK stack sets. */
@@ -40,6 +44,7 @@ export const configFromEnv = (env: NodeJS.ProcessEnv): Config => {
     commandTimeoutMs: e.DOWNLINK_COMMAND_TIMEOUT_MS,
     ttlMinuteMs: e.DOWNLINK_TTL_MINUTE_MS,
     logLevel: e.DOWNLINK_LOG_LEVEL,
+    batchStateMachineArn: e.DOWNLINK_BATCH_STATE_MACHINE_ARN,
     ...(e.DOWNLINK_IOT_DATA_ENDPOINT ? { iotDataEndpoint: e.DOWNLINK_IOT_DATA_ENDPOINT } : {}),
   };
 };

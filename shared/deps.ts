@@ -1,20 +1,25 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbBatchTaskStore } from './adapters/aws/dynamodb-batch-task-store.ts';
 import { DynamoDbDeviceStore } from './adapters/aws/dynamodb-device-store.ts';
 import { DynamoDbMessageStore } from './adapters/aws/dynamodb-message-store.ts';
 import { DynamoDbRequestStore } from './adapters/aws/dynamodb-request-store.ts';
 import { DynamoDbTokenStore } from './adapters/aws/dynamodb-token-store.ts';
 import { IotDataPublisher } from './adapters/aws/iot-data-publisher.ts';
+import { SfnTaskRunner } from './adapters/aws/sfn-task-runner.ts';
 import { SqsNotifier } from './adapters/aws/sqs-notifier.ts';
 import type { Config } from './config.ts';
+import type { BatchTaskStore } from './ports/batch-task-store.ts';
 import type { DevicePublisher } from './ports/device-publisher.ts';
 import type { DeviceStore } from './ports/device-store.ts';
 import type { MessageStore } from './ports/message-store.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { RequestStore } from './ports/request-store.ts';
+import type { TaskRunner } from './ports/task-runner.ts';
 import type { TokenStore } from './ports/token-store.ts';
 import { systemClock, type Clock } from './time.ts';
 
@@ -25,6 +30,8 @@ export interface Deps {
   tokens: TokenStore;
   requests: RequestStore;
   messages: MessageStore;
+  batchTasks: BatchTaskStore;
+  taskRunner: TaskRunner;
   notifier: Notifier;
   publisher: DevicePublisher;
   clock: Clock;
@@ -55,6 +62,8 @@ export const createDeps = (config: Config): Deps => {
     tokens: new DynamoDbTokenStore(db, config.tableName),
     requests: new DynamoDbRequestStore(db, config.tableName),
     messages: new DynamoDbMessageStore(db, config.tableName),
+    batchTasks: new DynamoDbBatchTaskStore(db, config.tableName),
+    taskRunner: new SfnTaskRunner(new SFNClient(clientOptions(config.region, config.endpoints?.stepFunctions)), config.batchStateMachineArn),
     notifier: new SqsNotifier(sqs, config.notificationQueueUrl),
     publisher: new IotDataPublisher(
       new IoTDataPlaneClient(

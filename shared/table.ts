@@ -7,6 +7,13 @@
  *   DEVICE#{device_id} / MSG#{message_id}    a message; gsi1 HISTORY#{device} / {created}#{id} orders the history,
  *                                            sparse gsi2 PENDING#{device} and gsi3 EXPIRY#{shard} / {deadline}#...
  *                                            hold it only while it is PENDING
+ *   BATCH#{project}#{task_id} / TASK         a batch task with its progress counters; gsi1 BATCHTASKS#{project}#{type}
+ *                                            / {task_id} lists a project's tasks, gsi2 ...#{type}#{status} by status
+ *   BATCH#{project}#{task_id} / SUB#{seq}    a sub-task, seq = position in the targets (5 digits); gsi1
+ *                                            BATCHSUB#{project}#{task}#{target} finds a target's, gsi2
+ *                                            BATCHSUB#{project}#{task}#{status} pages those in a status
+ * The GSIs are overloaded (single-table design): each item kind puts its own prefix in gsiNpk, so one index
+ * serves several access patterns without adding an index per pattern.
  */
 export const TABLE = {
   partitionKey: 'pk',
@@ -24,6 +31,8 @@ export const keys = {
   token: (tokenHash: string) => ({ pk: `TOKEN#${tokenHash}`, sk: 'TOKEN' }),
   request: (requestId: string) => ({ pk: `REQ#${requestId}`, sk: 'REQ' }),
   message: (deviceId: string, messageId: string) => ({ pk: `DEVICE#${deviceId}`, sk: `MSG#${messageId}` }),
+  batchTask: (project: string, taskId: string) => ({ pk: `BATCH#${project}#${taskId}`, sk: 'TASK' }),
+  subtask: (project: string, taskId: string, seq: string) => ({ pk: `BATCH#${project}#${taskId}`, sk: `SUB#${seq}` }),
   tokenList: 'TOKENS',
 } as const;
 
@@ -32,4 +41,8 @@ export const indexKeys = {
   history: { index: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
   pending: { index: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' },
   expiry: { index: 'gsi3', pk: 'gsi3pk', sk: 'gsi3sk' },
+  taskList: { index: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
+  taskListByStatus: { index: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' },
+  subtaskByTarget: { index: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
+  subtaskByStatus: { index: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' },
 } as const;

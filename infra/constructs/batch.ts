@@ -1,0 +1,105 @@
+import { App, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  type CfnStateMachine,
+  DefinitionBody,
+  type IChainable,
+  JsonPath,
+  LogLevel,
+  Map as MapState,
+  StateMachine,
+  StateMachineType,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { BATCH_WORKFLOW } from '../../functions/manifest.ts';
+
+export interface BatchFunctions {
+  chunk: IFunction;
+  settle: IFunction;
+}
+
+/**
+ * The batch task workflow (DESIGN.md "Batch task"), the one definition both runtimes run: an inline Map over
+ * the chunk numbers of the execution input, each iteration invoking the chunk function with a reference
+ * `{project, taskId, chunk}`; results are discarded, so the state never grows with the targets. Then settle,
+ * also when the Map failed, so every task reaches a final status.
+ */
+export const batchDefinition = (scope: Construct, fns: BatchFunctions): IChainable => {
+  // payloadResponseOnly: the Task's Resource is the function itself and its input is the state input as is.
+  const sendChunk = new LambdaInvoke(scope, 'SendChunk', { lambdaFunction: fns.chunk, payloadResponseOnly: true });
+  // A chunk run again only sends what is still Waitting (or was abandoned Processing), so retrying is safe.
+  sendChunk.addRetry({ errors: ['States.ALL'], maxAttempts: 2, interval: Duration.seconds(5), backoffRate: 2 });
+  const chunks = new MapState(scope, 'Chunks', {
+    itemsPath: '$.chunks',
+    maxConcurrency: BATCH_WORKFLOW.maxConcurrency,
+    itemSelector: {
+      project: JsonPath.stringAt('$.project'),
+      taskId: JsonPath.stringAt('$.taskId'),
+      chunk: JsonPath.numberAt('$$.Map.Item.Value'),
+    },
+    resultPath: JsonPath.DISCARD,
+  });
+  chunks.itemProcessor(sendChunk);
+  const settle = new LambdaInvoke(scope, 'Settle', { lambdaFunction: fns.settle, payloadResponseOnly: true });
+  settle.addRetry({ errors: ['States.ALL'], maxAttempts: 3, interval: Duration.seconds(5), backoffRate: 2 });
+  chunks.addCatch(settle, { resultPath: '$.error' });
+  return chunks.next(settle);
+};
+
+/** A Lambda ARN for a manifest function, as the local runtime names them. */
+export const localFunctionArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
+
+/**
+ * The Amazon States Language the stack deploys, with the functions at `arnOf(name)`: synthesized by CDK
+ * from batchDefinition, so the local runtime runs exactly what AWS runs.
+ */
+export const synthesizeBatchDefinition = (arnOf: (functionName: string) => string = localFunctionArn): Record<string, unknown> => {
+  const stack = new Stack(new App(), 'BatchDefinition');
+  const fn = (name: string) => LambdaFunction.fromFunctionArn(stack, name, arnOf(name));
+  const sm = new StateMachine(stack, 'StateMachine', {
+    definitionBody: DefinitionBody.fromChainable(
+      batchDefinition(stack, { chunk: fn(BATCH_WORKFLOW.chunkFunction), settle: fn(BATCH_WORKFLOW.settleFunction) }),
+    ),
+  });
+  return JSON.parse(stack.resolve((sm.node.defaultChild as CfnStateMachine).definitionString) as string) as Record<string, unknown>;
+};
+
+/** The Standard state machine that runs batch tasks, with its execution log and tracing. */
+export class BatchWorkflow extends Construct {
+  readonly stateMachine: StateMachine;
+
+  constructor(scope: Construct, id: string, fns: BatchFunctions) {
+    super(scope, id);
+    const logs = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      // Standard: exactly-once steps and up to a year; a run lasts as long as its slowest chunks.
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(batchDefinition(this, fns)),
+      // Execution data stays out of the logs: it names devices and tasks, nothing an operator needs there.
+      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
+    });
+    // LambdaInvoke also grants `{function}:*` (any version or alias of the same function).
+    for (const fn of [fns.chunk, fns.settle]) {
+      const logicalId = Stack.of(this).resolve((fn.node.defaultChild as CfnElement).logicalId) as string;
+      Validations.of(this).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        reason: 'Versions and aliases of the one function this state invokes; CDK grants them with the function.',
+      });
+    }
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing and CloudWatch Logs delivery (vended logs) have no resource-level permissions.',
+    });
+  }
+
+  /** Lets a function start runs, and tells it which state machine (shared/config.ts reads the variable). */
+  bindStart(fn: NodejsFunction & IGrantable): void {
+    fn.addEnvironment('DOWNLINK_BATCH_STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
+    this.stateMachine.grantStartExecution(fn);
+  }
+}

@@ -1,0 +1,99 @@
+import { StateMachine } from 'aws-local-stepfunctions';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { lambdaContext } from './lambda-context.ts';
+import { listen } from './net.ts';
+
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+type Definition = Record<string, unknown>;
+
+export interface LocalStateMachine {
+  arn: string;
+  /** The Amazon States Language, as the stack synthesizes it. */
+  definition: Definition;
+}
+
+/** Every Task state of a definition (Map and Parallel included) with the function its Resource names. */
+const taskFunctions = (definition: Definition, out = new Map<string, string>()): Map<string, string> => {
+  for (const [name, state] of Object.entries((definition.States ?? {}) as Record<string, Record<string, unknown>>)) {
+    if (state.Type === 'Task') {
+      const fn = /^arn:aws:lambda:[^:]+:\d+:function:([^:]+)/.exec(String(state.Resource))?.[1];
+      if (!fn) throw new Error(`local Step Functions: task ${name} does not invoke a Lambda function`);
+      out.set(name, fn);
+    }
+    for (const inner of [state.ItemProcessor, state.Iterator, ...((state.Branches as unknown[]) ?? [])])
+      if (inner) taskFunctions(inner as Definition, out);
+  }
+  return out;
+};
+
+const readJson = async (req: IncomingMessage): Promise<Record<string, unknown>> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+};
+
+/**
+ * Step Functions' `StartExecution` at the wire (AWS JSON 1.0), so the create function's own SFN client starts
+ * runs locally as on AWS. aws-local-stepfunctions runs the definition, with each Task state's Lambda mapped to
+ * the manifest handler of the same name (`handlerOf`, resolved late: handlers need deps, deps need this URL).
+ */
+export const startStepFunctionsEndpoint = async (opts: {
+  host: string;
+  machines: LocalStateMachine[];
+  handlerOf: (functionName: string) => Handler | undefined;
+  onError: (e: unknown) => void;
+}) => {
+  const machines = new Map(
+    opts.machines.map((m) => {
+      const overrides = Object.fromEntries(
+        [...taskFunctions(m.definition)].map(([state, fn]) => [
+          state,
+          (input: unknown) => {
+            const handler = opts.handlerOf(fn);
+            if (!handler) throw new Error(`local Step Functions: no handler for ${fn}`);
+            return handler(input, lambdaContext(fn, 15 * 60_000)) as never;
+          },
+        ]),
+      );
+      return [m.arn, { machine: new StateMachine(m.definition as never), overrides }];
+    }),
+  );
+  const started = new Set<string>();
+  const running = new Set<Promise<unknown>>();
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const reply = (status: number, body: object) =>
+      res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.0' }).end(JSON.stringify(body));
+    const fail = (type: string, message: string) => reply(400, { __type: type, message });
+    if (req.headers['x-amz-target'] !== 'AWSStepFunctions.StartExecution') return fail('UnknownOperationException', 'only StartExecution is emulated');
+    readJson(req).then(
+      ({ stateMachineArn, name, input }) => {
+        const m = machines.get(String(stateMachineArn));
+        if (!m) return fail('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(stateMachineArn)}'`);
+        const executionName = typeof name === 'string' && name ? name : crypto.randomUUID();
+        const executionArn = `${String(stateMachineArn).replace(':stateMachine:', ':execution:')}:${executionName}`;
+        if (started.has(executionArn)) return fail('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+        started.add(executionArn);
+        const run = m.machine.run(JSON.parse(String(input ?? '{}')), { overrides: { taskResourceLocalHandlers: m.overrides } });
+        const p = run.result.catch(opts.onError);
+        running.add(p);
+        void p.finally(() => running.delete(p));
+        reply(200, { executionArn, startDate: Date.now() / 1000 });
+      },
+      (e: unknown) => {
+        opts.onError(e);
+        fail('InvalidExecutionInput', 'the request is not JSON');
+      },
+    );
+  });
+  await listen(server, 0, opts.host);
+  return {
+    endpoint: `http://${opts.host}:${(server.address() as AddressInfo).port}`,
+    /** Takes no more runs, and lets the running ones finish (their chunks wait at most one sync wait). */
+    stop: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(running);
+    },
+  };
+};

@@ -1,0 +1,322 @@
+import {
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { PROGRESS_FIELDS, type ProgressField, type SubtaskStatus, type TaskProgress, type TaskStatus } from '../../domain/batch-tasks.ts';
+import { ConditionFailedError } from '../../errors.ts';
+import type { BatchTaskRecord, BatchTaskStore, Page, SubtaskQuery, SubtaskRecord, TaskKey, TaskQuery } from '../../ports/batch-task-store.ts';
+import { indexKeys, keys } from '../../table.ts';
+import { applied } from './conditional.ts';
+
+const seqKey = (seq: number) => String(seq).padStart(5, '0');
+const counter = (f: ProgressField) => `progress_${f}`;
+
+// GSI keys (shared/table.ts): tasks listed per project and type, and per status; sub-tasks by target and by status.
+const taskList = (project: string, type: string) => `BATCHTASKS#${project}#${type}`;
+const taskListByStatus = (project: string, type: string, status: string) => `BATCHTASKS#${project}#${type}#${status}`;
+const subByTarget = (k: TaskKey, target: string) => `BATCHSUB#${k.project}#${k.taskId}#${target}`;
+const subByStatus = (k: TaskKey, status: string) => `BATCHSUB#${k.project}#${k.taskId}#${status}`;
+
+const toTask = (item: Record<string, unknown>): BatchTaskRecord => ({
+  project: item.project as string,
+  taskId: item.taskId as string,
+  taskName: item.taskName as string,
+  taskType: item.taskType as BatchTaskRecord['taskType'],
+  document: item.document as Record<string, unknown>,
+  ...(item.taskPolicy ? { taskPolicy: item.taskPolicy as BatchTaskRecord['taskPolicy'] } : {}),
+  status: item.status as TaskStatus,
+  ...(item.statusDesc !== undefined ? { statusDesc: item.statusDesc as string } : {}),
+  progress: Object.fromEntries(PROGRESS_FIELDS.map((f) => [f, Number(item[counter(f)] ?? 0)])) as TaskProgress,
+  createdAt: item.createdAt as number,
+});
+
+const toSubtask = (item: Record<string, unknown>): SubtaskRecord => ({
+  taskId: item.taskId as string,
+  seq: item.seq as number,
+  target: item.target as string,
+  status: item.status as SubtaskStatus,
+  ...(item.output !== undefined ? { output: item.output as string } : {}),
+  ...(item.error !== undefined ? { error: item.error as SubtaskRecord['error'] } : {}),
+  ...(item.claimedAt !== undefined ? { claimedAt: item.claimedAt as number } : {}),
+  ...(item.finishedAt !== undefined ? { finishedAt: item.finishedAt as number } : {}),
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Parallel BatchWriteItem calls while writing a task's sub-tasks: enough to write 30 000 in seconds.
+const WRITERS = 8;
+
+export class DynamoDbBatchTaskStore implements BatchTaskStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async create(t: BatchTaskRecord): Promise<void> {
+    const { progress, ...rest } = t;
+    const ok = await applied(
+      this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            ...keys.batchTask(t.project, t.taskId),
+            [indexKeys.taskList.pk]: taskList(t.project, t.taskType),
+            [indexKeys.taskList.sk]: t.taskId,
+            [indexKeys.taskListByStatus.pk]: taskListByStatus(t.project, t.taskType, t.status),
+            [indexKeys.taskListByStatus.sk]: t.taskId,
+            ...rest,
+            ...Object.fromEntries(PROGRESS_FIELDS.map((f) => [counter(f), progress[f]])),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    if (!ok) throw new ConditionFailedError(`batch task ${t.taskId} exists`);
+  }
+
+  async addSubtasks(k: TaskKey, targets: readonly string[]): Promise<void> {
+    const items = targets.map((target, seq) => ({
+      ...keys.subtask(k.project, k.taskId, seqKey(seq)),
+      [indexKeys.subtaskByTarget.pk]: subByTarget(k, target),
+      [indexKeys.subtaskByTarget.sk]: seqKey(seq),
+      [indexKeys.subtaskByStatus.pk]: subByStatus(k, 'Waitting'),
+      [indexKeys.subtaskByStatus.sk]: seqKey(seq),
+      taskId: k.taskId,
+      seq,
+      target,
+      status: 'Waitting',
+    }));
+    const batches: (typeof items)[] = [];
+    for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+    const writer = async () => {
+      for (let batch = batches.shift(); batch; batch = batches.shift()) await this.writeAll(batch);
+    };
+    await Promise.all(Array.from({ length: WRITERS }, writer));
+  }
+
+  /** BatchWriteItem until nothing is left unprocessed (DynamoDB returns what it throttled). */
+  private async writeAll(items: Record<string, unknown>[]): Promise<void> {
+    let requests = items.map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; requests.length; attempt++) {
+      if (attempt) await sleep(Math.min(1000, 20 * 2 ** attempt));
+      const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
+      requests = (out.UnprocessedItems?.[this.table] ?? []) as typeof requests;
+    }
+  }
+
+  async get(k: TaskKey): Promise<BatchTaskRecord | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId), ConsistentRead: true }));
+    return out.Item ? toTask(out.Item) : undefined;
+  }
+
+  async list(project: string, q: TaskQuery): Promise<Page<BatchTaskRecord>> {
+    const index = q.status ? indexKeys.taskListByStatus : indexKeys.taskList;
+    const pk = q.status ? taskListByStatus(project, q.taskType, q.status) : taskList(project, q.taskType);
+    const base = {
+      TableName: this.table,
+      IndexName: index.index,
+      ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
+    };
+    const [items, count] = await Promise.all([
+      this.queryUpTo(
+        { ...base, KeyConditionExpression: '#pk = :pk AND #sk < :below', ExpressionAttributeValues: { ':pk': pk, ':below': q.below }, ScanIndexForward: false },
+        q.offset + q.limit,
+      ),
+      this.count({ ...base, ExpressionAttributeNames: { '#pk': index.pk }, KeyConditionExpression: '#pk = :pk', ExpressionAttributeValues: { ':pk': pk } }),
+    ]);
+    return { items: items.slice(q.offset).map(toTask), count };
+  }
+
+  moveTask(
+    k: TaskKey & { taskType: string },
+    from: readonly TaskStatus[],
+    to: TaskStatus,
+    set: { statusDesc?: string; progress?: TaskProgress } = {},
+  ): Promise<boolean> {
+    // The by-status list key moves with the status.
+    const values: Record<string, unknown> = { ':to': to, ':byStatus': taskListByStatus(k.project, k.taskType, to) };
+    const sets = ['#status = :to', '#byStatus = :byStatus'];
+    if (set.statusDesc !== undefined) {
+      sets.push('statusDesc = :desc');
+      values[':desc'] = set.statusDesc;
+    }
+    if (set.progress)
+      for (const f of PROGRESS_FIELDS) {
+        sets.push(`${counter(f)} = :${f}`);
+        values[`:${f}`] = set.progress[f];
+      }
+    from.forEach((s, i) => (values[`:from${i}`] = s));
+    return applied(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.batchTask(k.project, k.taskId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+          ExpressionAttributeNames: { '#status': 'status', '#byStatus': indexKeys.taskListByStatus.pk },
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+  }
+
+  async addProgress(k: TaskKey, delta: Partial<Record<ProgressField, number>>): Promise<void> {
+    const entries = Object.entries(delta).filter(([, n]) => n);
+    if (!entries.length) return;
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.batchTask(k.project, k.taskId),
+        UpdateExpression: `ADD ${entries.map(([f]) => `${counter(f as ProgressField)} :${f}`).join(', ')}`,
+        // ADD would create a bare item for a task that is gone.
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: Object.fromEntries(entries.map(([f, n]) => [`:${f}`, n])),
+      }),
+    ).catch((e: unknown) => {
+      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+    });
+  }
+
+  async subtasks(k: TaskKey, q: SubtaskQuery): Promise<Page<SubtaskRecord>> {
+    const from = seqKey(q.fromSeq);
+    if (q.target !== undefined) {
+      // At most one sub-task per target (targets are deduplicated).
+      const found = await this.queryUpTo(
+        {
+          TableName: this.table,
+          IndexName: indexKeys.subtaskByTarget.index,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': indexKeys.subtaskByTarget.pk },
+          ExpressionAttributeValues: { ':pk': subByTarget(k, q.target) },
+        },
+        1,
+      );
+      const matching = found.map(toSubtask).filter((s) => q.status === undefined || s.status === q.status);
+      return { items: matching.filter((s) => s.seq >= q.fromSeq).slice(q.offset, q.offset + q.limit), count: matching.length };
+    }
+    if (q.status !== undefined) {
+      const base = {
+        TableName: this.table,
+        IndexName: indexKeys.subtaskByStatus.index,
+        ExpressionAttributeNames: { '#pk': indexKeys.subtaskByStatus.pk, '#sk': indexKeys.subtaskByStatus.sk },
+      };
+      const pk = subByStatus(k, q.status);
+      const [items, count] = await Promise.all([
+        this.queryUpTo({ ...base, KeyConditionExpression: '#pk = :pk AND #sk >= :from', ExpressionAttributeValues: { ':pk': pk, ':from': from } }, q.offset + q.limit),
+        this.count({
+          ...base,
+          ExpressionAttributeNames: { '#pk': indexKeys.subtaskByStatus.pk },
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+        }),
+      ]);
+      return { items: items.slice(q.offset).map(toSubtask), count };
+    }
+    const [items, task] = await Promise.all([
+      this.queryUpTo(this.rangeQuery(k, from, seqKey(99_999)), q.offset + q.limit),
+      this.get(k),
+    ]);
+    return { items: items.slice(q.offset).map(toSubtask), count: task?.progress.total ?? 0 };
+  }
+
+  async subtaskRange(k: TaskKey, from: number, to: number): Promise<SubtaskRecord[]> {
+    return (await this.queryUpTo({ ...this.rangeQuery(k, seqKey(from), seqKey(to)), ConsistentRead: true }, to - from + 1)).map(toSubtask);
+  }
+
+  async subtaskStatuses(k: TaskKey): Promise<SubtaskStatus[]> {
+    const items = await this.queryUpTo(
+      { ...this.rangeQuery(k, seqKey(0), seqKey(99_999)), ConsistentRead: true, ProjectionExpression: '#status', ExpressionAttributeNames: { '#status': 'status' } },
+      Infinity,
+    );
+    return items.map((i) => i.status as SubtaskStatus);
+  }
+
+  claimSubtask(k: TaskKey, seq: number, at: number, staleBefore: number): Promise<boolean> {
+    return applied(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.subtask(k.project, k.taskId, seqKey(seq)),
+          UpdateExpression: 'SET #status = :processing, claimedAt = :at, #byStatus = :byStatus',
+          ConditionExpression: '#status = :waitting OR (#status = :processing AND claimedAt < :stale)',
+          ExpressionAttributeNames: { '#status': 'status', '#byStatus': indexKeys.subtaskByStatus.pk },
+          ExpressionAttributeValues: {
+            ':processing': 'Processing',
+            ':waitting': 'Waitting',
+            ':at': at,
+            ':stale': staleBefore,
+            ':byStatus': subByStatus(k, 'Processing'),
+          },
+        }),
+      ),
+    );
+  }
+
+  finishSubtask(
+    k: TaskKey,
+    seq: number,
+    claimedAt: number,
+    result: { status: 'Success'; output: string } | { status: 'Fail'; error: SubtaskRecord['error'] },
+    at: number,
+  ): Promise<boolean> {
+    const detail = result.status === 'Success' ? { field: 'output', value: result.output } : { field: 'error', value: result.error };
+    return applied(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.subtask(k.project, k.taskId, seqKey(seq)),
+          UpdateExpression: `SET #status = :to, finishedAt = :at, #detail = :detail, #byStatus = :byStatus`,
+          ConditionExpression: '#status = :processing AND claimedAt = :claimed',
+          ExpressionAttributeNames: { '#status': 'status', '#detail': detail.field, '#byStatus': indexKeys.subtaskByStatus.pk },
+          ExpressionAttributeValues: {
+            ':to': result.status,
+            ':at': at,
+            ':detail': detail.value,
+            ':processing': 'Processing',
+            ':claimed': claimedAt,
+            ':byStatus': subByStatus(k, result.status),
+          },
+        }),
+      ),
+    );
+  }
+
+  private rangeQuery(k: TaskKey, from: string, to: string): QueryCommandInput {
+    return {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': keys.batchTask(k.project, k.taskId).pk, ':from': `SUB#${from}`, ':to': `SUB#${to}` },
+    };
+  }
+
+  /** Follows a query's pages until `max` items (or the end). */
+  private async queryUpTo(input: QueryCommandInput, max: number): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const left = max - items.length;
+      const page = await this.db.send(
+        new QueryCommand({ ...input, ...(Number.isFinite(left) ? { Limit: left } : {}), ExclusiveStartKey: start }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start && items.length < max);
+    return items;
+  }
+
+  private async count(input: QueryCommandInput): Promise<number> {
+    let total = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(new QueryCommand({ ...input, Select: 'COUNT', ExclusiveStartKey: start }));
+      total += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return total;
+  }
+}

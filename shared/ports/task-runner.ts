@@ -1,0 +1,13 @@
+/** What a batch task execution starts from: references only, never the targets (Step Functions payloads stay small). */
+export interface BatchRunInput {
+  project: string;
+  taskId: string;
+  /** Chunk numbers 0..n-1; each Map iteration sends one chunk's sub-tasks. */
+  chunks: number[];
+}
+
+/** Starts the batch state machine for a stored task (Step Functions on AWS; the same definition locally). */
+export interface TaskRunner {
+  /** Idempotent per task: starting a task's run twice starts it once. */
+  start(input: BatchRunInput): Promise<void>;
+}

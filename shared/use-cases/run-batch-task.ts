@@ -1,0 +1,78 @@
+import { chunkRange, COUNTER_OF, FINISHED, progressOf, settledDescription, settledStatus, type SubtaskResult } from '../domain/batch-tasks.ts';
+import type { Deps } from '../deps.ts';
+import { ApiError, errors } from '../errors.ts';
+import type { BatchTaskRecord, SubtaskRecord, TaskKey } from '../ports/batch-task-store.ts';
+import { notifyTaskStatus } from './batch-task-view.ts';
+import { sendSyncRequest, syncTimeout } from './send-sync-request.ts';
+
+/** What a Map iteration passes: a reference to one chunk, never its targets. */
+export interface ChunkRef extends TaskKey {
+  chunk: number;
+}
+
+// A claim older than one sync wait plus this was left by a worker that died (Lambda timeout or crash).
+const CLAIM_MARGIN_MS = 30_000;
+
+/** One createCommands sub-task: the single-device sync command, its outcome turned into a result (IoTDA §6.6). */
+const sendCommand = async (deps: Deps, task: BatchTaskRecord, target: string): Promise<SubtaskResult> => {
+  try {
+    const outcome = await sendSyncRequest(deps, { project: task.project, deviceId: target, kind: 'command', payload: task.document });
+    if ('timedOut' in outcome) return { status: 'Fail', error: { ...syncTimeout } };
+    return { status: 'Success', output: JSON.stringify(outcome.response) };
+  } catch (e) {
+    // Offline (IOTDA.014016) and unknown device (IOTDA.014000) arrive as the single call's errors.
+    if (e instanceof ApiError) return { status: 'Fail', error: { error_code: e.code, error_msg: e.message } };
+    deps.logger.error('batch sub-task failed', { taskId: task.taskId, target, error: e as Error });
+    const internal = errors.internal();
+    return { status: 'Fail', error: { error_code: internal.code, error_msg: internal.message } };
+  }
+};
+
+/** The first chunk to run moves the task Waitting → Processing; the others find it moved. */
+const markProcessing = async (deps: Deps, task: BatchTaskRecord) => {
+  if (task.status !== 'Waitting') return;
+  if (await deps.batchTasks.moveTask(task, ['Waitting'], 'Processing')) await notifyTaskStatus(deps, task, 'Processing', '');
+};
+
+/** Claims, runs and records one sub-task; the counters follow each status move that applied. */
+const runSubtask = async (deps: Deps, task: BatchTaskRecord, sub: SubtaskRecord, staleBefore: number) => {
+  const claimedAt = deps.clock.now();
+  if (!(await deps.batchTasks.claimSubtask(task, sub.seq, claimedAt, staleBefore))) return;
+  // A re-claimed Processing sub-task is already counted as processing.
+  if (sub.status === 'Waitting') await deps.batchTasks.addProgress(task, { waitting: -1, processing: 1 });
+  const result = await sendCommand(deps, task, sub.target);
+  if (await deps.batchTasks.finishSubtask(task, sub.seq, claimedAt, result, deps.clock.now()))
+    await deps.batchTasks.addProgress(task, { processing: -1, [COUNTER_OF[result.status]]: 1 });
+};
+
+/**
+ * One Map iteration (DESIGN.md "Batch task"): every sub-task of the chunk still to run is sent at once
+ * through the single-device path. Safe to repeat: only Waitting (or abandoned Processing) sub-tasks run.
+ */
+export const runBatchChunk = async (deps: Deps, ref: ChunkRef): Promise<{ chunk: number }> => {
+  const task = await deps.batchTasks.get(ref);
+  if (!task || FINISHED.includes(task.status) || task.status === 'Stopping') return { chunk: ref.chunk };
+  await markProcessing(deps, task);
+  const { from, to } = chunkRange(ref.chunk, task.progress.total);
+  const subs = await deps.batchTasks.subtaskRange(ref, from, to);
+  const staleBefore = deps.clock.now() - deps.config.commandTimeoutMs - CLAIM_MARGIN_MS;
+  await Promise.all(subs.filter((s) => s.status === 'Waitting' || s.status === 'Processing').map((s) => runSubtask(deps, task, s, staleBefore)));
+  // Only the reference goes back: the Map discards results anyway (payloads stay small).
+  return { chunk: ref.chunk };
+};
+
+/**
+ * After the Map: counters recounted from the sub-tasks themselves (an ADD lost to a crash is repaired here),
+ * then the final status (IoTDA §6.6) in one conditional write, notified once.
+ */
+export const settleBatchTask = async (deps: Deps, key: TaskKey): Promise<{ status: string }> => {
+  const task = await deps.batchTasks.get(key);
+  if (!task) return { status: 'gone' };
+  if (FINISHED.includes(task.status)) return { status: task.status };
+  const progress = progressOf(await deps.batchTasks.subtaskStatuses(key));
+  const status = settledStatus(progress);
+  const statusDesc = settledDescription(status, progress);
+  if (await deps.batchTasks.moveTask(task, ['Waitting', 'Processing'], status, { statusDesc, progress }))
+    await notifyTaskStatus(deps, task, status, statusDesc);
+  return { status };
+};
