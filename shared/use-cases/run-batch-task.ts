@@ -1,4 +1,13 @@
-import { chunkRange, COUNTER_OF, FINISHED, progressOf, settledDescription, settledStatus, type SubtaskResult } from '../domain/batch-tasks.ts';
+import {
+  chunkRange,
+  COUNTER_OF,
+  FINISHED,
+  progressOf,
+  settledDescription,
+  settledStatus,
+  type ProgressField,
+  type SubtaskResult,
+} from '../domain/batch-tasks.ts';
 import type { Deps } from '../deps.ts';
 import { ApiError, errors } from '../errors.ts';
 import type { BatchTaskRecord, SubtaskRecord, TaskKey } from '../ports/batch-task-store.ts';
@@ -28,6 +37,38 @@ const sendCommand = async (deps: Deps, task: BatchTaskRecord, target: string): P
   }
 };
 
+// How often a running chunk writes its counter moves: often enough to watch, rarely enough to spare the task item.
+const PROGRESS_FLUSH_MS = 1_000;
+
+type Delta = Partial<Record<ProgressField, number>>;
+
+/**
+ * A chunk's counter moves, summed and written as one ADD per second and at the end. One ADD per sub-task
+ * would make the task item every chunk's hot spot; a lost flush is repaired by settle's recount.
+ */
+const progressBuffer = (deps: Deps, key: TaskKey) => {
+  let pending: Delta = {};
+  let writing = Promise.resolve();
+  const flush = () => {
+    const delta = pending;
+    pending = {};
+    writing = writing.then(() =>
+      deps.batchTasks.addProgress(key, delta).catch((e: unknown) => deps.logger.warn('progress not written', { taskId: key.taskId, error: e as Error })),
+    );
+    return writing;
+  };
+  const timer = setInterval(() => void flush(), PROGRESS_FLUSH_MS);
+  return {
+    add(delta: Delta) {
+      for (const [f, n] of Object.entries(delta) as [ProgressField, number][]) pending[f] = (pending[f] ?? 0) + n;
+    },
+    close() {
+      clearInterval(timer);
+      return flush();
+    },
+  };
+};
+
 /** The first chunk to run moves the task Waitting → Processing; the others find it moved. */
 const markProcessing = async (deps: Deps, task: BatchTaskRecord) => {
   if (task.status !== 'Waitting') return;
@@ -35,14 +76,14 @@ const markProcessing = async (deps: Deps, task: BatchTaskRecord) => {
 };
 
 /** Claims, runs and records one sub-task; the counters follow each status move that applied. */
-const runSubtask = async (deps: Deps, task: BatchTaskRecord, sub: SubtaskRecord, staleBefore: number) => {
+const runSubtask = async (deps: Deps, task: BatchTaskRecord, sub: SubtaskRecord, staleBefore: number, progress: ReturnType<typeof progressBuffer>) => {
   const claimedAt = deps.clock.now();
   if (!(await deps.batchTasks.claimSubtask(task, sub.seq, claimedAt, staleBefore))) return;
   // A re-claimed Processing sub-task is already counted as processing.
-  if (sub.status === 'Waitting') await deps.batchTasks.addProgress(task, { waitting: -1, processing: 1 });
+  if (sub.status === 'Waitting') progress.add({ waitting: -1, processing: 1 });
   const result = await sendCommand(deps, task, sub.target);
   if (await deps.batchTasks.finishSubtask(task, sub.seq, claimedAt, result, deps.clock.now()))
-    await deps.batchTasks.addProgress(task, { processing: -1, [COUNTER_OF[result.status]]: 1 });
+    progress.add({ processing: -1, [COUNTER_OF[result.status]]: 1 });
 };
 
 /**
@@ -56,7 +97,14 @@ export const runBatchChunk = async (deps: Deps, ref: ChunkRef): Promise<{ chunk:
   const { from, to } = chunkRange(ref.chunk, task.progress.total);
   const subs = await deps.batchTasks.subtaskRange(ref, from, to);
   const staleBefore = deps.clock.now() - deps.config.commandTimeoutMs - CLAIM_MARGIN_MS;
-  await Promise.all(subs.filter((s) => s.status === 'Waitting' || s.status === 'Processing').map((s) => runSubtask(deps, task, s, staleBefore)));
+  const progress = progressBuffer(deps, ref);
+  try {
+    await Promise.all(
+      subs.filter((s) => s.status === 'Waitting' || s.status === 'Processing').map((s) => runSubtask(deps, task, s, staleBefore, progress)),
+    );
+  } finally {
+    await progress.close();
+  }
   // Only the reference goes back: the Map discards results anyway (payloads stay small).
   return { chunk: ref.chunk };
 };
