@@ -91,6 +91,8 @@ export const startRuntime = async (settings: LocalSettings) => {
       handlerOf: (name) => byName.get(name),
       onError,
     });
+    // Here only for a failed start; it is stopped again (a no-op then) where it belongs, before the broker.
+    stops.push(stepFunctions.stop);
 
     const config: Config = {
       region: REGION,

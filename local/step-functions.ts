@@ -88,12 +88,14 @@ export const startStepFunctionsEndpoint = async (opts: {
     );
   });
   await listen(server, 0, opts.host);
+  let stopped: Promise<void> | undefined;
   return {
     endpoint: `http://${opts.host}:${(server.address() as AddressInfo).port}`,
-    /** Takes no more runs, and lets the running ones finish (their chunks wait at most one sync wait). */
-    stop: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all(running);
-    },
+    /** Takes no more runs, and lets the running ones finish (their chunks wait at most one sync wait). Idempotent. */
+    stop: () =>
+      (stopped ??= (async () => {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await Promise.all(running);
+      })()),
   };
 };

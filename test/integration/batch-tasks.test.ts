@@ -1,6 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { connectDevice as connectSimulated, type DeviceOptions, type SimulatedDevice } from '../../tools/simulated-device.ts';
 import type { NotificationEnvelope } from '../../shared/domain/notifications.ts';
+import { runBatchChunk, settleBatchTask } from '../../shared/use-cases/run-batch-task.ts';
 import { apiClient, drainNotifications, registerDevice, startTestRuntime, waitFor, waitForStatus } from '../support/runtime.ts';
 
 // A short sync wait: a silent device's sub-task fails with IOTDA.014111 after 1.5 s.
@@ -95,6 +96,34 @@ describe('createCommands task', () => {
         body: { app_id: runtime.project, task_id: created.body.task_id, task_type: 'createCommands', status: 'Success', status_desc: expect.any(String) },
       },
     });
+  });
+
+  it('shows the task Processing, with each sub-task as it stands, while a device has yet to answer', async () => {
+    const fast = await onlineDevice();
+    const silent = await onlineDevice({ reply: 'silent' });
+    const created = await createTask([fast.deviceId, silent.deviceId]);
+    const running = await waitFor(async () => {
+      const body = (await api.call('GET', `${tasks}/${created.body.task_id}`)).body;
+      return body.batchtask.status === 'Processing' && body.task_details[0].status === 'Success' ? body : undefined;
+    }, 'the task running');
+    expect(running.task_details[1]).toEqual({ target: silent.deviceId, status: 'Processing' });
+    expect((await waitUntilFinished(created.body.task_id)).batchtask.status).toBe('PartialSuccess');
+  });
+
+  it('sends nothing twice when a chunk or the settle step runs again (a Step Functions retry)', async () => {
+    const device = await onlineDevice();
+    let commands = 0;
+    device.onMessage((m) => void (m.topic.includes('/sys/commands/request_id=') && commands++));
+    const created = await createTask([device.deviceId]);
+    const key = { project: runtime.project, taskId: created.body.task_id as string };
+    await waitUntilFinished(key.taskId);
+    await drainNotifications(runtime);
+
+    await runBatchChunk(runtime.deps, { ...key, chunk: 0 });
+    expect(await settleBatchTask(runtime.deps, key)).toEqual({ status: 'Success' });
+    expect(commands).toBe(1);
+    expect(taskNotices(await drainNotifications(runtime), key.taskId)).toEqual([]);
+    expect((await api.call('GET', `${tasks}/${key.taskId}`)).body.batchtask.task_progress).toMatchObject({ total: 1, success: 1, processing: 0 });
   });
 
   it('ends Fail when every sub-task fails, over several chunks', async () => {
