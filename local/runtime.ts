@@ -11,6 +11,7 @@ import type { Config } from '../shared/config.ts';
 import { clientOptions, createDeps, type Deps } from '../shared/deps.ts';
 import { generateToken } from '../shared/domain/api-tokens.ts';
 import { createApiToken } from '../shared/use-cases/manage-api-tokens.ts';
+import { resumeBatchTasks } from '../shared/use-cases/run-batch-task.ts';
 import { authenticateDevice } from '../shared/use-cases/authenticate-device.ts';
 import { startApiGateway, type HttpRoute } from './api-gateway.ts';
 import { startBroker } from './broker.ts';
@@ -182,6 +183,9 @@ export const startRuntime = async (settings: LocalSettings) => {
     // Stopped after the API (no new tasks) and before the broker, so running tasks finish with their devices.
     stops.push(stepFunctions.stop);
     stops.push(api.stop);
+
+    // Runs live in memory here: batch tasks the last stop or crash left unfinished run again.
+    await resumeBatchTasks(deps);
 
     const token = bootstrapToken(settings);
     await createApiToken(deps, [settings.bootstrapProject], 'bootstrap', token);

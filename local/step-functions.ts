@@ -44,6 +44,8 @@ export const startStepFunctionsEndpoint = async (opts: {
   handlerOf: (functionName: string) => Handler | undefined;
   onError: (e: unknown) => void;
 }) => {
+  // Handler calls under way: a stop lets them finish, so no sub-task is left half-recorded.
+  const inFlight = new Set<Promise<unknown>>();
   const machines = new Map(
     opts.machines.map((m) => {
       const overrides = Object.fromEntries(
@@ -52,7 +54,10 @@ export const startStepFunctionsEndpoint = async (opts: {
           (input: unknown) => {
             const handler = opts.handlerOf(fn);
             if (!handler) throw new Error(`local Step Functions: no handler for ${fn}`);
-            return handler(input, lambdaContext(fn, 15 * 60_000)) as never;
+            const call = handler(input, lambdaContext(fn, 15 * 60_000));
+            inFlight.add(call);
+            void call.finally(() => inFlight.delete(call)).catch(() => undefined);
+            return call as never;
           },
         ]),
       );
@@ -60,7 +65,7 @@ export const startStepFunctionsEndpoint = async (opts: {
     }),
   );
   const started = new Set<string>();
-  const running = new Set<Promise<unknown>>();
+  const running = new Map<Promise<unknown>, () => void>();
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const reply = (status: number, body: object) =>
@@ -75,9 +80,12 @@ export const startStepFunctionsEndpoint = async (opts: {
         const executionArn = `${String(stateMachineArn).replace(':stateMachine:', ':execution:')}:${executionName}`;
         if (started.has(executionArn)) return fail('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
         started.add(executionArn);
-        const run = m.machine.run(JSON.parse(String(input ?? '{}')), { overrides: { taskResourceLocalHandlers: m.overrides } });
+        const run = m.machine.run(JSON.parse(String(input ?? '{}')), {
+          overrides: { taskResourceLocalHandlers: m.overrides },
+          noThrowOnAbort: true,
+        });
         const p = run.result.catch(opts.onError);
-        running.add(p);
+        running.set(p, run.abort);
         void p.finally(() => running.delete(p));
         reply(200, { executionArn, startDate: Date.now() / 1000 });
       },
@@ -91,11 +99,17 @@ export const startStepFunctionsEndpoint = async (opts: {
   let stopped: Promise<void> | undefined;
   return {
     endpoint: `http://${opts.host}:${(server.address() as AddressInfo).port}`,
-    /** Takes no more runs, and lets the running ones finish (their chunks wait at most one sync wait). Idempotent. */
+    /**
+     * Takes no more runs and ends the running ones, as a crash would, but only once the handler calls under
+     * way have finished (a chunk lasts about one sync wait): their tasks are left unfinished, and the next
+     * start resumes them (resumeBatchTasks). Waiting for whole runs could take minutes. Idempotent.
+     */
     stop: () =>
       (stopped ??= (async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        await Promise.all(running);
+        for (const abort of running.values()) abort();
+        await Promise.all(inFlight);
+        await Promise.all(running.keys());
       })()),
   };
 };

@@ -9,6 +9,7 @@
  *                                            hold it only while it is PENDING
  *   BATCH#{project}#{task_id} / TASK         a batch task with its progress counters; gsi1 BATCHTASKS#{project}#{type}
  *                                            / {task_id} lists a project's tasks, gsi2 ...#{type}#{status} by status
+ *                                            sparse gsi3 BATCH_UNFINISHED / {task_id} holds it until it ends
  *   BATCH#{project}#{task_id} / SUB#{seq}    a sub-task, seq = position in the targets (5 digits); gsi1
  *                                            BATCHSUB#{project}#{task}#{target} finds a target's, gsi2
  *                                            BATCHSUB#{project}#{task}#{status} pages those in a status
@@ -45,4 +46,5 @@ export const indexKeys = {
   taskListByStatus: { index: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' },
   subtaskByTarget: { index: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
   subtaskByStatus: { index: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' },
+  unfinishedTasks: { index: 'gsi3', pk: 'gsi3pk', sk: 'gsi3sk' },
 } as const;

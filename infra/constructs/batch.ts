@@ -25,7 +25,7 @@ export interface BatchFunctions {
 /**
  * The batch task workflow (DESIGN.md "Batch task"), the one definition both runtimes run: an inline Map over
  * the chunk numbers of the execution input, each iteration invoking the chunk function with a reference
- * `{project, taskId, chunk}`; results are discarded, so the state never grows with the targets. Then settle,
+ * `{project, taskId, chunk, reclaim}`; results are discarded, so the state never grows with the targets. Then settle,
  * also when the Map failed, so every task reaches a final status.
  */
 export const batchDefinition = (scope: Construct, fns: BatchFunctions): IChainable => {
@@ -40,6 +40,7 @@ export const batchDefinition = (scope: Construct, fns: BatchFunctions): IChainab
       project: JsonPath.stringAt('$.project'),
       taskId: JsonPath.stringAt('$.taskId'),
       chunk: JsonPath.numberAt('$$.Map.Item.Value'),
+      reclaim: JsonPath.stringAt('$.reclaim'),
     },
     resultPath: JsonPath.DISCARD,
   });

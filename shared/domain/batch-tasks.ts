@@ -105,6 +105,9 @@ export const uniqueTargets = (targets: readonly string[]): string[] => [...new S
 
 export const chunkCount = (total: number): number => Math.ceil(total / CHUNK_SIZE);
 
+/** The Map's items: chunk numbers only (DESIGN.md: chunk references, never the targets). */
+export const chunkList = (total: number): number[] => Array.from({ length: chunkCount(total) }, (_, i) => i);
+
 /** The sub-task positions (seq) of chunk `n`. */
 export const chunkRange = (n: number, total: number): { from: number; to: number } => ({
   from: n * CHUNK_SIZE,

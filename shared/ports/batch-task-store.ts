@@ -80,6 +80,8 @@ export interface BatchTaskStore {
   list(project: string, query: TaskQuery): Promise<Page<BatchTaskRecord>>;
   /** Moves the task to `to` if it is in one of `from`; false otherwise. */
   moveTask(key: TaskKey & { taskType: TaskType }, from: readonly TaskStatus[], to: TaskStatus, set?: { statusDesc?: string; progress?: TaskProgress }): Promise<boolean>;
+  /** Tasks not yet ended (Initializing, Waitting, Processing, Stopping), oldest first. */
+  unfinished(limit: number): Promise<BatchTaskRecord[]>;
   /** Adds to the progress counters atomically; negative deltas subtract. */
   addProgress(key: TaskKey, delta: Partial<Record<ProgressField, number>>): Promise<void>;
   /** In position order. */

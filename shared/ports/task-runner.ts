@@ -4,6 +4,11 @@ export interface BatchRunInput {
   taskId: string;
   /** Chunk numbers 0..n-1; each Map iteration sends one chunk's sub-tasks. */
   chunks: number[];
+  /**
+   * True when the run resumes a task whose previous run died (local runtime restart): its Processing
+   * sub-tasks are run again at once instead of after the abandoned-claim delay.
+   */
+  reclaim: boolean;
 }
 
 /** Starts the batch state machine for a stored task (Step Functions on AWS; the same definition locally). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { chunkCount, emptyProgress, MAX_TARGETS, newTaskId, TASK_TYPES, uniqueTargets } from '../domain/batch-tasks.ts';
+import { chunkList, emptyProgress, MAX_TARGETS, newTaskId, TASK_TYPES, uniqueTargets } from '../domain/batch-tasks.ts';
 import type { Deps } from '../deps.ts';
 import { errors } from '../errors.ts';
 import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
@@ -58,7 +58,7 @@ export const createBatchTask = async (deps: Deps, project: string, body: unknown
   await deps.batchTasks.moveTask(task, ['Initializing'], 'Waitting');
   await notifyTaskStatus(deps, task, 'Waitting', '');
   try {
-    await deps.taskRunner.start({ project, taskId: task.taskId, chunks: Array.from({ length: chunkCount(targets.length) }, (_, i) => i) });
+    await deps.taskRunner.start({ project, taskId: task.taskId, chunks: chunkList(targets.length), reclaim: false });
   } catch (e) {
     await deps.batchTasks.moveTask(task, ['Waitting'], 'Fail', { statusDesc: 'The task could not be started.' });
     throw e;

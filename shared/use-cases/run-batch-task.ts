@@ -1,4 +1,5 @@
 import {
+  chunkList,
   chunkRange,
   COUNTER_OF,
   FINISHED,
@@ -17,6 +18,8 @@ import { sendSyncRequest, syncTimeout } from './send-sync-request.ts';
 /** What a Map iteration passes: a reference to one chunk, never its targets. */
 export interface ChunkRef extends TaskKey {
   chunk: number;
+  /** The run resumes a dead one: Processing sub-tasks were abandoned, run them again now. */
+  reclaim?: boolean;
 }
 
 // A claim older than one sync wait plus this was left by a worker that died (Lambda timeout or crash).
@@ -96,7 +99,7 @@ export const runBatchChunk = async (deps: Deps, ref: ChunkRef): Promise<{ chunk:
   await markProcessing(deps, task);
   const { from, to } = chunkRange(ref.chunk, task.progress.total);
   const subs = await deps.batchTasks.subtaskRange(ref, from, to);
-  const staleBefore = deps.clock.now() - deps.config.commandTimeoutMs - CLAIM_MARGIN_MS;
+  const staleBefore = ref.reclaim === true ? Number.MAX_SAFE_INTEGER : deps.clock.now() - deps.config.commandTimeoutMs - CLAIM_MARGIN_MS;
   const progress = progressBuffer(deps, ref);
   try {
     await Promise.all(
@@ -123,4 +126,22 @@ export const settleBatchTask = async (deps: Deps, key: TaskKey): Promise<{ statu
   if (await deps.batchTasks.moveTask(task, ['Waitting', 'Processing'], status, { statusDesc, progress }))
     await notifyTaskStatus(deps, task, status, statusDesc);
   return { status };
+};
+
+/**
+ * Starts again the runs of tasks that did not end, after the runs themselves were lost (the local runtime
+ * keeps runs in memory; a restart ends them). A task still Initializing never had its sub-tasks all
+ * written and its creator was not answered 201: it ends Fail.
+ */
+export const resumeBatchTasks = async (deps: Deps): Promise<number> => {
+  const tasks = await deps.batchTasks.unfinished(1_000);
+  for (const task of tasks) {
+    if (task.status === 'Initializing') {
+      const statusDesc = 'The task was interrupted while it was being created.';
+      if (await deps.batchTasks.moveTask(task, ['Initializing'], 'Fail', { statusDesc })) await notifyTaskStatus(deps, task, 'Fail', statusDesc);
+      continue;
+    }
+    await deps.taskRunner.start({ project: task.project, taskId: task.taskId, chunks: chunkList(task.progress.total), reclaim: true });
+  }
+  return tasks.length;
 };

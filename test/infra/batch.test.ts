@@ -46,7 +46,7 @@ describe('batch state machine', () => {
       ItemsPath: '$.chunks',
       MaxConcurrency: BATCH_WORKFLOW.maxConcurrency,
       ResultPath: null,
-      ItemSelector: { 'project.$': '$.project', 'taskId.$': '$.taskId', 'chunk.$': '$$.Map.Item.Value' },
+      ItemSelector: { 'project.$': '$.project', 'taskId.$': '$.taskId', 'chunk.$': '$$.Map.Item.Value', 'reclaim.$': '$.reclaim' },
       Next: 'Settle',
       Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Settle' }],
     });

@@ -7,7 +7,7 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { PROGRESS_FIELDS, type ProgressField, type SubtaskStatus, type TaskProgress, type TaskStatus } from '../../domain/batch-tasks.ts';
+import { FINISHED, PROGRESS_FIELDS, type ProgressField, type SubtaskStatus, type TaskProgress, type TaskStatus } from '../../domain/batch-tasks.ts';
 import { ConditionFailedError } from '../../errors.ts';
 import type { BatchTaskRecord, BatchTaskStore, Page, SubtaskQuery, SubtaskRecord, TaskKey, TaskQuery } from '../../ports/batch-task-store.ts';
 import { indexKeys, keys } from '../../table.ts';
@@ -46,6 +46,9 @@ const toSubtask = (item: Record<string, unknown>): SubtaskRecord => ({
   ...(item.finishedAt !== undefined ? { finishedAt: item.finishedAt as number } : {}),
 });
 
+/** The sparse index partition of tasks not yet ended (few at a time: they leave it when they end). */
+const UNFINISHED = 'BATCH_UNFINISHED';
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Parallel BatchWriteItem calls while writing a task's sub-tasks: enough to write 30 000 in seconds.
@@ -69,6 +72,8 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
             [indexKeys.taskList.sk]: t.taskId,
             [indexKeys.taskListByStatus.pk]: taskListByStatus(t.project, t.taskType, t.status),
             [indexKeys.taskListByStatus.sk]: t.taskId,
+            [indexKeys.unfinishedTasks.pk]: UNFINISHED,
+            [indexKeys.unfinishedTasks.sk]: t.taskId,
             ...rest,
             ...Object.fromEntries(PROGRESS_FIELDS.map((f) => [counter(f), progress[f]])),
           },
@@ -156,13 +161,28 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
         new UpdateCommand({
           TableName: this.table,
           Key: keys.batchTask(k.project, k.taskId),
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          // An ended task leaves the sparse index of unfinished ones.
+          UpdateExpression: `SET ${sets.join(', ')}${FINISHED.includes(to) ? ` REMOVE ${indexKeys.unfinishedTasks.pk}, ${indexKeys.unfinishedTasks.sk}` : ''}`,
           ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
           ExpressionAttributeNames: { '#status': 'status', '#byStatus': indexKeys.taskListByStatus.pk },
           ExpressionAttributeValues: values,
         }),
       ),
     );
+  }
+
+  async unfinished(limit: number): Promise<BatchTaskRecord[]> {
+    const items = await this.queryUpTo(
+      {
+        TableName: this.table,
+        IndexName: indexKeys.unfinishedTasks.index,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': indexKeys.unfinishedTasks.pk },
+        ExpressionAttributeValues: { ':pk': UNFINISHED },
+      },
+      limit,
+    );
+    return items.map(toTask);
   }
 
   async addProgress(k: TaskKey, delta: Partial<Record<ProgressField, number>>): Promise<void> {

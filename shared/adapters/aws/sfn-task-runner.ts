@@ -10,10 +10,10 @@ export class SfnTaskRunner implements TaskRunner {
   async start(input: BatchRunInput): Promise<void> {
     if (!this.stateMachineArn) throw new Error('no batch state machine is configured for this function');
     try {
-      // The execution is named after the task (ids are unique across projects): a second start of it is refused.
-      await this.sfn.send(
-        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: input.taskId, input: JSON.stringify(input) }),
-      );
+      // The first run is named after the task (ids are unique across projects), so a second start of it is
+      // refused; a resumed run gets a name of its own.
+      const name = input.reclaim ? `${input.taskId}-resumed-${Date.now()}` : input.taskId;
+      await this.sfn.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }));
     } catch (e) {
       if (!(e instanceof ExecutionAlreadyExists)) throw e;
     }
