@@ -10,9 +10,11 @@
  *   BATCH#{project}#{task_id} / TASK         a batch task with its progress counters; gsi1 BATCHTASKS#{project}#{type}
  *                                            / {task_id} lists a project's tasks, gsi2 ...#{type}#{status} by status
  *                                            sparse gsi3 BATCH_UNFINISHED / {task_id} holds it until it ends
- *   BATCH#{project}#{task_id} / SUB#{seq}    a sub-task, seq = position in the targets (5 digits); gsi1
- *                                            BATCHSUB#{project}#{task}#{target} finds a target's, gsi2
- *                                            BATCHSUB#{project}#{task}#{status} pages those in a status
+ *   BATCH#{project}#{task_id}#{chunk} / SUB#{seq}
+ *                                            a sub-task, seq = position in the targets (5 digits), one
+ *                                            partition per chunk of 100 so a 30 000-target task spreads its
+ *                                            writes; gsi1 BATCHSUB#{project}#{task}#{target} finds a target's,
+ *                                            gsi2 BATCHSUB#{project}#{task}#{chunk}#{status} pages a status
  * The GSIs are overloaded (single-table design): each item kind puts its own prefix in gsiNpk, so one index
  * serves several access patterns without adding an index per pattern.
  */
@@ -33,7 +35,7 @@ export const keys = {
   request: (requestId: string) => ({ pk: `REQ#${requestId}`, sk: 'REQ' }),
   message: (deviceId: string, messageId: string) => ({ pk: `DEVICE#${deviceId}`, sk: `MSG#${messageId}` }),
   batchTask: (project: string, taskId: string) => ({ pk: `BATCH#${project}#${taskId}`, sk: 'TASK' }),
-  subtask: (project: string, taskId: string, seq: string) => ({ pk: `BATCH#${project}#${taskId}`, sk: `SUB#${seq}` }),
+  subtask: (project: string, taskId: string, chunk: string, seq: string) => ({ pk: `BATCH#${project}#${taskId}#${chunk}`, sk: `SUB#${seq}` }),
   tokenList: 'TOKENS',
 } as const;
 

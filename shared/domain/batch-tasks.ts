@@ -108,6 +108,9 @@ export const chunkCount = (total: number): number => Math.ceil(total / CHUNK_SIZ
 /** The Map's items: chunk numbers only (DESIGN.md: chunk references, never the targets). */
 export const chunkList = (total: number): number[] => Array.from({ length: chunkCount(total) }, (_, i) => i);
 
+/** The chunk a sub-task belongs to. Sub-tasks are stored per chunk, so changing CHUNK_SIZE re-keys stored tasks. */
+export const chunkOf = (seq: number): number => Math.floor(seq / CHUNK_SIZE);
+
 /** The sub-task positions (seq) of chunk `n`. */
 export const chunkRange = (n: number, total: number): { from: number; to: number } => ({
   from: n * CHUNK_SIZE,

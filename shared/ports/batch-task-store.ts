@@ -62,11 +62,12 @@ export interface TaskQuery {
 
 export interface SubtaskQuery {
   status?: SubtaskStatus;
-  target?: string;
   /** Only sub-tasks from this position on (the marker, turned into a position). */
   fromSeq: number;
-  offset: number;
-  limit: number;
+  /** The task's sub-task count, which bounds the chunks to read. */
+  total: number;
+  /** How many to return, at most (the caller drops its offset from the front). */
+  max: number;
 }
 
 /** Batch tasks and their sub-tasks. Every status change is one conditional write; counters move by ADD. */
@@ -84,12 +85,14 @@ export interface BatchTaskStore {
   unfinished(limit: number): Promise<BatchTaskRecord[]>;
   /** Adds to the progress counters atomically; negative deltas subtract. */
   addProgress(key: TaskKey, delta: Partial<Record<ProgressField, number>>): Promise<void>;
-  /** In position order. */
-  subtasks(key: TaskKey, query: SubtaskQuery): Promise<Page<SubtaskRecord>>;
-  /** Sub-tasks at positions `from..to`, in order. */
+  /** Sub-tasks in position order, from `fromSeq`, of one status or any. */
+  subtasks(key: TaskKey, query: SubtaskQuery): Promise<SubtaskRecord[]>;
+  /** The sub-task of a target, if the task has it. */
+  subtaskOf(key: TaskKey, target: string): Promise<SubtaskRecord | undefined>;
+  /** Sub-tasks at positions `from..to` of one chunk, in order. */
   subtaskRange(key: TaskKey, from: number, to: number): Promise<SubtaskRecord[]>;
   /** Every sub-task's status (to recount the progress). */
-  subtaskStatuses(key: TaskKey): Promise<SubtaskStatus[]>;
+  subtaskStatuses(key: TaskKey, total: number): Promise<SubtaskStatus[]>;
   /**
    * Claims a sub-task for a run: Waitting → Processing, or a Processing one claimed before `staleBefore`
    * (its worker died). False when it is not there to claim.

@@ -120,7 +120,7 @@ export const settleBatchTask = async (deps: Deps, key: TaskKey): Promise<{ statu
   const task = await deps.batchTasks.get(key);
   if (!task) return { status: 'gone' };
   if (FINISHED.includes(task.status)) return { status: task.status };
-  const progress = progressOf(await deps.batchTasks.subtaskStatuses(key));
+  const progress = progressOf(await deps.batchTasks.subtaskStatuses(key, task.progress.total));
   const status = settledStatus(progress);
   const statusDesc = settledDescription(status, progress);
   if (await deps.batchTasks.moveTask(task, ['Waitting', 'Processing'], status, { statusDesc, progress }))

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { FIRST_MARKER, firstSeqBelow, subtaskId, SUBTASK_STATUSES, TASK_ID, TASK_STATUSES, TASK_TYPES } from '../domain/batch-tasks.ts';
+import { COUNTER_OF, FINISHED, FIRST_MARKER, firstSeqBelow, subtaskId, SUBTASK_STATUSES, TASK_ID, TASK_STATUSES, TASK_TYPES } from '../domain/batch-tasks.ts';
 import type { Deps } from '../deps.ts';
 import { errors } from '../errors.ts';
+import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
 import { DEVICE_ID, parseInput } from '../validation.ts';
 import { findTask, subtaskView, taskView } from './batch-task-view.ts';
 
@@ -38,15 +39,29 @@ const parseTaskId = (value: string | undefined): string => {
   return value;
 };
 
+/** One page of a task's sub-tasks and the count of all that match the filters (IoTDA §1 `page.count`). */
+const subtaskPage = async (deps: Deps, task: BatchTaskRecord, q: z.output<typeof ShowQuery>) => {
+  const fromSeq = firstSeqBelow(q.marker);
+  const status = q.task_detail_status;
+  if (q.target !== undefined) {
+    const sub = await deps.batchTasks.subtaskOf(task, q.target);
+    const matching = sub && (status === undefined || sub.status === status) ? [sub] : [];
+    return { items: matching.filter((s) => s.seq >= fromSeq).slice(q.offset, q.offset + q.limit), count: matching.length };
+  }
+  // The progress counters count by status (during a run they trail the sub-tasks by up to a second).
+  const count = status === undefined ? task.progress.total : task.progress[COUNTER_OF[status]];
+  // An ended task has exact counters: no sub-task in a status counted 0, so no chunk needs reading.
+  if (count === 0 && FINISHED.includes(task.status)) return { items: [], count };
+  const found = await deps.batchTasks.subtasks(task, { status, fromSeq, total: task.progress.total, max: q.offset + q.limit });
+  return { items: found.slice(q.offset), count };
+};
+
 /** IoTDA ShowBatchTask: the task and one page of its sub-tasks, in target order (descending sub-task id). */
 export const showBatchTask = async (deps: Deps, project: string, rawTaskId: string | undefined, query: unknown) => {
   const taskId = parseTaskId(rawTaskId);
   const q = parseInput(ShowQuery, query);
   const task = await findTask(deps, { project, taskId });
-  const page = await deps.batchTasks.subtasks(
-    { project, taskId },
-    { status: q.task_detail_status, target: q.target, fromSeq: firstSeqBelow(q.marker), offset: q.offset, limit: q.limit },
-  );
+  const page = await subtaskPage(deps, task, q);
   const last = page.items.at(-1);
   return {
     batchtask: taskView(task),

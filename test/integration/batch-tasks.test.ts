@@ -162,6 +162,9 @@ describe('sub-task pages', () => {
     const failed = await show('task_detail_status=Fail&limit=3&offset=2');
     expect(failed.body.task_details.map((d: { target: string }) => d.target)).toEqual(targets.slice(2, 5));
     expect(failed.body.page.count).toBe(120);
+    // Across the boundary of the two chunks (sub-tasks are stored per chunk of 100).
+    const across = await show('task_detail_status=Fail&limit=50&offset=80');
+    expect(across.body.task_details.map((d: { target: string }) => d.target)).toEqual(targets.slice(80, 120));
     expect((await show('task_detail_status=Success')).body).toMatchObject({ task_details: [], page: { count: 0 } });
     const one = await show(`target=${targets[7]}`);
     expect(one.body.task_details).toEqual([{ target: targets[7], status: 'Fail', error: expect.objectContaining({ error_code: 'IOTDA.014000' }) }]);

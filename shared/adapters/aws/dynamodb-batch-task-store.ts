@@ -7,20 +7,22 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { FINISHED, PROGRESS_FIELDS, type ProgressField, type SubtaskStatus, type TaskProgress, type TaskStatus } from '../../domain/batch-tasks.ts';
+import { chunkCount, chunkOf, FINISHED, PROGRESS_FIELDS, type ProgressField, type SubtaskStatus, type TaskProgress, type TaskStatus } from '../../domain/batch-tasks.ts';
 import { ConditionFailedError } from '../../errors.ts';
 import type { BatchTaskRecord, BatchTaskStore, Page, SubtaskQuery, SubtaskRecord, TaskKey, TaskQuery } from '../../ports/batch-task-store.ts';
 import { indexKeys, keys } from '../../table.ts';
 import { applied } from './conditional.ts';
 
 const seqKey = (seq: number) => String(seq).padStart(5, '0');
+const chunkKey = (chunk: number) => String(chunk).padStart(3, '0');
+const subKey = (k: TaskKey, seq: number) => keys.subtask(k.project, k.taskId, chunkKey(chunkOf(seq)), seqKey(seq));
 const counter = (f: ProgressField) => `progress_${f}`;
 
 // GSI keys (shared/table.ts): tasks listed per project and type, and per status; sub-tasks by target and by status.
 const taskList = (project: string, type: string) => `BATCHTASKS#${project}#${type}`;
 const taskListByStatus = (project: string, type: string, status: string) => `BATCHTASKS#${project}#${type}#${status}`;
 const subByTarget = (k: TaskKey, target: string) => `BATCHSUB#${k.project}#${k.taskId}#${target}`;
-const subByStatus = (k: TaskKey, status: string) => `BATCHSUB#${k.project}#${k.taskId}#${status}`;
+const subByStatus = (k: TaskKey, chunk: number, status: string) => `BATCHSUB#${k.project}#${k.taskId}#${chunkKey(chunk)}#${status}`;
 
 const toTask = (item: Record<string, unknown>): BatchTaskRecord => ({
   project: item.project as string,
@@ -86,10 +88,10 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
 
   async addSubtasks(k: TaskKey, targets: readonly string[]): Promise<void> {
     const items = targets.map((target, seq) => ({
-      ...keys.subtask(k.project, k.taskId, seqKey(seq)),
+      ...subKey(k, seq),
       [indexKeys.subtaskByTarget.pk]: subByTarget(k, target),
       [indexKeys.subtaskByTarget.sk]: seqKey(seq),
-      [indexKeys.subtaskByStatus.pk]: subByStatus(k, 'Waitting'),
+      [indexKeys.subtaskByStatus.pk]: subByStatus(k, chunkOf(seq), 'Waitting'),
       [indexKeys.subtaskByStatus.sk]: seqKey(seq),
       taskId: k.taskId,
       seq,
@@ -202,58 +204,64 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     });
   }
 
-  async subtasks(k: TaskKey, q: SubtaskQuery): Promise<Page<SubtaskRecord>> {
-    const from = seqKey(q.fromSeq);
-    if (q.target !== undefined) {
-      // At most one sub-task per target (targets are deduplicated).
-      const found = await this.queryUpTo(
-        {
-          TableName: this.table,
-          IndexName: indexKeys.subtaskByTarget.index,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': indexKeys.subtaskByTarget.pk },
-          ExpressionAttributeValues: { ':pk': subByTarget(k, q.target) },
-        },
-        1,
+  async subtasks(k: TaskKey, q: SubtaskQuery): Promise<SubtaskRecord[]> {
+    // Chunk partitions in order from the one holding `fromSeq`, until enough are found.
+    const items: Record<string, unknown>[] = [];
+    for (let chunk = chunkOf(q.fromSeq); chunk < chunkCount(q.total) && items.length < q.max; chunk++) {
+      const from = seqKey(q.fromSeq);
+      items.push(
+        ...(await this.queryUpTo(
+          q.status === undefined
+            ? this.chunkQuery(k, chunk, from, seqKey(99_999))
+            : {
+                TableName: this.table,
+                IndexName: indexKeys.subtaskByStatus.index,
+                KeyConditionExpression: '#pk = :pk AND #sk >= :from',
+                ExpressionAttributeNames: { '#pk': indexKeys.subtaskByStatus.pk, '#sk': indexKeys.subtaskByStatus.sk },
+                ExpressionAttributeValues: { ':pk': subByStatus(k, chunk, q.status), ':from': from },
+              },
+          q.max - items.length,
+        )),
       );
-      const matching = found.map(toSubtask).filter((s) => q.status === undefined || s.status === q.status);
-      return { items: matching.filter((s) => s.seq >= q.fromSeq).slice(q.offset, q.offset + q.limit), count: matching.length };
     }
-    if (q.status !== undefined) {
-      const base = {
+    return items.map(toSubtask);
+  }
+
+  async subtaskOf(k: TaskKey, target: string): Promise<SubtaskRecord | undefined> {
+    // At most one: targets are deduplicated.
+    const [item] = await this.queryUpTo(
+      {
         TableName: this.table,
-        IndexName: indexKeys.subtaskByStatus.index,
-        ExpressionAttributeNames: { '#pk': indexKeys.subtaskByStatus.pk, '#sk': indexKeys.subtaskByStatus.sk },
-      };
-      const pk = subByStatus(k, q.status);
-      const [items, count] = await Promise.all([
-        this.queryUpTo({ ...base, KeyConditionExpression: '#pk = :pk AND #sk >= :from', ExpressionAttributeValues: { ':pk': pk, ':from': from } }, q.offset + q.limit),
-        this.count({
-          ...base,
-          ExpressionAttributeNames: { '#pk': indexKeys.subtaskByStatus.pk },
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-        }),
-      ]);
-      return { items: items.slice(q.offset).map(toSubtask), count };
-    }
-    const [items, task] = await Promise.all([
-      this.queryUpTo(this.rangeQuery(k, from, seqKey(99_999)), q.offset + q.limit),
-      this.get(k),
-    ]);
-    return { items: items.slice(q.offset).map(toSubtask), count: task?.progress.total ?? 0 };
+        IndexName: indexKeys.subtaskByTarget.index,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': indexKeys.subtaskByTarget.pk },
+        ExpressionAttributeValues: { ':pk': subByTarget(k, target) },
+      },
+      1,
+    );
+    return item ? toSubtask(item) : undefined;
   }
 
   async subtaskRange(k: TaskKey, from: number, to: number): Promise<SubtaskRecord[]> {
-    return (await this.queryUpTo({ ...this.rangeQuery(k, seqKey(from), seqKey(to)), ConsistentRead: true }, to - from + 1)).map(toSubtask);
+    const chunk = chunkOf(from);
+    if (chunkOf(to) !== chunk) throw new Error(`sub-tasks ${from}..${to} span chunks`);
+    return (await this.queryUpTo({ ...this.chunkQuery(k, chunk, seqKey(from), seqKey(to)), ConsistentRead: true }, to - from + 1)).map(toSubtask);
   }
 
-  async subtaskStatuses(k: TaskKey): Promise<SubtaskStatus[]> {
-    const items = await this.queryUpTo(
-      { ...this.rangeQuery(k, seqKey(0), seqKey(99_999)), ConsistentRead: true, ProjectionExpression: '#status', ExpressionAttributeNames: { '#status': 'status' } },
-      Infinity,
-    );
-    return items.map((i) => i.status as SubtaskStatus);
+  async subtaskStatuses(k: TaskKey, total: number): Promise<SubtaskStatus[]> {
+    const chunks = Array.from({ length: chunkCount(total) }, (_, i) => i);
+    const statuses: SubtaskStatus[] = [];
+    const reader = async () => {
+      for (let chunk = chunks.shift(); chunk !== undefined; chunk = chunks.shift()) {
+        const items = await this.queryUpTo(
+          { ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)), ConsistentRead: true, ProjectionExpression: '#status', ExpressionAttributeNames: { '#status': 'status' } },
+          Infinity,
+        );
+        statuses.push(...items.map((i) => i.status as SubtaskStatus));
+      }
+    };
+    await Promise.all(Array.from({ length: WRITERS }, reader));
+    return statuses;
   }
 
   claimSubtask(k: TaskKey, seq: number, at: number, staleBefore: number): Promise<boolean> {
@@ -261,7 +269,7 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
       this.db.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: keys.subtask(k.project, k.taskId, seqKey(seq)),
+          Key: subKey(k, seq),
           UpdateExpression: 'SET #status = :processing, claimedAt = :at, #byStatus = :byStatus',
           ConditionExpression: '#status = :waitting OR (#status = :processing AND claimedAt < :stale)',
           ExpressionAttributeNames: { '#status': 'status', '#byStatus': indexKeys.subtaskByStatus.pk },
@@ -270,7 +278,7 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
             ':waitting': 'Waitting',
             ':at': at,
             ':stale': staleBefore,
-            ':byStatus': subByStatus(k, 'Processing'),
+            ':byStatus': subByStatus(k, chunkOf(seq), 'Processing'),
           },
         }),
       ),
@@ -289,7 +297,7 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
       this.db.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: keys.subtask(k.project, k.taskId, seqKey(seq)),
+          Key: subKey(k, seq),
           UpdateExpression: `SET #status = :to, finishedAt = :at, #detail = :detail, #byStatus = :byStatus`,
           ConditionExpression: '#status = :processing AND claimedAt = :claimed',
           ExpressionAttributeNames: { '#status': 'status', '#detail': detail.field, '#byStatus': indexKeys.subtaskByStatus.pk },
@@ -299,18 +307,18 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
             ':detail': detail.value,
             ':processing': 'Processing',
             ':claimed': claimedAt,
-            ':byStatus': subByStatus(k, result.status),
+            ':byStatus': subByStatus(k, chunkOf(seq), result.status),
           },
         }),
       ),
     );
   }
 
-  private rangeQuery(k: TaskKey, from: string, to: string): QueryCommandInput {
+  private chunkQuery(k: TaskKey, chunk: number, from: string, to: string): QueryCommandInput {
     return {
       TableName: this.table,
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': keys.batchTask(k.project, k.taskId).pk, ':from': `SUB#${from}`, ':to': `SUB#${to}` },
+      ExpressionAttributeValues: { ':pk': keys.subtask(k.project, k.taskId, chunkKey(chunk), '').pk, ':from': `SUB#${from}`, ':to': `SUB#${to}` },
     };
   }
 
