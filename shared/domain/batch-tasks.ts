@@ -66,8 +66,12 @@ export const settledStatus = (p: TaskProgress): 'Success' | 'Fail' | 'PartialSuc
   return 'PartialSuccess';
 };
 
-export const settledDescription = (status: TaskStatus, p: TaskProgress): string =>
-  status === 'Success' ? 'All sub-tasks succeeded.' : `${p.fail} of ${p.total} sub-tasks failed.`;
+export const settledDescription = (status: TaskStatus, p: TaskProgress): string => {
+  if (status === 'Success') return 'All sub-tasks succeeded.';
+  // Left Waitting or Processing only when the run itself failed (a chunk failing all its retries).
+  const notRun = p.waitting + p.processing;
+  return `${p.fail} of ${p.total} sub-tasks failed.${notRun ? ` ${notRun} did not run: the run failed.` : ''}`;
+};
 
 /**
  * Task ids: 24 lowercase hex that sort by creation, like IoTDA's ObjectId-shaped ids (IoTDA §1: `marker` is

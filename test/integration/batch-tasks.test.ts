@@ -1,6 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { connectDevice as connectSimulated, type DeviceOptions, type SimulatedDevice } from '../../tools/simulated-device.ts';
 import type { NotificationEnvelope } from '../../shared/domain/notifications.ts';
+import { emptyProgress, newTaskId } from '../../shared/domain/batch-tasks.ts';
 import { runBatchChunk, settleBatchTask } from '../../shared/use-cases/run-batch-task.ts';
 import { apiClient, drainNotifications, registerDevice, startTestRuntime, waitFor, waitForStatus } from '../support/runtime.ts';
 
@@ -124,6 +125,20 @@ describe('createCommands task', () => {
     expect(commands).toBe(1);
     expect(taskNotices(await drainNotifications(runtime), key.taskId)).toEqual([]);
     expect((await api.call('GET', `${tasks}/${key.taskId}`)).body.batchtask.task_progress).toMatchObject({ total: 1, success: 1, processing: 0 });
+  });
+
+  it('still ends a task whose run failed (the Map caught a chunk failing all its retries)', async () => {
+    // A stored task whose chunks never ran, as a failed Map leaves it; the settle step runs on the Catch.
+    const now = Date.now();
+    const task = {
+      project: runtime.project, taskId: newTaskId(now), taskName: 'broken', taskType: 'createCommands' as const, document: command,
+      status: 'Processing' as const, progress: { ...emptyProgress(), total: 2, waitting: 2 }, createdAt: now,
+    };
+    await runtime.deps.batchTasks.create(task);
+    await runtime.deps.batchTasks.addSubtasks(task, ['a-1', 'a-2']);
+    expect(await settleBatchTask(runtime.deps, task)).toEqual({ status: 'Fail' });
+    const shown = (await api.call('GET', `${tasks}/${task.taskId}`)).body.batchtask;
+    expect(shown).toMatchObject({ status: 'Fail', status_desc: '0 of 2 sub-tasks failed. 2 did not run: the run failed.', task_progress: { waitting: 2 } });
   });
 
   it('ends Fail when every sub-task fails, over several chunks', async () => {

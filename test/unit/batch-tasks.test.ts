@@ -6,6 +6,7 @@ import {
   firstSeqBelow,
   newTaskId,
   progressOf,
+  settledDescription,
   settledStatus,
   subtaskId,
   TASK_ID,
@@ -26,6 +27,12 @@ describe('settle rule (IoTDA §6.6)', () => {
     expect(settledStatus(progressOf(['Success', 'Success']))).toBe('Success');
     expect(settledStatus(progressOf(['Fail', 'Fail']))).toBe('Fail');
     expect(settledStatus(progressOf(['Success', 'Fail']))).toBe('PartialSuccess');
+  });
+
+  it('says how many failed, and how many never ran when the run itself failed', () => {
+    expect(settledDescription('Success', progressOf(['Success']))).toBe('All sub-tasks succeeded.');
+    expect(settledDescription('PartialSuccess', progressOf(['Success', 'Fail']))).toBe('1 of 2 sub-tasks failed.');
+    expect(settledDescription('Fail', progressOf(['Fail', 'Waitting', 'Processing']))).toBe('1 of 3 sub-tasks failed. 2 did not run: the run failed.');
   });
 
   it('counts each sub-task status in its IoTDA counter', () => {
