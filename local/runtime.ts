@@ -18,7 +18,6 @@ import { startBroker } from './broker.ts';
 import { ensureTable, startDynamoDb } from './dynamodb.ts';
 import { startIotDataEndpoint } from './iot-data-endpoint.ts';
 import { startStepFunctionsEndpoint } from './step-functions.ts';
-import { localFunctionArn, synthesizeBatchDefinition } from '../infra/constructs/batch.ts';
 import { compileRule, topicMatches } from './iot-rules.ts';
 import type { LocalSettings } from './settings.ts';
 import { ensureQueues, startSqs } from './sqs.ts';
@@ -88,7 +87,15 @@ export const startRuntime = async (settings: LocalSettings) => {
     const batchArn = `arn:aws:states:${REGION}:000000000000:stateMachine:downlink-batch`;
     const stepFunctions = await startStepFunctionsEndpoint({
       host: settings.host,
-      machines: [{ arn: batchArn, definition: synthesizeBatchDefinition(localFunctionArn) }],
+      machines: [
+        {
+          arn: batchArn,
+          definition: async () => {
+            const { localFunctionArn, synthesizeBatchDefinition } = await import('../infra/constructs/batch.ts');
+            return synthesizeBatchDefinition(localFunctionArn);
+          },
+        },
+      ],
       handlerOf: (name) => byName.get(name),
       onError,
     });

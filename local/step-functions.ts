@@ -9,8 +9,11 @@ type Definition = Record<string, unknown>;
 
 export interface LocalStateMachine {
   arn: string;
-  /** The Amazon States Language, as the stack synthesizes it. */
-  definition: Definition;
+  /**
+   * The Amazon States Language, as the stack synthesizes it; asked for on the first start of a run, because
+   * synthesizing loads the CDK (about a second) and most starts of the runtime never run a batch task.
+   */
+  definition: () => Promise<Definition>;
 }
 
 /** Every Task state of a definition (Map and Parallel included) with the function its Resource names. */
@@ -46,24 +49,30 @@ export const startStepFunctionsEndpoint = async (opts: {
 }) => {
   // Handler calls under way: a stop lets them finish, so no sub-task is left half-recorded.
   const inFlight = new Set<Promise<unknown>>();
-  const machines = new Map(
-    opts.machines.map((m) => {
-      const overrides = Object.fromEntries(
-        [...taskFunctions(m.definition)].map(([state, fn]) => [
-          state,
-          (input: unknown) => {
-            const handler = opts.handlerOf(fn);
-            if (!handler) throw new Error(`local Step Functions: no handler for ${fn}`);
-            const call = handler(input, lambdaContext(fn, 15 * 60_000));
-            inFlight.add(call);
-            void call.finally(() => inFlight.delete(call)).catch(() => undefined);
-            return call as never;
-          },
-        ]),
-      );
-      return [m.arn, { machine: new StateMachine(m.definition as never), overrides }];
-    }),
-  );
+  const prepare = async (m: LocalStateMachine) => {
+    const definition = await m.definition();
+    const overrides = Object.fromEntries(
+      [...taskFunctions(definition)].map(([state, fn]) => [
+        state,
+        (input: unknown) => {
+          const handler = opts.handlerOf(fn);
+          if (!handler) throw new Error(`local Step Functions: no handler for ${fn}`);
+          const call = handler(input, lambdaContext(fn, 15 * 60_000));
+          inFlight.add(call);
+          void call.finally(() => inFlight.delete(call)).catch(() => undefined);
+          return call as never;
+        },
+      ]),
+    );
+    return { machine: new StateMachine(definition as never), overrides };
+  };
+  const prepared = new Map<string, ReturnType<typeof prepare>>();
+  const machineFor = (arn: string) => {
+    const m = opts.machines.find((x) => x.arn === arn);
+    if (!m) return undefined;
+    if (!prepared.has(arn)) prepared.set(arn, prepare(m));
+    return prepared.get(arn)!;
+  };
   const started = new Set<string>();
   const running = new Map<Promise<unknown>, () => void>();
 
@@ -73,9 +82,10 @@ export const startStepFunctionsEndpoint = async (opts: {
     const fail = (type: string, message: string) => reply(400, { __type: type, message });
     if (req.headers['x-amz-target'] !== 'AWSStepFunctions.StartExecution') return fail('UnknownOperationException', 'only StartExecution is emulated');
     readJson(req).then(
-      ({ stateMachineArn, name, input }) => {
-        const m = machines.get(String(stateMachineArn));
-        if (!m) return fail('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(stateMachineArn)}'`);
+      async ({ stateMachineArn, name, input }) => {
+        const pending = machineFor(String(stateMachineArn));
+        if (!pending) return fail('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(stateMachineArn)}'`);
+        const m = await pending;
         const executionName = typeof name === 'string' && name ? name : crypto.randomUUID();
         const executionArn = `${String(stateMachineArn).replace(':stateMachine:', ':execution:')}:${executionName}`;
         if (started.has(executionArn)) return fail('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
@@ -93,7 +103,11 @@ export const startStepFunctionsEndpoint = async (opts: {
         opts.onError(e);
         fail('InvalidExecutionInput', 'the request is not JSON');
       },
-    );
+    ).catch((e: unknown) => {
+      // The definition could not be prepared, or the run not started.
+      opts.onError(e);
+      if (!res.headersSent) reply(500, { __type: 'InternalFailure', message: 'the run could not be started' });
+    });
   });
   await listen(server, 0, opts.host);
   let stopped: Promise<void> | undefined;
