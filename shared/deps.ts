@@ -41,8 +41,11 @@ export interface Deps {
 // Emulators accept any credentials; giving fixed ones keeps the SDK from searching the machine for real ones.
 const emulatorCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+// The SDK's default of 50 sockets queues requests when a batch chunk runs 100 commands at once.
+const requestHandler = { httpAgent: { maxSockets: 256 }, httpsAgent: { maxSockets: 256 } };
+
 export const clientOptions = (region: string, endpoint: string | undefined) =>
-  endpoint ? { region, endpoint, credentials: emulatorCredentials } : { region };
+  endpoint ? { region, endpoint, credentials: emulatorCredentials, requestHandler } : { region, requestHandler };
 
 export const createDynamoDb = (region: string, endpoint: string | undefined): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(new DynamoDBClient(clientOptions(region, endpoint)), {
