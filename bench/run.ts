@@ -4,6 +4,14 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ main(arg
     about: '2,000 devices connect and subscribe to the local runtime: connects/s, resident memory, presence settle time',
     load: () => import('./connections.ts'),
   },
+  commands: {
+    about: 'POST /commands to 50 echoing devices, 1 and 50 in flight: p50/p99 and commands/s against the raw MQTT round trip',
+    load: () => import('./commands.ts'),
+  },
+  messages: {
+    about: 'create-message to 100 online devices (messages/s), and the flush of 20,000 pending messages to 1,000 reconnecting devices',
+    load: () => import('./messages.ts'),
+  },
 };
 
 const [name, ...args] = process.argv.slice(2);
