@@ -7,7 +7,8 @@ export const backoffDelays = function* (firstMs = 2, maxMs = 100): Generator<num
 
 /**
  * Polls `check` until it yields a value or the deadline passes (DESIGN.md: the API handler polls for the
- * response item with a short backoff). Never sleeps past the deadline, and checks once more at it.
+ * response item with a short backoff). The first check waits one delay, since no answer can be back the
+ * moment the request is sent. Never sleeps past the deadline, and checks once more at it.
  */
 export const awaitResponse = async <T>(
   check: () => Promise<T | undefined>,
@@ -16,11 +17,10 @@ export const awaitResponse = async <T>(
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
 ): Promise<T | undefined> => {
   for (const delay of backoffDelays()) {
-    const value = await check();
-    if (value !== undefined) return value;
     const left = deadline - clock.now();
-    if (left <= 0) return undefined;
-    await sleep(Math.min(delay, left));
+    if (left > 0) await sleep(Math.min(delay, left));
+    const value = await check();
+    if (value !== undefined || left <= 0) return value;
   }
   return undefined;
 };

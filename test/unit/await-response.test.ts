@@ -22,13 +22,13 @@ describe('awaitResponse', () => {
     expect(Array.from({ length: 9 }, () => it.next().value)).toEqual([2, 4, 8, 16, 32, 64, 100, 100, 100]);
   });
 
-  it('returns the value as soon as a poll finds it', async () => {
+  it('waits before the first poll and returns the value as soon as a poll finds it', async () => {
     const t = fakeTime();
     let polls = 0;
     const value = await awaitResponse(async () => (++polls === 4 ? 'answer' : undefined), 1_000 + 20_000, t.clock, t.sleep);
     expect(value).toBe('answer');
     expect(polls).toBe(4);
-    expect(t.sleeps).toEqual([2, 4, 8]);
+    expect(t.sleeps).toEqual([2, 4, 8, 16]);
   });
 
   it('gives up at the deadline, never sleeping past it, with a last poll there', async () => {
@@ -46,6 +46,7 @@ describe('awaitResponse', () => {
     expect(value).toBeUndefined();
     expect(t.elapsed()).toBe(1_000);
     expect(t.sleeps.at(-1)).toBeLessThanOrEqual(100);
+    // One poll after each sleep, and a last one at the deadline.
     expect(polls).toBe(t.sleeps.length + 1);
   });
 
