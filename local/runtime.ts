@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { batchedSqsSender } from './batched-sqs-sender.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -27,10 +28,12 @@ const TABLE_NAME = 'downlink';
 const REGION = 'us-east-1';
 const ROOT = resolve(import.meta.dirname, '..');
 
-type AnyHandler = (event: never, context: never) => Promise<never>;
+// The event a handler takes depends on its trigger (API Gateway, SQS, IoT rule, schedule), which the
+// manifest pairs with it; at this one boundary the runtime does not know more than that.
+type LocalHandler = (event: any, context: Context) => Promise<any>;
 
-const loadHandler = async (fn: FunctionDef, deps: Deps): Promise<AnyHandler> => {
-  const mod = (await import(pathToFileURL(join(ROOT, fn.entry)).href)) as { build: (deps: Deps) => AnyHandler };
+const loadHandler = async (fn: FunctionDef, deps: Deps): Promise<LocalHandler> => {
+  const mod = (await import(pathToFileURL(join(ROOT, fn.entry)).href)) as { build: (deps: Deps) => LocalHandler };
   return mod.build(deps);
 };
 
@@ -83,7 +86,7 @@ export const startRuntime = async (settings: LocalSettings) => {
     stops.push(iotData.stop);
 
     // The batch state machine the stack deploys, synthesized by the same CDK code, run by aws-local-stepfunctions.
-    const byName = new Map<string, (event: unknown, context: unknown) => Promise<unknown>>();
+    const byName = new Map<string, LocalHandler>();
     const batchArn = `arn:aws:states:${REGION}:000000000000:stateMachine:downlink-batch`;
     const stepFunctions = await startStepFunctionsEndpoint({
       host: settings.host,
@@ -122,7 +125,7 @@ export const startRuntime = async (settings: LocalSettings) => {
     const pollers = handlers.flatMap(({ fn, handler }) =>
       fn.triggers.flatMap((t) =>
         t.kind === 'queue'
-          ? [startSqsPoller({ sqs, queueUrl: queueUrls[t.queue], batchSize: t.batchSize, handler: handler as never, functionName: fn.name, onError })]
+          ? [startSqsPoller({ sqs, queueUrl: queueUrls[t.queue], batchSize: t.batchSize, handler, functionName: fn.name, onError })]
           : [],
       ),
     );
@@ -136,7 +139,7 @@ export const startRuntime = async (settings: LocalSettings) => {
       pending.add(p);
       void p.finally(() => pending.delete(p));
     };
-    for (const { fn, handler } of handlers) byName.set(fn.name, handler as unknown as (event: unknown, context: unknown) => Promise<unknown>);
+    for (const { fn, handler } of handlers) byName.set(fn.name, handler);
     const sendToQueue = batchedSqsSender(sqs);
     const deliverTo = (target: RuleTarget): ((body: unknown) => Promise<unknown>) => {
       if ('queue' in target) {
@@ -164,7 +167,7 @@ export const startRuntime = async (settings: LocalSettings) => {
         if (t.kind === 'schedule') {
           let running: Promise<unknown> = Promise.resolve();
           const timer = setInterval(() => {
-            running = running.then(() => (handler as unknown as (e: unknown, c: unknown) => Promise<unknown>)({}, lambdaContext(fn.name))).catch(onError);
+            running = running.then(() => handler({}, lambdaContext(fn.name))).catch(onError);
           }, t.everyMinutes * settings.ttlMinuteMs);
           stops.push(async () => {
             clearInterval(timer);
@@ -174,7 +177,7 @@ export const startRuntime = async (settings: LocalSettings) => {
 
     const routes: HttpRoute[] = handlers.flatMap(({ fn, handler }) =>
       fn.triggers.flatMap((t) =>
-        t.kind === 'http' ? [{ method: t.method, path: t.path, functionName: fn.name, handler: handler as never }] : [],
+        t.kind === 'http' ? [{ method: t.method, path: t.path, functionName: fn.name, handler }] : [],
       ),
     );
     const authorizer = handlers.find(({ fn }) => fn.triggers.some((t) => t.kind === 'api-authorizer'))?.handler;
@@ -183,7 +186,7 @@ export const startRuntime = async (settings: LocalSettings) => {
       host: settings.host,
       port: settings.httpPort,
       routes,
-      authorizer: authorizer as never,
+      authorizer,
       authorizerCacheMs: settings.authorizerCacheSeconds * 1000,
       onError,
     });

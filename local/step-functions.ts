@@ -1,10 +1,11 @@
+import type { Context } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { lambdaContext } from './lambda-context.ts';
 import { listen } from './net.ts';
 
-type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
 type Definition = Record<string, unknown>;
 
 export interface LocalStateMachine {
