@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { chunkList, emptyProgress, MAX_TARGETS, newTaskId, TASK_TYPES, uniqueTargets } from '../domain/batch-tasks.ts';
 import type { Deps } from '../deps.ts';
-import { errors } from '../errors.ts';
 import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
 import { DEVICE_ID, parseInput } from '../validation.ts';
 import { notifyTaskStatus, taskView } from './batch-task-view.ts';
-import { CommandBody, commandPayload } from './create-command.ts';
+import { parseTaskDocument } from './batch-subtask.ts';
 
 // IoTDA §2.10 CreateBatchTask. task_name: CJK, letters, digits and "_", at most 128.
 const TaskBody = z.object({
@@ -27,19 +26,13 @@ const TaskBody = z.object({
     .optional(),
 });
 
-/** The document, validated exactly as the single-device call validates its body, named under `document.`. */
-const parseDocument = (taskType: BatchTaskRecord['taskType'], document: unknown) => {
-  if (taskType !== 'createCommands') throw errors.invalid('task_type', `${taskType} is not supported yet`);
-  return commandPayload(parseInput(z.object({ document: CommandBody }), { document }).document);
-};
-
 /**
  * IoTDA CreateBatchTask: the task is stored Initializing, its sub-tasks written (Waitting, one per distinct
  * target), the task moved to Waitting, and its run started. A run that fails to start leaves it Fail.
  */
 export const createBatchTask = async (deps: Deps, project: string, body: unknown) => {
   const input = parseInput(TaskBody, body);
-  const document = parseDocument(input.task_type, input.document);
+  const document = parseTaskDocument(input.task_type, input.document);
   const targets = uniqueTargets(input.targets);
   const now = deps.clock.now();
   const task: BatchTaskRecord = {

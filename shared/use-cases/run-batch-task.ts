@@ -7,13 +7,11 @@ import {
   settledDescription,
   settledStatus,
   type ProgressField,
-  type SubtaskResult,
 } from '../domain/batch-tasks.ts';
 import type { Deps } from '../deps.ts';
-import { ApiError, errors } from '../errors.ts';
 import type { BatchTaskRecord, SubtaskRecord, TaskKey } from '../ports/batch-task-store.ts';
 import { notifyTaskStatus } from './batch-task-view.ts';
-import { sendSyncRequest, syncTimeout } from './send-sync-request.ts';
+import { runSubtaskAction } from './batch-subtask.ts';
 
 /** What a Map iteration passes: a reference to one chunk, never its targets. */
 export interface ChunkRef extends TaskKey {
@@ -24,21 +22,6 @@ export interface ChunkRef extends TaskKey {
 
 // A claim older than one sync wait plus this was left by a worker that died (Lambda timeout or crash).
 const CLAIM_MARGIN_MS = 30_000;
-
-/** One createCommands sub-task: the single-device sync command, its outcome turned into a result (IoTDA §6.6). */
-const sendCommand = async (deps: Deps, task: BatchTaskRecord, target: string): Promise<SubtaskResult> => {
-  try {
-    const outcome = await sendSyncRequest(deps, { project: task.project, deviceId: target, kind: 'command', payload: task.document });
-    if ('timedOut' in outcome) return { status: 'Fail', error: { ...syncTimeout } };
-    return { status: 'Success', output: JSON.stringify(outcome.response) };
-  } catch (e) {
-    // Offline (IOTDA.014016) and unknown device (IOTDA.014000) arrive as the single call's errors.
-    if (e instanceof ApiError) return { status: 'Fail', error: { error_code: e.code, error_msg: e.message } };
-    deps.logger.error('batch sub-task failed', { taskId: task.taskId, target, error: e as Error });
-    const internal = errors.internal();
-    return { status: 'Fail', error: { error_code: internal.code, error_msg: internal.message } };
-  }
-};
 
 // How often a running chunk writes its counter moves: often enough to watch, rarely enough to spare the task item.
 const PROGRESS_FLUSH_MS = 1_000;
@@ -84,7 +67,7 @@ const runSubtask = async (deps: Deps, task: BatchTaskRecord, sub: SubtaskRecord,
   if (!(await deps.batchTasks.claimSubtask(task, sub.seq, claimedAt, staleBefore))) return;
   // A re-claimed Processing sub-task is already counted as processing.
   if (sub.status === 'Waitting') progress.add({ waitting: -1, processing: 1 });
-  const result = await sendCommand(deps, task, sub.target);
+  const result = await runSubtaskAction(deps, task, sub.target);
   if (await deps.batchTasks.finishSubtask(task, sub.seq, claimedAt, result, deps.clock.now()))
     progress.add({ processing: -1, [COUNTER_OF[result.status]]: 1 });
 };
