@@ -5,6 +5,8 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   type CfnStateMachine,
+  Choice,
+  Condition,
   DefinitionBody,
   type IChainable,
   JsonPath,
@@ -12,6 +14,9 @@ import {
   Map as MapState,
   StateMachine,
   StateMachineType,
+  Succeed,
+  Wait,
+  WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -23,32 +28,49 @@ export interface BatchFunctions {
 }
 
 /**
- * The batch task workflow (DESIGN.md "Batch task"), the one definition both runtimes run: an inline Map over
- * the chunk numbers of the execution input, each iteration invoking the chunk function with a reference
- * `{project, taskId, chunk, reclaim}`; results are discarded, so the state never grows with the targets. Then settle,
- * also when the Map failed, so every task reaches a final status.
+ * The batch task workflow (DESIGN.md "Batch task"), the one definition both runtimes run:
+ *
+ *   Scheduled (wait until $.startAt) → Chunks (inline Map over the chunk numbers) → Settle → Again? ─┐
+ *                                        ▲                                                        │
+ *                                        └──────────── RetryWait (until $.settled.retryAt) ◄──────┘
+ *
+ * Each Map iteration invokes the chunk function with a reference `{project, taskId, chunk, run, reclaim}`,
+ * and while it answers with `waitUntil` (max_per_minute pacing) waits and invokes it again. Results are
+ * discarded, so the state never grows with the targets. Settle runs also when the Map failed, so every
+ * task ends; it asks for another pass while policy retries are due or a stop waits for sub-tasks in flight.
  */
 export const batchDefinition = (scope: Construct, fns: BatchFunctions): IChainable => {
+  const scheduled = new Wait(scope, 'Scheduled', { time: WaitTime.timestampPath('$.startAt') });
   // payloadResponseOnly: the Task's Resource is the function itself and its input is the state input as is.
   const sendChunk = new LambdaInvoke(scope, 'SendChunk', { lambdaFunction: fns.chunk, payloadResponseOnly: true });
-  // A chunk run again only sends what is still Waitting (or was abandoned Processing), so retrying is safe.
+  // A chunk run again only claims what is still runnable, each claim a compare-and-set, so retrying is safe.
   sendChunk.addRetry({ errors: ['States.ALL'], maxAttempts: 2, interval: Duration.seconds(5), backoffRate: 2 });
+  const pace = new Wait(scope, 'Pace', { time: WaitTime.timestampPath('$.waitUntil') });
+  const iteration = sendChunk.next(
+    new Choice(scope, 'ChunkDone')
+      .when(Condition.isPresent('$.waitUntil'), pace.next(sendChunk))
+      .otherwise(new Succeed(scope, 'ChunkSent')),
+  );
   const chunks = new MapState(scope, 'Chunks', {
     itemsPath: '$.chunks',
     maxConcurrency: BATCH_WORKFLOW.maxConcurrency,
     itemSelector: {
       project: JsonPath.stringAt('$.project'),
       taskId: JsonPath.stringAt('$.taskId'),
+      run: JsonPath.numberAt('$.run'),
       chunk: JsonPath.numberAt('$$.Map.Item.Value'),
       reclaim: JsonPath.stringAt('$.reclaim'),
     },
     resultPath: JsonPath.DISCARD,
   });
-  chunks.itemProcessor(sendChunk);
-  const settle = new LambdaInvoke(scope, 'Settle', { lambdaFunction: fns.settle, payloadResponseOnly: true });
+  chunks.itemProcessor(iteration);
+  const settle = new LambdaInvoke(scope, 'Settle', { lambdaFunction: fns.settle, payloadResponseOnly: true, resultPath: '$.settled' });
   settle.addRetry({ errors: ['States.ALL'], maxAttempts: 3, interval: Duration.seconds(5), backoffRate: 2 });
   chunks.addCatch(settle, { resultPath: '$.error' });
-  return chunks.next(settle);
+  const retryWait = new Wait(scope, 'RetryWait', { time: WaitTime.timestampPath('$.settled.retryAt') });
+  return scheduled.next(chunks).next(settle).next(
+    new Choice(scope, 'Again').when(Condition.isPresent('$.settled.retryAt'), retryWait.next(chunks)).otherwise(new Succeed(scope, 'Ended')),
+  );
 };
 
 /** A Lambda ARN for a manifest function, as the local runtime names them. */

@@ -127,3 +127,104 @@ export interface SubtaskError {
   error_msg: string;
 }
 export type SubtaskResult = { status: 'Success'; output: string } | { status: 'Fail'; error: SubtaskError };
+
+/**
+ * task_policy (IoTDA §2.10, plus a rollout rate and an abort rule as AWS IoT Jobs offers them). Minutes are
+ * the runtime's minute (Config.ttlMinuteMs), which tests shorten.
+ */
+export interface TaskPolicy {
+  schedule_time?: string;
+  retry_count?: number;
+  retry_interval?: number;
+  max_per_minute?: number;
+  abort_on_failure_percent?: number;
+  abort_min_count?: number;
+}
+
+/** Abort is judged only once this many sub-tasks have ended (IoT Jobs' minNumberOfExecutedThings). */
+export const DEFAULT_ABORT_MIN_COUNT = 10;
+
+/**
+ * A paced run must end within this many minutes: each paced wait costs the execution about 9 history events
+ * and a Standard execution holds 25 000 (research aws.md), retry rounds included.
+ */
+export const MAX_PACED_MINUTES = 1_000;
+
+/** Task statuses a stop applies to, and the ones a retry applies to (IoTDA §2.10 Stop / Retry). */
+export const STOPPABLE: readonly TaskStatus[] = ['Waitting', 'Processing'];
+export const RETRYABLE: readonly TaskStatus[] = ['Fail', 'PartialSuccess', 'Stopped'];
+
+/** Sub-task statuses a stop turns into Stopped, and the ones a retry runs again. */
+export const STOPPABLE_SUBTASK: readonly SubtaskStatus[] = ['Waitting', 'FailWaitRetry'];
+export const RETRYABLE_SUBTASK: readonly SubtaskStatus[] = ['Fail', 'Stopped'];
+
+/** What a chunk run needs to decide which of its sub-tasks to run now. */
+export interface RunWindow {
+  now: number;
+  /** Processing sub-tasks claimed before this were left by a worker that died. */
+  staleBefore: number;
+  /** Fail and Stopped sub-tasks last run before this run number are run again (a whole-task retry). */
+  rerunFrom: number;
+}
+
+/** Whether a sub-task is to be run (claimed) now. */
+export const runnableNow = (s: SubtaskRecord, w: RunWindow): boolean => {
+  switch (s.status) {
+    case 'Waitting':
+      return true;
+    case 'Processing':
+      return (s.claimedAt ?? 0) < w.staleBefore;
+    case 'FailWaitRetry':
+      return (s.retryAt ?? 0) <= w.now;
+    case 'Fail':
+    case 'Stopped':
+      return (s.run ?? 0) < w.rerunFrom;
+    default:
+      return false;
+  }
+};
+
+/**
+ * max_per_minute: sub-task `seq` may start in minute floor(seq / rate) of the run, so no minute starts more
+ * than `rate` first attempts. Policy retries are not paced (they are failures, few, each on its own timer).
+ */
+export const paceSlot = (seq: number, startAt: number, perMinute: number | undefined, minuteMs: number): number =>
+  perMinute ? startAt + Math.floor(seq / perMinute) * minuteMs : startAt;
+
+/** A failed attempt becomes FailWaitRetry while the policy allows another (IoTDA §6.6), else stays Fail. */
+export const retryAfterFailure = (attempt: number, policy: TaskPolicy | undefined, now: number, minuteMs: number): number | undefined =>
+  policy?.retry_count !== undefined && policy.retry_interval !== undefined && attempt <= policy.retry_count
+    ? now + policy.retry_interval * minuteMs
+    : undefined;
+
+/** abort_on_failure_percent: the share of ended sub-tasks that failed reached the threshold, once enough ended. */
+export const abortReason = (p: TaskProgress, policy: TaskPolicy | undefined): string | undefined => {
+  const percent = policy?.abort_on_failure_percent;
+  if (percent === undefined) return undefined;
+  const ended = p.success + p.fail;
+  if (ended < (policy?.abort_min_count ?? DEFAULT_ABORT_MIN_COUNT) || p.fail * 100 < percent * ended) return undefined;
+  return `Aborted: ${p.fail} of ${ended} ended sub-tasks failed, at or over abort_on_failure_percent ${percent}.`;
+};
+
+/** A Step Functions Wait timestamp: whole seconds (it truncates milliseconds), rounded up so it is never early. */
+export const waitTimestamp = (ms: number): string => new Date(Math.ceil(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+/** One sub-task as stored: its status plus what the runner needs to decide about it. */
+export interface SubtaskRecord {
+  taskId: string;
+  /** Position in the task's (deduplicated) targets; orders the sub-tasks and names the chunk. */
+  seq: number;
+  target: string;
+  status: SubtaskStatus;
+  output?: string;
+  error?: SubtaskError;
+  /** When the current or last attempt started; a Processing sub-task claimed long ago was left by a dead worker. */
+  claimedAt?: number;
+  finishedAt?: number;
+  /** The run number of the last attempt (a whole-task retry runs again what ended before it). */
+  run?: number;
+  /** Attempts in the current series (policy retries count up; a manual retry starts a new series). */
+  attempt?: number;
+  /** FailWaitRetry: when the next attempt is due. */
+  retryAt?: number;
+}

@@ -1,17 +1,6 @@
-import type {
-  ProgressField,
-  SubtaskError,
-  SubtaskStatus,
-  TaskProgress,
-  TaskStatus,
-  TaskType,
-} from '../domain/batch-tasks.ts';
+import type { ProgressField, SubtaskRecord, SubtaskStatus, TaskPolicy, TaskProgress, TaskStatus, TaskType } from '../domain/batch-tasks.ts';
 
-export interface TaskPolicy {
-  retry_count?: number;
-  retry_interval?: number;
-  schedule_time?: string;
-}
+export type { SubtaskRecord, TaskPolicy };
 
 export interface BatchTaskRecord {
   project: string;
@@ -25,19 +14,15 @@ export interface BatchTaskRecord {
   statusDesc?: string;
   progress: TaskProgress;
   createdAt: number;
-}
-
-export interface SubtaskRecord {
-  taskId: string;
-  /** Position in the task's (deduplicated) targets; orders the sub-tasks and names the chunk. */
-  seq: number;
-  target: string;
-  status: SubtaskStatus;
-  output?: string;
-  error?: SubtaskError;
-  /** When the current run of it started; a Processing sub-task claimed long ago was left by a dead worker. */
-  claimedAt?: number;
-  finishedAt?: number;
+  /** When the current run may start (schedule_time, or when it was started); max_per_minute paces from here. */
+  startAt: number;
+  /**
+   * The current run: every start (create, stop, retry, resume) takes the next number, and an execution whose
+   * number is not the task's any more does nothing, so a superseded run can never act on the task.
+   */
+  run: number;
+  /** Fail and Stopped sub-tasks last run before this run are run again (set by a whole-task retry). */
+  rerunFrom: number;
 }
 
 export interface TaskKey {
@@ -70,6 +55,16 @@ export interface SubtaskQuery {
   max: number;
 }
 
+export interface TaskChanges {
+  statusDesc?: string;
+  startAt?: number;
+  progress?: TaskProgress;
+  run?: number;
+  rerunFrom?: number;
+}
+
+export type SubtaskChanges = Partial<Pick<SubtaskRecord, 'output' | 'error' | 'claimedAt' | 'finishedAt' | 'run' | 'attempt' | 'retryAt'>>;
+
 /** Batch tasks and their sub-tasks. Every status change is one conditional write; counters move by ADD. */
 export interface BatchTaskStore {
   /** Throws ConditionFailedError when the id is taken. */
@@ -79,8 +74,18 @@ export interface BatchTaskStore {
   get(key: TaskKey): Promise<BatchTaskRecord | undefined>;
   /** Newest first. */
   list(project: string, query: TaskQuery): Promise<Page<BatchTaskRecord>>;
-  /** Moves the task to `to` if it is in one of `from`; false otherwise. */
-  moveTask(key: TaskKey & { taskType: TaskType }, from: readonly TaskStatus[], to: TaskStatus, set?: { statusDesc?: string; progress?: TaskProgress }): Promise<boolean>;
+  /**
+   * Moves the task to `to` if it is in one of `from` (and, when `set.run` is given, still at `key.run`);
+   * false otherwise.
+   */
+  moveTask(key: TaskKey & { taskType: TaskType; run: number }, from: readonly TaskStatus[], to: TaskStatus, set?: TaskChanges): Promise<boolean>;
+  /**
+   * Deleting, first step: a finished task leaves every list and is marked for removal (false if it is not
+   * finished); then `purgeDeleted` removes its sub-tasks and itself, which `deleting` finds again after a crash.
+   */
+  markDeleted(key: TaskKey): Promise<boolean>;
+  purgeDeleted(key: TaskKey): Promise<void>;
+  deleting(limit: number): Promise<TaskKey[]>;
   /** Tasks not yet ended (Initializing, Waitting, Processing, Stopping), oldest first. */
   unfinished(limit: number): Promise<BatchTaskRecord[]>;
   /** Adds to the progress counters atomically; negative deltas subtract. */
@@ -91,13 +96,11 @@ export interface BatchTaskStore {
   subtaskOf(key: TaskKey, target: string): Promise<SubtaskRecord | undefined>;
   /** Sub-tasks at positions `from..to` of one chunk, in order. */
   subtaskRange(key: TaskKey, from: number, to: number): Promise<SubtaskRecord[]>;
-  /** Every sub-task's status (to recount the progress). */
-  subtaskStatuses(key: TaskKey, total: number): Promise<SubtaskStatus[]>;
+  /** Every sub-task's status and timers (to recount the progress and find the next retry). */
+  subtaskStates(key: TaskKey, total: number): Promise<Pick<SubtaskRecord, 'status' | 'claimedAt' | 'retryAt'>[]>;
   /**
-   * Claims a sub-task for a run: Waitting → Processing, or a Processing one claimed before `staleBefore`
-   * (its worker died). False when it is not there to claim.
+   * Moves a sub-task from what `seen` was (status and claim) to `to`, with the given fields; false when it
+   * changed since it was read. Every sub-task status change goes through this one compare-and-set.
    */
-  claimSubtask(key: TaskKey, seq: number, at: number, staleBefore: number): Promise<boolean>;
-  /** Processing → Success/Fail if it is still claimed at `claimedAt`; false when someone else moved it. */
-  finishSubtask(key: TaskKey, seq: number, claimedAt: number, result: { status: 'Success'; output: string } | { status: 'Fail'; error: SubtaskError }, at: number): Promise<boolean>;
+  moveSubtask(key: TaskKey, seen: Pick<SubtaskRecord, 'seq' | 'status' | 'claimedAt'>, to: SubtaskStatus, set?: SubtaskChanges): Promise<boolean>;
 }

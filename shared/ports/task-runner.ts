@@ -2,8 +2,12 @@
 export interface BatchRunInput {
   project: string;
   taskId: string;
+  /** The task's run number this execution is; once the task has moved on to a newer run, it does nothing. */
+  run: number;
   /** Chunk numbers 0..n-1; each Map iteration sends one chunk's sub-tasks. */
   chunks: number[];
+  /** When the run may start (Step Functions timestamp): task_policy.schedule_time, or now; paces max_per_minute. */
+  startAt: string;
   /**
    * True when the run resumes a task whose previous run died (local runtime restart): its Processing
    * sub-tasks are run again at once instead of after the abandoned-claim delay.
@@ -13,6 +17,6 @@ export interface BatchRunInput {
 
 /** Starts the batch state machine for a stored task (Step Functions on AWS; the same definition locally). */
 export interface TaskRunner {
-  /** Idempotent per task: starting a task's run twice starts it once. */
+  /** Idempotent per task run: starting the same run twice starts it once. */
   start(input: BatchRunInput): Promise<void>;
 }

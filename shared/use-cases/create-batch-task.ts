@@ -1,10 +1,13 @@
 import { z } from 'zod';
-import { chunkList, emptyProgress, MAX_TARGETS, newTaskId, TASK_TYPES, uniqueTargets } from '../domain/batch-tasks.ts';
+import { emptyProgress, MAX_PACED_MINUTES, MAX_TARGETS, newTaskId, TASK_TYPES, uniqueTargets } from '../domain/batch-tasks.ts';
+import { errors } from '../errors.ts';
+import { parseCompactUtc } from '../time.ts';
 import type { Deps } from '../deps.ts';
 import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
 import { DEVICE_ID, parseInput } from '../validation.ts';
 import { notifyTaskStatus, taskView } from './batch-task-view.ts';
 import { parseTaskDocument } from './batch-subtask.ts';
+import { runInput } from './run-batch-task.ts';
 
 // IoTDA §2.10 CreateBatchTask. task_name: CJK, letters, digits and "_", at most 128.
 const TaskBody = z.object({
@@ -14,17 +17,43 @@ const TaskBody = z.object({
   document: z.unknown(),
   task_policy: z
     .object({
-      // Stored and shown; scheduling and retries come in the next phase (docs/decisions.md).
       schedule_time: z.string().regex(/^\d{8}T\d{6}Z$/, 'must be yyyyMMddTHHmmssZ').optional(),
       retry_count: z.number().int().min(0).max(5).optional(),
       retry_interval: z.number().int().min(1).max(1440).optional(),
+      // Beyond IoTDA, as AWS IoT Jobs offers them (docs/decisions.md).
+      max_per_minute: z.number().int().min(1).max(100_000).optional(),
+      abort_on_failure_percent: z.number().min(0.01).max(100).optional(),
+      abort_min_count: z.number().int().min(1).max(MAX_TARGETS).optional(),
     })
     .refine((p) => (p.retry_count === undefined) === (p.retry_interval === undefined), {
       message: 'retry_count and retry_interval must be given together',
       path: ['retry_count'],
     })
+    .refine((p) => p.abort_min_count === undefined || p.abort_on_failure_percent !== undefined, {
+      message: 'abort_min_count needs abort_on_failure_percent',
+      path: ['abort_min_count'],
+    })
     .optional(),
 });
+
+// IoTDA §2.10: a schedule is at most 7 days ahead. A little in the past is taken as now (clock skew).
+const MAX_SCHEDULE_AHEAD_MS = 7 * 24 * 3_600_000;
+const SCHEDULE_SKEW_MS = 5 * 60_000;
+
+/** When the run may start, after the checks that need the clock and the target count. */
+const startTime = (policy: z.output<typeof TaskBody>['task_policy'], targetCount: number, now: number): number => {
+  if (policy?.max_per_minute !== undefined && targetCount / policy.max_per_minute > MAX_PACED_MINUTES)
+    throw errors.invalid(
+      'task_policy.max_per_minute',
+      `must be at least ${Math.ceil(targetCount / MAX_PACED_MINUTES)} for ${targetCount} targets: a paced run must end within ${MAX_PACED_MINUTES} minutes`,
+    );
+  if (policy?.schedule_time === undefined) return now;
+  const at = parseCompactUtc(policy.schedule_time);
+  if (Number.isNaN(at)) throw errors.invalid('task_policy.schedule_time', 'is not a real time');
+  if (at < now - SCHEDULE_SKEW_MS) throw errors.invalid('task_policy.schedule_time', 'is in the past');
+  if (at > now + MAX_SCHEDULE_AHEAD_MS) throw errors.invalid('task_policy.schedule_time', 'must be within the next 7 days');
+  return Math.max(at, now);
+};
 
 /**
  * IoTDA CreateBatchTask: the task is stored Initializing, its sub-tasks written (Waitting, one per distinct
@@ -35,6 +64,7 @@ export const createBatchTask = async (deps: Deps, project: string, body: unknown
   const document = parseTaskDocument(input.task_type, input.document);
   const targets = uniqueTargets(input.targets);
   const now = deps.clock.now();
+  const startAt = startTime(input.task_policy, targets.length, now);
   const task: BatchTaskRecord = {
     project,
     taskId: newTaskId(now),
@@ -45,13 +75,16 @@ export const createBatchTask = async (deps: Deps, project: string, body: unknown
     status: 'Initializing',
     progress: { ...emptyProgress(), total: targets.length, waitting: targets.length },
     createdAt: now,
+    startAt,
+    run: 1,
+    rerunFrom: 0,
   };
   await deps.batchTasks.create(task);
   await deps.batchTasks.addSubtasks(task, targets);
   await deps.batchTasks.moveTask(task, ['Initializing'], 'Waitting');
   await notifyTaskStatus(deps, task, 'Waitting', '');
   try {
-    await deps.taskRunner.start({ project, taskId: task.taskId, chunks: chunkList(targets.length), reclaim: false });
+    await deps.taskRunner.start(runInput(task, task.run, startAt));
   } catch (e) {
     await deps.batchTasks.moveTask(task, ['Waitting'], 'Fail', { statusDesc: 'The task could not be started.' });
     throw e;

@@ -1,27 +1,50 @@
 import {
+  abortReason,
   chunkList,
   chunkRange,
   COUNTER_OF,
   FINISHED,
+  paceSlot,
   progressOf,
+  retryAfterFailure,
+  runnableNow,
   settledDescription,
   settledStatus,
+  STOPPABLE_SUBTASK,
+  waitTimestamp,
   type ProgressField,
+  type SubtaskResult,
 } from '../domain/batch-tasks.ts';
 import type { Deps } from '../deps.ts';
 import type { BatchTaskRecord, SubtaskRecord, TaskKey } from '../ports/batch-task-store.ts';
+import type { BatchRunInput } from '../ports/task-runner.ts';
 import { notifyTaskStatus } from './batch-task-view.ts';
 import { runSubtaskAction } from './batch-subtask.ts';
 
-/** What a Map iteration passes: a reference to one chunk, never its targets. */
+/** What a Map iteration passes: a reference to one chunk of one run, never its targets. */
 export interface ChunkRef extends TaskKey {
   chunk: number;
+  run: number;
   /** The run resumes a dead one: Processing sub-tasks were abandoned, run them again now. */
   reclaim?: boolean;
+  /** Set on the way out when the chunk has paced sub-tasks left: the iteration waits until then and comes back. */
+  waitUntil?: string;
+}
+
+/** What settle passes on: a time to run the chunks again (retries due, or a stop waiting for sub-tasks in flight). */
+export interface SettleResult {
+  status: string;
+  retryAt?: string;
+  /** Rounds of this run so far, to end a run whose retries never get run (a chunk failing every time). */
+  round?: number;
 }
 
 // A claim older than one sync wait plus this was left by a worker that died (Lambda timeout or crash).
 const CLAIM_MARGIN_MS = 30_000;
+// How soon a stopping task looks again at sub-tasks still in flight.
+const STOP_RECHECK_MS = 2_000;
+
+const staleBefore = (deps: Deps, now: number) => now - deps.config.commandTimeoutMs - CLAIM_MARGIN_MS;
 
 // How often a running chunk writes its counter moves: often enough to watch, rarely enough to spare the task item.
 const PROGRESS_FLUSH_MS = 1_000;
@@ -54,6 +77,7 @@ const progressBuffer = (deps: Deps, key: TaskKey) => {
     },
   };
 };
+type Progress = ReturnType<typeof progressBuffer>;
 
 /** The first chunk to run moves the task Waitting → Processing; the others find it moved. */
 const markProcessing = async (deps: Deps, task: BatchTaskRecord) => {
@@ -61,55 +85,118 @@ const markProcessing = async (deps: Deps, task: BatchTaskRecord) => {
   if (await deps.batchTasks.moveTask(task, ['Waitting'], 'Processing')) await notifyTaskStatus(deps, task, 'Processing', '');
 };
 
+/** Where an attempt's result leaves the sub-task: a failure the policy retries waits as FailWaitRetry. */
+const outcome = (deps: Deps, task: BatchTaskRecord, attempt: number, result: SubtaskResult, at: number) => {
+  if (result.status === 'Success') return { to: 'Success' as const, set: { output: result.output, finishedAt: at } };
+  const retryAt = retryAfterFailure(attempt, task.taskPolicy, at, deps.config.ttlMinuteMs);
+  return retryAt === undefined
+    ? { to: 'Fail' as const, set: { error: result.error, finishedAt: at } }
+    : { to: 'FailWaitRetry' as const, set: { error: result.error, finishedAt: at, retryAt } };
+};
+
 /** Claims, runs and records one sub-task; the counters follow each status move that applied. */
-const runSubtask = async (deps: Deps, task: BatchTaskRecord, sub: SubtaskRecord, staleBefore: number, progress: ReturnType<typeof progressBuffer>) => {
+const runSubtask = async (deps: Deps, task: BatchTaskRecord, sub: SubtaskRecord, progress: Progress) => {
   const claimedAt = deps.clock.now();
-  if (!(await deps.batchTasks.claimSubtask(task, sub.seq, claimedAt, staleBefore))) return;
+  // A policy retry is the next attempt; an abandoned one is the same attempt again; anything else starts anew.
+  const attempt = sub.status === 'FailWaitRetry' ? (sub.attempt ?? 1) + 1 : sub.status === 'Processing' ? (sub.attempt ?? 1) : 1;
+  if (!(await deps.batchTasks.moveSubtask(task, sub, 'Processing', { claimedAt, run: task.run, attempt }))) return;
   // A re-claimed Processing sub-task is already counted as processing.
-  if (sub.status === 'Waitting') progress.add({ waitting: -1, processing: 1 });
+  if (sub.status !== 'Processing') progress.add({ [COUNTER_OF[sub.status]]: -1, processing: 1 });
   const result = await runSubtaskAction(deps, task, sub.target);
-  if (await deps.batchTasks.finishSubtask(task, sub.seq, claimedAt, result, deps.clock.now()))
-    progress.add({ processing: -1, [COUNTER_OF[result.status]]: 1 });
+  const { to, set } = outcome(deps, task, attempt, result, deps.clock.now());
+  if (await deps.batchTasks.moveSubtask(task, { seq: sub.seq, status: 'Processing', claimedAt }, to, set))
+    progress.add({ processing: -1, [COUNTER_OF[to]]: 1 });
+};
+
+/** A stopping task: the chunk's sub-tasks not yet run (and claims abandoned by dead workers) become Stopped. */
+const stopChunk = async (deps: Deps, task: BatchTaskRecord, subs: SubtaskRecord[], progress: Progress) => {
+  const before = staleBefore(deps, deps.clock.now());
+  const stoppable = subs.filter((s) => STOPPABLE_SUBTASK.includes(s.status) || (s.status === 'Processing' && (s.claimedAt ?? 0) < before));
+  await Promise.all(
+    stoppable.map(async (s) => {
+      if (await deps.batchTasks.moveSubtask(task, s, 'Stopped')) progress.add({ [COUNTER_OF[s.status]]: -1, stopped: 1 });
+    }),
+  );
+};
+
+/** abort_on_failure_percent: once the failures reach it, the task stops (the run's later chunks stop their sub-tasks). */
+const abortIfFailing = async (deps: Deps, key: TaskKey, run: number) => {
+  const task = await deps.batchTasks.get(key);
+  if (!task || task.run !== run || task.status !== 'Processing') return;
+  const reason = abortReason(task.progress, task.taskPolicy);
+  if (reason) await deps.batchTasks.moveTask(task, ['Processing'], 'Stopping', { statusDesc: reason });
 };
 
 /**
- * One Map iteration (DESIGN.md "Batch task"): every sub-task of the chunk still to run is sent at once
- * through the single-device path. Safe to repeat: only Waitting (or abandoned Processing) sub-tasks run.
+ * One Map iteration (DESIGN.md "Batch task"): the chunk's sub-tasks due now are sent at once through the
+ * single-device path. Safe to repeat: only what is runnable is claimed, each claim a compare-and-set. With
+ * max_per_minute, sub-tasks not yet due are left, and the iteration is told when to come back.
  */
-export const runBatchChunk = async (deps: Deps, ref: ChunkRef): Promise<{ chunk: number }> => {
+export const runBatchChunk = async (deps: Deps, ref: ChunkRef): Promise<ChunkRef> => {
+  const done: ChunkRef = { project: ref.project, taskId: ref.taskId, chunk: ref.chunk, run: ref.run, ...(ref.reclaim ? { reclaim: true } : {}) };
   const task = await deps.batchTasks.get(ref);
-  if (!task || FINISHED.includes(task.status) || task.status === 'Stopping') return { chunk: ref.chunk };
-  await markProcessing(deps, task);
+  // A newer run (stop, retry, resume) has taken over: this one has nothing left to do.
+  if (!task || task.run !== ref.run || FINISHED.includes(task.status)) return done;
   const { from, to } = chunkRange(ref.chunk, task.progress.total);
   const subs = await deps.batchTasks.subtaskRange(ref, from, to);
-  const staleBefore = ref.reclaim === true ? Number.MAX_SAFE_INTEGER : deps.clock.now() - deps.config.commandTimeoutMs - CLAIM_MARGIN_MS;
   const progress = progressBuffer(deps, ref);
+  const now = deps.clock.now();
+  const slotOf = (s: SubtaskRecord) =>
+    s.status === 'FailWaitRetry' || s.status === 'Processing' ? now : paceSlot(s.seq, task.startAt, task.taskPolicy?.max_per_minute, deps.config.ttlMinuteMs);
+  let next: number | undefined;
   try {
-    await Promise.all(
-      subs.filter((s) => s.status === 'Waitting' || s.status === 'Processing').map((s) => runSubtask(deps, task, s, staleBefore, progress)),
-    );
+    if (task.status === 'Stopping') return (await stopChunk(deps, task, subs, progress), done);
+    await markProcessing(deps, task);
+    const window = { now, staleBefore: ref.reclaim === true ? Number.MAX_SAFE_INTEGER : staleBefore(deps, now), rerunFrom: task.rerunFrom };
+    const runnable = subs.filter((s) => runnableNow(s, window));
+    const later = runnable.filter((s) => slotOf(s) > now).map(slotOf);
+    next = later.length ? Math.min(...later) : undefined;
+    await Promise.all(runnable.filter((s) => slotOf(s) <= now).map((s) => runSubtask(deps, task, s, progress)));
   } finally {
     await progress.close();
   }
-  // Only the reference goes back: the Map discards results anyway (payloads stay small).
-  return { chunk: ref.chunk };
+  if (task.taskPolicy?.abort_on_failure_percent !== undefined) await abortIfFailing(deps, ref, ref.run);
+  // Only references go back: the Map discards results anyway (payloads stay small).
+  return next === undefined ? done : { ...done, waitUntil: waitTimestamp(next) };
 };
 
 /**
- * After the Map: counters recounted from the sub-tasks themselves (an ADD lost to a crash is repaired here),
- * then the final status (IoTDA §6.6) in one conditional write, notified once.
+ * After each pass over the chunks: counters recounted from the sub-tasks themselves (an ADD lost to a crash
+ * is repaired here), then either another pass (policy retries due later, or a stop waiting for sub-tasks in
+ * flight) or the final status (IoTDA §6.6) in one conditional write, notified once.
  */
-export const settleBatchTask = async (deps: Deps, key: TaskKey): Promise<{ status: string }> => {
-  const task = await deps.batchTasks.get(key);
+export const settleBatchTask = async (deps: Deps, ref: TaskKey & { run: number; settled?: SettleResult }): Promise<SettleResult> => {
+  const task = await deps.batchTasks.get(ref);
   if (!task) return { status: 'gone' };
-  if (FINISHED.includes(task.status)) return { status: task.status };
-  const progress = progressOf(await deps.batchTasks.subtaskStatuses(key, task.progress.total));
-  const status = settledStatus(progress);
-  const statusDesc = settledDescription(status, progress);
-  if (await deps.batchTasks.moveTask(task, ['Waitting', 'Processing'], status, { statusDesc, progress }))
-    await notifyTaskStatus(deps, task, status, statusDesc);
+  if (task.run !== ref.run || FINISHED.includes(task.status)) return { status: task.status };
+  const states = await deps.batchTasks.subtaskStates(ref, task.progress.total);
+  const progress = progressOf(states.map((s) => s.status));
+  const now = deps.clock.now();
+  const round = (ref.settled?.round ?? 0) + 1;
+  const inFlight = states.some((s) => s.status === 'Processing' && (s.claimedAt ?? 0) >= staleBefore(deps, now));
+  // A stop ends once what is in flight has come back; a running task also waits for its retries.
+  if (inFlight) return { status: task.status, retryAt: waitTimestamp(now + STOP_RECHECK_MS), round };
+  const retries = states.filter((s) => s.status === 'FailWaitRetry').map((s) => s.retryAt ?? now);
+  // Each round runs every due retry; more rounds than the policy allows mean the chunks are not running them.
+  const maxRounds = (task.taskPolicy?.retry_count ?? 0) + 2;
+  if (task.status !== 'Stopping' && retries.length && round <= maxRounds)
+    return { status: task.status, retryAt: waitTimestamp(Math.max(now, Math.min(...retries))), round };
+
+  const status = task.status === 'Stopping' ? 'Stopped' : settledStatus(progress);
+  const statusDesc = status === 'Stopped' ? (task.statusDesc || `Stopped: ${progress.stopped} sub-tasks did not run.`) : settledDescription(status, progress);
+  if (await deps.batchTasks.moveTask(task, [task.status], status, { statusDesc, progress })) await notifyTaskStatus(deps, task, status, statusDesc);
   return { status };
 };
+
+/** The input of a new run of `task`, numbered `run`. */
+export const runInput = (task: BatchTaskRecord, run: number, startAt: number, reclaim = false): BatchRunInput => ({
+  project: task.project,
+  taskId: task.taskId,
+  run,
+  chunks: chunkList(task.progress.total),
+  startAt: waitTimestamp(startAt),
+  reclaim,
+});
 
 /**
  * Starts again the runs of tasks that did not end, after the runs themselves were lost (the local runtime
@@ -124,7 +211,8 @@ export const resumeBatchTasks = async (deps: Deps): Promise<number> => {
       if (await deps.batchTasks.moveTask(task, ['Initializing'], 'Fail', { statusDesc })) await notifyTaskStatus(deps, task, 'Fail', statusDesc);
       continue;
     }
-    await deps.taskRunner.start({ project: task.project, taskId: task.taskId, chunks: chunkList(task.progress.total), reclaim: true });
+    const run = task.run + 1;
+    if (await deps.batchTasks.moveTask(task, [task.status], task.status, { run })) await deps.taskRunner.start(runInput(task, run, task.startAt, true));
   }
   return tasks.length;
 };

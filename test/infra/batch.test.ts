@@ -38,21 +38,30 @@ describe('batch state machine', () => {
     });
   });
 
-  it('maps over chunk references at most 40 at a time, discarding results, then settles', () => {
+  it('waits for the schedule, maps over chunk references at most 40 at a time, settles, and passes again while settle asks', () => {
     const def = deployedDefinition();
-    expect(def.StartAt).toBe('Chunks');
+    expect(def.StartAt).toBe('Scheduled');
+    expect(def.States.Scheduled).toEqual({ Type: 'Wait', TimestampPath: '$.startAt', Next: 'Chunks' });
     expect(def.States.Chunks).toMatchObject({
       Type: 'Map',
       ItemsPath: '$.chunks',
       MaxConcurrency: BATCH_WORKFLOW.maxConcurrency,
       ResultPath: null,
-      ItemSelector: { 'project.$': '$.project', 'taskId.$': '$.taskId', 'chunk.$': '$$.Map.Item.Value', 'reclaim.$': '$.reclaim' },
+      ItemSelector: { 'project.$': '$.project', 'taskId.$': '$.taskId', 'run.$': '$.run', 'chunk.$': '$$.Map.Item.Value', 'reclaim.$': '$.reclaim' },
       Next: 'Settle',
-      Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Settle' }],
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Settle', ResultPath: '$.error' }],
     });
     expect(BATCH_WORKFLOW.maxConcurrency).toBe(40);
-    expect(def.States.Chunks.ItemProcessor.States.SendChunk).toMatchObject({ Type: 'Task', Resource: localFunctionArn('batch-chunk') });
-    expect(def.States.Settle).toMatchObject({ Type: 'Task', Resource: localFunctionArn('batch-settle'), End: true });
+    // One iteration: send, and while the chunk names a time to come back (pacing), wait and send again.
+    const iteration = def.States.Chunks.ItemProcessor;
+    expect(iteration.StartAt).toBe('SendChunk');
+    expect(iteration.States.SendChunk).toMatchObject({ Type: 'Task', Resource: localFunctionArn('batch-chunk'), Next: 'ChunkDone' });
+    expect(iteration.States.ChunkDone).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.waitUntil', IsPresent: true, Next: 'Pace' }], Default: 'ChunkSent' });
+    expect(iteration.States.Pace).toEqual({ Type: 'Wait', TimestampPath: '$.waitUntil', Next: 'SendChunk' });
+    // Settle keeps the execution input (the next pass needs it) and its answer decides whether to pass again.
+    expect(def.States.Settle).toMatchObject({ Type: 'Task', Resource: localFunctionArn('batch-settle'), ResultPath: '$.settled', Next: 'Again' });
+    expect(def.States.Again).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.settled.retryAt', IsPresent: true, Next: 'RetryWait' }], Default: 'Ended' });
+    expect(def.States.RetryWait).toEqual({ Type: 'Wait', TimestampPath: '$.settled.retryAt', Next: 'Chunks' });
   });
 
   it('is the definition the local runtime runs, and local/ holds no copy of it', () => {

@@ -116,7 +116,7 @@ describe('createCommands task', () => {
     let commands = 0;
     device.onMessage((m) => void (m.topic.includes('/sys/commands/request_id=') && commands++));
     const created = await createTask([device.deviceId]);
-    const key = { project: runtime.project, taskId: created.body.task_id as string };
+    const key = { project: runtime.project, taskId: created.body.task_id as string, run: 1 };
     await waitUntilFinished(key.taskId);
     await drainNotifications(runtime);
 
@@ -132,7 +132,7 @@ describe('createCommands task', () => {
     const now = Date.now();
     const task = {
       project: runtime.project, taskId: newTaskId(now), taskName: 'broken', taskType: 'createCommands' as const, document: command,
-      status: 'Processing' as const, progress: { ...emptyProgress(), total: 2, waitting: 2 }, createdAt: now,
+      status: 'Processing' as const, progress: { ...emptyProgress(), total: 2, waitting: 2 }, createdAt: now, startAt: now, run: 1, rerunFrom: 0,
     };
     await runtime.deps.batchTasks.create(task);
     await runtime.deps.batchTasks.addSubtasks(task, ['a-1', 'a-2']);

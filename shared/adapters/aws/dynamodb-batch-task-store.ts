@@ -1,5 +1,6 @@
 import {
   BatchWriteCommand,
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -9,7 +10,17 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { chunkCount, chunkOf, FINISHED, PROGRESS_FIELDS, type ProgressField, type SubtaskStatus, type TaskProgress, type TaskStatus } from '../../domain/batch-tasks.ts';
 import { ConditionFailedError } from '../../errors.ts';
-import type { BatchTaskRecord, BatchTaskStore, Page, SubtaskQuery, SubtaskRecord, TaskKey, TaskQuery } from '../../ports/batch-task-store.ts';
+import type {
+  BatchTaskRecord,
+  BatchTaskStore,
+  Page,
+  SubtaskChanges,
+  SubtaskQuery,
+  SubtaskRecord,
+  TaskChanges,
+  TaskKey,
+  TaskQuery,
+} from '../../ports/batch-task-store.ts';
 import { indexKeys, keys } from '../../table.ts';
 import { applied } from './conditional.ts';
 
@@ -35,6 +46,10 @@ const toTask = (item: Record<string, unknown>): BatchTaskRecord => ({
   ...(item.statusDesc !== undefined ? { statusDesc: item.statusDesc as string } : {}),
   progress: Object.fromEntries(PROGRESS_FIELDS.map((f) => [f, Number(item[counter(f)] ?? 0)])) as TaskProgress,
   createdAt: item.createdAt as number,
+  startAt: Number(item.startAt ?? item.createdAt),
+  // Tasks stored before runs were numbered count as run 0.
+  run: Number(item.run ?? 0),
+  rerunFrom: Number(item.rerunFrom ?? 0),
 });
 
 const toSubtask = (item: Record<string, unknown>): SubtaskRecord => ({
@@ -46,10 +61,18 @@ const toSubtask = (item: Record<string, unknown>): SubtaskRecord => ({
   ...(item.error !== undefined ? { error: item.error as SubtaskRecord['error'] } : {}),
   ...(item.claimedAt !== undefined ? { claimedAt: item.claimedAt as number } : {}),
   ...(item.finishedAt !== undefined ? { finishedAt: item.finishedAt as number } : {}),
+  ...(item.run !== undefined ? { run: item.run as number } : {}),
+  ...(item.attempt !== undefined ? { attempt: item.attempt as number } : {}),
+  ...(item.retryAt !== undefined ? { retryAt: item.retryAt as number } : {}),
 });
+
+/** A sub-task's outcome fields: each move sets those it is given and removes the others. */
+const OUTCOME = ['output', 'error', 'retryAt', 'finishedAt'] as const;
 
 /** The sparse index partition of tasks not yet ended (few at a time: they leave it when they end). */
 const UNFINISHED = 'BATCH_UNFINISHED';
+/** The same index's partition of deleted tasks whose sub-tasks are still being removed. */
+const DELETING = 'BATCH_DELETING';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -101,14 +124,15 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     const batches: (typeof items)[] = [];
     for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
     const writer = async () => {
-      for (let batch = batches.shift(); batch; batch = batches.shift()) await this.writeAll(batch);
+      for (let batch = batches.shift(); batch; batch = batches.shift()) await this.writeAll(batch.map((Item) => ({ PutRequest: { Item } })));
     };
     await Promise.all(Array.from({ length: WRITERS }, writer));
   }
 
   /** BatchWriteItem until nothing is left unprocessed (DynamoDB returns what it throttled). */
-  private async writeAll(items: Record<string, unknown>[]): Promise<void> {
-    let requests = items.map((Item) => ({ PutRequest: { Item } }));
+  private async writeAll(
+    requests: ({ PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } })[],
+  ): Promise<void> {
     for (let attempt = 0; requests.length; attempt++) {
       if (attempt) await sleep(Math.min(1000, 20 * 2 ** attempt));
       const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
@@ -118,7 +142,8 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
 
   async get(k: TaskKey): Promise<BatchTaskRecord | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId), ConsistentRead: true }));
-    return out.Item ? toTask(out.Item) : undefined;
+    // A task being deleted is gone for every reader.
+    return out.Item && out.Item.deleted !== true ? toTask(out.Item) : undefined;
   }
 
   async list(project: string, q: TaskQuery): Promise<Page<BatchTaskRecord>> {
@@ -140,14 +165,17 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
   }
 
   moveTask(
-    k: TaskKey & { taskType: string },
+    k: TaskKey & { taskType: string; run: number },
     from: readonly TaskStatus[],
     to: TaskStatus,
-    set: { statusDesc?: string; progress?: TaskProgress } = {},
+    set: TaskChanges = {},
   ): Promise<boolean> {
     // The by-status list key moves with the status.
     const values: Record<string, unknown> = { ':to': to, ':byStatus': taskListByStatus(k.project, k.taskType, to) };
+    const names: Record<string, string> = { '#status': 'status', '#byStatus': indexKeys.taskListByStatus.pk };
     const sets = ['#status = :to', '#byStatus = :byStatus'];
+    const conditions = [`#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`];
+    from.forEach((s, i) => (values[`:from${i}`] = s));
     if (set.statusDesc !== undefined) {
       sets.push('statusDesc = :desc');
       values[':desc'] = set.statusDesc;
@@ -157,20 +185,99 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
         sets.push(`${counter(f)} = :${f}`);
         values[`:${f}`] = set.progress[f];
       }
-    from.forEach((s, i) => (values[`:from${i}`] = s));
+    if (set.run !== undefined) {
+      // A new run only from the run it was decided on: two starts at once cannot both win.
+      sets.push('#run = :run');
+      conditions.push('(attribute_not_exists(#run) OR #run = :seenRun)');
+      names['#run'] = 'run';
+      values[':run'] = set.run;
+      values[':seenRun'] = k.run;
+    }
+    if (set.startAt !== undefined) {
+      sets.push('startAt = :startAt');
+      values[':startAt'] = set.startAt;
+    }
+    if (set.rerunFrom !== undefined) {
+      sets.push('rerunFrom = :rerunFrom');
+      values[':rerunFrom'] = set.rerunFrom;
+    }
+    // Only unfinished tasks are in the sparse index: an ended one leaves it, a retried one comes back.
+    const unfinished = indexKeys.unfinishedTasks;
+    const index = FINISHED.includes(to) ? ` REMOVE ${unfinished.pk}, ${unfinished.sk}` : '';
+    if (!index) {
+      sets.push(`${unfinished.pk} = :unfinished, ${unfinished.sk} = :taskId`);
+      values[':unfinished'] = UNFINISHED;
+      values[':taskId'] = k.taskId;
+    }
     return applied(
       this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.batchTask(k.project, k.taskId),
-          // An ended task leaves the sparse index of unfinished ones.
-          UpdateExpression: `SET ${sets.join(', ')}${FINISHED.includes(to) ? ` REMOVE ${indexKeys.unfinishedTasks.pk}, ${indexKeys.unfinishedTasks.sk}` : ''}`,
-          ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
-          ExpressionAttributeNames: { '#status': 'status', '#byStatus': indexKeys.taskListByStatus.pk },
+          UpdateExpression: `SET ${sets.join(', ')}${index}`,
+          ConditionExpression: `${conditions.join(' AND ')} AND attribute_not_exists(deleted)`,
+          ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
       ),
     );
+  }
+
+  markDeleted(k: TaskKey): Promise<boolean> {
+    return applied(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.batchTask(k.project, k.taskId),
+          UpdateExpression: `SET deleted = :true, #pending = :deleting, #pendingSk = :taskId REMOVE #list, #listSk, #byStatus, #byStatusSk`,
+          ConditionExpression: `#status IN (${FINISHED.map((_, i) => `:f${i}`).join(', ')}) AND attribute_not_exists(deleted)`,
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#pending': indexKeys.unfinishedTasks.pk,
+            '#pendingSk': indexKeys.unfinishedTasks.sk,
+            '#list': indexKeys.taskList.pk,
+            '#listSk': indexKeys.taskList.sk,
+            '#byStatus': indexKeys.taskListByStatus.pk,
+            '#byStatusSk': indexKeys.taskListByStatus.sk,
+          },
+          ExpressionAttributeValues: {
+            ':true': true,
+            ':deleting': DELETING,
+            ':taskId': k.taskId,
+            ...Object.fromEntries(FINISHED.map((f, i) => [`:f${i}`, f])),
+          },
+        }),
+      ),
+    );
+  }
+
+  async purgeDeleted(k: TaskKey): Promise<void> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId), ConsistentRead: true }));
+    if (out.Item?.deleted !== true) return;
+    const chunks = Array.from({ length: chunkCount(Number(out.Item[counter('total')] ?? 0)) }, (_, i) => i);
+    const remover = async () => {
+      for (let chunk = chunks.shift(); chunk !== undefined; chunk = chunks.shift()) {
+        const items = await this.queryUpTo({ ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)), ProjectionExpression: 'pk, sk' }, Infinity);
+        for (let i = 0; i < items.length; i += 25) await this.writeAll(items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
+      }
+    };
+    await Promise.all(Array.from({ length: WRITERS }, remover));
+    // Last, so a purge cut short is found again through the index.
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId) }));
+  }
+
+  async deleting(limit: number): Promise<TaskKey[]> {
+    const items = await this.queryUpTo(
+      {
+        TableName: this.table,
+        IndexName: indexKeys.unfinishedTasks.index,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': indexKeys.unfinishedTasks.pk },
+        ExpressionAttributeValues: { ':pk': DELETING },
+      },
+      limit,
+    );
+    return items.map((i) => ({ project: i.project as string, taskId: i.taskId as string }));
   }
 
   async unfinished(limit: number): Promise<BatchTaskRecord[]> {
@@ -248,67 +355,67 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     return (await this.queryUpTo({ ...this.chunkQuery(k, chunk, seqKey(from), seqKey(to)), ConsistentRead: true }, to - from + 1)).map(toSubtask);
   }
 
-  async subtaskStatuses(k: TaskKey, total: number): Promise<SubtaskStatus[]> {
+  async subtaskStates(k: TaskKey, total: number): Promise<Pick<SubtaskRecord, 'status' | 'claimedAt' | 'retryAt'>[]> {
     const chunks = Array.from({ length: chunkCount(total) }, (_, i) => i);
-    const statuses: SubtaskStatus[] = [];
+    const states: Pick<SubtaskRecord, 'status' | 'claimedAt' | 'retryAt'>[] = [];
     const reader = async () => {
       for (let chunk = chunks.shift(); chunk !== undefined; chunk = chunks.shift()) {
         const items = await this.queryUpTo(
-          { ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)), ConsistentRead: true, ProjectionExpression: '#status', ExpressionAttributeNames: { '#status': 'status' } },
+          {
+            ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)),
+            ConsistentRead: true,
+            ProjectionExpression: '#status, claimedAt, retryAt',
+            ExpressionAttributeNames: { '#status': 'status' },
+          },
           Infinity,
         );
-        statuses.push(...items.map((i) => i.status as SubtaskStatus));
+        states.push(
+          ...items.map((i) => ({
+            status: i.status as SubtaskStatus,
+            ...(i.claimedAt !== undefined ? { claimedAt: i.claimedAt as number } : {}),
+            ...(i.retryAt !== undefined ? { retryAt: i.retryAt as number } : {}),
+          })),
+        );
       }
     };
     await Promise.all(Array.from({ length: WRITERS }, reader));
-    return statuses;
+    return states;
   }
 
-  claimSubtask(k: TaskKey, seq: number, at: number, staleBefore: number): Promise<boolean> {
-    return applied(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: subKey(k, seq),
-          UpdateExpression: 'SET #status = :processing, claimedAt = :at, #byStatus = :byStatus',
-          ConditionExpression: '#status = :waitting OR (#status = :processing AND claimedAt < :stale)',
-          ExpressionAttributeNames: { '#status': 'status', '#byStatus': indexKeys.subtaskByStatus.pk },
-          ExpressionAttributeValues: {
-            ':processing': 'Processing',
-            ':waitting': 'Waitting',
-            ':at': at,
-            ':stale': staleBefore,
-            ':byStatus': subByStatus(k, chunkOf(seq), 'Processing'),
-          },
-        }),
-      ),
-    );
-  }
-
-  finishSubtask(
+  moveSubtask(
     k: TaskKey,
-    seq: number,
-    claimedAt: number,
-    result: { status: 'Success'; output: string } | { status: 'Fail'; error: SubtaskRecord['error'] },
-    at: number,
+    seen: Pick<SubtaskRecord, 'seq' | 'status' | 'claimedAt'>,
+    to: SubtaskStatus,
+    set: SubtaskChanges = {},
   ): Promise<boolean> {
-    const detail = result.status === 'Success' ? { field: 'output', value: result.output } : { field: 'error', value: result.error };
+    const names: Record<string, string> = { '#status': 'status', '#byStatus': indexKeys.subtaskByStatus.pk };
+    const values: Record<string, unknown> = { ':to': to, ':seen': seen.status, ':byStatus': subByStatus(k, chunkOf(seen.seq), to) };
+    const sets = ['#status = :to', '#byStatus = :byStatus'];
+    for (const [field, value] of Object.entries(set)) {
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      sets.push(`#${field} = :${field}`);
+    }
+    const removes = OUTCOME.filter((f) => set[f] === undefined).map((f) => {
+      names[`#${f}`] = f;
+      return `#${f}`;
+    });
+    // Status and claim together identify what was read: a claim is the sub-task's version.
+    let condition = '#status = :seen AND attribute_not_exists(claimedAt)';
+    if (seen.claimedAt !== undefined) {
+      condition = '#status = :seen AND claimedAt = :seenClaim';
+      values[':seenClaim'] = seen.claimedAt;
+    }
     return applied(
       this.db.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: subKey(k, seq),
-          UpdateExpression: `SET #status = :to, finishedAt = :at, #detail = :detail, #byStatus = :byStatus`,
-          ConditionExpression: '#status = :processing AND claimedAt = :claimed',
-          ExpressionAttributeNames: { '#status': 'status', '#detail': detail.field, '#byStatus': indexKeys.subtaskByStatus.pk },
-          ExpressionAttributeValues: {
-            ':to': result.status,
-            ':at': at,
-            ':detail': detail.value,
-            ':processing': 'Processing',
-            ':claimed': claimedAt,
-            ':byStatus': subByStatus(k, chunkOf(seq), result.status),
-          },
+          Key: subKey(k, seen.seq),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         }),
       ),
     );
