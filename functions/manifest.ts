@@ -175,6 +175,27 @@ export const FUNCTIONS: FunctionDef[] = [
     access: { table: 'read' },
   },
   {
+    name: 'stop-batch-task',
+    entry: 'functions/api/stop-batch-task.ts',
+    triggers: [{ kind: 'http', method: 'POST', path: `${API}/batchtasks/{task_id}/stop` }],
+    // A whole-task stop starts the run that stops it.
+    access: { table: 'write', notify: true, startBatch: true },
+  },
+  {
+    name: 'retry-batch-task',
+    entry: 'functions/api/retry-batch-task.ts',
+    triggers: [{ kind: 'http', method: 'POST', path: `${API}/batchtasks/{task_id}/retry` }],
+    access: { table: 'write', notify: true, startBatch: true },
+  },
+  {
+    name: 'delete-batch-task',
+    entry: 'functions/api/delete-batch-task.ts',
+    triggers: [{ kind: 'http', method: 'DELETE', path: `${API}/batchtasks/{task_id}` }],
+    // Removes up to 30 000 sub-tasks, or leaves the rest to the batch sweeper.
+    access: { table: 'write' },
+    timeoutSeconds: SYNC_FUNCTION_TIMEOUT_SECONDS,
+  },
+  {
     name: 'batch-chunk',
     entry: 'functions/batch/run-chunk.ts',
     // Invoked by the batch state machine's Map, one chunk per invocation.
@@ -203,6 +224,14 @@ export const FUNCTIONS: FunctionDef[] = [
     triggers: [{ kind: 'schedule', everyMinutes: 1 }],
     access: { table: 'write', notify: true },
     timeoutSeconds: 60,
+  },
+  {
+    name: 'batch-sweeper',
+    entry: 'functions/schedule/batch-sweeper.ts',
+    // Finishes the deletes of batch tasks whose sub-tasks were not all removed by the delete call.
+    triggers: [{ kind: 'schedule', everyMinutes: 5 }],
+    access: { table: 'write' },
+    timeoutSeconds: 300,
   },
 ];
 

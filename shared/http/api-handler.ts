@@ -11,6 +11,8 @@ export interface ApiRequest {
   requestId: string;
   /** The JSON body; IOTDA.000008 when it is not JSON or not sent as JSON. */
   json(): unknown;
+  /** The JSON body, or `{}` when there is none (bodies that IoTDA makes optional). */
+  optionalJson(): unknown;
 }
 
 export interface ApiResult {
@@ -44,6 +46,7 @@ const toRequest = (event: APIGatewayProxyEvent): ApiRequest => {
     query: (event.queryStringParameters ?? {}) as Record<string, string>,
     requestId: event.requestContext.requestId,
     json: () => (body ??= { value: parseJsonBody(event) }).value,
+    optionalJson: () => (event.body ? (body ??= { value: parseJsonBody(event) }).value : {}),
   };
 };
 

@@ -37,7 +37,8 @@ export const findTask = async (deps: Deps, key: TaskKey): Promise<BatchTaskRecor
 
 /**
  * IoTDA §5.5: `batchtask`/`update`, no header, body with app_id, task_id, task_type, status, status_desc.
- * The request_id comes from the task and status, so a repeated notice of one change can be dropped.
+ * The request_id comes from the task, its run and the status, so a repeated notice of one change can be dropped
+ * while the same status reached again by a later run (a retry) is a new notice.
  */
 export const notifyTaskStatus = (deps: Deps, t: BatchTaskRecord, status: TaskStatus, statusDesc: string) =>
   deps.notifier.send(
@@ -45,7 +46,7 @@ export const notifyTaskStatus = (deps: Deps, t: BatchTaskRecord, status: TaskSta
       resource: 'batchtask',
       event: 'update',
       at: deps.clock.now(),
-      requestId: stableUuid('batchtask', t.project, t.taskId, status),
+      requestId: stableUuid('batchtask', t.project, t.taskId, String(t.run), status),
       body: { app_id: t.project, task_id: t.taskId, task_type: t.taskType, status, status_desc: statusDesc },
     }),
   );

@@ -34,7 +34,7 @@ const ListQuery = z.object({
   ...Paging,
 });
 
-const parseTaskId = (value: string | undefined): string => {
+export const parseTaskId = (value: string | undefined): string => {
   if (!value || !TASK_ID.test(value)) throw errors.invalid('task_id', 'must be 24 lowercase hexadecimal characters');
   return value;
 };

@@ -86,14 +86,19 @@ describe('batch state machine', () => {
     for (const s of own.filter((s) => s.Resource === '*')) expect(actionsOf(s).every((a) => /^(xray|logs):/.test(a))).toBe(true);
   });
 
-  it('lets only the create function start runs, and only of this state machine', () => {
+  it('lets only the functions that start runs (create, stop, retry) start them, and only of this state machine', () => {
     const starters = policies.filter((p) =>
       (p.Properties.PolicyDocument.Statement as Statement[]).some((s) => actionsOf(s).includes('states:StartExecution')),
     );
-    expect(starters).toHaveLength(1);
-    expect(JSON.stringify(starters[0]!.Properties.Roles)).toContain(functionIds(stack, 'create-batch-task').role);
-    const start = (starters[0]!.Properties.PolicyDocument.Statement as Statement[]).filter((s) => actionsOf(s).includes('states:StartExecution'));
-    expect(start).toEqual([expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: machineId } })]);
+    const expected = FUNCTIONS.filter((f) => f.access.startBatch).map((f) => f.name);
+    expect(expected).toEqual(['create-batch-task', 'stop-batch-task', 'retry-batch-task']);
+    expect(starters).toHaveLength(expected.length);
+    const roles = JSON.stringify(starters.map((p) => p.Properties.Roles));
+    for (const name of expected) expect(roles).toContain(functionIds(stack, name).role);
+    for (const starter of starters) {
+      const start = (starter.Properties.PolicyDocument.Statement as Statement[]).filter((s) => actionsOf(s).includes('states:StartExecution'));
+      expect(start).toEqual([expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: machineId } })]);
+    }
     const lambdas = resources(template, 'AWS::Lambda::Function');
     for (const def of FUNCTIONS) {
       const vars = lambdas[functionIds(stack, def.name).fn]!.Properties.Environment.Variables;

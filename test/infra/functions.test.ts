@@ -161,7 +161,7 @@ describe('a function with publish access', () => {
 describe('schedules', () => {
   it('runs each schedule trigger from an EventBridge rule at its rate', () => {
     const schedules = FUNCTIONS.flatMap((def) => def.triggers.flatMap((t) => (t.kind === 'schedule' ? [{ def, t }] : [])));
-    expect(schedules.map(({ def }) => def.name)).toEqual(['message-sweeper']);
+    expect(schedules.map(({ def }) => def.name)).toEqual(['message-sweeper', 'batch-sweeper']);
     for (const { def, t } of schedules)
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: `rate(${t.everyMinutes} minute${t.everyMinutes === 1 ? '' : 's'})`,

@@ -1,39 +1,16 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { connectDevice as connectSimulated, type DeviceOptions, type SimulatedDevice } from '../../tools/simulated-device.ts';
+import { describe, expect, it } from 'vitest';
 import type { NotificationEnvelope } from '../../shared/domain/notifications.ts';
 import { emptyProgress, newTaskId } from '../../shared/domain/batch-tasks.ts';
 import { runBatchChunk, settleBatchTask } from '../../shared/use-cases/run-batch-task.ts';
-import { apiClient, drainNotifications, registerDevice, startTestRuntime, waitFor, waitForStatus } from '../support/runtime.ts';
+import { batchClient, nobody } from '../support/batch.ts';
+import { drainNotifications, registerDevice, startTestRuntime, waitFor } from '../support/runtime.ts';
 
 // A short sync wait: a silent device's sub-task fails with IOTDA.014111 after 1.5 s.
 const runtime = await startTestRuntime({ commandTimeoutMs: 1_500 });
-const api = apiClient(runtime);
-const tasks = `${api.base}/batchtasks`;
-
-const onlineDevice = async (options: Partial<DeviceOptions> = {}): Promise<SimulatedDevice> => {
-  const { deviceId, secret } = await registerDevice(runtime);
-  const device = await connectSimulated({ deviceId, secret, port: Number(new URL(runtime.mqttUrl).port), root: runtime.topicRoot, ...options });
-  onTestFinished(() => device.close());
-  await waitForStatus(runtime, deviceId, 'ONLINE');
-  return device;
-};
-
-const command = { service_id: 'Valve', command_name: 'open', paras: { level: 3 } };
-const createTask = (targets: string[], extra: Record<string, unknown> = {}) =>
-  api.call('POST', tasks, { task_name: 'open_valves', task_type: 'createCommands', targets, document: command, ...extra });
-
-const FINAL = ['Success', 'Fail', 'PartialSuccess', 'Stopped'];
-const waitUntilFinished = (taskId: string) =>
-  waitFor(async () => {
-    const res = await api.call('GET', `${tasks}/${taskId}`);
-    return FINAL.includes(res.body?.batchtask?.status) ? res.body : undefined;
-  }, `task ${taskId} to finish`, 20_000);
+const { api, tasks, command, onlineDevice, createTask, waitUntilFinished } = batchClient(runtime);
 
 const taskNotices = (all: NotificationEnvelope[], taskId: string) =>
   all.filter((n) => n.resource === 'batchtask' && n.notify_data.body.task_id === taskId);
-
-/** Unknown device ids: their sub-tasks fail at once with IOTDA.014000, which makes large tasks quick. */
-const nobody = (n: number, prefix = `ghost${Date.now()}`) => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
 
 describe('createCommands task', () => {
   it('ends PartialSuccess over online, offline, silent and unknown devices, with each target result', async () => {

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import {
+  COUNTER_OF,
+  FINISHED,
+  RETRYABLE,
+  RETRYABLE_SUBTASK,
+  STOPPABLE,
+  STOPPABLE_SUBTASK,
+  uniqueTargets,
+  type SubtaskStatus,
+  type TaskStatus,
+} from '../domain/batch-tasks.ts';
+import type { Deps } from '../deps.ts';
+import { ApiError, type ErrorBody } from '../errors.ts';
+import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
+import { DEVICE_ID, parseInput } from '../validation.ts';
+import { findTask, notifyTaskStatus } from './batch-task-view.ts';
+import { parseTaskId } from './show-batch-tasks.ts';
+import { runInput } from './run-batch-task.ts';
+
+// IoTDA §2.10 BatchTargets: at most 100 device ids; none means every sub-task the action applies to.
+const TargetsBody = z.object({ targets: z.array(z.string().regex(DEVICE_ID, 'must be device ids')).min(1).max(100).optional() });
+
+/** IoTDA §2.10 Stop/Retry answer: one entry per target asked for. */
+type TargetResult = { target: string; status: 'success' } | ({ target: string; status: 'failure' } & ErrorBody);
+
+const wrongState = (task: BatchTaskRecord, action: string) =>
+  new ApiError(409, 'DOWNLINK.409002', `The batch task is ${task.status}: it cannot be ${action}.`);
+
+const notTarget = (target: string): TargetResult => ({
+  target,
+  status: 'failure',
+  error_code: 'DOWNLINK.404003',
+  error_msg: `The device is not a target of this task: ${target}`,
+});
+
+/**
+ * Applies `to` to each named target's sub-task when its status is one of `from`, each move a compare-and-set
+ * with the counters following; the answer says per target what happened.
+ */
+const moveTargets = async (deps: Deps, task: BatchTaskRecord, targets: string[], from: readonly SubtaskStatus[], to: SubtaskStatus) => {
+  const results = await Promise.all(
+    uniqueTargets(targets).map(async (target): Promise<TargetResult> => {
+      const sub = await deps.batchTasks.subtaskOf(task, target);
+      if (!sub) return notTarget(target);
+      if (!from.includes(sub.status) || !(await deps.batchTasks.moveSubtask(task, sub, to)))
+        return { target, status: 'failure', error_code: 'DOWNLINK.409002', error_msg: `The sub-task is ${sub.status}.` };
+      await deps.batchTasks.addProgress(task, { [COUNTER_OF[sub.status]]: -1, [COUNTER_OF[to]]: 1 });
+      return { target, status: 'success' };
+    }),
+  );
+  return results;
+};
+
+/** Moves the task and starts its next run; a task moved by someone else meanwhile is a 409 as it now stands. */
+const startNextRun = async (deps: Deps, task: BatchTaskRecord, from: readonly TaskStatus[], to: TaskStatus, action: string, rerun: boolean) => {
+  const run = task.run + 1;
+  const now = deps.clock.now();
+  const changes = { run, statusDesc: '', ...(rerun ? { rerunFrom: run, startAt: now } : {}) };
+  if (!(await deps.batchTasks.moveTask(task, from, to, changes))) throw wrongState((await findTask(deps, task)) ?? task, action);
+  if (to === 'Processing') await notifyTaskStatus(deps, { ...task, run }, 'Processing', '');
+  // A stop run converts what is left at once; a retry run paces from now.
+  await deps.taskRunner.start(runInput(task, run, now));
+};
+
+/**
+ * IoTDA StopBatchTask. With targets: their sub-tasks not yet run become Stopped, the task runs on. Without:
+ * the task goes Stopping and a new run (which supersedes the current one, waits included) stops every
+ * sub-task not yet run, waits for those in flight, and ends the task Stopped.
+ */
+export const stopBatchTask = async (deps: Deps, project: string, rawTaskId: string | undefined, body: unknown) => {
+  const taskId = parseTaskId(rawTaskId);
+  const input = parseInput(TargetsBody, body);
+  const task = await findTask(deps, { project, taskId });
+  if (!STOPPABLE.includes(task.status)) throw wrongState(task, 'stopped');
+  if (input.targets) return { targets: await moveTargets(deps, task, input.targets, STOPPABLE_SUBTASK, 'Stopped') };
+  await startNextRun(deps, task, STOPPABLE, 'Stopping', 'stopped', false);
+  return { targets: [] };
+};
+
+/**
+ * IoTDA RetryBatchTask: a task that ended with failed or stopped sub-tasks runs them again (all of them, or
+ * the named targets'), under a new run that the task moves back to Processing for.
+ */
+export const retryBatchTask = async (deps: Deps, project: string, rawTaskId: string | undefined, body: unknown) => {
+  const taskId = parseTaskId(rawTaskId);
+  const input = parseInput(TargetsBody, body);
+  const task = await findTask(deps, { project, taskId });
+  if (!RETRYABLE.includes(task.status)) throw wrongState(task, 'retried');
+  if (!input.targets) {
+    await startNextRun(deps, task, RETRYABLE, 'Processing', 'retried', true);
+    return { targets: [] };
+  }
+  const results = await moveTargets(deps, task, input.targets, RETRYABLE_SUBTASK, 'Waitting');
+  // Nothing made Waitting, nothing to run: the task stays as it ended.
+  if (results.some((r) => r.status === 'success')) await startNextRun(deps, task, RETRYABLE, 'Processing', 'retried', false);
+  return { targets: results };
+};
+
+// How long a delete call removes sub-tasks itself before leaving the rest to the batch sweeper.
+const PURGE_IN_CALL_MS = 10_000;
+
+/** IoTDA DeleteBatchTask: only a finished task; it disappears at once, its sub-tasks are removed after. */
+export const deleteBatchTask = async (deps: Deps, project: string, rawTaskId: string | undefined) => {
+  const key = { project, taskId: parseTaskId(rawTaskId) };
+  const task = await findTask(deps, key);
+  if (!FINISHED.includes(task.status) || !(await deps.batchTasks.markDeleted(key))) throw wrongState((await deps.batchTasks.get(key)) ?? task, 'deleted');
+  const purge = deps.batchTasks.purgeDeleted(key).catch((e: unknown) => deps.logger.warn('purge left to the sweeper', { taskId: key.taskId, error: e as Error }));
+  await Promise.race([purge, new Promise((r) => setTimeout(r, PURGE_IN_CALL_MS).unref())]);
+};
+
+/** The batch sweeper: removes what deletes left behind (a call cut short, or a task too large for one call). */
+export const purgeDeletedBatchTasks = async (deps: Deps): Promise<number> => {
+  const keys = await deps.batchTasks.deleting(100);
+  for (const key of keys) await deps.batchTasks.purgeDeleted(key);
+  return keys.length;
+};

@@ -1,0 +1,226 @@
+import { describe, expect, it } from 'vitest';
+import { compactUtc } from '../../shared/time.ts';
+import { batchClient, nobody } from '../support/batch.ts';
+import { drainNotifications, registerDevice, startTestRuntime, waitForStatus } from '../support/runtime.ts';
+import { connectDevice } from '../../tools/simulated-device.ts';
+
+// A short sync wait (a silent device's sub-task fails after 1.5 s) and a one-second minute, so policy
+// retries (retry_interval minutes) and max_per_minute pacing play out in seconds.
+const runtime = await startTestRuntime({ commandTimeoutMs: 1_500, ttlMinuteMs: 1_000 });
+const { api, tasks, onlineDevice, createTask, showTask, waitForTask, waitUntilFinished } = batchClient(runtime);
+
+const post = (taskId: string, action: 'stop' | 'retry', body?: unknown) => api.call('POST', `${tasks}/${taskId}/${action}`, body);
+const statuses = (body: any) => Object.fromEntries(body.task_details.map((d: { target: string; status: string }) => [d.target, d.status]));
+const commandsTo = (device: { onMessage(f: (m: { topic: string }) => void): void }) => {
+  const seen = { count: 0 };
+  device.onMessage((m) => void (m.topic.includes('/sys/commands/request_id=') && seen.count++));
+  return seen;
+};
+const wrongState = (res: { status: number; body: any }, state: string) => {
+  expect(res.status).toBe(409);
+  expect(res.body).toEqual({ error_code: 'DOWNLINK.409002', error_msg: expect.stringContaining(state) });
+};
+
+describe('stop', () => {
+  it('stops a running task: what has not run is Stopped, what is in flight ends first, then the task is Stopped', async () => {
+    const silent = await onlineDevice({ reply: 'silent' });
+    const echo = await onlineDevice();
+    const ghosts = nobody(8, 'stopped');
+    await drainNotifications(runtime);
+    // Two sub-tasks a minute (a second here): the ghosts are still waiting their turn when the stop comes.
+    const created = await createTask([silent.deviceId, echo.deviceId, ...ghosts], { task_policy: { max_per_minute: 2 } });
+    const taskId = created.body.task_id as string;
+    await waitForTask(taskId, (b) => statuses(b)[silent.deviceId] === 'Processing' && statuses(b)[echo.deviceId] === 'Success', 'the first two running');
+
+    const stop = await post(taskId, 'stop');
+    expect(stop).toMatchObject({ status: 200, body: { targets: [] } });
+    // While the silent device's command is in flight (1.5 s), the task waits for it, Stopping.
+    const stopping = await showTask(taskId, 'limit=50');
+    if (statuses(stopping)[silent.deviceId] === 'Processing') expect(stopping.batchtask.status).toBe('Stopping');
+    wrongState(await post(taskId, 'stop'), 'Stopp');
+
+    const done = await waitUntilFinished(taskId);
+    const p = done.batchtask.task_progress;
+    // Ghosts whose minute came before the stop ran (and failed); a loaded machine may get to one or two.
+    expect(p.stopped).toBeGreaterThanOrEqual(4);
+    expect(done.batchtask).toMatchObject({ status: 'Stopped', status_desc: `Stopped: ${p.stopped} sub-tasks did not run.` });
+    expect(p).toEqual({ total: 10, processing: 0, success: 1, fail: 9 - p.stopped, waitting: 0, fail_wait_retry: 0, stopped: p.stopped, removed: 0 });
+    const byTarget = statuses(done);
+    expect([byTarget[silent.deviceId], byTarget[echo.deviceId]]).toEqual(['Fail', 'Success']);
+    expect(ghosts.filter((g) => byTarget[g] === 'Stopped')).toEqual(ghosts.slice(8 - p.stopped));
+    const notices = (await drainNotifications(runtime)).filter((n) => n.resource === 'batchtask' && n.notify_data.body.task_id === taskId);
+    expect(notices.map((n) => n.notify_data.body.status)).toEqual(['Waitting', 'Processing', 'Stopped']);
+    wrongState(await post(taskId, 'stop'), 'Stopped');
+  });
+
+  it('stops only the named targets, saying per target what it did, and the task runs on', async () => {
+    const ghosts = nobody(6, 'partstop');
+    const taskId = (await createTask(ghosts, { task_policy: { max_per_minute: 2 } })).body.task_id as string;
+    await waitForTask(taskId, (b) => b.batchtask.status === 'Processing', 'the task running');
+    const res = await post(taskId, 'stop', { targets: [ghosts[4], ghosts[5], 'not-in-task', ghosts[4]] });
+    expect(res.status).toBe(200);
+    expect(res.body.targets).toEqual([
+      { target: ghosts[4], status: 'success' },
+      { target: ghosts[5], status: 'success' },
+      { target: 'not-in-task', status: 'failure', error_code: 'DOWNLINK.404003', error_msg: expect.any(String) },
+    ]);
+    const done = await waitUntilFinished(taskId);
+    expect(done.batchtask).toMatchObject({ status: 'Fail', task_progress: { total: 6, fail: 4, stopped: 2, waitting: 0 } });
+    expect(statuses(done)[ghosts[4]!]).toBe('Stopped');
+  });
+});
+
+describe('retry', () => {
+  it('runs again the failed sub-tasks of an ended task, and only those', async () => {
+    const echo = await onlineDevice();
+    const sent = commandsTo(echo);
+    const { deviceId: late, secret } = await registerDevice(runtime);
+    const taskId = (await createTask([late, echo.deviceId])).body.task_id as string;
+    const first = await waitUntilFinished(taskId);
+    expect(first.batchtask.status).toBe('PartialSuccess');
+    expect(first.task_details[0].error.error_code).toBe('IOTDA.014016');
+
+    // The offline device comes online; a retry sends it the command, and nothing to the one that answered.
+    const device = await connectDevice({ deviceId: late, secret, port: Number(new URL(runtime.mqttUrl).port), root: runtime.topicRoot });
+    try {
+      await waitForStatus(runtime, late, 'ONLINE');
+      const retry = await post(taskId, 'retry', {});
+      expect(retry).toMatchObject({ status: 200, body: { targets: [] } });
+      wrongState(await post(taskId, 'retry'), 'Processing');
+      const done = await waitUntilFinished(taskId);
+      expect(done.batchtask).toMatchObject({ status: 'Success', task_progress: { total: 2, success: 2, fail: 0, processing: 0 } });
+      expect(done.task_details[0]).toEqual({ target: late, status: 'Success', output: expect.stringContaining('"response_name":"open"') });
+      expect(sent.count).toBe(1);
+      wrongState(await post(taskId, 'retry'), 'Success');
+    } finally {
+      await device.close();
+    }
+  });
+
+  it('retries only the named targets', async () => {
+    const ghosts = nobody(3, 'partretry');
+    const taskId = (await createTask(ghosts)).body.task_id as string;
+    await waitUntilFinished(taskId);
+    const res = await post(taskId, 'retry', { targets: [ghosts[1], 'not-in-task'] });
+    expect(res.body.targets).toEqual([
+      { target: ghosts[1], status: 'success' },
+      { target: 'not-in-task', status: 'failure', error_code: 'DOWNLINK.404003', error_msg: expect.any(String) },
+    ]);
+    const done = await waitUntilFinished(taskId);
+    expect(done.batchtask).toMatchObject({ status: 'Fail', task_progress: { total: 3, fail: 3, waitting: 0, processing: 0 } });
+  });
+
+  it('retries a failed sub-task on the task_policy schedule (FailWaitRetry), and ends Fail once the retries are used up', async () => {
+    const { deviceId: late, secret } = await registerDevice(runtime);
+    const ghost = nobody(1, 'policyretry')[0]!;
+    const taskId = (await createTask([late, ghost], { task_policy: { retry_count: 2, retry_interval: 1 } })).body.task_id as string;
+    // Counters follow the sub-tasks within a second.
+    const waiting = await waitForTask(
+      taskId,
+      (b) => statuses(b)[late] === 'FailWaitRetry' && b.batchtask.task_progress.fail_wait_retry > 0,
+      'a sub-task waiting to retry',
+    );
+    expect(waiting.batchtask.status).toBe('Processing');
+    expect(waiting.task_details[0].error.error_code).toBe('IOTDA.014016');
+
+    const device = await connectDevice({ deviceId: late, secret, port: Number(new URL(runtime.mqttUrl).port), root: runtime.topicRoot });
+    try {
+      const done = await waitUntilFinished(taskId);
+      expect(statuses(done)).toEqual({ [late]: 'Success', [ghost]: 'Fail' });
+      expect(done.batchtask).toMatchObject({ status: 'PartialSuccess', task_progress: { total: 2, success: 1, fail: 1, fail_wait_retry: 0 } });
+    } finally {
+      await device.close();
+    }
+  });
+});
+
+describe('task_policy', () => {
+  it('paces first attempts at max_per_minute: no sub-task starts before its minute', async () => {
+    const ghosts = nobody(7, 'paced');
+    const taskId = (await createTask(ghosts, { task_policy: { max_per_minute: 3 } })).body.task_id as string;
+    await waitUntilFinished(taskId);
+    const key = { project: runtime.project, taskId };
+    const task = (await runtime.deps.batchTasks.get(key))!;
+    const subs = await runtime.deps.batchTasks.subtaskRange(key, 0, 6);
+    // Minute m (a second here) starts sub-tasks 3m..3m+2; the last minute's one starts two minutes in.
+    for (const s of subs) expect(s.claimedAt!, s.target).toBeGreaterThanOrEqual(task.startAt + Math.floor(s.seq / 3) * 1_000);
+    expect(Math.max(...subs.map((s) => s.claimedAt!)) - task.startAt).toBeGreaterThanOrEqual(2_000);
+  });
+
+  it('waits for schedule_time, Waitting until then', async () => {
+    const at = compactUtc(Date.now() + 2_500);
+    const taskId = (await createTask(nobody(1, 'scheduled'), { task_policy: { schedule_time: at } })).body.task_id as string;
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await showTask(taskId)).batchtask).toMatchObject({ status: 'Waitting', task_progress: { waitting: 1 } });
+    const done = await waitUntilFinished(taskId);
+    expect(done.batchtask.status).toBe('Fail');
+    expect(done.task_details[0].error.error_code).toBe('IOTDA.014000');
+  });
+
+  it('aborts once the failures reach abort_on_failure_percent: the rest is Stopped, and status_desc says why', async () => {
+    // 50 a minute (a second here): the first 50 fail at once, which stops what comes later.
+    const taskId = (
+      await createTask(nobody(200, 'abort'), { task_policy: { max_per_minute: 50, abort_on_failure_percent: 50, abort_min_count: 20 } })
+    ).body.task_id as string;
+    const done = await waitUntilFinished(taskId);
+    const p = done.batchtask.task_progress;
+    // The second minute's 50 may have started before the abort was written on a loaded machine; never more.
+    expect([50, 100]).toContain(p.fail);
+    expect(done.batchtask).toMatchObject({ status: 'Stopped', task_progress: { total: 200, success: 0, stopped: 200 - p.fail, waitting: 0 } });
+    expect(done.batchtask.status_desc).toMatch(/^Aborted: 50 of 50 ended sub-tasks failed, at or over abort_on_failure_percent 50/);
+  });
+});
+
+describe('delete', () => {
+  it('deletes a finished task with its sub-tasks; a running one is refused', async () => {
+    const running = (await createTask(nobody(4, 'delrun'), { task_policy: { max_per_minute: 1 } })).body.task_id as string;
+    wrongState(await api.call('DELETE', `${tasks}/${running}`), 'Waitting');
+    await post(running, 'stop');
+
+    const ghosts = nobody(150, 'deleted');
+    const taskId = (await createTask(ghosts)).body.task_id as string;
+    await waitUntilFinished(taskId);
+    const res = await api.call('DELETE', `${tasks}/${taskId}`);
+    expect(res.status).toBe(204);
+    expect((await api.call('GET', `${tasks}/${taskId}`)).status).toBe(404);
+    expect((await api.call('DELETE', `${tasks}/${taskId}`)).body.error_code).toBe('DOWNLINK.404002');
+    const listed = (await api.call('GET', `${tasks}?task_type=createCommands&limit=50`)).body.batchtasks.map((t: { task_id: string }) => t.task_id);
+    expect(listed).not.toContain(taskId);
+    const key = { project: runtime.project, taskId };
+    expect(await runtime.deps.batchTasks.subtaskRange(key, 0, 99)).toEqual([]);
+    expect(await runtime.deps.batchTasks.subtaskRange(key, 100, 149)).toEqual([]);
+    expect(await runtime.deps.batchTasks.deleting(100)).not.toContainEqual(key);
+  });
+});
+
+describe('bad input', () => {
+  const invalid = (res: { status: number; body: any }, field: string) => {
+    expect(res.status).toBe(400);
+    expect(res.body.error_code).toBe('IOTDA.000006');
+    expect(res.body.error_msg).toContain(field);
+  };
+
+  it('refuses policies out of range, and schedules in the past, too far ahead or not real', async () => {
+    const targets = nobody(2, 'badpolicy');
+    const policy = async (task_policy: object, field: string) => invalid(await createTask(targets, { task_policy }), field);
+    await policy({ max_per_minute: 0 }, 'max_per_minute');
+    await policy({ max_per_minute: 100_001 }, 'max_per_minute');
+    await policy({ abort_on_failure_percent: 101 }, 'abort_on_failure_percent');
+    await policy({ abort_min_count: 5 }, 'abort_min_count');
+    await policy({ schedule_time: compactUtc(Date.now() - 3_600_000) }, 'schedule_time');
+    await policy({ schedule_time: compactUtc(Date.now() + 8 * 24 * 3_600_000) }, 'schedule_time');
+    await policy({ schedule_time: '20261331T000000Z' }, 'schedule_time');
+    // 2 000 targets at one a minute would outlive what one execution can record.
+    invalid(await createTask(nobody(2_000, 'slow'), { task_policy: { max_per_minute: 1 } }), 'max_per_minute must be at least 2');
+  });
+
+  it('refuses stop and retry bodies with too many or bad targets, and unknown tasks', async () => {
+    const taskId = (await createTask(nobody(1, 'badbody'))).body.task_id as string;
+    await waitUntilFinished(taskId);
+    invalid(await post(taskId, 'retry', { targets: nobody(101, 'many') }), 'targets');
+    invalid(await post(taskId, 'retry', { targets: ['not ok'] }), 'targets.0');
+    invalid(await post('not-a-task', 'stop'), 'task_id');
+    expect((await post('0123456789abcdef01234567', 'stop')).body.error_code).toBe('DOWNLINK.404002');
+    expect((await api.call('DELETE', `${tasks}/0123456789abcdef01234567`)).status).toBe(404);
+  });
+});
