@@ -10,6 +10,7 @@
  *   BATCH#{project}#{task_id} / TASK         a batch task with its progress counters; gsi1 BATCHTASKS#{project}#{type}
  *                                            / {task_id} lists a project's tasks, gsi2 ...#{type}#{status} by status
  *                                            sparse gsi3 BATCH_UNFINISHED / {task_id} holds it until it ends
+ *                                            (or BATCH_DELETING while its sub-tasks are removed)
  *   BATCH#{project}#{task_id}#{chunk} / SUB#{seq}
  *                                            a sub-task, seq = position in the targets (5 digits), one
  *                                            partition per chunk of 100 so a 30 000-target task spreads its

@@ -128,6 +128,21 @@ const abortIfFailing = async (deps: Deps, key: TaskKey, run: number) => {
 };
 
 /**
+ * Runs the sub-tasks due now, all at once; returns when the next paced one is due (max_per_minute), if any.
+ * Pacing applies to first attempts: policy retries and abandoned claims are due at once.
+ */
+const runDue = async (deps: Deps, task: BatchTaskRecord, subs: SubtaskRecord[], reclaim: boolean, progress: Progress) => {
+  const now = deps.clock.now();
+  const window = { now, staleBefore: reclaim ? Number.MAX_SAFE_INTEGER : staleBefore(deps, now), rerunFrom: task.rerunFrom };
+  const slotOf = (s: SubtaskRecord) =>
+    s.status === 'FailWaitRetry' || s.status === 'Processing' ? now : paceSlot(s.seq, task.startAt, task.taskPolicy?.max_per_minute, deps.config.ttlMinuteMs);
+  const runnable = subs.filter((s) => runnableNow(s, window));
+  await Promise.all(runnable.filter((s) => slotOf(s) <= now).map((s) => runSubtask(deps, task, s, progress)));
+  const later = runnable.map(slotOf).filter((slot) => slot > now);
+  return later.length ? Math.min(...later) : undefined;
+};
+
+/**
  * One Map iteration (DESIGN.md "Batch task"): the chunk's sub-tasks due now are sent at once through the
  * single-device path. Safe to repeat: only what is runnable is claimed, each claim a compare-and-set. With
  * max_per_minute, sub-tasks not yet due are left, and the iteration is told when to come back.
@@ -140,18 +155,13 @@ export const runBatchChunk = async (deps: Deps, ref: ChunkRef): Promise<ChunkRef
   const { from, to } = chunkRange(ref.chunk, task.progress.total);
   const subs = await deps.batchTasks.subtaskRange(ref, from, to);
   const progress = progressBuffer(deps, ref);
-  const now = deps.clock.now();
-  const slotOf = (s: SubtaskRecord) =>
-    s.status === 'FailWaitRetry' || s.status === 'Processing' ? now : paceSlot(s.seq, task.startAt, task.taskPolicy?.max_per_minute, deps.config.ttlMinuteMs);
   let next: number | undefined;
   try {
-    if (task.status === 'Stopping') return (await stopChunk(deps, task, subs, progress), done);
-    await markProcessing(deps, task);
-    const window = { now, staleBefore: ref.reclaim === true ? Number.MAX_SAFE_INTEGER : staleBefore(deps, now), rerunFrom: task.rerunFrom };
-    const runnable = subs.filter((s) => runnableNow(s, window));
-    const later = runnable.filter((s) => slotOf(s) > now).map(slotOf);
-    next = later.length ? Math.min(...later) : undefined;
-    await Promise.all(runnable.filter((s) => slotOf(s) <= now).map((s) => runSubtask(deps, task, s, progress)));
+    if (task.status === 'Stopping') await stopChunk(deps, task, subs, progress);
+    else {
+      await markProcessing(deps, task);
+      next = await runDue(deps, task, subs, ref.reclaim === true, progress);
+    }
   } finally {
     await progress.close();
   }

@@ -267,31 +267,25 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
   }
 
   async deleting(limit: number): Promise<TaskKey[]> {
-    const items = await this.queryUpTo(
-      {
-        TableName: this.table,
-        IndexName: indexKeys.unfinishedTasks.index,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': indexKeys.unfinishedTasks.pk },
-        ExpressionAttributeValues: { ':pk': DELETING },
-      },
-      limit,
-    );
-    return items.map((i) => ({ project: i.project as string, taskId: i.taskId as string }));
+    return (await this.sparseList(DELETING, limit)).map((i) => ({ project: i.project as string, taskId: i.taskId as string }));
   }
 
   async unfinished(limit: number): Promise<BatchTaskRecord[]> {
-    const items = await this.queryUpTo(
+    return (await this.sparseList(UNFINISHED, limit)).map(toTask);
+  }
+
+  /** One partition of the sparse task index (gsi3): tasks unfinished, or being deleted. */
+  private sparseList(partition: string, limit: number) {
+    return this.queryUpTo(
       {
         TableName: this.table,
         IndexName: indexKeys.unfinishedTasks.index,
         KeyConditionExpression: '#pk = :pk',
         ExpressionAttributeNames: { '#pk': indexKeys.unfinishedTasks.pk },
-        ExpressionAttributeValues: { ':pk': UNFINISHED },
+        ExpressionAttributeValues: { ':pk': partition },
       },
       limit,
     );
-    return items.map(toTask);
   }
 
   async addProgress(k: TaskKey, delta: Partial<Record<ProgressField, number>>): Promise<void> {
