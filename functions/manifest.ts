@@ -39,6 +39,8 @@ export interface Access {
   publish?: string[];
   /** May start runs of the batch state machine (BATCH_WORKFLOW). */
   startBatch?: boolean;
+  /** May see how those runs stand (DescribeExecution). */
+  watchBatch?: boolean;
 }
 
 export interface FunctionDef {
@@ -228,9 +230,9 @@ export const FUNCTIONS: FunctionDef[] = [
   {
     name: 'batch-sweeper',
     entry: 'functions/schedule/batch-sweeper.ts',
-    // Finishes the deletes of batch tasks whose sub-tasks were not all removed by the delete call.
+    // Starts runs whose start was lost, resumes runs whose execution ended early, finishes deletes.
     triggers: [{ kind: 'schedule', everyMinutes: 5 }],
-    access: { table: 'write' },
+    access: { table: 'write', notify: true, startBatch: true, watchBatch: true },
     timeoutSeconds: 300,
   },
 ];

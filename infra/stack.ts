@@ -61,7 +61,7 @@ export class DownlinkStack extends Stack {
       chunk: fnNamed(manifest.BATCH_WORKFLOW.chunkFunction),
       settle: fnNamed(manifest.BATCH_WORKFLOW.settleFunction),
     });
-    for (const def of m.functions.filter((f) => f.access.startBatch)) batch.bindStart(fnNamed(def.name));
+    for (const def of m.functions.filter((f) => f.access.startBatch)) batch.bindStart(fnNamed(def.name), def.access.watchBatch === true);
 
     new DownlinkApi(this, 'Api', {
       authorizer: theOne('api-authorizer'),

@@ -38,8 +38,8 @@ const readJson = async (req: IncomingMessage): Promise<Record<string, unknown>> 
 };
 
 /**
- * Step Functions' `StartExecution` at the wire (AWS JSON 1.0), so the create function's own SFN client starts
- * runs locally as on AWS. aws-local-stepfunctions runs the definition, with each Task state's Lambda mapped to
+ * Step Functions' `StartExecution` and `DescribeExecution` at the wire (AWS JSON 1.0), so the functions' own
+ * SFN client starts and checks runs locally as on AWS. aws-local-stepfunctions runs the definition, with each Task state's Lambda mapped to
  * the manifest handler of the same name (`handlerOf`, resolved late: handlers need deps, deps need this URL).
  */
 export const startStepFunctionsEndpoint = async (opts: {
@@ -74,14 +74,28 @@ export const startStepFunctionsEndpoint = async (opts: {
     if (!prepared.has(arn)) prepared.set(arn, prepare(m));
     return prepared.get(arn)!;
   };
-  const started = new Set<string>();
+  // Every execution this process started, by ARN, with how it stands (DescribeExecution).
+  const executions = new Map<string, { status: 'RUNNING' | 'SUCCEEDED' | 'FAILED'; startDate: number }>();
   const running = new Map<Promise<unknown>, () => void>();
+
+  const describe = ({ executionArn }: Record<string, unknown>) => {
+    const execution = executions.get(String(executionArn));
+    return execution
+      ? { status: 200, body: { executionArn, stateMachineArn: String(executionArn).replace(/:execution:(.*):[^:]+$/, ':stateMachine:$1'), ...execution } }
+      : { status: 400, body: { __type: 'ExecutionDoesNotExist', message: `Execution Does Not Exist: '${String(executionArn)}'` } };
+  };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const reply = (status: number, body: object) =>
       res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.0' }).end(JSON.stringify(body));
     const fail = (type: string, message: string) => reply(400, { __type: type, message });
-    if (req.headers['x-amz-target'] !== 'AWSStepFunctions.StartExecution') return fail('UnknownOperationException', 'only StartExecution is emulated');
+    const target = req.headers['x-amz-target'];
+    if (target === 'AWSStepFunctions.DescribeExecution')
+      return void readJson(req).then((body) => {
+        const { status, body: out } = describe(body);
+        reply(status, out);
+      }, () => fail('InvalidArn', 'the request is not JSON'));
+    if (target !== 'AWSStepFunctions.StartExecution') return fail('UnknownOperationException', 'only StartExecution and DescribeExecution are emulated');
     readJson(req).then(
       async ({ stateMachineArn, name, input }) => {
         const pending = machineFor(String(stateMachineArn));
@@ -89,16 +103,23 @@ export const startStepFunctionsEndpoint = async (opts: {
         const m = await pending;
         const executionName = typeof name === 'string' && name ? name : crypto.randomUUID();
         const executionArn = `${String(stateMachineArn).replace(':stateMachine:', ':execution:')}:${executionName}`;
-        if (started.has(executionArn)) return fail('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
-        started.add(executionArn);
+        if (executions.has(executionArn)) return fail('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+        const execution = { status: 'RUNNING' as const, startDate: Date.now() / 1000 };
+        executions.set(executionArn, execution);
         const run = m.machine.run(JSON.parse(String(input ?? '{}')), {
           overrides: { taskResourceLocalHandlers: m.overrides },
           noThrowOnAbort: true,
         });
-        const p = run.result.catch(opts.onError);
+        const p = run.result.then(
+          () => executions.set(executionArn, { ...execution, status: 'SUCCEEDED' }),
+          (e: unknown) => {
+            executions.set(executionArn, { ...execution, status: 'FAILED' });
+            opts.onError(e);
+          },
+        );
         running.set(p, run.abort);
         void p.finally(() => running.delete(p));
-        reply(200, { executionArn, startDate: Date.now() / 1000 });
+        reply(200, { executionArn, startDate: execution.startDate });
       },
       (e: unknown) => {
         opts.onError(e);

@@ -1,7 +1,8 @@
 import type { Deps } from '../../shared/deps.ts';
 import { purgeDeletedBatchTasks } from '../../shared/use-cases/control-batch-task.ts';
+import { reviveBatchTasks } from '../../shared/use-cases/run-batch-task.ts';
 import { lambda } from '../deps.ts';
 
-export const build = (deps: Deps) => async () => ({ purged: await purgeDeletedBatchTasks(deps) });
+export const build = (deps: Deps) => async () => ({ revived: await reviveBatchTasks(deps), purged: await purgeDeletedBatchTasks(deps) });
 
 export const handler = lambda(build);

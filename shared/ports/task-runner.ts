@@ -15,8 +15,12 @@ export interface BatchRunInput {
   reclaim: boolean;
 }
 
+/** Where a run's execution stands: not started, running, or ended (whatever its outcome). */
+export type RunState = 'absent' | 'running' | 'ended';
+
 /** Starts the batch state machine for a stored task (Step Functions on AWS; the same definition locally). */
 export interface TaskRunner {
   /** Idempotent per task run: starting the same run twice starts it once. */
   start(input: BatchRunInput): Promise<void>;
+  state(taskId: string, run: number): Promise<RunState>;
 }

@@ -208,21 +208,49 @@ export const runInput = (task: BatchTaskRecord, run: number, startAt: number, re
   reclaim,
 });
 
+/** A task still Initializing never had its sub-tasks all written, and its creator was not answered 201: it ends Fail. */
+const failInterrupted = async (deps: Deps, task: BatchTaskRecord) => {
+  const statusDesc = 'The task was interrupted while it was being created.';
+  if (await deps.batchTasks.moveTask(task, ['Initializing'], 'Fail', { statusDesc })) await notifyTaskStatus(deps, task, 'Fail', statusDesc);
+};
+
+/** A new run for a task whose run is gone; its Processing sub-tasks were abandoned, so it reclaims them at once. */
+const resume = async (deps: Deps, task: BatchTaskRecord) => {
+  const run = task.run + 1;
+  if (await deps.batchTasks.moveTask(task, [task.status], task.status, { run })) await deps.taskRunner.start(runInput(task, run, task.startAt, true));
+};
+
 /**
- * Starts again the runs of tasks that did not end, after the runs themselves were lost (the local runtime
- * keeps runs in memory; a restart ends them). A task still Initializing never had its sub-tasks all
- * written and its creator was not answered 201: it ends Fail.
+ * Local runtime start: the runs of tasks that did not end were lost with the process (the local runtime
+ * keeps runs in memory), so each gets a new one.
  */
 export const resumeBatchTasks = async (deps: Deps): Promise<number> => {
   const tasks = await deps.batchTasks.unfinished(1_000);
-  for (const task of tasks) {
+  for (const task of tasks) await (task.status === 'Initializing' ? failInterrupted(deps, task) : resume(deps, task));
+  return tasks.length;
+};
+
+// An Initializing task this old lost its creator: a create call lasts at most one API timeout.
+const CREATE_ABANDONED_MS = 5 * 60_000;
+
+/**
+ * The batch sweeper's check of unfinished tasks (AWS, where executions outlive processes): a run whose
+ * execution never started (the call that moved the task died before starting it) is started, under the
+ * same name, so a start that was merely late is refused as a duplicate; a run whose execution ended while
+ * the task did not (its settle failed every retry) is resumed as a new run.
+ */
+export const reviveBatchTasks = async (deps: Deps): Promise<number> => {
+  let revived = 0;
+  for (const task of await deps.batchTasks.unfinished(1_000)) {
     if (task.status === 'Initializing') {
-      const statusDesc = 'The task was interrupted while it was being created.';
-      if (await deps.batchTasks.moveTask(task, ['Initializing'], 'Fail', { statusDesc })) await notifyTaskStatus(deps, task, 'Fail', statusDesc);
+      if (deps.clock.now() - task.createdAt > CREATE_ABANDONED_MS) await failInterrupted(deps, task);
       continue;
     }
-    const run = task.run + 1;
-    if (await deps.batchTasks.moveTask(task, [task.status], task.status, { run })) await deps.taskRunner.start(runInput(task, run, task.startAt, true));
+    const state = await deps.taskRunner.state(task.taskId, task.run);
+    if (state === 'running') continue;
+    revived++;
+    if (state === 'absent') await deps.taskRunner.start(runInput(task, task.run, task.startAt));
+    else await resume(deps, task);
   }
-  return tasks.length;
+  return revived;
 };

@@ -86,12 +86,12 @@ describe('batch state machine', () => {
     for (const s of own.filter((s) => s.Resource === '*')) expect(actionsOf(s).every((a) => /^(xray|logs):/.test(a))).toBe(true);
   });
 
-  it('lets only the functions that start runs (create, stop, retry) start them, and only of this state machine', () => {
+  it('lets only the functions that start runs (create, stop, retry, the sweeper) start them, and only of this state machine', () => {
     const starters = policies.filter((p) =>
       (p.Properties.PolicyDocument.Statement as Statement[]).some((s) => actionsOf(s).includes('states:StartExecution')),
     );
     const expected = FUNCTIONS.filter((f) => f.access.startBatch).map((f) => f.name);
-    expect(expected).toEqual(['create-batch-task', 'stop-batch-task', 'retry-batch-task']);
+    expect(expected).toEqual(['create-batch-task', 'stop-batch-task', 'retry-batch-task', 'batch-sweeper']);
     expect(starters).toHaveLength(expected.length);
     const roles = JSON.stringify(starters.map((p) => p.Properties.Roles));
     for (const name of expected) expect(roles).toContain(functionIds(stack, name).role);
@@ -99,6 +99,12 @@ describe('batch state machine', () => {
       const start = (starter.Properties.PolicyDocument.Statement as Statement[]).filter((s) => actionsOf(s).includes('states:StartExecution'));
       expect(start).toEqual([expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: machineId } })]);
     }
+    // Only the sweeper looks at how runs stand.
+    const watchers = policies.filter((p) =>
+      (p.Properties.PolicyDocument.Statement as Statement[]).some((s) => actionsOf(s).includes('states:DescribeExecution')),
+    );
+    expect(watchers).toHaveLength(1);
+    expect(JSON.stringify(watchers[0]!.Properties.Roles)).toContain(functionIds(stack, 'batch-sweeper').role);
     const lambdas = resources(template, 'AWS::Lambda::Function');
     for (const def of FUNCTIONS) {
       const vars = lambdas[functionIds(stack, def.name).fn]!.Properties.Environment.Variables;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { emptyProgress, newTaskId } from '../../shared/domain/batch-tasks.ts';
 import { compactUtc } from '../../shared/time.ts';
+import { reviveBatchTasks } from '../../shared/use-cases/run-batch-task.ts';
 import { batchClient, nobody } from '../support/batch.ts';
 import { drainNotifications, registerDevice, startTestRuntime, waitForStatus } from '../support/runtime.ts';
 import { connectDevice } from '../../tools/simulated-device.ts';
@@ -190,6 +192,32 @@ describe('delete', () => {
     expect(await runtime.deps.batchTasks.subtaskRange(key, 0, 99)).toEqual([]);
     expect(await runtime.deps.batchTasks.subtaskRange(key, 100, 149)).toEqual([]);
     expect(await runtime.deps.batchTasks.deleting(100)).not.toContainEqual(key);
+  });
+});
+
+describe('batch sweeper', () => {
+  it('starts a run whose start was lost, and resumes one whose execution ended with the task unfinished', async () => {
+    // A task stored Waitting by a create call that died before starting its execution.
+    const now = Date.now();
+    const lost = {
+      project: runtime.project, taskId: newTaskId(now), taskName: 'lost', taskType: 'createCommands' as const, document: { paras: {} },
+      status: 'Waitting' as const, progress: { ...emptyProgress(), total: 2, waitting: 2 }, createdAt: now, startAt: now, run: 1, rerunFrom: 0,
+    };
+    await runtime.deps.batchTasks.create(lost);
+    await runtime.deps.batchTasks.addSubtasks(lost, nobody(2, 'lost'));
+    // A task whose execution ended while the task itself did not (its settle failed every retry).
+    const ended = (await createTask(nobody(1, 'ended'))).body.task_id as string;
+    await waitUntilFinished(ended);
+    const key = { project: runtime.project, taskId: ended };
+    const stuck = (await runtime.deps.batchTasks.get(key))!;
+    expect(await runtime.deps.batchTasks.moveTask(stuck, ['Fail'], 'Processing')).toBe(true);
+
+    expect(await reviveBatchTasks(runtime.deps)).toBeGreaterThanOrEqual(2);
+    expect((await waitUntilFinished(lost.taskId)).batchtask).toMatchObject({ status: 'Fail', task_progress: { fail: 2 } });
+    expect((await waitUntilFinished(ended)).batchtask).toMatchObject({ status: 'Fail', task_progress: { fail: 1 } });
+    expect((await runtime.deps.batchTasks.get(key))!.run).toBe(2);
+    // Nothing left to revive: running or ended runs of ended tasks are left alone.
+    expect(await reviveBatchTasks(runtime.deps)).toBe(0);
   });
 });
 

@@ -1,5 +1,8 @@
-import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { BatchRunInput, TaskRunner } from '../../ports/task-runner.ts';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { BatchRunInput, RunState, TaskRunner } from '../../ports/task-runner.ts';
+
+// Named after task and run (task ids are unique across projects), so a second start of a run is refused.
+const executionName = (taskId: string, run: number) => `${taskId}-${run}`;
 
 export class SfnTaskRunner implements TaskRunner {
   constructor(
@@ -10,11 +13,23 @@ export class SfnTaskRunner implements TaskRunner {
   async start(input: BatchRunInput): Promise<void> {
     if (!this.stateMachineArn) throw new Error('no batch state machine is configured for this function');
     try {
-      // Named after task and run (task ids are unique across projects), so a second start of a run is refused.
-      const name = `${input.taskId}-${input.run}`;
-      await this.sfn.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }));
+      await this.sfn.send(
+        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: executionName(input.taskId, input.run), input: JSON.stringify(input) }),
+      );
     } catch (e) {
       if (!(e instanceof ExecutionAlreadyExists)) throw e;
+    }
+  }
+
+  async state(taskId: string, run: number): Promise<RunState> {
+    if (!this.stateMachineArn) throw new Error('no batch state machine is configured for this function');
+    const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName(taskId, run)}`;
+    try {
+      const out = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return out.status === 'RUNNING' || out.status === 'PENDING_REDRIVE' ? 'running' : 'ended';
+    } catch (e) {
+      if (e instanceof ExecutionDoesNotExist) return 'absent';
+      throw e;
     }
   }
 }
