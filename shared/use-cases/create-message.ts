@@ -16,7 +16,7 @@ import { MAX_PAYLOAD_BYTES } from '../payload-limits.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
 import { compactUtc } from '../time.ts';
 import { idString, parseInput } from '../validation.ts';
-import { deliverMessage, notifyMessageStatus, trimHistory } from './message-lifecycle.ts';
+import { deliverMessage, notifyMessageStatus, publishMessage, trimHistory } from './message-lifecycle.ts';
 import { findDevice } from './show-device.ts';
 
 // A custom topic level: no wildcards, no empty levels.
@@ -145,7 +145,9 @@ export const sendMessage = async (
   // An earlier run's message that has ended needs nothing more; a PENDING one gets the steps that run may have missed.
   if (earlier === undefined || earlier.status === 'PENDING') {
     await notifyMessageStatus(deps, device, m, m.status, m.createdAt, m.errorInfo);
-    if (canReceive) await deliverMessage(deps, device, m).catch((e: unknown) => {
+    // A new message goes out now whatever its ttl (ttl 0 means "now or never"); an earlier one may have run out.
+    const send = earlier === undefined ? publishMessage : deliverMessage;
+    if (canReceive) await send(deps, device, m).catch((e: unknown) => {
       // Stays PENDING: the device gets it on its next subscription, or it times out.
       deps.logger.warn('publish failed; message stays pending', { messageId: m.messageId, error: e as Error });
     });
