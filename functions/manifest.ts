@@ -202,7 +202,8 @@ export const FUNCTIONS: FunctionDef[] = [
     entry: 'functions/batch/run-chunk.ts',
     // Invoked by the batch state machine's Map, one chunk per invocation.
     triggers: [],
-    access: { table: 'write', notify: true, publish: ['sys/commands/*'] },
+    // createMessages publishes on message topics, custom ones too (as create-message does).
+    access: { table: 'write', notify: true, publish: ['*'] },
     timeoutSeconds: BATCH_CHUNK_TIMEOUT_SECONDS,
   },
   {

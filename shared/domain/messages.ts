@@ -34,12 +34,18 @@ export interface MessageRecord {
   deadline: number;
   finishedAt?: number;
   errorInfo?: ErrorInfo;
+  /** The batch task that sent it (createMessages): a re-run of that sub-task finds it instead of sending another. */
+  batchTaskId?: string;
 }
 
 export const MESSAGE_ERRORS = {
   offline: { error_code: 'IOTDA.014016', error_msg: 'The device is not online and the message has no ttl to wait.' },
   pushedOut: { error_code: 'DOWNLINK.410001', error_msg: 'Pushed out of the 20-message history before it was delivered.' },
 } as const satisfies Record<string, ErrorInfo>;
+
+/** FAILED at creation because the device was offline and the ttl was 0: never sent, and never will be. */
+export const refusedOffline = (m: Pick<MessageRecord, 'status' | 'errorInfo'>): boolean =>
+  m.status === 'FAILED' && m.errorInfo?.error_code === MESSAGE_ERRORS.offline.error_code;
 
 /** Only PENDING moves, and only to an end state: every transition is a conditional write on PENDING. */
 export const canMove = (from: MessageStatus, to: MessageStatus): boolean => from === 'PENDING' && to !== 'PENDING';

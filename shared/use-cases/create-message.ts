@@ -5,6 +5,7 @@ import {
   effectiveStatus,
   isBase64,
   messagePayload,
+  refusedOffline,
   resolveMessageTopic,
   type MessageRecord,
 } from '../domain/messages.ts';
@@ -12,16 +13,17 @@ import type { Deps } from '../deps.ts';
 import { ApiError, ConditionFailedError, errors } from '../errors.ts';
 import { newUuid } from '../ids.ts';
 import { MAX_PAYLOAD_BYTES } from '../payload-limits.ts';
+import type { DeviceRecord } from '../ports/device-store.ts';
 import { compactUtc } from '../time.ts';
 import { idString, parseInput } from '../validation.ts';
-import { deliverMessage, notifyMessageStatus, trimHistory } from './message-lifecycle.ts';
+import { deliverMessage, notifyMessageStatus, publishMessage, trimHistory } from './message-lifecycle.ts';
 import { findDevice } from './show-device.ts';
 
 // A custom topic level: no wildcards, no empty levels.
 const TOPIC_SUFFIX = /^[^#+/]+(\/[^#+/]+)*$/;
 
-// IoTDA §2.4 DeviceMessageRequest.
-const MessageBody = z
+// IoTDA §2.4 DeviceMessageRequest; also a createMessages task's document (IoTDA §6.2).
+export const MessageBody = z
   .object({
     message_id: idString(128).optional(),
     name: z.string().max(128).optional(),
@@ -54,25 +56,38 @@ const MessageBody = z
     path: ['message'],
   });
 
+export type MessageInput = z.output<typeof MessageBody>;
+
+/** Who sends a message: an API call (no origin), or one sub-task of a createMessages batch task. */
+export interface MessageOrigin {
+  batchTaskId?: string;
+}
+
 export const messageResult = (m: MessageRecord, now: number) => {
   const { status, finishedAt } = effectiveStatus(m, now);
   return { status, created_time: compactUtc(m.createdAt), ...(finishedAt !== undefined ? { finished_time: compactUtc(finishedAt) } : {}) };
 };
 
-/**
- * IoTDA CreateMessage: stored PENDING (and notified); published at once and DELIVERED when the device is
- * online and subscribed; kept for a later reconnect otherwise, or FAILED at once when `ttl` is 0.
- */
-export const createMessage = async (deps: Deps, project: string, rawDeviceId: string | undefined, body: unknown) => {
-  const input = parseInput(MessageBody, body);
-  const device = await findDevice(deps, project, rawDeviceId);
+/** CONTRACT.md §1: 413 over 256 KB, measured on the bytes the device would get for a message with this id. */
+export const rejectOversizedMessage = (input: MessageInput, messageId: string): void => {
+  const bytes = messagePayload({ messageId, name: input.name, message: input.message, encoding: input.encoding, payloadFormat: input.payload_format });
+  if (bytes.length > MAX_PAYLOAD_BYTES) throw errors.payloadTooLarge('256 KB');
+};
+
+const duplicateMessage = (messageId: string, cause: unknown) =>
+  new ApiError(409, 'DOWNLINK.409001', `The device already has a message with id ${messageId}.`, { cause });
+
+/** The record to store: PENDING, or FAILED at once when the device cannot receive and the ttl is 0. */
+const buildMessage = (deps: Deps, device: DeviceRecord, input: MessageInput, origin: MessageOrigin, canReceive: boolean): MessageRecord => {
   const topic = resolveMessageTopic(deps.config.topicRoot, device.deviceId, input);
   if (topic === 'outside-device') throw errors.invalid('topic_full_name', "must be one of the device's own topics");
+  const messageId = input.message_id ?? newUuid();
+  rejectOversizedMessage(input, messageId);
   const now = deps.clock.now();
   const record: MessageRecord = {
-    project,
+    project: device.project,
     deviceId: device.deviceId,
-    messageId: input.message_id ?? newUuid(),
+    messageId,
     ...(input.name !== undefined ? { name: input.name } : {}),
     message: input.message,
     encoding: input.encoding,
@@ -83,27 +98,65 @@ export const createMessage = async (deps: Deps, project: string, rawDeviceId: st
     status: 'PENDING',
     createdAt: now,
     deadline: now + input.ttl * deps.config.ttlMinuteMs,
+    ...(origin.batchTaskId !== undefined ? { batchTaskId: origin.batchTaskId } : {}),
   };
-  if (messagePayload(record).length > MAX_PAYLOAD_BYTES) throw errors.payloadTooLarge('256 KB');
-
-  const canReceive = device.presence.status === 'ONLINE' && device.presence.subscribed === true;
   // IoTDA §2.4: ttl 0 means "do not cache": an offline device fails it at once.
-  const failNow = !canReceive && input.ttl === 0;
-  const stored: MessageRecord = failNow ? { ...record, status: 'FAILED', finishedAt: now, errorInfo: MESSAGE_ERRORS.offline } : record;
-  try {
-    await deps.messages.create(stored);
-  } catch (e) {
-    if (e instanceof ConditionFailedError)
-      throw new ApiError(409, 'DOWNLINK.409001', `The device already has a message with id ${record.messageId}.`, { cause: e });
-    throw e;
-  }
-  await notifyMessageStatus(deps, device, stored, stored.status, now, stored.errorInfo);
-  if (canReceive) await deliverMessage(deps, device, stored).catch((e: unknown) => {
-    // Stays PENDING: the device gets it on its next subscription, or it times out.
-    deps.logger.warn('publish failed; message stays pending', { messageId: stored.messageId, error: e as Error });
-  });
-  await trimHistory(deps, device);
-  const current = (await deps.messages.get({ deviceId: device.deviceId, messageId: stored.messageId })) ?? stored;
-  return { message_id: stored.messageId, result: messageResult(current, deps.clock.now()) };
+  return !canReceive && input.ttl === 0 ? { ...record, status: 'FAILED', finishedAt: now, errorInfo: MESSAGE_ERRORS.offline } : record;
 };
 
+/**
+ * Stores a new message; a duplicate id is 409. Only the same batch task's own message is not a duplicate
+ * (its sub-task run again after a worker died, or retried): that earlier message is returned to carry on
+ * from, except one refused because the device was offline (ttl 0), which is replaced so the retry sends it.
+ */
+const storeMessage = async (deps: Deps, m: MessageRecord, origin: MessageOrigin): Promise<MessageRecord | undefined> => {
+  const key = { deviceId: m.deviceId, messageId: m.messageId };
+  try {
+    await deps.messages.create(m);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof ConditionFailedError)) throw e;
+    const earlier = await deps.messages.get(key);
+    if (origin.batchTaskId === undefined || earlier === undefined || earlier.batchTaskId !== origin.batchTaskId) throw duplicateMessage(m.messageId, e);
+    if (!refusedOffline(earlier)) return earlier;
+    await deps.messages.remove(key);
+    // Without the origin: a message that took the id in between is someone else's.
+    return storeMessage(deps, m, {});
+  }
+};
+
+/**
+ * IoTDA CreateMessage for a validated body: stored PENDING (and notified); published at once and DELIVERED
+ * when the device is online and subscribed; kept for a later reconnect otherwise, or FAILED at once when
+ * `ttl` is 0. Returns the message as it now stands.
+ */
+export const sendMessage = async (
+  deps: Deps,
+  project: string,
+  rawDeviceId: string | undefined,
+  input: MessageInput,
+  origin: MessageOrigin = {},
+): Promise<MessageRecord> => {
+  const device = await findDevice(deps, project, rawDeviceId);
+  const canReceive = device.presence.status === 'ONLINE' && device.presence.subscribed === true;
+  const record = buildMessage(deps, device, input, origin, canReceive);
+  const earlier = await storeMessage(deps, record, origin);
+  const m = earlier ?? record;
+  // An earlier run's message that has ended needs nothing more; a PENDING one gets the steps that run may have missed.
+  if (earlier === undefined || earlier.status === 'PENDING') {
+    await notifyMessageStatus(deps, device, m, m.status, m.createdAt, m.errorInfo);
+    // A new message goes out now whatever its ttl (ttl 0 means "now or never"); an earlier one may have run out.
+    const send = earlier === undefined ? publishMessage : deliverMessage;
+    if (canReceive) await send(deps, device, m).catch((e: unknown) => {
+      // Stays PENDING: the device gets it on its next subscription, or it times out.
+      deps.logger.warn('publish failed; message stays pending', { messageId: m.messageId, error: e as Error });
+    });
+  }
+  await trimHistory(deps, device);
+  return (await deps.messages.get({ deviceId: device.deviceId, messageId: m.messageId })) ?? m;
+};
+
+export const createMessage = async (deps: Deps, project: string, rawDeviceId: string | undefined, body: unknown) => {
+  const m = await sendMessage(deps, project, rawDeviceId, parseInput(MessageBody, body));
+  return { message_id: m.messageId, result: messageResult(m, deps.clock.now()) };
+};

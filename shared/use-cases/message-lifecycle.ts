@@ -61,18 +61,20 @@ export const finishMessage = async (
   return false;
 };
 
-/**
- * Publishes a PENDING message (QoS 1) and then marks it DELIVERED: never DELIVERED without the publish.
- * One whose deadline has passed is ended TIMEOUT instead and never sent.
- */
+/** Publishes a PENDING message (QoS 1) and then marks it DELIVERED: never DELIVERED without the publish. */
+export const publishMessage = async (deps: Deps, device: HeaderSource, m: MessageRecord): Promise<MessageStatus> => {
+  await deps.publisher.publish(m.topic, messagePayload(m), 1);
+  await finishMessage(deps, device, m, 'DELIVERED');
+  return 'DELIVERED';
+};
+
+/** Publishes a message that has been waiting; one whose deadline has passed is ended TIMEOUT instead and never sent. */
 export const deliverMessage = async (deps: Deps, device: HeaderSource, m: MessageRecord): Promise<MessageStatus> => {
   if (m.deadline <= deps.clock.now()) {
     await finishMessage(deps, device, m, 'TIMEOUT');
     return 'TIMEOUT';
   }
-  await deps.publisher.publish(m.topic, messagePayload(m), 1);
-  await finishMessage(deps, device, m, 'DELIVERED');
-  return 'DELIVERED';
+  return publishMessage(deps, device, m);
 };
 
 /** Sends a device's PENDING messages, oldest first, once it can receive them (DESIGN.md "Reconnect"). */

@@ -60,6 +60,16 @@ describe('message to an online device', () => {
     expect(JSON.parse(m.payload.toString())).toEqual({ name: 'greet', id: 'm-1', content: { hello: 'world' } });
   });
 
+  it('delivers a ttl-0 message at once: ttl 0 only forbids keeping it for later', async () => {
+    const { deviceId, secret } = await registerDevice(runtime);
+    const device = await connectReceiving(deviceId, secret);
+    const received = device.nextMessage((m) => m.topic.endsWith('/sys/messages/down'));
+    const res = await api.call('POST', messagesOf(deviceId), { message_id: 'now-1', message: 'now', ttl: 0 });
+    expect(res.body.result.status).toBe('DELIVERED');
+    expect(JSON.parse((await received).payload.toString())).toMatchObject({ id: 'now-1', content: 'now' });
+    expect(await statusOf(deviceId, 'now-1')).toBe('DELIVERED');
+  });
+
   it('notifies PENDING then DELIVERED, each with its own request_id', async () => {
     const { deviceId, secret } = await registerDevice(runtime);
     await connectReceiving(deviceId, secret);
