@@ -3,7 +3,7 @@ import { emptyProgress, newTaskId } from '../../shared/domain/batch-tasks.ts';
 import { compactUtc } from '../../shared/time.ts';
 import { reviveBatchTasks } from '../../shared/use-cases/run-batch-task.ts';
 import { batchClient, nobody } from '../support/batch.ts';
-import { drainNotifications, registerDevice, startTestRuntime, waitForStatus } from '../support/runtime.ts';
+import { drainNotifications, registerDevice, startTestRuntime, waitFor, waitForQueueIdle, waitForStatus } from '../support/runtime.ts';
 import { connectDevice } from '../../tools/simulated-device.ts';
 
 // A short sync wait (a silent device's sub-task fails after 1.5 s) and a one-second minute, so policy
@@ -94,6 +94,33 @@ describe('retry', () => {
       expect(done.task_details[0]).toEqual({ target: late, status: 'Success', output: expect.stringContaining('"response_name":"open"') });
       expect(sent.count).toBe(1);
       wrongState(await post(taskId, 'retry'), 'Success');
+    } finally {
+      await device.close();
+    }
+  });
+
+  it('retries a createMessages task: a ttl-0 message refused while the device was offline is sent once it is back', async () => {
+    const { deviceId, secret } = await registerDevice(runtime);
+    const created = await api.call('POST', tasks, {
+      task_name: 'notify', task_type: 'createMessages', targets: [deviceId], document: { message: { text: 'now or never' }, ttl: 0 },
+    });
+    const taskId = created.body.task_id as string;
+    const first = await waitUntilFinished(taskId);
+    expect(first.batchtask.status).toBe('Fail');
+    expect(first.task_details[0].error.error_code).toBe('IOTDA.014016');
+
+    const device = await connectDevice({ deviceId, secret, port: Number(new URL(runtime.mqttUrl).port), root: runtime.topicRoot });
+    try {
+      const got: string[] = [];
+      device.onMessage((m) => void (m.topic.endsWith('/sys/messages/down') && got.push(m.payload.toString())));
+      await waitForStatus(runtime, deviceId, 'ONLINE');
+      await waitForQueueIdle(runtime, 'presence');
+      expect((await post(taskId, 'retry')).status).toBe(200);
+      const done = await waitUntilFinished(taskId);
+      expect(done.batchtask.status).toBe('Success');
+      expect(JSON.parse(done.task_details[0].output)).toEqual({ message_id: taskId, status: 'DELIVERED' });
+      await waitFor(async () => (got.length ? true : undefined), 'the message');
+      expect(got.map((p) => JSON.parse(p).content)).toEqual([{ text: 'now or never' }]);
     } finally {
       await device.close();
     }
