@@ -3,7 +3,7 @@ import { emptyProgress, newTaskId } from '../../shared/domain/batch-tasks.ts';
 import { compactUtc } from '../../shared/time.ts';
 import { reviveBatchTasks } from '../../shared/use-cases/run-batch-task.ts';
 import { batchClient, nobody } from '../support/batch.ts';
-import { drainNotifications, registerDevice, startTestRuntime, waitFor, waitForQueueIdle, waitForStatus } from '../support/runtime.ts';
+import { drainNotifications, expectInvalid, registerDevice, startTestRuntime, waitFor, waitForQueueIdle, waitForStatus } from '../support/runtime.ts';
 import { connectDevice } from '../../tools/simulated-device.ts';
 
 // A short sync wait (a silent device's sub-task fails after 1.5 s) and a one-second minute, so policy
@@ -249,15 +249,10 @@ describe('batch sweeper', () => {
 });
 
 describe('bad input', () => {
-  const invalid = (res: { status: number; body: any }, field: string) => {
-    expect(res.status).toBe(400);
-    expect(res.body.error_code).toBe('IOTDA.000006');
-    expect(res.body.error_msg).toContain(field);
-  };
 
   it('refuses policies out of range, and schedules in the past, too far ahead or not real', async () => {
     const targets = nobody(2, 'badpolicy');
-    const policy = async (task_policy: object, field: string) => invalid(await createTask(targets, { task_policy }), field);
+    const policy = async (task_policy: object, field: string) => expectInvalid(await createTask(targets, { task_policy }), field);
     await policy({ max_per_minute: 0 }, 'max_per_minute');
     await policy({ max_per_minute: 100_001 }, 'max_per_minute');
     await policy({ abort_on_failure_percent: 101 }, 'abort_on_failure_percent');
@@ -266,15 +261,15 @@ describe('bad input', () => {
     await policy({ schedule_time: compactUtc(Date.now() + 8 * 24 * 3_600_000) }, 'schedule_time');
     await policy({ schedule_time: '20261331T000000Z' }, 'schedule_time');
     // 2 000 targets at one a minute would outlive what one execution can record.
-    invalid(await createTask(nobody(2_000, 'slow'), { task_policy: { max_per_minute: 1 } }), 'max_per_minute must be at least 2');
+    expectInvalid(await createTask(nobody(2_000, 'slow'), { task_policy: { max_per_minute: 1 } }), 'max_per_minute must be at least 2');
   });
 
   it('refuses stop and retry bodies with too many or bad targets, and unknown tasks', async () => {
     const taskId = (await createTask(nobody(1, 'badbody'))).body.task_id as string;
     await waitUntilFinished(taskId);
-    invalid(await post(taskId, 'retry', { targets: nobody(101, 'many') }), 'targets');
-    invalid(await post(taskId, 'retry', { targets: ['not ok'] }), 'targets.0');
-    invalid(await post('not-a-task', 'stop'), 'task_id');
+    expectInvalid(await post(taskId, 'retry', { targets: nobody(101, 'many') }), 'targets');
+    expectInvalid(await post(taskId, 'retry', { targets: ['not ok'] }), 'targets.0');
+    expectInvalid(await post('not-a-task', 'stop'), 'task_id');
     expect((await post('0123456789abcdef01234567', 'stop')).body.error_code).toBe('DOWNLINK.404002');
     expect((await api.call('DELETE', `${tasks}/0123456789abcdef01234567`)).status).toBe(404);
   });

@@ -2,11 +2,11 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { connectDevice as connectSimulated, type SimulatedDevice } from '../../tools/simulated-device.ts';
 import type { NotificationEnvelope } from '../../shared/domain/notifications.ts';
 import { runSubtaskAction } from '../../shared/use-cases/batch-subtask.ts';
-import { apiClient, drainNotifications, registerDevice, startTestRuntime, waitFor, waitForQueueIdle, waitForStatus } from '../support/runtime.ts';
+import { batchClient } from '../support/batch.ts';
+import { connectReceiving, drainNotifications, expectInvalid, inbox, registerDevice, startTestRuntime, waitFor, waitForQueueIdle, waitForStatus } from '../support/runtime.ts';
 
 const runtime = await startTestRuntime();
-const api = apiClient(runtime);
-const tasks = `${api.base}/batchtasks`;
+const { api, tasks, waitUntilFinished } = batchClient(runtime);
 const messagesOf = (deviceId: string) => `${api.base}/devices/${deviceId}/messages`;
 
 const connect = async (deviceId: string, secret: string): Promise<SimulatedDevice> => {
@@ -15,31 +15,13 @@ const connect = async (deviceId: string, secret: string): Promise<SimulatedDevic
   return device;
 };
 
-/** Connected, and its subscription handled: messages now go out at once. */
 const receivingDevice = async () => {
   const { deviceId, secret } = await registerDevice(runtime);
-  const device = await connect(deviceId, secret);
-  await waitForStatus(runtime, deviceId, 'ONLINE');
-  await waitForQueueIdle(runtime, 'presence');
-  return device;
-};
-
-/** Collects everything a device receives from now on. */
-const inbox = (device: SimulatedDevice) => {
-  const got: { topic: string; payload: string }[] = [];
-  device.onMessage((m) => got.push({ topic: m.topic, payload: m.payload.toString() }));
-  return got;
+  return connectReceiving(runtime, deviceId, secret);
 };
 
 const createTask = (targets: string[], document: Record<string, unknown>) =>
   api.call('POST', tasks, { task_name: 'notify_fleet', task_type: 'createMessages', targets, document });
-
-const FINAL = ['Success', 'Fail', 'PartialSuccess', 'Stopped'];
-const waitUntilFinished = (taskId: string) =>
-  waitFor(async () => {
-    const res = await api.call('GET', `${tasks}/${taskId}`);
-    return FINAL.includes(res.body?.batchtask?.status) ? res.body : undefined;
-  }, `task ${taskId} to finish`, 20_000);
 
 /** A finished task whose sub-tasks all ran, and its stored record (to run one of its sub-tasks again). */
 const runTask = async (targets: string[], document: Record<string, unknown>) => {
@@ -185,20 +167,15 @@ describe('a createMessages sub-task run again', () => {
 });
 
 describe('createMessages bad input', () => {
-  const invalid = (res: { status: number; body: any }, field: string) => {
-    expect(res.status).toBe(400);
-    expect(res.body.error_code).toBe('IOTDA.000006');
-    expect(res.body.error_msg).toContain(field);
-  };
 
   it('refuses a document the single call would refuse, naming the field under document.', async () => {
-    invalid(await createTask(['d-1'], {}), 'document.message');
-    invalid(await createTask(['d-1'], { message: 5 }), 'document.message');
-    invalid(await createTask(['d-1'], { message: 'x', ttl: 7 }), 'document.ttl');
-    invalid(await createTask(['d-1'], { message: 'x', topic: 'a', topic_full_name: 'oc/devices/d-1/user/a' }), 'document.topic');
-    invalid(await createTask(['d-1'], { message: 'not base64!', encoding: 'base64' }), 'document.message');
-    invalid(await createTask(['d-1'], { message: 'x', message_id: 'bad id' }), 'document.message_id');
-    invalid(await api.call('POST', tasks, { task_name: 'none', task_type: 'createMessages', targets: ['d-1'] }), 'document');
+    expectInvalid(await createTask(['d-1'], {}), 'document.message');
+    expectInvalid(await createTask(['d-1'], { message: 5 }), 'document.message');
+    expectInvalid(await createTask(['d-1'], { message: 'x', ttl: 7 }), 'document.ttl');
+    expectInvalid(await createTask(['d-1'], { message: 'x', topic: 'a', topic_full_name: 'oc/devices/d-1/user/a' }), 'document.topic');
+    expectInvalid(await createTask(['d-1'], { message: 'not base64!', encoding: 'base64' }), 'document.message');
+    expectInvalid(await createTask(['d-1'], { message: 'x', message_id: 'bad id' }), 'document.message_id');
+    expectInvalid(await api.call('POST', tasks, { task_name: 'none', task_type: 'createMessages', targets: ['d-1'] }), 'document');
   });
 
   it('refuses a message over 256 KB with 413 DOWNLINK.413001, as the single call does', async () => {

@@ -3,7 +3,7 @@ import type { NotificationEnvelope } from '../../shared/domain/notifications.ts'
 import { emptyProgress, newTaskId } from '../../shared/domain/batch-tasks.ts';
 import { runBatchChunk, settleBatchTask } from '../../shared/use-cases/run-batch-task.ts';
 import { batchClient, nobody } from '../support/batch.ts';
-import { drainNotifications, registerDevice, startTestRuntime, waitFor } from '../support/runtime.ts';
+import { drainNotifications, expectInvalid, registerDevice, startTestRuntime, waitFor } from '../support/runtime.ts';
 
 // A short sync wait: a silent device's sub-task fails with IOTDA.014111 after 1.5 s.
 const runtime = await startTestRuntime({ commandTimeoutMs: 1_500 });
@@ -198,25 +198,20 @@ describe('task list', () => {
 });
 
 describe('bad input', () => {
-  const invalid = (res: { status: number; body: any }, field: string) => {
-    expect(res.status).toBe(400);
-    expect(res.body.error_code).toBe('IOTDA.000006');
-    expect(res.body.error_msg).toContain(field);
-  };
   const body = { task_name: 'bad', task_type: 'createCommands', targets: ['d-1'], document: command };
 
   it('refuses a create body with a missing, wrong or unsupported field, naming it', async () => {
-    invalid(await api.call('POST', tasks, { ...body, task_name: undefined }), 'task_name');
-    invalid(await api.call('POST', tasks, { ...body, task_name: 'has space' }), 'task_name');
-    invalid(await api.call('POST', tasks, { ...body, task_type: 'rebootDevices' }), 'task_type');
-    invalid(await api.call('POST', tasks, { ...body, targets: [] }), 'targets');
-    invalid(await api.call('POST', tasks, { ...body, targets: nobody(30_001) }), 'targets');
-    invalid(await api.call('POST', tasks, { ...body, targets: ['ok', 'not ok'] }), 'targets.1');
-    invalid(await api.call('POST', tasks, { ...body, document: { service_id: 'Valve' } }), 'document.paras');
-    invalid(await api.call('POST', tasks, { ...body, document: { paras: 'open' } }), 'document.paras');
-    invalid(await api.call('POST', tasks, { ...body, document: undefined }), 'document');
-    invalid(await api.call('POST', tasks, { ...body, task_policy: { retry_count: 2 } }), 'retry_count');
-    invalid(await api.call('POST', tasks, { ...body, task_policy: { retry_count: 6, retry_interval: 5 } }), 'retry_count');
+    expectInvalid(await api.call('POST', tasks, { ...body, task_name: undefined }), 'task_name');
+    expectInvalid(await api.call('POST', tasks, { ...body, task_name: 'has space' }), 'task_name');
+    expectInvalid(await api.call('POST', tasks, { ...body, task_type: 'rebootDevices' }), 'task_type');
+    expectInvalid(await api.call('POST', tasks, { ...body, targets: [] }), 'targets');
+    expectInvalid(await api.call('POST', tasks, { ...body, targets: nobody(30_001) }), 'targets');
+    expectInvalid(await api.call('POST', tasks, { ...body, targets: ['ok', 'not ok'] }), 'targets.1');
+    expectInvalid(await api.call('POST', tasks, { ...body, document: { service_id: 'Valve' } }), 'document.paras');
+    expectInvalid(await api.call('POST', tasks, { ...body, document: { paras: 'open' } }), 'document.paras');
+    expectInvalid(await api.call('POST', tasks, { ...body, document: undefined }), 'document');
+    expectInvalid(await api.call('POST', tasks, { ...body, task_policy: { retry_count: 2 } }), 'retry_count');
+    expectInvalid(await api.call('POST', tasks, { ...body, task_policy: { retry_count: 6, retry_interval: 5 } }), 'retry_count');
     expect((await api.call('POST', tasks, '{not json')).body.error_code).toBe('IOTDA.000008');
   });
 
@@ -231,16 +226,16 @@ describe('bad input', () => {
     const missing = await api.call('GET', `${tasks}/0123456789abcdef01234567`);
     expect(missing.status).toBe(404);
     expect(missing.body.error_code).toBe('DOWNLINK.404002');
-    invalid(await api.call('GET', `${tasks}/not-a-task-id`), 'task_id');
+    expectInvalid(await api.call('GET', `${tasks}/not-a-task-id`), 'task_id');
     const id = (await createTask(nobody(1, 'paging'))).body.task_id as string;
-    invalid(await api.call('GET', `${tasks}/${id}?limit=0`), 'limit');
-    invalid(await api.call('GET', `${tasks}/${id}?limit=51`), 'limit');
-    invalid(await api.call('GET', `${tasks}/${id}?limit=ten`), 'limit');
-    invalid(await api.call('GET', `${tasks}/${id}?offset=501`), 'offset');
-    invalid(await api.call('GET', `${tasks}/${id}?marker=xyz`), 'marker');
-    invalid(await api.call('GET', `${tasks}/${id}?task_detail_status=Done`), 'task_detail_status');
-    invalid(await api.call('GET', tasks), 'task_type');
-    invalid(await api.call('GET', `${tasks}?task_type=createCommands&status=Finished`), 'status');
+    expectInvalid(await api.call('GET', `${tasks}/${id}?limit=0`), 'limit');
+    expectInvalid(await api.call('GET', `${tasks}/${id}?limit=51`), 'limit');
+    expectInvalid(await api.call('GET', `${tasks}/${id}?limit=ten`), 'limit');
+    expectInvalid(await api.call('GET', `${tasks}/${id}?offset=501`), 'offset');
+    expectInvalid(await api.call('GET', `${tasks}/${id}?marker=xyz`), 'marker');
+    expectInvalid(await api.call('GET', `${tasks}/${id}?task_detail_status=Done`), 'task_detail_status');
+    expectInvalid(await api.call('GET', tasks), 'task_type');
+    expectInvalid(await api.call('GET', `${tasks}?task_type=createCommands&status=Finished`), 'status');
   });
 
   it('hides another project’s task as unknown', async () => {

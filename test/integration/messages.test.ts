@@ -3,7 +3,9 @@ import { connectDevice as connectSimulated, type SimulatedDevice } from '../../t
 import type { Runtime } from '../../local/runtime.ts';
 import {
   apiClient,
+  connectReceiving as receiving,
   drainNotifications,
+  inbox,
   lifecycleEvent,
   registerDevice,
   sendLifecycleEvent,
@@ -24,20 +26,7 @@ const connect = async (rt: Runtime, deviceId: string, secret: string): Promise<S
   return device;
 };
 
-/** Connected, and its subscription handled: messages now go out at once. */
-const connectReceiving = async (deviceId: string, secret: string) => {
-  const device = await connect(runtime, deviceId, secret);
-  await waitForStatus(runtime, deviceId, 'ONLINE');
-  await waitForQueueIdle(runtime, 'presence');
-  return device;
-};
-
-/** Collects everything a device receives from now on. */
-const inbox = (device: SimulatedDevice) => {
-  const got: { topic: string; payload: string }[] = [];
-  device.onMessage((m) => got.push({ topic: m.topic, payload: m.payload.toString() }));
-  return got;
-};
+const connectReceiving = (deviceId: string, secret: string) => receiving(runtime, deviceId, secret);
 
 const errorCodeOf = (n: { notify_data: { body: Record<string, unknown> } }) =>
   (n.notify_data.body.error_info as { error_code?: string } | undefined)?.error_code;

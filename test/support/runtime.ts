@@ -6,7 +6,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { afterAll, onTestFinished } from 'vitest';
+import { afterAll, expect, onTestFinished } from 'vitest';
+import { connectDevice as connectSimulated, type SimulatedDevice } from '../../tools/simulated-device.ts';
 import { devicePassword, signTimestamp } from '../../shared/domain/device-auth.ts';
 import { clientOptions } from '../../shared/deps.ts';
 import type { NotificationEnvelope } from '../../shared/domain/notifications.ts';
@@ -160,3 +161,26 @@ export const lifecycleEvent = (deviceId: string, eventType: string, session: str
   ...(eventType === 'subscribed' ? { topics: [`oc/devices/${deviceId}/sys/#`] } : {}),
   ...(eventType === 'disconnected' ? { clientInitiatedDisconnect: true, disconnectReason: 'CLIENT_INITIATED_DISCONNECT' } : {}),
 });
+
+/** A 400 IOTDA.000006 whose message names `field`. */
+export const expectInvalid = (res: ApiResponse, field: string) => {
+  expect(res.status).toBe(400);
+  expect(res.body.error_code).toBe('IOTDA.000006');
+  expect(res.body.error_msg).toContain(field);
+};
+
+/** A simulated device connected and subscribed (its subscription handled: messages go out at once); closed when the test ends. */
+export const connectReceiving = async (runtime: Runtime, deviceId: string, secret: string): Promise<SimulatedDevice> => {
+  const device = await connectSimulated({ deviceId, secret, port: Number(new URL(runtime.mqttUrl).port), root: runtime.topicRoot });
+  onTestFinished(() => device.close());
+  await waitForStatus(runtime, deviceId, 'ONLINE');
+  await waitForQueueIdle(runtime, 'presence');
+  return device;
+};
+
+/** Collects everything a device receives from now on. */
+export const inbox = (device: SimulatedDevice) => {
+  const got: { topic: string; payload: string }[] = [];
+  device.onMessage((m) => got.push({ topic: m.topic, payload: m.payload.toString() }));
+  return got;
+};
