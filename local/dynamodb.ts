@@ -1,21 +1,38 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo, Server } from 'node:net';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { TABLE } from '../shared/table.ts';
-import { listen } from './net.ts';
 
-/** dynalite, the DynamoDB API on a local port: LevelDB under the data dir, or memory. */
+/**
+ * dynalite, the DynamoDB API on a local port: LevelDB under the data dir, or memory. It runs on a worker
+ * thread: the handlers spend their CPU on SDK calls to it, and with both on one thread each waits for the other.
+ */
 export const startDynamoDb = async (host: string, port: number, dataDir: string | undefined) => {
   const path = dataDir ? join(dataDir, 'dynamodb') : undefined;
   if (path) mkdirSync(path, { recursive: true });
-  const server = dynalite({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
-  await listen(server, port, host);
-  const endpoint = `http://${host}:${(server.address() as AddressInfo).port}`;
+  const worker = new Worker(new URL('./dynamodb-thread.mjs', import.meta.url), { workerData: { host, port, path } });
+  const next = () =>
+    new Promise<{ port?: number; error?: string; stopped?: boolean }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+  const started = await next();
+  if (started.error !== undefined || started.port === undefined) {
+    await worker.terminate();
+    throw new Error(`dynalite did not start: ${started.error ?? 'no port'}`);
+  }
+  let stopped: Promise<void> | undefined;
   return {
-    endpoint,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    endpoint: `http://${host}:${started.port}`,
+    // Closing lets LevelDB finish its writes before the thread ends.
+    stop: () =>
+      (stopped ??= (async () => {
+        const closed = next();
+        worker.postMessage('stop');
+        await closed;
+        await worker.terminate();
+      })()),
   };
 };
 
