@@ -11,6 +11,7 @@ import { DynamoDbRequestStore } from './adapters/aws/dynamodb-request-store.ts';
 import { DynamoDbTokenStore } from './adapters/aws/dynamodb-token-store.ts';
 import { IotDataPublisher } from './adapters/aws/iot-data-publisher.ts';
 import { SfnTaskRunner } from './adapters/aws/sfn-task-runner.ts';
+import { ItemReader } from './adapters/aws/item-reader.ts';
 import { SqsNotifier } from './adapters/aws/sqs-notifier.ts';
 import type { Config } from './config.ts';
 import type { BatchTaskStore } from './ports/batch-task-store.ts';
@@ -54,6 +55,7 @@ export const createDynamoDb = (region: string, endpoint: string | undefined): Dy
 
 export const createDeps = (config: Config): Deps => {
   const db = createDynamoDb(config.region, config.endpoints?.dynamodb);
+  const reader = new ItemReader(db, config.tableName);
   const sqs = new SQSClient(clientOptions(config.region, config.endpoints?.sqs));
   const logger = new Logger({
     serviceName: 'downlink',
@@ -61,9 +63,9 @@ export const createDeps = (config: Config): Deps => {
   });
   return {
     config,
-    devices: new DynamoDbDeviceStore(db, config.tableName),
+    devices: new DynamoDbDeviceStore(db, config.tableName, reader),
     tokens: new DynamoDbTokenStore(db, config.tableName),
-    requests: new DynamoDbRequestStore(db, config.tableName),
+    requests: new DynamoDbRequestStore(db, config.tableName, reader),
     messages: new DynamoDbMessageStore(db, config.tableName),
     batchTasks: new DynamoDbBatchTaskStore(db, config.tableName),
     taskRunner: new SfnTaskRunner(new SFNClient(clientOptions(config.region, config.endpoints?.stepFunctions)), config.batchStateMachineArn),

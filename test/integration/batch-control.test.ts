@@ -239,7 +239,8 @@ describe('batch sweeper', () => {
     const stuck = (await runtime.deps.batchTasks.get(key))!;
     expect(await runtime.deps.batchTasks.moveTask(stuck, ['Fail'], 'Processing')).toBe(true);
 
-    expect(await reviveBatchTasks(runtime.deps)).toBeGreaterThanOrEqual(2);
+    // The runtime's own sweeper (every 5 s here) may get there first; either way both end.
+    await reviveBatchTasks(runtime.deps);
     expect((await waitUntilFinished(lost.taskId)).batchtask).toMatchObject({ status: 'Fail', task_progress: { fail: 2 } });
     expect((await waitUntilFinished(ended)).batchtask).toMatchObject({ status: 'Fail', task_progress: { fail: 1 } });
     expect((await runtime.deps.batchTasks.get(key))!.run).toBe(2);

@@ -1,14 +1,16 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Presence } from '../../domain/presence.ts';
 import { ConditionFailedError } from '../../errors.ts';
 import type { DeviceRecord, DeviceStore } from '../../ports/device-store.ts';
 import { keys } from '../../table.ts';
 import { applied } from './conditional.ts';
+import type { ItemReader } from './item-reader.ts';
 
 export class DynamoDbDeviceStore implements DeviceStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly reader: ItemReader,
   ) {}
 
   async create(device: DeviceRecord): Promise<void> {
@@ -25,10 +27,11 @@ export class DynamoDbDeviceStore implements DeviceStore {
   }
 
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.device(deviceId), ConsistentRead: true }));
-    if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, ...device } = out.Item;
-    return device as DeviceRecord;
+    // A batch chunk looks up its 100 devices at once: coalesced into one read.
+    const item = await this.reader.get(keys.device(deviceId));
+    if (!item) return undefined;
+    const { pk: _pk, sk: _sk, ...device } = item;
+    return device as unknown as DeviceRecord;
   }
 
   delete(project: string, deviceId: string): Promise<boolean> {

@@ -1,8 +1,9 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SyncKind } from '../../domain/sync-requests.ts';
 import type { PendingRequest, RequestStore } from '../../ports/request-store.ts';
 import { keys, TABLE } from '../../table.ts';
 import { applied } from './conditional.ts';
+import type { ItemReader } from './item-reader.ts';
 
 // Request items are only read while their caller waits; TTL removes them a day later.
 const KEEP_SECONDS = 86_400;
@@ -11,6 +12,7 @@ export class DynamoDbRequestStore implements RequestStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly reader: ItemReader,
   ) {}
 
   async open(r: PendingRequest): Promise<void> {
@@ -38,14 +40,7 @@ export class DynamoDbRequestStore implements RequestStore {
   }
 
   async responseOf(requestId: string): Promise<string | undefined> {
-    const out = await this.db.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: keys.request(requestId),
-        ConsistentRead: true,
-        ProjectionExpression: 'responseText',
-      }),
-    );
-    return out.Item?.responseText as string | undefined;
+    // Polled by every waiting caller: coalesced with the other reads of the moment.
+    return (await this.reader.get(keys.request(requestId)))?.responseText as string | undefined;
   }
 }
