@@ -11,7 +11,7 @@ import { DynamoDbRequestStore } from './adapters/aws/dynamodb-request-store.ts';
 import { DynamoDbTokenStore } from './adapters/aws/dynamodb-token-store.ts';
 import { IotDataPublisher } from './adapters/aws/iot-data-publisher.ts';
 import { SfnTaskRunner } from './adapters/aws/sfn-task-runner.ts';
-import { ItemReader } from './adapters/aws/item-reader.ts';
+import { ItemReader, ItemWriter } from './adapters/aws/coalesced-items.ts';
 import { SqsNotifier } from './adapters/aws/sqs-notifier.ts';
 import type { Config } from './config.ts';
 import type { BatchTaskStore } from './ports/batch-task-store.ts';
@@ -65,7 +65,7 @@ export const createDeps = (config: Config): Deps => {
     config,
     devices: new DynamoDbDeviceStore(db, config.tableName, reader),
     tokens: new DynamoDbTokenStore(db, config.tableName),
-    requests: new DynamoDbRequestStore(db, config.tableName, reader),
+    requests: new DynamoDbRequestStore(db, config.tableName, reader, new ItemWriter(db, config.tableName)),
     messages: new DynamoDbMessageStore(db, config.tableName),
     batchTasks: new DynamoDbBatchTaskStore(db, config.tableName),
     taskRunner: new SfnTaskRunner(new SFNClient(clientOptions(config.region, config.endpoints?.stepFunctions)), config.batchStateMachineArn),

@@ -4,7 +4,7 @@ import { ConditionFailedError } from '../../errors.ts';
 import type { DeviceRecord, DeviceStore } from '../../ports/device-store.ts';
 import { keys } from '../../table.ts';
 import { applied } from './conditional.ts';
-import type { ItemReader } from './item-reader.ts';
+import type { ItemReader } from './coalesced-items.ts';
 
 export class DynamoDbDeviceStore implements DeviceStore {
   constructor(

@@ -1,9 +1,9 @@
-import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SyncKind } from '../../domain/sync-requests.ts';
 import type { PendingRequest, RequestStore } from '../../ports/request-store.ts';
 import { keys, TABLE } from '../../table.ts';
 import { applied } from './conditional.ts';
-import type { ItemReader } from './item-reader.ts';
+import type { ItemReader, ItemWriter } from './coalesced-items.ts';
 
 // Request items are only read while their caller waits; TTL removes them a day later.
 const KEEP_SECONDS = 86_400;
@@ -13,16 +13,12 @@ export class DynamoDbRequestStore implements RequestStore {
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly reader: ItemReader,
+    private readonly writer: ItemWriter,
   ) {}
 
   async open(r: PendingRequest): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: { ...keys.request(r.requestId), ...r, [TABLE.ttlAttribute]: Math.floor(r.createdAt / 1000) + KEEP_SECONDS },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+    // Request ids are random UUIDs, so the put needs no condition and can share a BatchWriteItem.
+    await this.writer.put({ ...keys.request(r.requestId), ...r, [TABLE.ttlAttribute]: Math.floor(r.createdAt / 1000) + KEEP_SECONDS });
   }
 
   respond(requestId: string, deviceId: string, kind: SyncKind, responseText: string): Promise<boolean> {

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { ItemReader, ItemWriter } from '../../shared/adapters/aws/coalesced-items.ts';
+import { createDynamoDb } from '../../shared/deps.ts';
+import { startTestRuntime } from '../support/runtime.ts';
+
+const runtime = await startTestRuntime();
+const table = runtime.deps.config.tableName;
+
+/** The table's real client (dynalite), counting the calls it sends. */
+const countingClient = () => {
+  const db = createDynamoDb('us-east-1', runtime.dynamodbUrl);
+  const calls: string[] = [];
+  const send = db.send.bind(db);
+  db.send = ((command: { constructor: { name: string } }) => {
+    calls.push(command.constructor.name);
+    return send(command as never);
+  }) as typeof db.send;
+  return { db, calls };
+};
+
+describe('coalesced items', () => {
+  it('writes 60 items asked for at once in 3 BatchWriteItem calls, and reads 150 in 2 BatchGetItem calls', async () => {
+    const { db, calls } = countingClient();
+    const writer = new ItemWriter(db, table);
+    const reader = new ItemReader(db, table);
+    const key = (i: number) => ({ pk: `COALESCE#${i}`, sk: 'X' });
+    await Promise.all(Array.from({ length: 60 }, (_, i) => writer.put({ ...key(i), n: i })));
+    expect(calls).toEqual(['BatchWriteCommand', 'BatchWriteCommand', 'BatchWriteCommand']);
+
+    calls.length = 0;
+    // 60 stored, 90 not; one key asked for twice.
+    const keys = [...Array.from({ length: 150 }, (_, i) => key(i)), key(7)];
+    const items = await Promise.all(keys.map((k) => reader.get(k)));
+    expect(calls).toEqual(['BatchGetCommand', 'BatchGetCommand']);
+    expect(items.slice(0, 60).map((item) => item?.n)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect(items.slice(60, 150).every((item) => item === undefined)).toBe(true);
+    expect(items[150]).toMatchObject({ n: 7 });
+  });
+
+  it('reads what was written just before, strongly consistent, also one read alone', async () => {
+    const { db } = countingClient();
+    await new ItemWriter(db, table).put({ pk: 'COALESCE#alone', sk: 'X', v: 'fresh' });
+    expect(await new ItemReader(db, table).get({ pk: 'COALESCE#alone', sk: 'X' })).toMatchObject({ v: 'fresh' });
+  });
+});
