@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join, resolve } from 'node:path';
@@ -56,6 +57,14 @@ export const capRun = (name: string, ms: number) =>
     console.error(`${name}: still running after ${ms / 60_000} min, giving up`);
     process.exit(1);
   }, ms).unref();
+
+/** Each side holds one socket per device; refuse to start rather than fail half-way with EMFILE. */
+export const checkFileLimit = (count: number) => {
+  const limit = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+  if (limit !== 'unlimited' && Number(limit) < count + 500)
+    throw new Error(`ulimit -n is ${limit}; ${count} connections need at least ${count + 500} (raise it with ulimit -n)`);
+  return limit;
+};
 
 export const api = (runtime: Runtime) => {
   const base = `${runtime.httpUrl}/v5/iot/${runtime.project}/devices`;
