@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
 import { BATCH_WORKFLOW } from '../functions/manifest.ts';
 import { startRuntime, type Runtime } from '../local/runtime.ts';
-import { ephemeralSettings } from '../local/settings.ts';
+import { ephemeralSettings, type LocalSettings } from '../local/settings.ts';
 import { CHUNK_SIZE, FINISHED, type TaskProgress } from '../shared/domain/batch-tasks.ts';
+import type { SubtaskRecord } from '../shared/ports/batch-task-store.ts';
 import type { FleetConnected, FleetCount, FleetOrder } from './fleet.ts';
 import { forkTs } from './ipc.ts';
 import { rawRoundTrips, type Phase } from './raw-round-trips.ts';
-import { api, askOk, capRun, checkFileLimit, cpuProfiler, met, ms, otherCpu, printTable, processLoad, serverCalls, sleep, waitQueueIdle, type ProcessLoad } from './support.ts';
+import { api, askOk, capRun, checkFileLimit, cpuProfiler, met, ms, otherCpu, printTable, processLoad, serverCalls, sleep, spread, epochMs, waitQueueIdle, type ProcessLoad } from './support.ts';
 
 /**
  * One createCommands batch task over many online devices that answer at once (IoTDA CreateBatchTask), timed
@@ -25,7 +26,8 @@ import { api, askOk, capRun, checkFileLimit, cpuProfiler, met, ms, otherCpu, pri
  */
 
 const USAGE =
-  'npm run bench -- batch [--devices 10000] [--fleets 2] [--connect-concurrency 100] [--warmup 200] [--skip-baseline] [--cap-s 900] [--cpu-prof DIR]';
+  'npm run bench -- batch [--devices 10000] [--fleets 2] [--connect-concurrency 100] [--warmup 200] [--skip-baseline] [--cap-s 900] [--log-level SILENT] [--cpu-prof DIR]';
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'];
 
 // The issue's aim: ≥ 300 sub-tasks/s (AWS IoT Jobs' fastest rollout is 1,000 devices a minute, about 17/s).
 const AIM = { subtasksPerSecond: 300 };
@@ -40,13 +42,18 @@ type Device = { deviceId: string; secret: string };
 
 interface TaskRun {
   n: number;
+  taskId: string;
   status: string;
+  statusDesc: string;
   progress: TaskProgress;
   /** From the create call to the 201, which comes once every sub-task is written. */
   createdMs: number;
   /** From the create call to the first poll that saw a sub-task finished, and the final status. */
   firstDoneMs: number;
   finalMs: number;
+  /** Epoch ms of the create call and of the poll that saw the final status. */
+  startedAt: number;
+  endedAt: number;
   /** A page of failed sub-tasks, when some failed. */
   failures: unknown[];
 }
@@ -78,6 +85,7 @@ const devicesCpu = (fleets: Fleet[]) => ({
 /** Creates the task and polls it until it ends; prints each tenth of the sub-tasks as it is seen done. */
 const runTask = async (client: ReturnType<typeof api>, targets: string[], capMs: number, log: boolean): Promise<TaskRun> => {
   const t0 = performance.now();
+  const startedAt = epochMs();
   const since = () => performance.now() - t0;
   const created = await client.tasks('POST', '', { task_name: 'bench_batch', task_type: 'createCommands', targets, document: DOCUMENT });
   if (created.status !== 201) throw new Error(`create batch task: ${created.status} ${JSON.stringify(created.body)}`);
@@ -91,23 +99,40 @@ const runTask = async (client: ReturnType<typeof api>, targets: string[], capMs:
     if (since() > capMs) throw new Error(`task ${taskId} not finished after ${capMs / 1000} s`);
     const res = await client.tasks('GET', `/${taskId}?limit=1`);
     if (res.status !== 200) throw new Error(`show batch task: ${res.status} ${JSON.stringify(res.body)}`);
-    const { status, task_progress: progress } = res.body.batchtask as { status: string; task_progress: TaskProgress };
+    const { status, status_desc: statusDesc, task_progress: progress } = res.body.batchtask as { status: string; status_desc: string; task_progress: TaskProgress };
     const done = progress.success + progress.fail;
     if (done && Number.isNaN(firstDoneMs)) firstDoneMs = since();
     for (; log && reported < 9 && done >= ((reported + 1) * targets.length) / 10; reported++)
       console.log(`  ${(reported + 1) * 10}% finished after ${(since() / 1000).toFixed(1)} s`);
     if (!(FINISHED as readonly string[]).includes(status)) continue;
     const failures = progress.fail ? ((await client.tasks('GET', `/${taskId}?task_detail_status=Fail&limit=3`)).body?.task_details ?? []) : [];
-    return {
-      n: targets.length,
-      status,
-      progress,
-      createdMs,
-      firstDoneMs,
-      finalMs: since(),
-      failures,
-    };
+    return { n: targets.length, taskId, status, statusDesc, progress, createdMs, firstDoneMs, finalMs: since(), startedAt, endedAt: epochMs(), failures };
   }
+};
+
+/**
+ * Every sub-task read back through the store once the task has ended (not timed): how long each ran, from its
+ * claim to its recorded result, and how many were recorded after the task had already shown a final status
+ * (the settle step counts a sub-task still running as not run; its result lands after).
+ */
+const subtaskTimes = async (runtime: Runtime, run: TaskRun) => {
+  const subs = await runtime.deps.batchTasks.subtasks({ project: runtime.project, taskId: run.taskId }, { fromSeq: 0, total: run.n, max: run.n });
+  const ran = subs.filter((s) => s.claimedAt !== undefined && s.finishedAt !== undefined) as (SubtaskRecord & { claimedAt: number; finishedAt: number })[];
+  const statuses: Record<string, number> = {};
+  for (const s of subs) statuses[s.status] = (statuses[s.status] ?? 0) + 1;
+  return {
+    statuses,
+    runMs: spread(ran.map((s) => s.finishedAt - s.claimedAt)),
+    firstClaimMs: Math.min(...ran.map((s) => s.claimedAt)) - run.startedAt,
+    lastFinishMs: Math.max(...ran.map((s) => s.finishedAt)) - run.startedAt,
+    finishedAfterEnd: ran.filter((s) => s.finishedAt > run.endedAt).length,
+  };
+};
+
+/** The counters add up: every sub-task in exactly one status, none below zero. */
+const consistent = (p: TaskProgress) => {
+  const { total, ...rest } = p;
+  return Object.values(rest).every((v) => v >= 0) && Object.values(rest).reduce((a, b) => a + b, 0) === total;
 };
 
 export const main = async (args: string[]) => {
@@ -120,6 +145,7 @@ export const main = async (args: string[]) => {
       warmup: { type: 'string', default: '200' },
       'skip-baseline': { type: 'boolean', default: false },
       'cap-s': { type: 'string', default: '900' },
+      'log-level': { type: 'string', default: 'SILENT' },
       'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -130,8 +156,10 @@ export const main = async (args: string[]) => {
   const connectConcurrency = Number(values['connect-concurrency']);
   const warmup = Number(values.warmup);
   const capS = Number(values['cap-s']);
+  const logLevel = values['log-level']!;
   const counts = [count, fleetCount, connectConcurrency, capS];
-  if (!counts.every((v) => Number.isInteger(v) && v >= 1) || !(Number.isInteger(warmup) && warmup >= 0) || count > 30_000 || fleetCount > 16) throw new Error(USAGE);
+  if (!counts.every((v) => Number.isInteger(v) && v >= 1) || !(Number.isInteger(warmup) && warmup >= 0) || count > 30_000 || fleetCount > 16 || !LOG_LEVELS.includes(logLevel))
+    throw new Error(USAGE);
   const inFlight = Math.min(count, MAP_IN_FLIGHT);
   capRun('batch', WHOLE_RUN_MS);
   console.log(
@@ -139,7 +167,7 @@ export const main = async (args: string[]) => {
       `baseline ${values['skip-baseline'] ? 'skipped' : `${count} raw MQTT round trips, ${inFlight} in flight`}; ulimit -n ${checkFileLimit(count)}, node ${process.version}`,
   );
 
-  const runtime = await startRuntime(ephemeralSettings());
+  const runtime = await startRuntime(ephemeralSettings({ logLevel: logLevel as LocalSettings['logLevel'] }));
   const fleets = Array.from({ length: fleetCount }, () => forkTs(new URL('./fleet.ts', import.meta.url)));
   try {
     const client = api(runtime);
@@ -208,7 +236,15 @@ export const main = async (args: string[]) => {
       `\ntask: 201 after ${ms(r.createdMs / 1000, 2)} s, first sub-task seen finished after ${ms(r.firstDoneMs / 1000, 2)} s, ` +
         `final status ${r.status} after ${ms(r.finalMs / 1000, 2)} s (polled every ${POLL_MS} ms)`,
     );
-    console.log(`final counters: ${JSON.stringify(r.progress)}`);
+    const subs = await subtaskTimes(runtime, r);
+    console.log(`final status_desc: ${JSON.stringify(r.statusDesc)}`);
+    console.log(`final counters${consistent(r.progress) ? '' : ' (INCONSISTENT: they do not add up to total)'}: ${JSON.stringify(r.progress)}`);
+    console.log(`sub-tasks as stored: ${JSON.stringify(subs.statuses)}`);
+    console.log(
+      `each sub-task from its claim to its result: p50 ${ms(subs.runMs.p50 / 1000, 2)} s, p99 ${ms(subs.runMs.p99 / 1000, 2)} s, max ${ms(subs.runMs.max / 1000, 2)} s; ` +
+        `first claim ${ms(subs.firstClaimMs / 1000, 2)} s and last result ${ms(subs.lastFinishMs / 1000, 2)} s after the create call` +
+        `${subs.finishedAfterEnd ? `; ${subs.finishedAfterEnd} results recorded AFTER the final status was seen` : ''}`,
+    );
     const perSub = (n: number) => (n / r.n).toFixed(2);
     const allCalls = task.calls.reduce((sum, [, n]) => sum + n, 0);
     console.log(`HTTP requests the runtime served per sub-task: ${perSub(allCalls)} (${task.calls.map(([name, n]) => `${name} ${perSub(n)}`).join(', ')})`);
@@ -220,7 +256,7 @@ export const main = async (args: string[]) => {
         `${baseline ? `; raw MQTT ${rawRate.toFixed(0)}/s, x${(rawRate / rate).toFixed(1)}` : ''})`,
     );
     console.log(others.report());
-    process.exitCode = r.progress.success === r.n ? 0 : 1;
+    process.exitCode = r.progress.success === r.n && consistent(r.progress) && !subs.finishedAfterEnd ? 0 : 1;
   } finally {
     await Promise.all(fleets.map((f) => f.stop({ type: 'close' }, 60_000)));
     await runtime.stop();
