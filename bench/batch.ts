@@ -105,7 +105,7 @@ const runTask = async (client: ReturnType<typeof api>, targets: string[], capMs:
     for (; log && reported < 9 && done >= ((reported + 1) * targets.length) / 10; reported++)
       console.log(`  ${(reported + 1) * 10}% finished after ${(since() / 1000).toFixed(1)} s`);
     if (!(FINISHED as readonly string[]).includes(status)) continue;
-    const failures = progress.fail ? ((await client.tasks('GET', `/${taskId}?task_detail_status=Fail&limit=3`)).body?.task_details ?? []) : [];
+    const failures = progress.fail > 0 ? ((await client.tasks('GET', `/${taskId}?task_detail_status=Fail&limit=3`)).body?.task_details ?? []) : [];
     return { n: targets.length, taskId, status, statusDesc, progress, createdMs, firstDoneMs, finalMs: since(), startedAt, endedAt: epochMs(), failures };
   }
 };
@@ -143,6 +143,67 @@ const subtaskTimes = async (runtime: Runtime, run: TaskRun) => {
 const consistent = (p: TaskProgress) => {
   const { total, ...rest } = p;
   return Object.values(rest).every((v) => v >= 0) && Object.values(rest).reduce((a, b) => a + b, 0) === total;
+};
+
+type Measured<T> = { result: T; load: ProcessLoad; calls: [string, number][]; devicesCpuMs: number };
+
+/** The table of both phases, then what the task's own records say. */
+const printReport = ({ task, baseline, subs, inFlight }: {
+  task: Measured<TaskRun>;
+  baseline: Measured<Phase> | undefined;
+  subs: Awaited<ReturnType<typeof subtaskTimes>>;
+  inFlight: number;
+}) => {
+  const r = task.result;
+  const rate = r.n / (r.finalMs / 1000);
+  const rawRate = baseline ? baseline.result.n / (baseline.result.elapsedMs / 1000) : NaN;
+  const cells = (of: (c: { load: ProcessLoad; devicesCpuMs: number; n: number }) => string) => [
+    ...(baseline ? [of({ ...baseline, n: baseline.result.n })] : []),
+    of({ ...task, n: r.n }),
+  ];
+  const succeeded = subs.statuses.Success ?? 0;
+  printTable(
+    [...(baseline ? [`raw MQTT, ${inFlight} in flight`] : []), 'createCommands task'],
+    [
+      ['commands / sub-tasks', ...cells((c) => `${c.n}`)],
+      ['time (s): last answer / final status', ...(baseline ? [ms(baseline.result.elapsedMs / 1000, 2)] : []), ms(r.finalMs / 1000, 2)],
+      ['per second', ...(baseline ? [rawRate.toFixed(0)] : []), rate.toFixed(0)],
+      ['answered / Success (as stored)', ...(baseline ? [`${baseline.result.outcomes.response ?? 0}`] : []), `${succeeded}`],
+      ['runtime process CPU (s)', ...cells((c) => ms(c.load.cpuMs / 1000, 1))],
+      ['runtime process CPU per command (ms)', ...cells((c) => ms(c.load.cpuMs / c.n, 2))],
+      ['runtime event loop busy', ...cells((c) => `${(c.load.loopBusy * 100).toFixed(0)}%`)],
+      ['runtime GC pauses (s)', ...cells((c) => ms(c.load.gcMs / 1000, 1))],
+      ['runtime RSS before / peak (MB)', ...cells((c) => `${c.load.rssBeforeMb} / ${c.load.rssPeakMb}`)],
+      ['devices processes CPU (s)', ...cells((c) => ms(c.devicesCpuMs / 1000, 1))],
+    ],
+  );
+  console.log(
+    `\ntask: 201 after ${ms(r.createdMs / 1000, 2)} s, first sub-task seen finished after ${ms(r.firstDoneMs / 1000, 2)} s, ` +
+      `final status ${r.status} after ${ms(r.finalMs / 1000, 2)} s (polled every ${POLL_MS} ms)`,
+  );
+  console.log(`final status_desc: ${JSON.stringify(r.statusDesc)}`);
+  console.log(`final counters${consistent(r.progress) ? '' : ' (INCONSISTENT: they do not add up to total)'}: ${JSON.stringify(r.progress)}`);
+  console.log(`sub-tasks as stored: ${JSON.stringify(subs.statuses)}`);
+  console.log(
+    `each sub-task from its claim to its result: p50 ${ms(subs.runMs.p50 / 1000, 2)} s, p99 ${ms(subs.runMs.p99 / 1000, 2)} s, max ${ms(subs.runMs.max / 1000, 2)} s; ` +
+      `first claim ${ms(subs.firstClaimMs / 1000, 2)} s and last result ${ms(subs.lastFinishMs / 1000, 2)} s after the create call` +
+      `${subs.finishedAfterEnd ? `; ${subs.finishedAfterEnd} results recorded AFTER the final status was seen` : ''}`,
+  );
+  // aws-local-stepfunctions gives a Task with no TimeoutSeconds 60 s (the ASL spec's default; AWS sets none), then Retry runs it again.
+  console.log(
+    `each chunk from its first claim to its last result: p50 ${ms(subs.chunkMs.p50 / 1000, 2)} s, max ${ms(subs.chunkMs.max / 1000, 2)} s; ` +
+      `${subs.chunksOver60s} chunks over the local Step Functions' 60 s default Task timeout`,
+  );
+  const perSub = (n: number) => (n / r.n).toFixed(2);
+  const allCalls = task.calls.reduce((sum, [, n]) => sum + n, 0);
+  console.log(`HTTP requests the runtime served per sub-task: ${perSub(allCalls)} (${task.calls.map(([name, n]) => `${name} ${perSub(n)}`).join(', ')})`);
+  if (succeeded !== r.n) console.log(`NOT all Success; failed sub-tasks, first ones: ${JSON.stringify(r.failures)}`);
+  if (baseline && baseline.result.outcomes.response !== baseline.result.n) console.log(`baseline: ${JSON.stringify(baseline.result.outcomes)} ${baseline.result.firstErrors.join('; ')}`);
+  console.log(`peak resident memory of this process over its whole life (setup included): ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
+  console.log(
+    `\naim >= ${AIM.subtasksPerSecond} sub-tasks/s: ${met(rate >= AIM.subtasksPerSecond)} (${rate.toFixed(0)}` +
+      `${baseline ? `; raw MQTT ${rawRate.toFixed(0)}/s, x${(rawRate / rate).toFixed(1)}` : ''})`,
+  );
 };
 
 export const main = async (args: string[]) => {
@@ -203,14 +264,14 @@ export const main = async (args: string[]) => {
     const cpuProfiled = cpuProfiler(values['cpu-prof']);
     const others = otherCpu();
     const cpu = devicesCpu(fleets);
-    const measured = async <T>(name: string, work: () => Promise<T>) => {
+    const measured = async <T>(name: string, work: () => Promise<T>): Promise<Measured<T>> => {
       await cpu.reset();
       const load = processLoad();
       const calls = serverCalls();
       const result = await others.during(() => cpuProfiled(name, work));
       return { result, load: load.end(), calls: calls.end(), devicesCpuMs: await cpu.read() };
     };
-    let baseline: { result: Phase; load: ProcessLoad; devicesCpuMs: number } | undefined;
+    let baseline: Measured<Phase> | undefined;
     if (!values['skip-baseline']) {
       baseline = await measured('batch-raw', () => raw.run(count, inFlight, false));
       console.log(`  raw MQTT: ${count} round trips in ${(baseline.result.elapsedMs / 1000).toFixed(2)} s`);
@@ -221,57 +282,11 @@ export const main = async (args: string[]) => {
     const r = task.result;
     console.log(`  ${r.status} after ${(r.finalMs / 1000).toFixed(2)} s`);
 
-    const rate = r.n / (r.finalMs / 1000);
-    const rawRate = baseline ? baseline.result.n / (baseline.result.elapsedMs / 1000) : NaN;
-    const cells = (of: (c: { load: ProcessLoad; devicesCpuMs: number; n: number }) => string) => [
-      ...(baseline ? [of({ ...baseline, n: baseline.result.n })] : []),
-      of({ ...task, n: r.n }),
-    ];
-    printTable(
-      [...(baseline ? [`raw MQTT, ${inFlight} in flight`] : []), 'createCommands task'],
-      [
-        ['commands / sub-tasks', ...cells((c) => `${c.n}`)],
-        ['time (s): last answer / final status', ...(baseline ? [ms(baseline.result.elapsedMs / 1000, 2)] : []), ms(r.finalMs / 1000, 2)],
-        ['per second', ...(baseline ? [rawRate.toFixed(0)] : []), rate.toFixed(0)],
-        ['answered / Success', ...(baseline ? [`${baseline.result.outcomes.response ?? 0}`] : []), `${r.progress.success}`],
-        ['runtime process CPU (s)', ...cells((c) => ms(c.load.cpuMs / 1000, 1))],
-        ['runtime process CPU per command (ms)', ...cells((c) => ms(c.load.cpuMs / c.n, 2))],
-        ['runtime event loop busy', ...cells((c) => `${(c.load.loopBusy * 100).toFixed(0)}%`)],
-        ['runtime GC pauses (s)', ...cells((c) => ms(c.load.gcMs / 1000, 1))],
-        ['runtime RSS before / peak (MB)', ...cells((c) => `${c.load.rssBeforeMb} / ${c.load.rssPeakMb}`)],
-        ['devices processes CPU (s)', ...cells((c) => ms(c.devicesCpuMs / 1000, 1))],
-      ],
-    );
-    console.log(
-      `\ntask: 201 after ${ms(r.createdMs / 1000, 2)} s, first sub-task seen finished after ${ms(r.firstDoneMs / 1000, 2)} s, ` +
-        `final status ${r.status} after ${ms(r.finalMs / 1000, 2)} s (polled every ${POLL_MS} ms)`,
-    );
     const subs = await subtaskTimes(runtime, r);
-    console.log(`final status_desc: ${JSON.stringify(r.statusDesc)}`);
-    console.log(`final counters${consistent(r.progress) ? '' : ' (INCONSISTENT: they do not add up to total)'}: ${JSON.stringify(r.progress)}`);
-    console.log(`sub-tasks as stored: ${JSON.stringify(subs.statuses)}`);
-    console.log(
-      `each sub-task from its claim to its result: p50 ${ms(subs.runMs.p50 / 1000, 2)} s, p99 ${ms(subs.runMs.p99 / 1000, 2)} s, max ${ms(subs.runMs.max / 1000, 2)} s; ` +
-        `first claim ${ms(subs.firstClaimMs / 1000, 2)} s and last result ${ms(subs.lastFinishMs / 1000, 2)} s after the create call` +
-        `${subs.finishedAfterEnd ? `; ${subs.finishedAfterEnd} results recorded AFTER the final status was seen` : ''}`,
-    );
-    // aws-local-stepfunctions gives a Task with no TimeoutSeconds 60 s (the ASL spec's default; AWS sets none), then Retry runs it again.
-    console.log(
-      `each chunk from its first claim to its last result: p50 ${ms(subs.chunkMs.p50 / 1000, 2)} s, max ${ms(subs.chunkMs.max / 1000, 2)} s; ` +
-        `${subs.chunksOver60s} chunks over the local Step Functions' 60 s default Task timeout`,
-    );
-    const perSub = (n: number) => (n / r.n).toFixed(2);
-    const allCalls = task.calls.reduce((sum, [, n]) => sum + n, 0);
-    console.log(`HTTP requests the runtime served per sub-task: ${perSub(allCalls)} (${task.calls.map(([name, n]) => `${name} ${perSub(n)}`).join(', ')})`);
-    if (r.progress.success !== r.n) console.log(`NOT all Success; failed sub-tasks, first ones: ${JSON.stringify(r.failures)}`);
-    if (baseline && baseline.result.outcomes.response !== count) console.log(`baseline: ${JSON.stringify(baseline.result.outcomes)} ${baseline.result.firstErrors.join('; ')}`);
-    console.log(`peak resident memory of this process over its whole life (setup included): ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
-    console.log(
-      `\naim >= ${AIM.subtasksPerSecond} sub-tasks/s: ${met(rate >= AIM.subtasksPerSecond)} (${rate.toFixed(0)}` +
-        `${baseline ? `; raw MQTT ${rawRate.toFixed(0)}/s, x${(rawRate / rate).toFixed(1)}` : ''})`,
-    );
+    printReport({ task, baseline, subs, inFlight });
     console.log(others.report());
-    process.exitCode = r.progress.success === r.n && consistent(r.progress) && !subs.finishedAfterEnd ? 0 : 1;
+    const allSucceeded = subs.statuses.Success === r.n;
+    process.exitCode = allSucceeded && consistent(r.progress) && !subs.finishedAfterEnd ? 0 : 1;
   } finally {
     await Promise.all(fleets.map((f) => f.stop({ type: 'close' }, 60_000)));
     await runtime.stop();
