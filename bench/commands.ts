@@ -1,29 +1,21 @@
-import type { AedesPublishPacket } from 'aedes';
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { startRuntime, type Runtime } from '../local/runtime.ts';
 import { ephemeralSettings } from '../local/settings.ts';
 import type { CallOrder, CallReport } from './callers.ts';
 import type { FleetConnected, FleetOrder } from './fleet.ts';
 import { forkTs } from './ipc.ts';
-import { forEachLimit } from './limit.ts';
-import { api, askOk, capRun, cpuMsSince, cpuProfiler, otherCpu, met, ms, printTable, spread, waitQueueIdle, type Spread } from './support.ts';
+import { rawRoundTrips, type Phase } from './raw-round-trips.ts';
+import { api, askOk, capRun, cpuMsSince, cpuProfiler, otherCpu, met, ms, printTable, waitQueueIdle } from './support.ts';
 
 /**
  * Synchronous commands end to end against the floor they stand on. The runtime runs in this process with
  * its default settings; the devices (tools/simulated-device.ts, answering at once with an echo) run in a
  * child process, and the API callers (fetch, keep-alive) in another, so neither's CPU is the runtime's.
  *
- * The baseline, "raw MQTT round trip", is the part of a command no implementation can skip: the request
- * published on the device's `sys/commands/request_id={id}` topic (QoS 1) through the runtime's own aedes,
- * sent over TCP to the same simulated device, which parses it and publishes its answer (QoS 1) on
- * `.../sys/commands/response/request_id={id}`, back through aedes (sign-in ACL check included) to a
- * server-side subscription in this process. Publish and subscription are in-process aedes calls
- * (broker.publish / broker.subscribe): no HTTP, no authorizer, no DynamoDB, no iot-data hop, no polling.
- * The broker's IoT rules (its 'publish' listeners) are detached while the baseline runs: otherwise every
- * answer would also run the response rule's device-response function (a DynamoDB conditional write that
- * fails, since no request item exists), off the timed path but on the same thread, and the "floor" would
- * carry about a quarter of an end-to-end command's CPU. `--keep-rules` measures it with them attached.
+ * The baseline, "raw MQTT round trip" (bench/raw-round-trips.ts), is the part of a command no implementation
+ * can skip: a server-side publish through the runtime's own aedes to the same device and its answer back,
+ * with the IoT rules detached (they would add the response rule's DynamoDB write to the "floor", about a
+ * quarter of an end-to-end command's CPU). `--keep-rules` measures it with them attached.
  *
  * POST /commands adds, per command: the HTTP request and the API Gateway stand-in (authorizer answer
  * cached), the device read, the request item written, the publish through the iot-data HTTP endpoint, the
@@ -36,85 +28,8 @@ const USAGE = `npm run bench -- commands [--devices 50] [--sequential 500] [--co
 const AIM = { p50OverRawMs: 5, commandsPerSecond: 500 };
 const WHOLE_RUN_MS = 10 * 60_000;
 
-interface Phase {
-  n: number;
-  concurrency: number;
-  latencyMs: Spread;
-  elapsedMs: number;
-  /** CPU of this process (the runtime, and for the raw phase the publishing side too) per command. */
-  runtimeCpuMsPer: number;
-  /** `response` for an answered command, else the error code or failure. */
-  outcomes: Record<string, number>;
-  firstErrors: string[];
-}
-
 const perSecond = (p: Phase) => p.n / (p.elapsedMs / 1000);
 const failures = (p: Phase) => p.n - (p.outcomes.response ?? 0);
-
-/** Round trips through the broker only: publish the request server-side, time until the answer arrives. */
-const rawRoundTrips = async (runtime: Runtime, deviceIds: string[]) => {
-  const root = runtime.topicRoot;
-  const waiting = new Map<string, () => void>();
-  const deliver = (packet: AedesPublishPacket, cb: () => void) => {
-    const requestId = packet.topic.slice(packet.topic.lastIndexOf('request_id=') + 'request_id='.length);
-    waiting.get(requestId)?.();
-    cb();
-  };
-  const filter = `${root}/devices/+/sys/commands/response/+`;
-  await new Promise<void>((resolve) => runtime.broker.subscribe(filter, deliver, resolve));
-
-  const one = (deviceId: string, i: number) =>
-    new Promise<void>((resolve, reject) => {
-      const requestId = randomUUID();
-      const timer = setTimeout(() => {
-        waiting.delete(requestId);
-        reject(new Error(`no answer from ${deviceId} within 20 s`));
-      }, 20_000);
-      waiting.set(requestId, () => {
-        clearTimeout(timer);
-        waiting.delete(requestId);
-        resolve();
-      });
-      // The payload create-command publishes for the body the callers send.
-      const payload = Buffer.from(JSON.stringify({ service_id: 'Bench', command_name: 'ping', paras: { i } }));
-      const topic = `${root}/devices/${deviceId}/sys/commands/request_id=${requestId}`;
-      runtime.broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (e) => e && reject(e));
-    });
-
-  const run = async (n: number, concurrency: number, keepRules: boolean): Promise<Phase> => {
-    const rules = keepRules ? [] : runtime.broker.listeners('publish');
-    for (const l of rules) runtime.broker.off('publish', l as (...a: unknown[]) => void);
-    try {
-      return await measure(n, concurrency);
-    } finally {
-      for (const l of rules) runtime.broker.on('publish', l as (...a: unknown[]) => void);
-    }
-  };
-  const measure = async (n: number, concurrency: number): Promise<Phase> => {
-    const latencies: number[] = [];
-    const outcomes: Record<string, number> = {};
-    const firstErrors: string[] = [];
-    const cpu = process.cpuUsage();
-    const t0 = performance.now();
-    await forEachLimit(Array.from({ length: n }, (_, i) => i), concurrency, async (i) => {
-      const t = performance.now();
-      try {
-        await one(deviceIds[i % deviceIds.length]!, i);
-        latencies.push(performance.now() - t);
-        outcomes.response = (outcomes.response ?? 0) + 1;
-      } catch (e) {
-        outcomes.failed = (outcomes.failed ?? 0) + 1;
-        if (firstErrors.length < 3) firstErrors.push((e as Error).message);
-      }
-    });
-    const elapsedMs = performance.now() - t0;
-    return { n, concurrency, latencyMs: spread(latencies), elapsedMs, runtimeCpuMsPer: cpuMsSince(cpu) / n, outcomes, firstErrors };
-  };
-  return {
-    run,
-    stop: () => new Promise<void>((resolve) => runtime.broker.unsubscribe(filter, deliver, resolve)),
-  };
-};
 
 export const main = async (args: string[]) => {
   const { values } = parseArgs({

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { startRuntime, type Runtime } from '../local/runtime.ts';
 import { ephemeralSettings } from '../local/settings.ts';
@@ -6,6 +5,7 @@ import type { TopicRoot } from '../shared/domain/topics.ts';
 import type { ConnectOrder, ConnectReport } from './connections-clients.ts';
 import { forkTs } from './ipc.ts';
 import { forEachLimit } from './limit.ts';
+import { checkFileLimit } from './support.ts';
 
 /**
  * How many devices can sign in to the local runtime, how fast, in how much memory. The runtime runs in
@@ -188,14 +188,6 @@ const run = async (start: () => Promise<Target>, concurrency: number): Promise<R
   } finally {
     await target.stop();
   }
-};
-
-/** Each side holds one socket per device; refuse to start rather than fail half-way with EMFILE. */
-const checkFileLimit = (count: number) => {
-  const limit = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
-  if (limit !== 'unlimited' && Number(limit) < count + 500)
-    throw new Error(`ulimit -n is ${limit}; ${count} connections need at least ${count + 500} (raise it with ulimit -n)`);
-  return limit;
 };
 
 const rate = (r: Result) => r.report.ok / (r.report.elapsedMs / 1000);

@@ -1,6 +1,10 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { execFileSync } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { IncomingMessage } from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import type { Runtime } from '../local/runtime.ts';
 import { forEachLimit } from './limit.ts';
@@ -15,6 +19,70 @@ export const epochMs = () => performance.timeOrigin + performance.now();
 export const cpuMsSince = (start: NodeJS.CpuUsage) => {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1000;
+};
+
+const MB = 2 ** 20;
+
+/**
+ * What this process (the runtime's) spends over a phase: CPU, the share of the time its event loop was busy
+ * (1 is saturated: work waits for the thread), time in GC pauses, and its resident memory at the start and
+ * at the peak (sampled every 100 ms; a sample may wait while the loop is busy, a peak lasts longer than that).
+ */
+export const processLoad = () => {
+  const cpu = process.cpuUsage();
+  const loop = performance.eventLoopUtilization();
+  const rssBefore = process.memoryUsage.rss();
+  let rssPeak = rssBefore;
+  let gcMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  gc.observe({ type: 'gc' });
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 100);
+  return {
+    end: () => {
+      clearInterval(sampler);
+      gc.disconnect();
+      rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+      return {
+        cpuMs: cpuMsSince(cpu),
+        loopBusy: performance.eventLoopUtilization(loop).utilization,
+        gcMs,
+        rssBeforeMb: Math.round(rssBefore / MB),
+        rssPeakMb: Math.round(rssPeak / MB),
+      };
+    },
+  };
+};
+export type ProcessLoad = ReturnType<ReturnType<typeof processLoad>['end']>;
+
+/** What a request to one of this process's HTTP servers is: the AWS operation it names, else its method and first path segment. */
+const callName = (req: IncomingMessage) => {
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string') return target.replace(/^DynamoDB_\d+\./, 'DynamoDB ').replace(/^AmazonSQS\./, 'SQS ').replace(/^AWSStepFunctions\./, 'SFN ');
+  if (req.url?.startsWith('/topics/')) return 'iot-data Publish';
+  return `${req.method} /${req.url?.split(/[/?]/)[1] ?? ''}`;
+};
+
+/**
+ * Counts the requests this process's HTTP servers (the emulators, the API Gateway stand-in) take over a
+ * phase, by operation, through Node's `http.server.request.start` diagnostics channel: nothing in the
+ * runtime changes, and each count costs a map update.
+ */
+export const serverCalls = () => {
+  const counts = new Map<string, number>();
+  const onRequest = (m: unknown) => {
+    const name = callName((m as { request: IncomingMessage }).request);
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  };
+  subscribe('http.server.request.start', onRequest);
+  return {
+    /** Stops counting; the counts, most first. */
+    end: () => {
+      unsubscribe('http.server.request.start', onRequest);
+      return [...counts].sort((a, b) => b[1] - a[1]);
+    },
+  };
 };
 
 export interface Spread {
@@ -57,17 +125,29 @@ export const capRun = (name: string, ms: number) =>
     process.exit(1);
   }, ms).unref();
 
+/** Each side holds one socket per device; refuse to start rather than fail half-way with EMFILE. */
+export const checkFileLimit = (count: number) => {
+  const limit = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+  if (limit !== 'unlimited' && Number(limit) < count + 500)
+    throw new Error(`ulimit -n is ${limit}; ${count} connections need at least ${count + 500} (raise it with ulimit -n)`);
+  return limit;
+};
+
 export const api = (runtime: Runtime) => {
-  const base = `${runtime.httpUrl}/v5/iot/${runtime.project}/devices`;
+  const project = `${runtime.httpUrl}/v5/iot/${runtime.project}`;
+  const base = `${project}/devices`;
   const headers = { 'X-Auth-Token': runtime.token, 'Content-Type': 'application/json' };
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const callUrl = async (method: string, url: string, body?: unknown) => {
+    const res = await fetch(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as any };
   };
+  const call = (method: string, path: string, body?: unknown) => callUrl(method, `${base}${path}`, body);
   return {
     base,
     call,
+    /** A call under `/batchtasks`. */
+    tasks: (method: string, path: string, body?: unknown) => callUrl(method, `${project}/batchtasks${path}`, body),
     /** Registers `count` devices `bench_{prefix}{i}` (20 requests in flight); returns their ids and secrets. */
     addDevices: async (count: number, prefix: string) => {
       const devices: { deviceId: string; secret: string }[] = new Array(count);
