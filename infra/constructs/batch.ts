@@ -15,17 +15,25 @@ import {
   StateMachine,
   StateMachineType,
   Succeed,
+  Timeout,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { BATCH_WORKFLOW } from '../../functions/manifest.ts';
+import { BATCH_WORKFLOW, FUNCTIONS } from '../../functions/manifest.ts';
 
 export interface BatchFunctions {
   chunk: IFunction;
   settle: IFunction;
 }
+
+/** A Task state's timeout: its manifest function's. */
+const timeoutOf = (name: string): Timeout => {
+  const seconds = FUNCTIONS.find((f) => f.name === name)?.timeoutSeconds;
+  if (seconds === undefined) throw new Error(`the manifest function ${name} needs a timeoutSeconds`);
+  return Timeout.duration(Duration.seconds(seconds));
+};
 
 /**
  * The batch task workflow (DESIGN.md "Batch task"), the one definition both runtimes run:
@@ -42,7 +50,13 @@ export interface BatchFunctions {
 export const batchDefinition = (scope: Construct, fns: BatchFunctions): IChainable => {
   const scheduled = new Wait(scope, 'Scheduled', { time: WaitTime.timestampPath('$.startAt') });
   // payloadResponseOnly: the Task's Resource is the function itself and its input is the state input as is.
-  const sendChunk = new LambdaInvoke(scope, 'SendChunk', { lambdaFunction: fns.chunk, payloadResponseOnly: true });
+  // The state times out with its function, as AWS does; left unset, aws-local-stepfunctions would give up
+  // after 60 s and retry a chunk still running.
+  const sendChunk = new LambdaInvoke(scope, 'SendChunk', {
+    lambdaFunction: fns.chunk,
+    payloadResponseOnly: true,
+    taskTimeout: timeoutOf(BATCH_WORKFLOW.chunkFunction),
+  });
   // A chunk run again only claims what is still runnable, each claim a compare-and-set, so retrying is safe.
   sendChunk.addRetry({ errors: ['States.ALL'], maxAttempts: 2, interval: Duration.seconds(5), backoffRate: 2 });
   const pace = new Wait(scope, 'Pace', { time: WaitTime.timestampPath('$.waitUntil') });
@@ -64,7 +78,12 @@ export const batchDefinition = (scope: Construct, fns: BatchFunctions): IChainab
     resultPath: JsonPath.DISCARD,
   });
   chunks.itemProcessor(iteration);
-  const settle = new LambdaInvoke(scope, 'Settle', { lambdaFunction: fns.settle, payloadResponseOnly: true, resultPath: '$.settled' });
+  const settle = new LambdaInvoke(scope, 'Settle', {
+    lambdaFunction: fns.settle,
+    payloadResponseOnly: true,
+    resultPath: '$.settled',
+    taskTimeout: timeoutOf(BATCH_WORKFLOW.settleFunction),
+  });
   settle.addRetry({ errors: ['States.ALL'], maxAttempts: 3, interval: Duration.seconds(5), backoffRate: 2 });
   chunks.addCatch(settle, { resultPath: '$.error' });
   const retryWait = new Wait(scope, 'RetryWait', { time: WaitTime.timestampPath('$.settled.retryAt') });

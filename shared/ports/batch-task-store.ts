@@ -88,8 +88,11 @@ export interface BatchTaskStore {
   deleting(limit: number): Promise<TaskKey[]>;
   /** Tasks not yet ended (Initializing, Waitting, Processing, Stopping), oldest first. */
   unfinished(limit: number): Promise<BatchTaskRecord[]>;
-  /** Adds to the progress counters atomically; negative deltas subtract. */
-  addProgress(key: TaskKey, delta: Partial<Record<ProgressField, number>>): Promise<void>;
+  /**
+   * Adds to the progress counters atomically (negative deltas subtract), only while the task is unfinished
+   * and at run `key.run`: a late flush of a superseded or timed-out chunk call cannot undo settle's recount.
+   */
+  addProgress(key: TaskKey & { run: number }, delta: Partial<Record<ProgressField, number>>): Promise<void>;
   /** Sub-tasks in position order, from `fromSeq`, of one status or any. */
   subtasks(key: TaskKey, query: SubtaskQuery): Promise<SubtaskRecord[]>;
   /** The sub-task of a target, if the task has it. */

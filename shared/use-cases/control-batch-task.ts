@@ -34,14 +34,19 @@ const notTarget = (target: string): TargetResult => ({
   error_msg: `The device is not a target of this task: ${target}`,
 });
 
+/** The named targets (repeats dropped) with their sub-tasks, where the task has one. */
+const subtasksOf = async (deps: Deps, task: BatchTaskRecord, targets: string[]) =>
+  Promise.all(uniqueTargets(targets).map(async (target) => ({ target, sub: await deps.batchTasks.subtaskOf(task, target) })));
+
+type Named = Awaited<ReturnType<typeof subtasksOf>>;
+
 /**
- * Applies `to` to each named target's sub-task when its status is one of `from`, each move a compare-and-set
- * with the counters following; the answer says per target what happened.
+ * Applies `to` to each named sub-task whose status is one of `from`, each move a compare-and-set with the
+ * counters following; the answer says per target what happened.
  */
-const moveTargets = async (deps: Deps, task: BatchTaskRecord, targets: string[], from: readonly SubtaskStatus[], to: SubtaskStatus) => {
-  const results = await Promise.all(
-    uniqueTargets(targets).map(async (target): Promise<TargetResult> => {
-      const sub = await deps.batchTasks.subtaskOf(task, target);
+const moveTargets = (deps: Deps, task: BatchTaskRecord, named: Named, from: readonly SubtaskStatus[], to: SubtaskStatus) =>
+  Promise.all(
+    named.map(async ({ target, sub }): Promise<TargetResult> => {
       if (!sub) return notTarget(target);
       if (!from.includes(sub.status) || !(await deps.batchTasks.moveSubtask(task, sub, to)))
         return { target, status: 'failure', error_code: 'DOWNLINK.409002', error_msg: `The sub-task is ${sub.status}.` };
@@ -49,19 +54,18 @@ const moveTargets = async (deps: Deps, task: BatchTaskRecord, targets: string[],
       return { target, status: 'success' };
     }),
   );
-  return results;
+
+/** Moves the task to its next run (notified when it runs again); a task moved meanwhile is a 409 as it now stands. */
+const moveToNextRun = async (deps: Deps, task: BatchTaskRecord, from: readonly TaskStatus[], to: TaskStatus, action: string, rerun: boolean) => {
+  const run = task.run + 1;
+  const changes = { run, statusDesc: '', ...(rerun ? { rerunFrom: run, startAt: deps.clock.now() } : {}) };
+  if (!(await deps.batchTasks.moveTask(task, from, to, changes))) throw wrongState(await findTask(deps, task), action);
+  if (to === 'Processing') await notifyTaskStatus(deps, { ...task, run }, 'Processing', '');
+  return { ...task, status: to, run };
 };
 
-/** Moves the task and starts its next run; a task moved by someone else meanwhile is a 409 as it now stands. */
-const startNextRun = async (deps: Deps, task: BatchTaskRecord, from: readonly TaskStatus[], to: TaskStatus, action: string, rerun: boolean) => {
-  const run = task.run + 1;
-  const now = deps.clock.now();
-  const changes = { run, statusDesc: '', ...(rerun ? { rerunFrom: run, startAt: now } : {}) };
-  if (!(await deps.batchTasks.moveTask(task, from, to, changes))) throw wrongState((await findTask(deps, task)) ?? task, action);
-  if (to === 'Processing') await notifyTaskStatus(deps, { ...task, run }, 'Processing', '');
-  // A stop run converts what is left at once; a retry run paces from now.
-  await deps.taskRunner.start(runInput(task, run, now));
-};
+// A stop run converts what is left at once; a retry run paces from now.
+const startRun = (deps: Deps, task: BatchTaskRecord) => deps.taskRunner.start(runInput(task, task.run, deps.clock.now()));
 
 /**
  * IoTDA StopBatchTask. With targets: their sub-tasks not yet run become Stopped, the task runs on. Without:
@@ -73,8 +77,8 @@ export const stopBatchTask = async (deps: Deps, project: string, rawTaskId: stri
   const input = parseInput(TargetsBody, body);
   const task = await findTask(deps, { project, taskId });
   if (!STOPPABLE.includes(task.status)) throw wrongState(task, 'stopped');
-  if (input.targets) return { targets: await moveTargets(deps, task, input.targets, STOPPABLE_SUBTASK, 'Stopped') };
-  await startNextRun(deps, task, STOPPABLE, 'Stopping', 'stopped', false);
+  if (input.targets) return { targets: await moveTargets(deps, task, await subtasksOf(deps, task, input.targets), STOPPABLE_SUBTASK, 'Stopped') };
+  await startRun(deps, await moveToNextRun(deps, task, STOPPABLE, 'Stopping', 'stopped', false));
   return { targets: [] };
 };
 
@@ -88,12 +92,17 @@ export const retryBatchTask = async (deps: Deps, project: string, rawTaskId: str
   const task = await findTask(deps, { project, taskId });
   if (!RETRYABLE.includes(task.status)) throw wrongState(task, 'retried');
   if (!input.targets) {
-    await startNextRun(deps, task, RETRYABLE, 'Processing', 'retried', true);
+    await startRun(deps, await moveToNextRun(deps, task, RETRYABLE, 'Processing', 'retried', true));
     return { targets: [] };
   }
-  const results = await moveTargets(deps, task, input.targets, RETRYABLE_SUBTASK, 'Waitting');
-  // Nothing made Waitting, nothing to run: the task stays as it ended.
-  if (results.some((r) => r.status === 'success')) await startNextRun(deps, task, RETRYABLE, 'Processing', 'retried', false);
+  const named = await subtasksOf(deps, task, input.targets);
+  // None of them can run again: the task stays as it ended.
+  if (!named.some(({ sub }) => sub && RETRYABLE_SUBTASK.includes(sub.status)))
+    return { targets: await moveTargets(deps, task, named, RETRYABLE_SUBTASK, 'Waitting') };
+  // The task runs again first, so the sub-tasks' counter moves land on a running task.
+  const running = await moveToNextRun(deps, task, RETRYABLE, 'Processing', 'retried', false);
+  const results = await moveTargets(deps, running, named, RETRYABLE_SUBTASK, 'Waitting');
+  await startRun(deps, running);
   return { targets: results };
 };
 

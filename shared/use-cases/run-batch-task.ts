@@ -55,7 +55,7 @@ type Delta = Partial<Record<ProgressField, number>>;
  * A chunk's counter moves, summed and written as one ADD per second and at the end. One ADD per sub-task
  * would make the task item every chunk's hot spot; a lost flush is repaired by settle's recount.
  */
-const progressBuffer = (deps: Deps, key: TaskKey) => {
+const progressBuffer = (deps: Deps, key: TaskKey & { run: number }) => {
   let pending: Delta = {};
   let writing = Promise.resolve();
   const flush = () => {

@@ -55,7 +55,12 @@ describe('batch state machine', () => {
     // One iteration: send, and while the chunk names a time to come back (pacing), wait and send again.
     const iteration = def.States.Chunks.ItemProcessor;
     expect(iteration.StartAt).toBe('SendChunk');
-    expect(iteration.States.SendChunk).toMatchObject({ Type: 'Task', Resource: localFunctionArn('batch-chunk'), Next: 'ChunkDone' });
+    // Each Lambda state times out with its function (no default 60 s locally, none on AWS).
+    const timeout = (name: string) => FUNCTIONS.find((f) => f.name === name)!.timeoutSeconds;
+    expect(iteration.States.SendChunk).toMatchObject({
+      Type: 'Task', Resource: localFunctionArn('batch-chunk'), Next: 'ChunkDone', TimeoutSeconds: timeout('batch-chunk'),
+    });
+    expect(def.States.Settle.TimeoutSeconds).toBe(timeout('batch-settle'));
     expect(iteration.States.ChunkDone).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.waitUntil', IsPresent: true, Next: 'Pace' }], Default: 'ChunkSent' });
     expect(iteration.States.Pace).toEqual({ Type: 'Wait', TimestampPath: '$.waitUntil', Next: 'SendChunk' });
     // Settle keeps the execution input (the next pass needs it) and its answer decides whether to pass again.

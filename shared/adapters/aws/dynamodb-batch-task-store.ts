@@ -288,7 +288,7 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     );
   }
 
-  async addProgress(k: TaskKey, delta: Partial<Record<ProgressField, number>>): Promise<void> {
+  async addProgress(k: TaskKey & { run: number }, delta: Partial<Record<ProgressField, number>>): Promise<void> {
     const entries = Object.entries(delta).filter(([, n]) => n);
     if (!entries.length) return;
     await this.db.send(
@@ -296,9 +296,14 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
         TableName: this.table,
         Key: keys.batchTask(k.project, k.taskId),
         UpdateExpression: `ADD ${entries.map(([f]) => `${counter(f as ProgressField)} :${f}`).join(', ')}`,
-        // ADD would create a bare item for a task that is gone.
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: Object.fromEntries(entries.map(([f, n]) => [`:${f}`, n])),
+        // Not on a task that is gone (ADD would create a bare item), ended, or run again since.
+        ConditionExpression: `attribute_exists(pk) AND (#run = :run OR attribute_not_exists(#run)) AND NOT (#status IN (${FINISHED.map((_, i) => `:f${i}`).join(', ')}))`,
+        ExpressionAttributeNames: { '#run': 'run', '#status': 'status' },
+        ExpressionAttributeValues: {
+          ...Object.fromEntries(entries.map(([f, n]) => [`:${f}`, n])),
+          ':run': k.run,
+          ...Object.fromEntries(FINISHED.map((f, i) => [`:f${i}`, f])),
+        },
       }),
     ).catch((e: unknown) => {
       if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
