@@ -94,25 +94,19 @@ const outcome = (deps: Deps, task: BatchTaskRecord, attempt: number, result: Sub
     : { to: 'FailWaitRetry' as const, set: { error: result.error, finishedAt: at, retryAt } };
 };
 
-/** Claims a sub-task for this run (a compare-and-set on what was read); the claim, or undefined if it was not there to claim. */
-const claim = async (deps: Deps, task: BatchTaskRecord, sub: SubtaskRecord, progress: Progress) => {
+/** Claims, runs and records one sub-task; the counters follow each status move that applied. */
+const runSubtask = async (deps: Deps, task: BatchTaskRecord, sub: SubtaskRecord, progress: Progress) => {
   const claimedAt = deps.clock.now();
   // A policy retry is the next attempt; an abandoned one is the same attempt again; anything else starts anew.
   const attempt = sub.status === 'FailWaitRetry' ? (sub.attempt ?? 1) + 1 : sub.status === 'Processing' ? (sub.attempt ?? 1) : 1;
-  if (!(await deps.batchTasks.moveSubtask(task, sub, 'Processing', { claimedAt, run: task.run, attempt }))) return undefined;
+  if (!(await deps.batchTasks.moveSubtask(task, sub, 'Processing', { claimedAt, run: task.run, attempt }))) return;
   // A re-claimed Processing sub-task is already counted as processing.
   if (sub.status !== 'Processing') progress.add({ [COUNTER_OF[sub.status]]: -1, processing: 1 });
-  return { sub, claimedAt, attempt };
-};
-
-/** Runs a claimed sub-task and records its result, if it is still this claim's; the counters follow. */
-const runClaimed = async (deps: Deps, task: BatchTaskRecord, { sub, claimedAt, attempt }: Claim, progress: Progress) => {
   const result = await runSubtaskAction(deps, task, sub.target);
   const { to, set } = outcome(deps, task, attempt, result, deps.clock.now());
   if (await deps.batchTasks.moveSubtask(task, { seq: sub.seq, status: 'Processing', claimedAt }, to, set))
     progress.add({ processing: -1, [COUNTER_OF[to]]: 1 });
 };
-type Claim = NonNullable<Awaited<ReturnType<typeof claim>>>;
 
 /** A stopping task: the chunk's sub-tasks not yet run (and claims abandoned by dead workers) become Stopped. */
 const stopChunk = async (deps: Deps, task: BatchTaskRecord, subs: SubtaskRecord[], progress: Progress) => {
@@ -143,10 +137,7 @@ const runDue = async (deps: Deps, task: BatchTaskRecord, subs: SubtaskRecord[], 
   const slotOf = (s: SubtaskRecord) =>
     s.status === 'FailWaitRetry' || s.status === 'Processing' ? now : paceSlot(s.seq, task.startAt, task.taskPolicy?.max_per_minute, deps.config.ttlMinuteMs);
   const runnable = subs.filter((s) => runnableNow(s, window));
-  // Claim all, then send all: the sends start together, so their device reads and request records share
-  // one BatchGetItem and a few BatchWriteItem calls (shared/adapters/aws/coalesced-items.ts).
-  const claims = await Promise.all(runnable.filter((s) => slotOf(s) <= now).map((s) => claim(deps, task, s, progress)));
-  await Promise.all(claims.filter((c) => c !== undefined).map((c) => runClaimed(deps, task, c, progress)));
+  await Promise.all(runnable.filter((s) => slotOf(s) <= now).map((s) => runSubtask(deps, task, s, progress)));
   const later = runnable.map(slotOf).filter((slot) => slot > now);
   return later.length ? Math.min(...later) : undefined;
 };
