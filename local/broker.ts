@@ -103,7 +103,10 @@ export const startBroker = async (opts: BrokerOptions) => {
     if (client && topics.length) lifecycle('subscribed', client, { topics });
   });
 
+  // Stop waits for these: a device's disconnect is its last lifecycle event.
+  const onDisconnect = new Map<Client, () => void>();
   broker.on('clientDisconnect', (client) => {
+    onDisconnect.get(client)?.();
     const s = sessions.get(client);
     if (!s?.deviceId) return;
     if (byDevice.get(s.deviceId) === client) byDevice.delete(s.deviceId);
@@ -124,8 +127,14 @@ export const startBroker = async (opts: BrokerOptions) => {
     url: `mqtt://${opts.host}:${(server.address() as AddressInfo).port}`,
     stop: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Devices first, while the broker can still publish their disconnects (lifecycle events for the
+      // rules); closed the other way round, each disconnect failed on the closed emitter.
+      const devices = [...byDevice.values()];
+      const gone = devices.map((client) => new Promise<void>((resolve) => onDisconnect.set(client, resolve)));
+      for (const client of devices) client.conn.destroy();
+      // Bounded, so a disconnect aedes never reports cannot hold the stop.
+      await Promise.race([Promise.all(gone), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
       await new Promise<void>((resolve) => broker.close(() => resolve()));
-      for (const client of byDevice.values()) client.conn.destroy();
       await closed;
     },
   };

@@ -33,6 +33,19 @@ describe('local runtime data directory', () => {
     }
   });
 
+  it('stops with devices connected without an error: their disconnects are published before the broker closes', async () => {
+    const runtime = await startRuntime(ephemeralSettings({ dataDir: mkdtempSync(join(tmpdir(), 'downlink-stop-')) }));
+    const { deviceId, secret } = await registerDevice(runtime);
+    const client = await connectDevice(runtime, huaweiOptions(deviceId, secret));
+    await waitForStatus(runtime, deviceId, 'ONLINE');
+    const errors: unknown[] = [];
+    runtime.deps.logger.error = ((...args: unknown[]) => void errors.push(args)) as typeof runtime.deps.logger.error;
+    await runtime.stop();
+    client.end(true);
+    // Before the fix, each device's disconnect failed on the broker's closed emitter ("mqemitter is closed").
+    expect(errors).toEqual([]);
+  });
+
   it('marks devices OFFLINE whose connections died with a killed runtime', async () => {
     // Simulate a crash: ONLINE recorded, then the process gone without any disconnect event.
     const crashed = await startRuntime(ephemeralSettings({ dataDir }));
