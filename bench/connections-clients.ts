@@ -1,5 +1,5 @@
-import type { TopicRoot } from '../shared/domain/topics.ts';
 import { connectDevice, type SimulatedDevice } from '../tools/simulated-device.ts';
+import type { ConnectTarget } from './fleet.ts';
 import { forEachLimit } from './limit.ts';
 
 /**
@@ -7,13 +7,8 @@ import { forEachLimit } from './limit.ts';
  * not counted as the broker's. Driven over the IPC channel: `connect`, then `close` (which exits).
  */
 
-export interface ConnectOrder {
+export interface ConnectOrder extends ConnectTarget {
   type: 'connect';
-  host: string;
-  port: number;
-  root: TopicRoot;
-  devices: { deviceId: string; secret: string }[];
-  concurrency: number;
 }
 
 export interface ConnectReport {

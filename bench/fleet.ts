@@ -15,16 +15,17 @@ import { forEachLimit } from './limit.ts';
  * Times are epoch milliseconds (performance.timeOrigin + now), so the parent can compare them with its own.
  */
 
+/** Which broker and devices to connect, and how many at once (also bench/connections-clients.ts). */
+export interface ConnectTarget {
+  host: string;
+  port: number;
+  root: TopicRoot;
+  devices: { deviceId: string; secret: string }[];
+  concurrency: number;
+}
+
 export type FleetOrder =
-  | {
-      type: 'connect';
-      host: string;
-      port: number;
-      root: TopicRoot;
-      devices: { deviceId: string; secret: string }[];
-      concurrency: number;
-      reply: ReplyMode;
-    }
+  | (ConnectTarget & { type: 'connect'; reply: ReplyMode })
   | { type: 'reset' }
   | { type: 'count'; expect: number; timeoutMs: number }
   | { type: 'disconnect'; concurrency: number }
