@@ -76,8 +76,19 @@ const DELETING = 'BATCH_DELETING';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// Parallel BatchWriteItem calls while writing a task's sub-tasks: enough to write 30 000 in seconds.
+// Calls in parallel when a task's sub-tasks are written, read or removed: enough for 30 000 in seconds.
 const WRITERS = 8;
+
+/** Runs `work` on every item, WRITERS at a time. */
+const eachInParallel = async <T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> => {
+  const queue = [...items];
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+  };
+  await Promise.all(Array.from({ length: WRITERS }, worker));
+};
+
+const chunkNumbers = (total: number) => Array.from({ length: chunkCount(total) }, (_, i) => i);
 
 export class DynamoDbBatchTaskStore implements BatchTaskStore {
   constructor(
@@ -123,10 +134,7 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     }));
     const batches: (typeof items)[] = [];
     for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-    const writer = async () => {
-      for (let batch = batches.shift(); batch; batch = batches.shift()) await this.writeAll(batch.map((Item) => ({ PutRequest: { Item } })));
-    };
-    await Promise.all(Array.from({ length: WRITERS }, writer));
+    await eachInParallel(batches, (batch) => this.writeAll(batch.map((Item) => ({ PutRequest: { Item } }))));
   }
 
   /** BatchWriteItem until nothing is left unprocessed (DynamoDB returns what it throttled). */
@@ -254,14 +262,10 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
   async purgeDeleted(k: TaskKey): Promise<void> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId), ConsistentRead: true }));
     if (out.Item?.deleted !== true) return;
-    const chunks = Array.from({ length: chunkCount(Number(out.Item[counter('total')] ?? 0)) }, (_, i) => i);
-    const remover = async () => {
-      for (let chunk = chunks.shift(); chunk !== undefined; chunk = chunks.shift()) {
-        const items = await this.queryUpTo({ ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)), ProjectionExpression: 'pk, sk' }, Infinity);
-        for (let i = 0; i < items.length; i += 25) await this.writeAll(items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
-      }
-    };
-    await Promise.all(Array.from({ length: WRITERS }, remover));
+    await eachInParallel(chunkNumbers(Number(out.Item[counter('total')] ?? 0)), async (chunk) => {
+      const items = await this.queryUpTo({ ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)), ProjectionExpression: 'pk, sk' }, Infinity);
+      for (let i = 0; i < items.length; i += 25) await this.writeAll(items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
+    });
     // Last, so a purge cut short is found again through the index.
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId) }));
   }
@@ -355,29 +359,25 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
   }
 
   async subtaskStates(k: TaskKey, total: number): Promise<Pick<SubtaskRecord, 'status' | 'claimedAt' | 'retryAt'>[]> {
-    const chunks = Array.from({ length: chunkCount(total) }, (_, i) => i);
     const states: Pick<SubtaskRecord, 'status' | 'claimedAt' | 'retryAt'>[] = [];
-    const reader = async () => {
-      for (let chunk = chunks.shift(); chunk !== undefined; chunk = chunks.shift()) {
-        const items = await this.queryUpTo(
-          {
-            ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)),
-            ConsistentRead: true,
-            ProjectionExpression: '#status, claimedAt, retryAt',
-            ExpressionAttributeNames: { '#status': 'status' },
-          },
-          Infinity,
-        );
-        states.push(
-          ...items.map((i) => ({
-            status: i.status as SubtaskStatus,
-            ...(i.claimedAt !== undefined ? { claimedAt: i.claimedAt as number } : {}),
-            ...(i.retryAt !== undefined ? { retryAt: i.retryAt as number } : {}),
-          })),
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: WRITERS }, reader));
+    await eachInParallel(chunkNumbers(total), async (chunk) => {
+      const items = await this.queryUpTo(
+        {
+          ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)),
+          ConsistentRead: true,
+          ProjectionExpression: '#status, claimedAt, retryAt',
+          ExpressionAttributeNames: { '#status': 'status' },
+        },
+        Infinity,
+      );
+      states.push(
+        ...items.map((i) => ({
+          status: i.status as SubtaskStatus,
+          ...(i.claimedAt !== undefined ? { claimedAt: i.claimedAt as number } : {}),
+          ...(i.retryAt !== undefined ? { retryAt: i.retryAt as number } : {}),
+        })),
+      );
+    });
     return states;
   }
 
