@@ -113,7 +113,9 @@ const PURGE_IN_CALL_MS = 10_000;
 export const deleteBatchTask = async (deps: Deps, project: string, rawTaskId: string | undefined) => {
   const key = { project, taskId: parseTaskId(rawTaskId) };
   const task = await findTask(deps, key);
-  if (!FINISHED.includes(task.status) || !(await deps.batchTasks.markDeleted(key))) throw wrongState((await deps.batchTasks.get(key)) ?? task, 'deleted');
+  if (!FINISHED.includes(task.status)) throw wrongState(task, 'deleted');
+  // Lost to a concurrent move: a 409 (or 404) as the task now stands, as the stop and retry calls answer.
+  if (!(await deps.batchTasks.markDeleted(key))) throw wrongState(await findTask(deps, key), 'deleted');
   const purge = deps.batchTasks.purgeDeleted(key).catch((e: unknown) => deps.logger.warn('purge left to the sweeper', { taskId: key.taskId, error: e as Error }));
   await Promise.race([purge, new Promise((r) => setTimeout(r, PURGE_IN_CALL_MS).unref())]);
 };
