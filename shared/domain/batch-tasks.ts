@@ -68,8 +68,8 @@ export const settledStatus = (p: TaskProgress): 'Success' | 'Fail' | 'PartialSuc
 
 export const settledDescription = (status: TaskStatus, p: TaskProgress): string => {
   if (status === 'Success') return 'All sub-tasks succeeded.';
-  // Left Waitting or Processing only when the run itself failed (a chunk failing all its retries).
-  const notRun = p.waitting + p.processing;
+  // Left Waitting, Processing or FailWaitRetry only when the run itself failed (a chunk failing all its retries).
+  const notRun = p.waitting + p.processing + p.fail_wait_retry;
   return `${p.fail} of ${p.total} sub-tasks failed.${notRun ? ` ${notRun} did not run: the run failed.` : ''}`;
 };
 

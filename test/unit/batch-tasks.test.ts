@@ -42,6 +42,7 @@ describe('settle rule (IoTDA §6.6)', () => {
     expect(settledDescription('Success', progressOf(['Success']))).toBe('All sub-tasks succeeded.');
     expect(settledDescription('PartialSuccess', progressOf(['Success', 'Fail']))).toBe('1 of 2 sub-tasks failed.');
     expect(settledDescription('Fail', progressOf(['Fail', 'Waitting', 'Processing']))).toBe('1 of 3 sub-tasks failed. 2 did not run: the run failed.');
+    expect(settledDescription('Fail', progressOf(['Fail', 'FailWaitRetry']))).toBe('1 of 2 sub-tasks failed. 1 did not run: the run failed.');
   });
 
   it('counts each sub-task status in its IoTDA counter', () => {
