@@ -15,6 +15,17 @@ const scheduleInLoopTurn = (dispatch: () => void) => void setImmediate(dispatch)
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+export type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } };
+
+/** BatchWriteItem (at most 25 requests) until nothing is left unprocessed: DynamoDB returns what it throttled. */
+export const batchWriteAll = async (db: DynamoDBDocumentClient, table: string, requests: WriteRequest[]): Promise<void> => {
+  for (let attempt = 0; requests.length; attempt++) {
+    if (attempt) await sleep(Math.min(1000, 20 * 2 ** attempt));
+    const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
+    requests = (out.UnprocessedItems?.[table] ?? []) as WriteRequest[];
+  }
+};
+
 /**
  * Strongly consistent point reads of the table, coalesced: every read asked for in one turn of the event
  * loop goes out as one BatchGetItem. A batch chunk's 100 sub-tasks poll for their answers, and 50 API calls
@@ -67,24 +78,22 @@ export class ItemWriter {
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
   ) {
-    this.loader = new DataLoader<Item & Key, void, string>(async (items) => (await this.writeAll(items), items.map(() => undefined)), {
-      cache: false,
-      maxBatchSize: MAX_WRITES,
-      batchScheduleFn: scheduleInLoopTurn,
-      cacheKeyFn: keyOf,
-    });
+    this.loader = new DataLoader<Item & Key, void, string>(
+      async (items) => {
+        await batchWriteAll(this.db, this.table, items.map((Item) => ({ PutRequest: { Item } })));
+        return items.map(() => undefined);
+      },
+      {
+        cache: false,
+        maxBatchSize: MAX_WRITES,
+        batchScheduleFn: scheduleInLoopTurn,
+        cacheKeyFn: keyOf,
+      },
+    );
   }
 
   put(item: Item & Key): Promise<void> {
     return this.loader.load(item);
   }
 
-  private async writeAll(items: readonly Item[]): Promise<void> {
-    let requests = items.map((Item) => ({ PutRequest: { Item } }));
-    for (let attempt = 0; requests.length; attempt++) {
-      if (attempt) await sleep(Math.min(1000, 10 * 2 ** attempt));
-      const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
-      requests = (out.UnprocessedItems?.[this.table] ?? []) as typeof requests;
-    }
-  }
 }

@@ -1,5 +1,4 @@
 import {
-  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -23,6 +22,7 @@ import type {
 } from '../../ports/batch-task-store.ts';
 import { indexKeys, keys } from '../../table.ts';
 import { applied } from './conditional.ts';
+import { batchWriteAll } from './coalesced-items.ts';
 
 const seqKey = (seq: number) => String(seq).padStart(5, '0');
 const chunkKey = (chunk: number) => String(chunk).padStart(3, '0');
@@ -73,8 +73,6 @@ const OUTCOME = ['output', 'error', 'retryAt', 'finishedAt'] as const;
 const UNFINISHED = 'BATCH_UNFINISHED';
 /** The same index's partition of deleted tasks whose sub-tasks are still being removed. */
 const DELETING = 'BATCH_DELETING';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Calls in parallel when a task's sub-tasks are written, read or removed: enough for 30 000 in seconds.
 const WRITERS = 8;
@@ -134,18 +132,7 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     }));
     const batches: (typeof items)[] = [];
     for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-    await eachInParallel(batches, (batch) => this.writeAll(batch.map((Item) => ({ PutRequest: { Item } }))));
-  }
-
-  /** BatchWriteItem until nothing is left unprocessed (DynamoDB returns what it throttled). */
-  private async writeAll(
-    requests: ({ PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } })[],
-  ): Promise<void> {
-    for (let attempt = 0; requests.length; attempt++) {
-      if (attempt) await sleep(Math.min(1000, 20 * 2 ** attempt));
-      const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
-      requests = (out.UnprocessedItems?.[this.table] ?? []) as typeof requests;
-    }
+    await eachInParallel(batches, (batch) => batchWriteAll(this.db, this.table, batch.map((Item) => ({ PutRequest: { Item } }))));
   }
 
   async get(k: TaskKey): Promise<BatchTaskRecord | undefined> {
@@ -264,7 +251,7 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     if (out.Item?.deleted !== true) return;
     await eachInParallel(chunkNumbers(Number(out.Item[counter('total')] ?? 0)), async (chunk) => {
       const items = await this.queryUpTo({ ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)), ProjectionExpression: 'pk, sk' }, Infinity);
-      for (let i = 0; i < items.length; i += 25) await this.writeAll(items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
+      for (let i = 0; i < items.length; i += 25) await batchWriteAll(this.db, this.table, items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
     });
     // Last, so a purge cut short is found again through the index.
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId) }));
