@@ -37,6 +37,8 @@ export interface Access {
   notify?: boolean;
   /** Downlink topics it may publish, as suffixes under `{root}/devices/{any device}/`. */
   publish?: string[];
+  /** May cut a device's MQTT connection (iot-data DeleteConnection). */
+  disconnect?: boolean;
   /** May start runs of the batch state machine (BATCH_WORKFLOW). */
   startBatch?: boolean;
   /** May see how those runs stand (DescribeExecution). */
@@ -107,7 +109,7 @@ export const FUNCTIONS: FunctionDef[] = [
     name: 'delete-device',
     entry: 'functions/api/delete-device.ts',
     triggers: [{ kind: 'http', method: 'DELETE', path: `${API}/devices/{device_id}` }],
-    access: { table: 'write' },
+    access: { table: 'write', disconnect: true },
   },
   {
     name: 'create-command',

@@ -1,4 +1,4 @@
-import type { Aedes } from 'aedes';
+import type { Aedes, Client } from 'aedes';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listen } from './net.ts';
@@ -9,9 +9,12 @@ const readBody = async (req: IncomingMessage): Promise<Buffer> => {
   return Buffer.concat(chunks);
 };
 
+// aedes keeps its connected clients by id; its type declarations leave the map out.
+const connectedClients = (broker: Aedes) => (broker as unknown as { clients: Record<string, Client | undefined> }).clients;
+
 /**
- * The iot-data `Publish` call at the wire (POST /topics/{topic}?qos=), so the handlers' own IoT data-plane
- * client publishes to the local broker exactly as it does to IoT Core.
+ * The iot-data `Publish` (POST /topics/{topic}?qos=) and `DeleteConnection` (DELETE /connections/{clientId})
+ * calls at the wire, so the handlers' own IoT data-plane client drives the local broker as it does IoT Core.
  */
 export const startIotDataEndpoint = async (host: string, broker: Aedes, onError: (e: unknown) => void) => {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -19,6 +22,15 @@ export const startIotDataEndpoint = async (host: string, broker: Aedes, onError:
     const reply = (status: number, body: object) => {
       res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
     };
+    if (req.method === 'DELETE' && url.pathname.startsWith('/connections/')) {
+      const client = connectedClients(broker)[decodeURIComponent(url.pathname.slice('/connections/'.length))];
+      if (!client) {
+        res.setHeader('x-amzn-errortype', 'ResourceNotFoundException');
+        return reply(404, { message: 'No connection found for this client id' });
+      }
+      client.close();
+      return reply(200, {});
+    }
     if (req.method !== 'POST' || !url.pathname.startsWith('/topics/')) return reply(404, { message: 'not found' });
     const topic = decodeURIComponent(url.pathname.slice('/topics/'.length));
     const qos = url.searchParams.get('qos') === '1' ? 1 : 0;

@@ -4,8 +4,10 @@
  *   DEVICE#{device_id} / DEVICE              a device; device ids are unique per deployment (MQTT names no project)
  *   TOKEN#{sha256(token)} / TOKEN            an API token; gsi1 TOKENS / {created}#{id} lists them
  *   REQ#{request_id} / REQ                   a synchronous request waiting for its device's answer (TTL)
- *   DEVICE#{device_id} / MSG#{message_id}    a message; gsi1 HISTORY#{device} / {created}#{id} orders the history,
- *                                            sparse gsi2 PENDING#{device} and gsi3 EXPIRY#{shard} / {deadline}#...
+ *   DEVICE#{device_id} / MSG#{generation}#{message_id}
+ *                                            a message of one registration of the device (see `registration`);
+ *                                            gsi1 HISTORY#{registration} / {created}#{id} orders the history,
+ *                                            sparse gsi2 PENDING#{registration} and gsi3 EXPIRY#{shard} / {deadline}#...
  *                                            hold it only while it is PENDING
  *   BATCH#{project}#{task_id} / TASK         a batch task with its progress counters; gsi1 BATCHTASKS#{project}#{type}
  *                                            / {task_id} lists a project's tasks, gsi2 ...#{type}#{status} by status
@@ -30,11 +32,23 @@ export const TABLE = {
   ],
 } as const;
 
+/**
+ * One registration of a device: its id plus the generation AddDevice gave it. A device deleted and added
+ * again (by any project) is a new registration, so nothing the old one owned is under the new one's keys.
+ * Devices stored before generations existed have generation '' and keep their old keys.
+ */
+const registration = (deviceId: string, generation: string) => (generation ? `${deviceId}#${generation}` : deviceId);
+
+/** Sort-key prefix of one registration's messages in the device's partition. */
+export const messagePrefix = (generation: string) => (generation ? `MSG#${generation}#` : 'MSG#');
+
 export const keys = {
   device: (deviceId: string) => ({ pk: `DEVICE#${deviceId}`, sk: 'DEVICE' }),
   token: (tokenHash: string) => ({ pk: `TOKEN#${tokenHash}`, sk: 'TOKEN' }),
   request: (requestId: string) => ({ pk: `REQ#${requestId}`, sk: 'REQ' }),
-  message: (deviceId: string, messageId: string) => ({ pk: `DEVICE#${deviceId}`, sk: `MSG#${messageId}` }),
+  message: (deviceId: string, generation: string, messageId: string) => ({ pk: `DEVICE#${deviceId}`, sk: `${messagePrefix(generation)}${messageId}` }),
+  messageHistory: (deviceId: string, generation: string) => `HISTORY#${registration(deviceId, generation)}`,
+  pendingMessages: (deviceId: string, generation: string) => `PENDING#${registration(deviceId, generation)}`,
   batchTask: (project: string, taskId: string) => ({ pk: `BATCH#${project}#${taskId}`, sk: 'TASK' }),
   subtask: (project: string, taskId: string, chunk: string, seq: string) => ({ pk: `BATCH#${project}#${taskId}#${chunk}`, sk: `SUB#${seq}` }),
   tokenList: 'TOKENS',

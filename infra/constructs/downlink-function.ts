@@ -86,11 +86,22 @@ const bindAccess = (scope: Construct, fn: NodejsFunction, access: Access, b: Bin
     fn.addEnvironment('DOWNLINK_NOTIFICATION_QUEUE_URL', b.notifications.queueUrl);
     b.notifications.grantSendMessages(fn);
   }
-  if (access.publish) {
-    if (!b.iotDataEndpoint) throw new Error(`${fn.node.path} publishes but no IoT data endpoint was bound`);
+  if (access.publish || access.disconnect) {
+    if (!b.iotDataEndpoint) throw new Error(`${fn.node.path} uses IoT data but no IoT data endpoint was bound`);
     fn.addEnvironment('DOWNLINK_IOT_DATA_ENDPOINT', b.iotDataEndpoint);
-    grantPublishToDevices(scope, fn, access.publish);
   }
+  if (access.publish) grantPublishToDevices(scope, fn, access.publish);
+  if (access.disconnect) grantDisconnectDevices(scope, fn);
+};
+
+/** DeleteConnection of any device's client: a deleted device's connection is cut (its client id carries an hour stamp). */
+const grantDisconnectDevices = (scope: Construct, fn: NodejsFunction): void => {
+  const clients = Stack.of(fn).formatArn({ service: 'iot', resource: 'client', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  fn.addToRolePolicy(new PolicyStatement({ actions: ['iot:DeleteConnection'], resources: [clients] }));
+  Validations.of(scope).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:client/*]',
+    reason: 'Deleting a device cuts its connection; devices are data, not stack resources.',
+  });
 };
 
 /** Only the downlink topics the manifest names (IoTDA §4.3), under every device's own prefix. */

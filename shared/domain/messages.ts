@@ -19,6 +19,8 @@ export interface ErrorInfo {
 export interface MessageRecord {
   project: string;
   deviceId: string;
+  /** The device registration it belongs to (DeviceRecord.generation). */
+  generation: string;
   messageId: string;
   name?: string;
   message: unknown;

@@ -14,6 +14,7 @@ export interface Presence {
   status?: DeviceStatus; // absent until the device first connects (shown as INACTIVE)
   at?: number; // time of the current session's newest event
   session?: string; // the current session
+  clientId?: string; // the current session's MQTT client id, to cut it when the device is deleted
   subscribed?: boolean; // the current session subscribed to its system topics and can receive
   subscribedEvent?: string; // key of the event that set `subscribed`, so its replay can finish the work it began
   ended?: string[]; // recently ended sessions that were not the current one
@@ -26,6 +27,7 @@ export interface PresenceEvent {
   kind: PresenceKind;
   session: string;
   at: number;
+  clientId?: string;
 }
 
 /** Ended sessions remembered; a late connect older than this many reconnects is judged by time alone. */
@@ -44,6 +46,7 @@ const change = (cur: Presence, e: PresenceEvent, status: DeviceStatus, rest: Pre
       ...rest,
       status,
       session: e.session,
+      clientId: e.clientId ?? cur.clientId,
       at: cur.session === e.session ? Math.max(cur.at ?? e.at, e.at) : e.at,
       statusAt: statusChanged ? e.at : cur.statusAt,
       statusEvent: statusChanged ? presenceEventKey(e) : cur.statusEvent,

@@ -30,6 +30,7 @@ export const addDevice = async (deps: Deps, project: string, body: unknown) => {
   const device: DeviceRecord = {
     project,
     deviceId,
+    generation: randomHex(8),
     nodeId: input.node_id,
     productId: input.product_id,
     name: input.device_name ?? input.node_id,

@@ -87,6 +87,7 @@ const buildMessage = (deps: Deps, device: DeviceRecord, input: MessageInput, ori
   const record: MessageRecord = {
     project: device.project,
     deviceId: device.deviceId,
+    generation: device.generation,
     messageId,
     ...(input.name !== undefined ? { name: input.name } : {}),
     message: input.message,
@@ -110,7 +111,7 @@ const buildMessage = (deps: Deps, device: DeviceRecord, input: MessageInput, ori
  * from, except one refused because the device was offline (ttl 0), which is replaced so the retry sends it.
  */
 const storeMessage = async (deps: Deps, m: MessageRecord, origin: MessageOrigin): Promise<MessageRecord | undefined> => {
-  const key = { deviceId: m.deviceId, messageId: m.messageId };
+  const key = { deviceId: m.deviceId, generation: m.generation, messageId: m.messageId };
   try {
     await deps.messages.create(m);
     return undefined;
@@ -153,7 +154,7 @@ export const sendMessage = async (
     });
   }
   await trimHistory(deps, device);
-  return (await deps.messages.get({ deviceId: device.deviceId, messageId: m.messageId })) ?? m;
+  return (await deps.messages.get(m)) ?? m;
 };
 
 export const createMessage = async (deps: Deps, project: string, rawDeviceId: string | undefined, body: unknown) => {

@@ -2,7 +2,7 @@ import { deviceHeader, envelope } from '../domain/notifications.ts';
 import { HISTORY_SIZE, MESSAGE_ERRORS, messagePayload, type ErrorInfo, type MessageRecord, type MessageStatus } from '../domain/messages.ts';
 import type { Deps } from '../deps.ts';
 import { stableUuid } from '../ids.ts';
-import type { DeviceRecord } from '../ports/device-store.ts';
+import type { DeviceRecord, DeviceRegistration } from '../ports/device-store.ts';
 import type { MessageKey } from '../ports/message-store.ts';
 import { compactUtc } from '../time.ts';
 
@@ -50,7 +50,7 @@ export const finishMessage = async (
   to: Exclude<MessageStatus, 'PENDING'>,
   errorInfo?: ErrorInfo,
 ): Promise<boolean> => {
-  const key: MessageKey = { deviceId: m.deviceId, messageId: m.messageId };
+  const key: MessageKey = { deviceId: m.deviceId, generation: m.generation, messageId: m.messageId };
   const at = deps.clock.now();
   if (await deps.messages.finish(key, to, at, errorInfo)) {
     await notifyMessageStatus(deps, device, m, to, at, errorInfo);
@@ -79,15 +79,15 @@ export const deliverMessage = async (deps: Deps, device: HeaderSource, m: Messag
 
 /** Sends a device's PENDING messages, oldest first, once it can receive them (DESIGN.md "Reconnect"). */
 export const flushPendingMessages = async (deps: Deps, device: DeviceRecord): Promise<number> => {
-  const pending = await deps.messages.pendingOf(device.deviceId);
+  const pending = await deps.messages.pendingOf(device);
   for (const m of pending) await deliverMessage(deps, device, m);
   return pending.length;
 };
 
 /** Keeps the newest 20; one pushed out while still PENDING ends FAILED first, and that is notified. */
-export const trimHistory = async (deps: Deps, device: HeaderSource): Promise<void> => {
-  for (const old of await deps.messages.beyond(device.deviceId, HISTORY_SIZE)) {
+export const trimHistory = async (deps: Deps, device: HeaderSource & DeviceRegistration): Promise<void> => {
+  for (const old of await deps.messages.beyond(device, HISTORY_SIZE)) {
     if (old.status === 'PENDING') await finishMessage(deps, device, old, 'FAILED', MESSAGE_ERRORS.pushedOut);
-    await deps.messages.remove({ deviceId: old.deviceId, messageId: old.messageId });
+    await deps.messages.remove(old);
   }
 };

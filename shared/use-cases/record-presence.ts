@@ -31,7 +31,7 @@ const toPresenceEvent = (deps: Deps, raw: unknown): { deviceId: string; event: P
   // Only a subscription to its own system topics means the device can now receive downlink traffic.
   const sysPrefix = `${deviceTopicPrefix(deps.config.topicRoot, deviceId)}sys/`;
   if (e.eventType === 'subscribed' && !e.topics?.some((t) => t.startsWith(sysPrefix))) return undefined;
-  return { deviceId, event: { kind: e.eventType, session: e.sessionIdentifier, at: e.timestamp } };
+  return { deviceId, event: { kind: e.eventType, session: e.sessionIdentifier, at: e.timestamp, clientId: e.clientId } };
 };
 
 /** One device's events are applied in queue order: they would otherwise race each other's writes. */
@@ -70,7 +70,7 @@ const applyEvent = async (deps: Deps, deviceId: string, event: PresenceEvent) =>
       if (device.presence.statusEvent === key) await notifyStatus(deps, device, key);
       return { result: 'stale' as const, device };
     }
-    if (!(await deps.devices.savePresence(deviceId, outcome.next, device.rev))) continue; // lost a race: re-read
+    if (!(await deps.devices.savePresence(device, outcome.next, device.rev))) continue; // lost a race: re-read
     const updated = { ...device, presence: outcome.next, rev: device.rev + 1 };
     if (outcome.statusChanged) await notifyStatus(deps, updated, key);
     return { result: 'applied' as const, device: updated };

@@ -26,14 +26,14 @@ const messageView = (m: MessageRecord, now: number) => {
 export const listMessages = async (deps: Deps, project: string, rawDeviceId: string | undefined) => {
   const device = await findDevice(deps, project, rawDeviceId);
   const now = deps.clock.now();
-  const messages = await deps.messages.newest(device.deviceId, HISTORY_SIZE);
+  const messages = await deps.messages.newest(device, HISTORY_SIZE);
   return { device_id: device.deviceId, messages: messages.map((m) => messageView(m, now)) };
 };
 
 export const showMessage = async (deps: Deps, project: string, rawDeviceId: string | undefined, rawMessageId: string | undefined) => {
   const device = await findDevice(deps, project, rawDeviceId);
   const messageId = parseInput(idString(128), rawMessageId);
-  const m = await deps.messages.get({ deviceId: device.deviceId, messageId });
+  const m = await deps.messages.get({ deviceId: device.deviceId, generation: device.generation, messageId });
   if (!m) throw new ApiError(404, 'DOWNLINK.404001', `The device has no message with id ${messageId}.`);
   return messageView(m, deps.clock.now());
 };

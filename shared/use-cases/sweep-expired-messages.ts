@@ -18,9 +18,9 @@ export const sweepExpiredMessages = async (deps: Deps): Promise<number> => {
       if (!devices.has(key.deviceId)) devices.set(key.deviceId, await deps.devices.get(key.deviceId));
       const device = devices.get(key.deviceId);
       if (!m || m.status !== 'PENDING') continue;
-      // A deleted device's message still ends; its notification names what the message knew.
-      const header = device ?? { project: m.project, deviceId: m.deviceId, nodeId: '', productId: '' };
-      if (await finishMessage(deps, header, m, 'TIMEOUT')) swept++;
+      // Left by a device delete that was cut short (or raced a send): the registration is gone, and so is its message.
+      if (device?.generation !== m.generation) await deps.messages.remove(m);
+      else if (await finishMessage(deps, device, m, 'TIMEOUT')) swept++;
     }
     if (expired.length < PAGE) return swept;
   }

@@ -40,7 +40,7 @@ describe('functions', () => {
     expect(vars.DOWNLINK_TABLE).toEqual({ Ref: tableId });
     expect(vars.DOWNLINK_TOPIC_ROOT).toBe('oc');
     expect('DOWNLINK_NOTIFICATION_QUEUE_URL' in vars).toBe(Boolean(def.access.notify));
-    expect('DOWNLINK_IOT_DATA_ENDPOINT' in vars).toBe(Boolean(def.access.publish));
+    expect('DOWNLINK_IOT_DATA_ENDPOINT' in vars).toBe(Boolean(def.access.publish || def.access.disconnect));
     // Deploy-time values are tokens here; any string stands in for them.
     const env = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved-${k}`]));
     expect(() => configFromEnv(env)).not.toThrow();
@@ -155,6 +155,17 @@ describe('a function with publish access', () => {
         JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iot:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:topic/oc/devices/*/${suffix}`]] }),
       );
     }
+  });
+});
+
+describe('device delete', () => {
+  it('may cut device connections (iot:DeleteConnection on clients) and publishes nothing', () => {
+    const iot = statementsOf(functionIds(stack, 'delete-device').role).filter((st) => [st.Action].flat().some((a) => a.startsWith('iot:')));
+    expect(iot).toHaveLength(1);
+    expect(iot[0]!.Action).toBe('iot:DeleteConnection');
+    expect(JSON.stringify(iot[0]!.Resource)).toBe(
+      JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iot:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':client/*']] }),
+    );
   });
 });
 

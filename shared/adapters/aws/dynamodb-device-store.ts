@@ -1,10 +1,16 @@
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Presence } from '../../domain/presence.ts';
 import { ConditionFailedError } from '../../errors.ts';
-import type { DeviceRecord, DeviceStore } from '../../ports/device-store.ts';
+import type { DeviceRecord, DeviceRegistration, DeviceStore } from '../../ports/device-store.ts';
 import { keys } from '../../table.ts';
 import { applied } from './conditional.ts';
 import type { ItemReader } from './coalesced-items.ts';
+
+/** The condition that the stored device is still this registration (devices stored before generations have none). */
+export const sameRegistration = (generation: string) =>
+  generation
+    ? { condition: 'generation = :generation', values: { ':generation': generation } }
+    : { condition: 'attribute_not_exists(generation)', values: {} };
 
 export class DynamoDbDeviceStore implements DeviceStore {
   constructor(
@@ -31,32 +37,34 @@ export class DynamoDbDeviceStore implements DeviceStore {
     const item = await this.reader.get(keys.device(deviceId));
     if (!item) return undefined;
     const { pk: _pk, sk: _sk, ...device } = item;
-    return device as unknown as DeviceRecord;
+    return { generation: '', ...device } as unknown as DeviceRecord;
   }
 
-  delete(project: string, deviceId: string): Promise<boolean> {
+  delete(project: string, device: DeviceRegistration): Promise<boolean> {
+    const same = sameRegistration(device.generation);
     return applied(
       this.db.send(
         new DeleteCommand({
           TableName: this.table,
-          Key: keys.device(deviceId),
-          ConditionExpression: 'attribute_exists(pk) AND #project = :project',
+          Key: keys.device(device.deviceId),
+          ConditionExpression: `attribute_exists(pk) AND #project = :project AND ${same.condition}`,
           ExpressionAttributeNames: { '#project': 'project' },
-          ExpressionAttributeValues: { ':project': project },
+          ExpressionAttributeValues: { ':project': project, ...same.values },
         }),
       ),
     );
   }
 
-  savePresence(deviceId: string, presence: Presence, expectedRev: number): Promise<boolean> {
+  savePresence(device: DeviceRegistration, presence: Presence, expectedRev: number): Promise<boolean> {
+    const same = sameRegistration(device.generation);
     return applied(
       this.db.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: keys.device(deviceId),
+          Key: keys.device(device.deviceId),
           UpdateExpression: 'SET presence = :presence, rev = :next',
-          ConditionExpression: 'attribute_exists(pk) AND rev = :rev',
-          ExpressionAttributeValues: { ':presence': presence, ':rev': expectedRev, ':next': expectedRev + 1 },
+          ConditionExpression: `attribute_exists(pk) AND rev = :rev AND ${same.condition}`,
+          ExpressionAttributeValues: { ':presence': presence, ':rev': expectedRev, ':next': expectedRev + 1, ...same.values },
         }),
       ),
     );

@@ -1,8 +1,10 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ErrorInfo, MessageRecord, MessageStatus } from '../../domain/messages.ts';
 import { ConditionFailedError } from '../../errors.ts';
+import type { DeviceRegistration } from '../../ports/device-store.ts';
 import type { MessageKey, MessageStore } from '../../ports/message-store.ts';
-import { indexKeys, keys } from '../../table.ts';
+import { indexKeys, keys, messagePrefix } from '../../table.ts';
+import { batchWriteAll } from './coalesced-items.ts';
 import { applied } from './conditional.ts';
 
 const pad = (n: number) => String(n).padStart(15, '0');
@@ -13,7 +15,17 @@ const shardOf = (deviceId: string) => [...deviceId].reduce((h, c) => (h * 31 + c
 
 const toRecord = (item: Record<string, unknown>): MessageRecord => {
   const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, gsi3pk: _e, gsi3sk: _f, ...record } = item;
-  return record as unknown as MessageRecord;
+  // Messages stored before generations existed belong to the device's first registration, ''.
+  return { generation: '', ...record } as unknown as MessageRecord;
+};
+
+const keyOf = (k: MessageKey) => keys.message(k.deviceId, k.generation, k.messageId);
+
+/** Records of a device stored before generations keep no generation attribute (their keys have none either). */
+const withoutLegacyGeneration = (m: MessageRecord) => {
+  if (m.generation) return m;
+  const { generation: _g, ...rest } = m;
+  return rest;
 };
 
 export class DynamoDbMessageStore implements MessageStore {
@@ -27,7 +39,7 @@ export class DynamoDbMessageStore implements MessageStore {
     const pending =
       m.status === 'PENDING'
         ? {
-            [indexKeys.pending.pk]: `PENDING#${m.deviceId}`,
+            [indexKeys.pending.pk]: keys.pendingMessages(m.deviceId, m.generation),
             [indexKeys.pending.sk]: order,
             [indexKeys.expiry.pk]: `EXPIRY#${shardOf(m.deviceId)}`,
             [indexKeys.expiry.sk]: `${pad(m.deadline)}#${m.deviceId}#${m.messageId}`,
@@ -37,7 +49,13 @@ export class DynamoDbMessageStore implements MessageStore {
       this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...keys.message(m.deviceId, m.messageId), [indexKeys.history.pk]: `HISTORY#${m.deviceId}`, [indexKeys.history.sk]: order, ...pending, ...m },
+          Item: {
+            ...keys.message(m.deviceId, m.generation, m.messageId),
+            [indexKeys.history.pk]: keys.messageHistory(m.deviceId, m.generation),
+            [indexKeys.history.sk]: order,
+            ...pending,
+            ...withoutLegacyGeneration(m),
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
@@ -46,18 +64,18 @@ export class DynamoDbMessageStore implements MessageStore {
   }
 
   async get(key: MessageKey): Promise<MessageRecord | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.message(key.deviceId, key.messageId), ConsistentRead: true }));
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keyOf(key), ConsistentRead: true }));
     return out.Item ? toRecord(out.Item) : undefined;
   }
 
-  private async history(deviceId: string, limit: number | undefined): Promise<MessageRecord[]> {
+  private async history(device: DeviceRegistration, limit: number | undefined): Promise<MessageRecord[]> {
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.table,
         IndexName: indexKeys.history.index,
         KeyConditionExpression: '#pk = :pk',
         ExpressionAttributeNames: { '#pk': indexKeys.history.pk },
-        ExpressionAttributeValues: { ':pk': `HISTORY#${deviceId}` },
+        ExpressionAttributeValues: { ':pk': keys.messageHistory(device.deviceId, device.generation) },
         ScanIndexForward: false,
         Limit: limit,
       }),
@@ -65,16 +83,16 @@ export class DynamoDbMessageStore implements MessageStore {
     return (out.Items ?? []).map(toRecord);
   }
 
-  newest(deviceId: string, limit: number): Promise<MessageRecord[]> {
-    return this.history(deviceId, limit);
+  newest(device: DeviceRegistration, limit: number): Promise<MessageRecord[]> {
+    return this.history(device, limit);
   }
 
-  async beyond(deviceId: string, keep: number): Promise<MessageRecord[]> {
+  async beyond(device: DeviceRegistration, keep: number): Promise<MessageRecord[]> {
     // A device holds at most a few more than `keep` at any time, so one page reaches past them.
-    return (await this.history(deviceId, keep + 100)).slice(keep);
+    return (await this.history(device, keep + 100)).slice(keep);
   }
 
-  async pendingOf(deviceId: string): Promise<MessageRecord[]> {
+  async pendingOf(device: DeviceRegistration): Promise<MessageRecord[]> {
     const records: MessageRecord[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -84,7 +102,7 @@ export class DynamoDbMessageStore implements MessageStore {
           IndexName: indexKeys.pending.index,
           KeyConditionExpression: '#pk = :pk',
           ExpressionAttributeNames: { '#pk': indexKeys.pending.pk },
-          ExpressionAttributeValues: { ':pk': `PENDING#${deviceId}` },
+          ExpressionAttributeValues: { ':pk': keys.pendingMessages(device.deviceId, device.generation) },
           ExclusiveStartKey: start,
         }),
       );
@@ -104,11 +122,11 @@ export class DynamoDbMessageStore implements MessageStore {
           KeyConditionExpression: '#pk = :pk AND #sk <= :now',
           ExpressionAttributeNames: { '#pk': indexKeys.expiry.pk, '#sk': indexKeys.expiry.sk },
           ExpressionAttributeValues: { ':pk': `EXPIRY#${shard}`, ':now': `${pad(now)}#~` },
-          ProjectionExpression: 'deviceId, messageId',
+          ProjectionExpression: 'deviceId, generation, messageId',
           Limit: limit - found.length,
         }),
       );
-      found.push(...((page.Items ?? []) as MessageKey[]));
+      found.push(...(page.Items ?? []).map((k) => ({ generation: '', ...k }) as MessageKey));
     }
     return found;
   }
@@ -118,7 +136,7 @@ export class DynamoDbMessageStore implements MessageStore {
       this.db.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: keys.message(key.deviceId, key.messageId),
+          Key: keyOf(key),
           // Leaving PENDING also leaves the sparse pending and expiry indexes.
           UpdateExpression: `SET #status = :to, finishedAt = :at${errorInfo ? ', errorInfo = :error' : ''} REMOVE ${indexKeys.pending.pk}, ${indexKeys.pending.sk}, ${indexKeys.expiry.pk}, ${indexKeys.expiry.sk}`,
           ConditionExpression: '#status = :pending',
@@ -130,6 +148,37 @@ export class DynamoDbMessageStore implements MessageStore {
   }
 
   async remove(key: MessageKey): Promise<void> {
-    await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.message(key.deviceId, key.messageId) }));
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: keyOf(key) }));
+  }
+
+  async removeAll(device: DeviceRegistration): Promise<number> {
+    // The base table, read consistently: a message stored just before the device's delete is found too.
+    // Other registrations' messages share the partition; the legacy prefix 'MSG#' covers them all, so the
+    // generation is checked as well.
+    let removed = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          FilterExpression: device.generation ? 'generation = :generation' : 'attribute_not_exists(generation)',
+          ExpressionAttributeValues: {
+            ':pk': keys.device(device.deviceId).pk,
+            ':prefix': messagePrefix(device.generation),
+            ...(device.generation ? { ':generation': device.generation } : {}),
+          },
+          ProjectionExpression: 'pk, sk',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      const items = page.Items ?? [];
+      for (let i = 0; i < items.length; i += 25)
+        await batchWriteAll(this.db, this.table, items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
+      removed += items.length;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return removed;
   }
 }

@@ -1,4 +1,4 @@
-import { PublishCommand, type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { DeleteConnectionCommand, PublishCommand, type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { errors } from '../../errors.ts';
 import type { DevicePublisher } from '../../ports/device-publisher.ts';
 
@@ -12,6 +12,15 @@ export class IotDataPublisher implements DevicePublisher {
       // IoT Core caps a publish at 128 KB, below the contract's 256 KB: say so instead of failing with a 500.
       if ((e as Error).name === 'RequestEntityTooLargeException') throw errors.payloadTooLarge('128 KB (AWS IoT Core)');
       throw e;
+    }
+  }
+
+  async disconnect(clientId: string): Promise<void> {
+    try {
+      // A clean session: nothing queued for the old connection is kept for a later one.
+      await this.iot.send(new DeleteConnectionCommand({ clientId, cleanSession: true, preventWillMessage: true }));
+    } catch (e) {
+      if ((e as Error).name !== 'ResourceNotFoundException') throw e;
     }
   }
 }
