@@ -126,6 +126,19 @@ const storeMessage = async (deps: Deps, m: MessageRecord, origin: MessageOrigin)
   }
 };
 
+const canReceiveNow = (device: DeviceRecord) => device.presence.status === 'ONLINE' && device.presence.subscribed === true;
+
+/**
+ * Whether the device subscribed between the read that found it unable to receive and the store of its
+ * message. The subscription's flush reads the PENDING messages after recording the subscription, so a
+ * message stored after that read is seen by this look again, and one stored before it by the flush: never
+ * left waiting for the next reconnect. (Both may see it; the device then gets it twice, as QoS 1 allows.)
+ */
+const subscribedSinceRead = async (deps: Deps, read: DeviceRecord): Promise<boolean> => {
+  const now = await deps.devices.get(read.deviceId);
+  return now !== undefined && now.generation === read.generation && canReceiveNow(now);
+};
+
 /**
  * IoTDA CreateMessage for a validated body: stored PENDING (and notified); published at once and DELIVERED
  * when the device is online and subscribed; kept for a later reconnect otherwise, or FAILED at once when
@@ -139,7 +152,7 @@ export const sendMessage = async (
   origin: MessageOrigin = {},
 ): Promise<MessageRecord> => {
   const device = await findDevice(deps, project, rawDeviceId);
-  const canReceive = device.presence.status === 'ONLINE' && device.presence.subscribed === true;
+  const canReceive = canReceiveNow(device);
   const record = buildMessage(deps, device, input, origin, canReceive);
   const earlier = await storeMessage(deps, record, origin);
   const m = earlier ?? record;
@@ -148,10 +161,11 @@ export const sendMessage = async (
     await notifyMessageStatus(deps, device, m, m.status, m.createdAt, m.errorInfo);
     // A new message goes out now whatever its ttl (ttl 0 means "now or never"); an earlier one may have run out.
     const send = earlier === undefined ? publishMessage : deliverMessage;
-    if (canReceive) await send(deps, device, m).catch((e: unknown) => {
+    if (canReceive || (m.status === 'PENDING' && (await subscribedSinceRead(deps, device))))
+      await send(deps, device, m).catch((e: unknown) => {
       // Stays PENDING: the device gets it on its next subscription, or it times out.
-      deps.logger.warn('publish failed; message stays pending', { messageId: m.messageId, error: e as Error });
-    });
+        deps.logger.warn('publish failed; message stays pending', { messageId: m.messageId, error: e as Error });
+      });
   }
   await trimHistory(deps, device);
   return (await deps.messages.get(m)) ?? m;

@@ -1,6 +1,8 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { connectDevice as connectSimulated, type SimulatedDevice } from '../../tools/simulated-device.ts';
 import type { Runtime } from '../../local/runtime.ts';
+import type { Deps } from '../../shared/deps.ts';
+import { MessageBody, sendMessage } from '../../shared/use-cases/create-message.ts';
 import {
   apiClient,
   connectReceiving as receiving,
@@ -90,6 +92,29 @@ describe('message to an online device', () => {
     await api.call('POST', messagesOf(deviceId), { message: bytes.toString('base64'), encoding: 'base64', topic: 'bin2' });
     await waitFor(async () => (raw.length ? true : undefined), 'binary message');
     expect(Buffer.compare(raw[0]!, bytes)).toBe(0);
+  });
+});
+
+describe('message sent while the device subscribes', () => {
+  it('reaches the device when its subscription was recorded between the send reading the device and storing the message', async () => {
+    const { deviceId, secret } = await registerDevice(runtime);
+    const device = await connectReceiving(deviceId, secret);
+    const received = device.nextMessage((m) => m.topic.endsWith('/sys/messages/down'));
+    // The send reads the device as it was just before the subscription (and its flush of PENDING messages) was recorded.
+    let reads = 0;
+    const staleFirstRead: Deps = {
+      ...runtime.deps,
+      devices: {
+        ...runtime.deps.devices,
+        get: async (id) => {
+          const d = await runtime.deps.devices.get(id);
+          return d && reads++ === 0 ? { ...d, presence: { ...d.presence, subscribed: false } } : d;
+        },
+      },
+    };
+    const m = await sendMessage(staleFirstRead, runtime.project, deviceId, MessageBody.parse({ message_id: 'race-1', message: 'in between' }));
+    expect(m.status).toBe('DELIVERED');
+    expect(JSON.parse((await received).payload.toString())).toMatchObject({ id: 'race-1' });
   });
 });
 
