@@ -94,6 +94,36 @@ export const FUNCTIONS: FunctionDef[] = [
     access: { table: 'read' },
   },
   {
+    name: 'create-product',
+    entry: 'functions/api/create-product.ts',
+    triggers: [{ kind: 'http', method: 'POST', path: `${API}/products` }],
+    access: { table: 'write' },
+  },
+  {
+    name: 'list-products',
+    entry: 'functions/api/list-products.ts',
+    triggers: [{ kind: 'http', method: 'GET', path: `${API}/products` }],
+    access: { table: 'read' },
+  },
+  {
+    name: 'show-product',
+    entry: 'functions/api/show-product.ts',
+    triggers: [{ kind: 'http', method: 'GET', path: `${API}/products/{product_id}` }],
+    access: { table: 'read' },
+  },
+  {
+    name: 'update-product',
+    entry: 'functions/api/update-product.ts',
+    triggers: [{ kind: 'http', method: 'PUT', path: `${API}/products/{product_id}` }],
+    access: { table: 'write' },
+  },
+  {
+    name: 'delete-product',
+    entry: 'functions/api/delete-product.ts',
+    triggers: [{ kind: 'http', method: 'DELETE', path: `${API}/products/{product_id}` }],
+    access: { table: 'write' },
+  },
+  {
     name: 'add-device',
     entry: 'functions/api/add-device.ts',
     triggers: [{ kind: 'http', method: 'POST', path: `${API}/devices` }],

@@ -7,6 +7,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbBatchTaskStore } from './adapters/aws/dynamodb-batch-task-store.ts';
 import { DynamoDbDeviceStore } from './adapters/aws/dynamodb-device-store.ts';
 import { DynamoDbMessageStore } from './adapters/aws/dynamodb-message-store.ts';
+import { DynamoDbProductStore } from './adapters/aws/dynamodb-product-store.ts';
 import { DynamoDbRequestStore } from './adapters/aws/dynamodb-request-store.ts';
 import { DynamoDbTokenStore } from './adapters/aws/dynamodb-token-store.ts';
 import { IotDataPublisher } from './adapters/aws/iot-data-publisher.ts';
@@ -19,6 +20,7 @@ import type { DevicePublisher } from './ports/device-publisher.ts';
 import type { DeviceStore } from './ports/device-store.ts';
 import type { MessageStore } from './ports/message-store.ts';
 import type { Notifier } from './ports/notifier.ts';
+import type { ProductStore } from './ports/product-store.ts';
 import type { RequestStore } from './ports/request-store.ts';
 import type { TaskRunner } from './ports/task-runner.ts';
 import type { TokenStore } from './ports/token-store.ts';
@@ -31,6 +33,7 @@ export interface Deps {
   tokens: TokenStore;
   requests: RequestStore;
   messages: MessageStore;
+  products: ProductStore;
   batchTasks: BatchTaskStore;
   taskRunner: TaskRunner;
   notifier: Notifier;
@@ -67,6 +70,7 @@ export const createDeps = (config: Config): Deps => {
     tokens: new DynamoDbTokenStore(db, config.tableName),
     requests: new DynamoDbRequestStore(db, config.tableName, reader, new ItemWriter(db, config.tableName)),
     messages: new DynamoDbMessageStore(db, config.tableName),
+    products: new DynamoDbProductStore(db, config.tableName, systemClock.now),
     batchTasks: new DynamoDbBatchTaskStore(db, config.tableName),
     taskRunner: new SfnTaskRunner(new SFNClient(clientOptions(config.region, config.endpoints?.stepFunctions)), config.batchStateMachineArn),
     notifier: new SqsNotifier(sqs, config.notificationQueueUrl),

@@ -23,6 +23,10 @@ export const errors = {
     new ApiError(404, 'IOTDA.014000', `The device does not exist: ${deviceId}`),
   deviceExists: (deviceId: string) =>
     new ApiError(409, 'IOTDA.014031', `The device already exists: ${deviceId}`),
+  productNotFound: (productId: string) => new ApiError(404, 'DOWNLINK.404003', `The product does not exist: ${productId}`),
+  productExists: (productId: string) => new ApiError(409, 'DOWNLINK.409004', `The product already exists: ${productId}`),
+  productInUse: (productId: string) =>
+    new ApiError(409, 'DOWNLINK.409003', `The product is used by devices and cannot be deleted: ${productId}`),
   routeNotFound: () => new ApiError(404, 'DOWNLINK.404000', 'No such resource or method.'),
   payloadTooLarge: (limit: string) => new ApiError(413, 'DOWNLINK.413001', `Payload over the limit of ${limit}.`),
   internal: () => new ApiError(500, 'DOWNLINK.500000', 'Internal error.'),

@@ -18,6 +18,11 @@
  *                                            partition per chunk of 100 so a 30 000-target task spreads its
  *                                            writes; gsi1 BATCHSUB#{project}#{task}#{target} finds a target's,
  *                                            gsi2 BATCHSUB#{project}#{task}#{chunk}#{status} pages a status
+ *   PRODUCT#{product_id} / PRODUCT          a product and its model (gzipped); gsi1 PRODUCTS#{project} / {list id}
+ *                                            lists a project's; product ids are unique per deployment, like device ids
+ *   PRODUCT#{product_id} / DEVICE#{device_id}#{generation}
+ *                                            a device registration that uses the product (read consistently
+ *                                            before the product is deleted)
  * The GSIs are overloaded (single-table design): each item kind puts its own prefix in gsiNpk, so one index
  * serves several access patterns without adding an index per pattern.
  */
@@ -52,6 +57,8 @@ export const keys = {
   batchTask: (project: string, taskId: string) => ({ pk: `BATCH#${project}#${taskId}`, sk: 'TASK' }),
   subtask: (project: string, taskId: string, chunk: string, seq: string) => ({ pk: `BATCH#${project}#${taskId}#${chunk}`, sk: `SUB#${seq}` }),
   tokenList: 'TOKENS',
+  product: (productId: string) => ({ pk: `PRODUCT#${productId}`, sk: 'PRODUCT' }),
+  productList: (project: string) => `PRODUCTS#${project}`,
 } as const;
 
 /** What each GSI is used for; the same attribute names as in TABLE.indexes. */
@@ -64,4 +71,5 @@ export const indexKeys = {
   subtaskByTarget: { index: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
   subtaskByStatus: { index: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' },
   unfinishedTasks: { index: 'gsi3', pk: 'gsi3pk', sk: 'gsi3sk' },
+  productList: { index: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
 } as const;

@@ -1,25 +1,11 @@
 import { z } from 'zod';
-import { COUNTER_OF, FINISHED, FIRST_MARKER, firstSeqBelow, subtaskId, SUBTASK_STATUSES, TASK_ID, TASK_STATUSES, TASK_TYPES } from '../domain/batch-tasks.ts';
+import { COUNTER_OF, FINISHED, firstSeqBelow, subtaskId, SUBTASK_STATUSES, TASK_ID, TASK_STATUSES, TASK_TYPES } from '../domain/batch-tasks.ts';
 import type { Deps } from '../deps.ts';
 import { errors } from '../errors.ts';
 import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
+import { PAGING as Paging } from '../paging.ts';
 import { DEVICE_ID, parseInput } from '../validation.ts';
 import { findTask, subtaskView, taskView } from './batch-task-view.ts';
-
-const integer = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .regex(/^\d{1,6}$/, 'must be an integer')
-    .transform(Number)
-    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
-    .default(fallback);
-
-// IoTDA §1 paging: limit 1..50 (10), marker 24 hex (ffff...: from the start), offset 0..500 (0).
-const Paging = {
-  limit: integer(1, 50, 10),
-  marker: z.string().regex(/^[0-9a-fA-F]{24}$/, 'must be 24 hexadecimal characters').transform((m) => m.toLowerCase()).default(FIRST_MARKER),
-  offset: integer(0, 500, 0),
-};
 
 const ShowQuery = z.object({
   task_detail_status: z.enum(SUBTASK_STATUSES).optional(),

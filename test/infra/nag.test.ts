@@ -26,12 +26,16 @@ const nagErrors = (manifest?: Manifest, tamper?: (stack: ReturnType<typeof build
   return report.pluginReports.flatMap((r) => r.violations.filter((v) => v.severity === 'error').map((v) => v.ruleName));
 };
 
+// A whole synthesis with cdk-nag is CPU work that takes 15 s on an idle 2-core machine and twice that on a
+// busy one: the limit is there to catch a hang, not to time it.
+const SYNTH_TIMEOUT_MS = 180_000;
+
 describe('cdk-nag AwsSolutions', () => {
-  it('reports no errors on the stack built from the manifest', () => {
+  it('reports no errors on the stack built from the manifest', { timeout: SYNTH_TIMEOUT_MS }, () => {
     expect(nagErrors()).toEqual([]);
   });
 
-  it('fails synthesis on a finding nobody acknowledged', () => {
+  it('fails synthesis on a finding nobody acknowledged', { timeout: SYNTH_TIMEOUT_MS }, () => {
     expect(() => nagErrors(undefined, (stack) => new Queue(stack, 'Unguarded'))).toThrow(/AwsSolutions-SQS3/);
   });
 });

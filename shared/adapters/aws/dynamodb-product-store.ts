@@ -1,0 +1,165 @@
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { ConditionFailedError } from '../../errors.ts';
+import type { DeviceRegistration } from '../../ports/device-store.ts';
+import type { DeleteProductOutcome, ProductQuery, ProductRecord, ProductStore, ProductSummary } from '../../ports/product-store.ts';
+import { indexKeys, keys } from '../../table.ts';
+import { applied } from './conditional.ts';
+
+/**
+ * How long a delete's mark hides a product, and how long a device link counts as an AddDevice in flight:
+ * both are only ever that old when the call that wrote them died.
+ */
+const IN_FLIGHT_MS = 60_000;
+
+const SUMMARY_FIELDS = ['project', 'productId', 'listId', 'name', 'deviceType', 'protocolType', 'dataFormat', 'manufacturerName', 'industry', 'description', 'createdAt', 'version'] as const;
+
+// The model is kept gzipped: IoTDA allows 500 KB of capability JSON, over DynamoDB's 400 KB item limit, and
+// as one binary value it escapes DynamoDB's 32 levels of nesting and its number limits.
+const packModel = (p: ProductRecord) => gzipSync(JSON.stringify(p.serviceCapabilities));
+const unpackModel = (model: Uint8Array) => JSON.parse(gunzipSync(model).toString('utf8')) as ProductRecord['serviceCapabilities'];
+
+const toSummary = (item: Record<string, unknown>): ProductSummary =>
+  Object.fromEntries(SUMMARY_FIELDS.filter((f) => item[f] !== undefined).map((f) => [f, item[f]])) as unknown as ProductSummary;
+
+const linkKey = (productId: string, d: DeviceRegistration) => ({ pk: keys.product(productId).pk, sk: `DEVICE#${d.deviceId}#${d.generation}` });
+
+export class DynamoDbProductStore implements ProductStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly now: () => number,
+  ) {}
+
+  private item(p: ProductRecord) {
+    const { serviceCapabilities: _s, ...fields } = p;
+    return {
+      ...keys.product(p.productId),
+      [indexKeys.productList.pk]: keys.productList(p.project),
+      [indexKeys.productList.sk]: p.listId,
+      ...fields,
+      model: packModel(p),
+    };
+  }
+
+  async create(p: ProductRecord): Promise<void> {
+    const ok = await applied(
+      this.db.send(new PutCommand({ TableName: this.table, Item: this.item(p), ConditionExpression: 'attribute_not_exists(pk)' })),
+    );
+    if (!ok) throw new ConditionFailedError(`product ${p.productId} exists`);
+  }
+
+  async get(productId: string): Promise<ProductRecord | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.product(productId), ConsistentRead: true }));
+    const item = out.Item;
+    if (!item || (typeof item.deleting === 'number' && item.deleting > this.now() - IN_FLIGHT_MS)) return undefined;
+    return { ...toSummary(item), serviceCapabilities: unpackModel(item.model as Uint8Array) } as ProductRecord;
+  }
+
+  async list(project: string, q: ProductQuery): Promise<{ items: ProductSummary[]; count: number }> {
+    // A project holds at most a thousand products (IoTDA's quota): read them all, for the filter and the count.
+    const all: ProductSummary[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: indexKeys.productList.index,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': indexKeys.productList.pk, ...Object.fromEntries(SUMMARY_FIELDS.map((f) => [`#${f}`, f])) },
+          ExpressionAttributeValues: { ':pk': keys.productList(project) },
+          ProjectionExpression: SUMMARY_FIELDS.map((f) => `#${f}`).join(', '),
+          ScanIndexForward: false,
+          ExclusiveStartKey: start,
+        }),
+      );
+      all.push(...(page.Items ?? []).map(toSummary));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    const matching = q.nameContains === undefined ? all : all.filter((p) => p.name.includes(q.nameContains!));
+    const items = matching.filter((p) => p.listId < q.below).slice(q.offset, q.offset + q.limit);
+    return { items, count: matching.length };
+  }
+
+  replace(p: ProductRecord): Promise<boolean> {
+    return applied(
+      this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: this.item(p),
+          ConditionExpression: 'attribute_exists(pk) AND #project = :project AND #version = :seen AND attribute_not_exists(deleting)',
+          ExpressionAttributeNames: { '#project': 'project', '#version': 'version' },
+          ExpressionAttributeValues: { ':project': p.project, ':seen': p.version - 1 },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Mark, look, then delete: the mark hides the product from AddDevice, which links a device before it
+   * looks the product up again, so either the delete sees the link or the add sees the mark.
+   */
+  async delete(project: string, productId: string, isLive: (d: DeviceRegistration) => Promise<boolean>): Promise<DeleteProductOutcome> {
+    const now = this.now();
+    const marked = await applied(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.product(productId),
+          UpdateExpression: 'SET deleting = :now',
+          ConditionExpression: 'attribute_exists(pk) AND #project = :project',
+          ExpressionAttributeNames: { '#project': 'project' },
+          ExpressionAttributeValues: { ':project': project, ':now': now },
+        }),
+      ),
+    );
+    if (!marked) return 'not-found';
+    if (await this.inUse(productId, isLive, now)) {
+      await applied(
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: keys.product(productId),
+            UpdateExpression: 'REMOVE deleting',
+            ConditionExpression: 'deleting = :now',
+            ExpressionAttributeValues: { ':now': now },
+          }),
+        ),
+      );
+      return 'in-use';
+    }
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.product(productId) }));
+    return 'deleted';
+  }
+
+  /** Whether a live device (or an AddDevice still in flight) uses the product; links their writer left behind are removed. */
+  private async inUse(productId: string, isLive: (d: DeviceRegistration) => Promise<boolean>, now: number): Promise<boolean> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :device)',
+          ExpressionAttributeValues: { ':pk': keys.product(productId).pk, ':device': 'DEVICE#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const link of page.Items ?? []) {
+        const device = { deviceId: link.deviceId as string, generation: link.generation as string };
+        if ((link.linkedAt as number) > now - IN_FLIGHT_MS || (await isLive(device))) return true;
+        await this.unlink(productId, device);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return false;
+  }
+
+  async link(productId: string, d: DeviceRegistration, at: number): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...linkKey(productId, d), deviceId: d.deviceId, generation: d.generation, linkedAt: at } }));
+  }
+
+  async unlink(productId: string, d: DeviceRegistration): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: linkKey(productId, d) }));
+  }
+}
