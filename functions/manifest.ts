@@ -130,6 +130,12 @@ export const FUNCTIONS: FunctionDef[] = [
     access: { table: 'write' },
   },
   {
+    name: 'list-devices',
+    entry: 'functions/api/list-devices.ts',
+    triggers: [{ kind: 'http', method: 'GET', path: `${API}/devices` }],
+    access: { table: 'read' },
+  },
+  {
     name: 'show-device',
     entry: 'functions/api/show-device.ts',
     triggers: [{ kind: 'http', method: 'GET', path: `${API}/devices/{device_id}` }],

@@ -1,8 +1,19 @@
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+  ScanCommand,
+  UpdateItemCommand,
+  UpdateTableCommand,
+} from '@aws-sdk/client-dynamodb';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { TABLE } from '../shared/table.ts';
+import { applied } from '../shared/adapters/aws/conditional.ts';
+import { newListId } from '../shared/ids.ts';
+import { indexKeys, keys, TABLE } from '../shared/table.ts';
 
 /**
  * dynalite, the DynamoDB API on a local port: LevelDB under the data dir, or memory. It runs on a worker
@@ -66,6 +77,7 @@ export const ensureTable = async (client: DynamoDBClient, tableName: string) => 
           GlobalSecondaryIndexUpdates: [{ Create: indexDefinition(index) }],
         }),
       );
+    await listOlderDevices(client, tableName);
     return;
   }
   await client.send(
@@ -84,4 +96,39 @@ export const ensureTable = async (client: DynamoDBClient, tableName: string) => 
       GlobalSecondaryIndexes: TABLE.indexes.map(indexDefinition),
     }),
   );
+};
+
+/**
+ * Devices a data dir kept from before ListDevices existed have no place in the list: they get one, in the
+ * order they were added. Conditional, so a device that has one keeps it.
+ */
+const listOlderDevices = async (client: DynamoDBClient, tableName: string) => {
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: 'sk = :device AND attribute_not_exists(#list)',
+        ExpressionAttributeNames: { '#list': indexKeys.deviceList.pk },
+        ExpressionAttributeValues: { ':device': { S: 'DEVICE' } },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const listId = newListId(Number(item.createdAt?.N ?? 0));
+      await applied(
+        client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: { pk: item.pk!, sk: item.sk! },
+            UpdateExpression: 'SET #list = :list, #order = :id, listId = :id',
+            ConditionExpression: 'attribute_not_exists(#list)',
+            ExpressionAttributeNames: { '#list': indexKeys.deviceList.pk, '#order': indexKeys.deviceList.sk },
+            ExpressionAttributeValues: { ':list': { S: keys.deviceList(item.project?.S ?? '') }, ':id': { S: listId } },
+          }),
+        ),
+      );
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
 };

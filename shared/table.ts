@@ -1,7 +1,8 @@
 /**
  * The one DynamoDB table (DESIGN.md "Data"), defined once for the CDK stack and the local runtime.
  * Item keys:
- *   DEVICE#{device_id} / DEVICE              a device; device ids are unique per deployment (MQTT names no project)
+ *   DEVICE#{device_id} / DEVICE              a device; device ids are unique per deployment (MQTT names no project);
+ *                                            gsi1 DEVICES#{project} / {list id} lists a project's (ListDevices)
  *   TOKEN#{sha256(token)} / TOKEN            an API token; gsi1 TOKENS / {created}#{id} lists them
  *   REQ#{request_id} / REQ                   a synchronous request waiting for its device's answer (TTL)
  *   DEVICE#{device_id} / MSG#{generation}#{message_id}
@@ -59,6 +60,7 @@ export const keys = {
   tokenList: 'TOKENS',
   product: (productId: string) => ({ pk: `PRODUCT#${productId}`, sk: 'PRODUCT' }),
   productList: (project: string) => `PRODUCTS#${project}`,
+  deviceList: (project: string) => `DEVICES#${project}`,
 } as const;
 
 /** What each GSI is used for; the same attribute names as in TABLE.indexes. */
@@ -72,4 +74,5 @@ export const indexKeys = {
   subtaskByStatus: { index: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' },
   unfinishedTasks: { index: 'gsi3', pk: 'gsi3pk', sk: 'gsi3sk' },
   productList: { index: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
+  deviceList: { index: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
 } as const;

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { newListId } from '../ids.ts';
 
 /**
  * Batch task rules (IoTDA §2.10, §6): statuses, ids, progress counters, the settle rule and chunking.
@@ -73,16 +73,8 @@ export const settledDescription = (status: TaskStatus, p: TaskProgress): string 
   return `${p.fail} of ${p.total} sub-tasks failed.${notRun ? ` ${notRun} did not run: the run failed.` : ''}`;
 };
 
-/**
- * Task ids: 24 lowercase hex that sort by creation, like IoTDA's ObjectId-shaped ids (IoTDA §1: `marker` is
- * the last id of a page and newer records have larger ids). 12 hex of milliseconds (seconds would leave tasks
- * made in one second unordered), then a per-process counter, then randomness so two processes never clash.
- */
-let counter = randomBytes(3).readUIntBE(0, 3) & 0x7fffff;
-export const newTaskId = (nowMs: number): string => {
-  counter = (counter + 1) & 0xffffff;
-  return nowMs.toString(16).padStart(12, '0') + counter.toString(16).padStart(6, '0') + randomBytes(3).toString('hex');
-};
+/** Task ids are list ids (shared/ids.ts): 24 hex that sort by creation. */
+export const newTaskId = newListId;
 
 export const TASK_ID = /^[0-9a-f]{24}$/;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { randomHex } from '../ids.ts';
+import { newListId, randomHex } from '../ids.ts';
 import type { Deps } from '../deps.ts';
 import { ConditionFailedError, errors } from '../errors.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
@@ -27,16 +27,18 @@ export const addDevice = async (deps: Deps, project: string, body: unknown) => {
   // IoTDA's default id; 36 + 1 + 64 characters always fits the 128 limit.
   const deviceId = input.device_id ?? `${input.product_id}_${input.node_id}`;
   const secret = input.auth_info?.secret ?? randomHex(16);
+  const now = deps.clock.now();
   const device: DeviceRecord = {
     project,
     deviceId,
     generation: randomHex(8),
+    listId: newListId(now),
     nodeId: input.node_id,
     productId: input.product_id,
     name: input.device_name ?? input.node_id,
     ...(input.description !== undefined ? { description: input.description } : {}),
     secret,
-    createdAt: deps.clock.now(),
+    createdAt: now,
     rev: 0,
     presence: {},
   };

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { newTaskId as newListId } from '../domain/batch-tasks.ts';
 import { PROTOCOL_TYPES, ServiceCapabilities } from '../domain/product-model.ts';
 import type { Deps } from '../deps.ts';
 import { ConditionFailedError, errors } from '../errors.ts';
+import { newListId } from '../ids.ts';
 import { PAGING } from '../paging.ts';
 import type { ProductRecord, ProductSummary } from '../ports/product-store.ts';
 import { compactUtc } from '../time.ts';

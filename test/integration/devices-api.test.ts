@@ -99,7 +99,7 @@ describe('device API bad input', () => {
       ['GET', '/nowhere'],
       ['GET', `${api.base}/gadgets`],
       ['PATCH', `${api.base}/devices/x`],
-      ['GET', `${api.base}/devices`],
+      ['PUT', `${api.base}/devices`],
     ] as const) {
       const res = await api.call(method, path);
       expect(res.status, `${method} ${path}`).toBe(404);

@@ -1,8 +1,8 @@
-import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Presence } from '../../domain/presence.ts';
 import { ConditionFailedError } from '../../errors.ts';
-import type { DeviceRecord, DeviceRegistration, DeviceStore } from '../../ports/device-store.ts';
-import { keys } from '../../table.ts';
+import type { DeviceQuery, DeviceRecord, DeviceRegistration, DeviceStore } from '../../ports/device-store.ts';
+import { indexKeys, keys } from '../../table.ts';
 import { applied } from './conditional.ts';
 import type { ItemReader } from './coalesced-items.ts';
 
@@ -11,6 +11,12 @@ export const sameRegistration = (generation: string) =>
   generation
     ? { condition: 'generation = :generation', values: { ':generation': generation } }
     : { condition: 'attribute_not_exists(generation)', values: {} };
+
+const toRecord = (item: Record<string, unknown>): DeviceRecord => {
+  const { pk: _pk, sk: _sk, gsi1pk: _lpk, gsi1sk: _lsk, ...device } = item;
+  // Devices stored before generations existed are their id's first registration, ''.
+  return { generation: '', ...device } as unknown as DeviceRecord;
+};
 
 export class DynamoDbDeviceStore implements DeviceStore {
   constructor(
@@ -24,7 +30,12 @@ export class DynamoDbDeviceStore implements DeviceStore {
       this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...keys.device(device.deviceId), ...device },
+          Item: {
+            ...keys.device(device.deviceId),
+            [indexKeys.deviceList.pk]: keys.deviceList(device.project),
+            [indexKeys.deviceList.sk]: device.listId,
+            ...device,
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
@@ -35,9 +46,61 @@ export class DynamoDbDeviceStore implements DeviceStore {
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
     // A batch chunk looks up its 100 devices at once: coalesced into one read.
     const item = await this.reader.get(keys.device(deviceId));
-    if (!item) return undefined;
-    const { pk: _pk, sk: _sk, ...device } = item;
-    return { generation: '', ...device } as unknown as DeviceRecord;
+    return item && toRecord(item);
+  }
+
+  async list(project: string, q: DeviceQuery): Promise<{ items: DeviceRecord[]; count: number }> {
+    const filters: string[] = [];
+    const values: Record<string, unknown> = { ':pk': keys.deviceList(project) };
+    const names: Record<string, string> = { '#pk': indexKeys.deviceList.pk };
+    const filter = (attr: string, value: string | undefined, test: (name: string) => string) => {
+      if (value === undefined) return;
+      names[`#${attr}`] = attr;
+      values[`:${attr}`] = value;
+      filters.push(test(`#${attr}`));
+    };
+    filter('productId', q.productId, (n) => `${n} = :productId`);
+    filter('nodeId', q.nodeId, (n) => `${n} = :nodeId`);
+    filter('name', q.nameContains, (n) => `contains(${n}, :name)`);
+    const base: QueryCommandInput = {
+      TableName: this.table,
+      IndexName: indexKeys.deviceList.index,
+      ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+    };
+    const page = async (): Promise<DeviceRecord[]> => {
+      const found: DeviceRecord[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const out = await this.db.send(
+          new QueryCommand({
+            ...base,
+            KeyConditionExpression: '#pk = :pk AND #sk < :below',
+            ExpressionAttributeNames: { ...names, '#sk': indexKeys.deviceList.sk },
+            ExpressionAttributeValues: { ...values, ':below': q.below },
+            ScanIndexForward: false,
+            ExclusiveStartKey: start,
+          }),
+        );
+        found.push(...(out.Items ?? []).map(toRecord));
+        start = out.LastEvaluatedKey;
+      } while (start && found.length < q.offset + q.limit);
+      return found.slice(q.offset, q.offset + q.limit);
+    };
+    // IoTDA's page.count is every match: the count reads the whole list (DynamoDB bills a COUNT like a read).
+    const count = async (): Promise<number> => {
+      let total = 0;
+      let start: Record<string, unknown> | undefined;
+      do {
+        const out = await this.db.send(
+          new QueryCommand({ ...base, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: names, ExpressionAttributeValues: values, Select: 'COUNT', ExclusiveStartKey: start }),
+        );
+        total += out.Count ?? 0;
+        start = out.LastEvaluatedKey;
+      } while (start);
+      return total;
+    };
+    const [items, total] = await Promise.all([page(), count()]);
+    return { items, count: total };
   }
 
   delete(project: string, device: DeviceRegistration): Promise<boolean> {

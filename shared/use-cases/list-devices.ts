@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import type { Deps } from '../deps.ts';
+import { PAGING } from '../paging.ts';
+import { idString, parseInput } from '../validation.ts';
+import { deviceView } from './device-view.ts';
+
+// IoTDA ListDevices filters (CONTRACT.md §5): product and node id exactly, the name by substring.
+const ListQuery = z.object({
+  product_id: idString(36).optional(),
+  node_id: idString(64).optional(),
+  device_name: z.string().min(1).max(256).optional(),
+  ...PAGING,
+});
+
+/** IoTDA ListDevices: the project's devices newest first, as ShowDevice shows them (never a secret). */
+export const listDevices = async (deps: Deps, project: string, query: unknown) => {
+  const q = parseInput(ListQuery, query);
+  const page = await deps.devices.list(project, {
+    productId: q.product_id,
+    nodeId: q.node_id,
+    nameContains: q.device_name,
+    below: q.marker,
+    offset: q.offset,
+    limit: q.limit,
+  });
+  const last = page.items.at(-1);
+  return { devices: page.items.map(deviceView), page: { count: page.count, ...(last ? { marker: last.listId } : {}) } };
+};
