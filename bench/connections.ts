@@ -5,7 +5,7 @@ import type { TopicRoot } from '../shared/domain/topics.ts';
 import type { ConnectOrder, ConnectReport } from './connections-clients.ts';
 import { forkTs } from './ipc.ts';
 import { forEachLimit } from './limit.ts';
-import { checkFileLimit } from './support.ts';
+import { checkFileLimit, ensureBenchProduct } from './support.ts';
 
 /**
  * How many devices can sign in to the local runtime, how fast, in how much memory. The runtime runs in
@@ -144,6 +144,7 @@ const downlinkRuntime = async (count: number): Promise<Target> => {
   const runtime = await startRuntime(ephemeralSettings());
   try {
     const api = deviceApi(runtime);
+    await ensureBenchProduct(`${runtime.httpUrl}/v5/iot/${runtime.project}/products`, { 'X-Auth-Token': runtime.token, 'Content-Type': 'application/json' });
     const devices: ConnectOrder['devices'] = new Array(count);
     const t = performance.now();
     await forEachLimit(devices, 20, async (_d, i) => void (devices[i] = await api.add(i)));

@@ -133,6 +133,13 @@ export const checkFileLimit = (count: number) => {
   return limit;
 };
 
+/** The free-form product (no services: nothing checked) the benchmarks' devices belong to; 409 when it exists. */
+export const ensureBenchProduct = async (productsUrl: string, headers: Record<string, string>) => {
+  const body = { product_id: 'bench', name: 'bench', device_type: 'Bench', protocol_type: 'MQTT', service_capabilities: [] };
+  const res = await fetch(productsUrl, { method: 'POST', headers, body: JSON.stringify(body) });
+  if (res.status !== 201 && res.status !== 409) throw new Error(`create product: ${res.status} ${await res.text()}`);
+};
+
 export const api = (runtime: Runtime) => {
   const project = `${runtime.httpUrl}/v5/iot/${runtime.project}`;
   const base = `${project}/devices`;
@@ -150,6 +157,7 @@ export const api = (runtime: Runtime) => {
     tasks: (method: string, path: string, body?: unknown) => callUrl(method, `${project}/batchtasks${path}`, body),
     /** Registers `count` devices `bench_{prefix}{i}` (20 requests in flight); returns their ids and secrets. */
     addDevices: async (count: number, prefix: string) => {
+      await ensureBenchProduct(`${project}/products`, headers);
       const devices: { deviceId: string; secret: string }[] = new Array(count);
       await forEachLimit(devices, 20, async (_d, i) => {
         const secret = `bench-secret-${i}`;

@@ -70,7 +70,7 @@ export const createDeps = (config: Config): Deps => {
     tokens: new DynamoDbTokenStore(db, config.tableName),
     requests: new DynamoDbRequestStore(db, config.tableName, reader, new ItemWriter(db, config.tableName)),
     messages: new DynamoDbMessageStore(db, config.tableName),
-    products: new DynamoDbProductStore(db, config.tableName, systemClock.now),
+    products: new DynamoDbProductStore(db, config.tableName, reader, systemClock.now),
     batchTasks: new DynamoDbBatchTaskStore(db, config.tableName),
     taskRunner: new SfnTaskRunner(new SFNClient(clientOptions(config.region, config.endpoints?.stepFunctions)), config.batchStateMachineArn),
     notifier: new SqsNotifier(sqs, config.notificationQueueUrl),

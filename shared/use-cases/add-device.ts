@@ -5,6 +5,7 @@ import { ConditionFailedError, errors } from '../errors.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
 import { idString, parseInput } from '../validation.ts';
 import { deviceView } from './device-view.ts';
+import { findProduct } from './manage-products.ts';
 
 // IoTDA AddDevice body (CONTRACT.md §1); unknown fields are ignored, as Huawei's API does.
 const AddDeviceBody = z.object({
@@ -42,14 +43,20 @@ export const addDevice = async (deps: Deps, project: string, body: unknown) => {
     rev: 0,
     presence: {},
   };
+  const product = await findProduct(deps, project, input.product_id);
+  // The device's use of its product is recorded before the device, and the product looked at again after:
+  // a delete of the product either sees this device or has hidden the product by then (ProductStore.delete).
+  await deps.products.link(product.productId, device, now);
   try {
+    await findProduct(deps, project, input.product_id);
     await deps.devices.create(device);
   } catch (e) {
+    await deps.products.unlink(product.productId, device);
     if (e instanceof ConditionFailedError) throw errors.deviceExists(deviceId);
     throw e;
   }
   deps.logger.info('device added', { project, deviceId });
   // The secret is shown here once, never again.
-  const view = deviceView(device);
+  const view = deviceView(device, product);
   return { ...view, auth_info: { ...view.auth_info, secret } };
 };

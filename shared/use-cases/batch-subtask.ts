@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { SubtaskResult, TaskType } from '../domain/batch-tasks.ts';
 import { MESSAGE_ERRORS, refusedOffline } from '../domain/messages.ts';
+import { checkCommand } from '../domain/product-model.ts';
 import type { Deps } from '../deps.ts';
 import { ApiError, errors } from '../errors.ts';
 import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
@@ -22,7 +23,8 @@ interface TaskTypeAction {
 
 /** One createCommands sub-task: the single-device sync command, its outcome turned into a result (IoTDA §6.6). */
 const sendCommand = async (deps: Deps, task: BatchTaskRecord, target: string): Promise<SubtaskResult> => {
-  const outcome = await sendSyncRequest(deps, { project: task.project, deviceId: target, kind: 'command', payload: task.document });
+  const command = CommandBody.parse(task.document);
+  const outcome = await sendSyncRequest(deps, { project: task.project, deviceId: target, kind: 'command', payload: task.document, check: (model) => checkCommand(model, command) });
   if ('timedOut' in outcome) return { status: 'Fail', error: { ...syncTimeout } };
   return { status: 'Success', output: JSON.stringify(outcome.response) };
 };

@@ -8,7 +8,8 @@ import { findDevice } from './show-device.ts';
  * old generation), whatever this call got done before it died.
  * - The messages go first, so a delete cut short and called again finishes the job.
  * - The device goes only if it is still the registration that was read.
- * - The messages go again: one stored by a send that read the device just before the delete.
+ * - The messages go again: one stored by a send that read the device just before the delete; then its use
+ *   of its product (left behind, it is found stale when the product is deleted).
  * - The open connection is cut: it would otherwise stay subscribed to the topics a device added again under
  *   the same id is sent on (IoT Core checks a connection's policy only hourly).
  */
@@ -17,6 +18,7 @@ export const deleteDevice = async (deps: Deps, project: string, rawDeviceId: str
   await deps.messages.removeAll(device);
   if (!(await deps.devices.delete(project, device))) throw errors.deviceNotFound(device.deviceId);
   await deps.messages.removeAll(device);
+  await deps.products.unlink(device.productId, device);
   const { clientId, status } = device.presence;
   if (clientId && status === 'ONLINE') await deps.publisher.disconnect(clientId);
   deps.logger.info('device deleted', { project, deviceId: device.deviceId });

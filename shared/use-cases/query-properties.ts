@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkPropertyQuery } from '../domain/product-model.ts';
 import type { Deps } from '../deps.ts';
 import { parseInput } from '../validation.ts';
 import { sendSyncRequest, syncTimeout } from './send-sync-request.ts';
@@ -8,7 +9,13 @@ const PropertiesQuery = z.object({ service_id: z.string().min(1).max(64) });
 
 export const queryProperties = async (deps: Deps, project: string, deviceId: string | undefined, query: unknown) => {
   const input = parseInput(PropertiesQuery, query);
-  const outcome = await sendSyncRequest(deps, { project, deviceId, kind: 'properties-get', payload: { service_id: input.service_id } });
+  const outcome = await sendSyncRequest(deps, {
+    project,
+    deviceId,
+    kind: 'properties-get',
+    payload: { service_id: input.service_id },
+    check: (model) => checkPropertyQuery(model, input.service_id),
+  });
   return 'timedOut' in outcome
     ? { request_id: outcome.requestId, response: null, ...syncTimeout }
     : { request_id: outcome.requestId, response: outcome.response };

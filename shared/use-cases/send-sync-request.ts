@@ -1,7 +1,8 @@
 import { awaitResponse } from '../await-response.ts';
+import type { ModelRefusal, ServiceDef } from '../domain/product-model.ts';
 import { requestTopic, responseBody, type SyncKind } from '../domain/sync-requests.ts';
 import type { Deps } from '../deps.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, errors } from '../errors.ts';
 import { newUuid } from '../ids.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
 import { findDevice } from './show-device.ts';
@@ -14,16 +15,25 @@ const rejectIfOffline = (device: DeviceRecord) => {
     throw new ApiError(403, 'IOTDA.014016', `Operation not allowed. The device is not online: ${device.deviceId}`);
 };
 
+/** CONTRACT.md §5: checked against the device's product model before anything is sent. */
+const rejectIfOffModel = async (deps: Deps, device: DeviceRecord, check: (model: readonly ServiceDef[]) => ModelRefusal | undefined) => {
+  // A device whose product is not stored (added before products existed) is free-form, like a model with no services.
+  const model = (await deps.products.get(device.productId))?.serviceCapabilities ?? [];
+  const refusal = check(model);
+  if (refusal) throw errors.invalid(refusal.path, refusal.rule);
+};
+
 /**
- * The synchronous round trip shared by commands and property set/query: find the device, refuse it when
- * offline, record the request id as issued to it, publish the request (QoS 1), then wait for the answer
+ * The synchronous round trip shared by commands and property set/query: find the device, check the request
+ * against its product model, refuse it when offline, record the request id as issued to it, publish the request (QoS 1), then wait for the answer
  * the response rule stores, until the sync timeout.
  */
 export const sendSyncRequest = async (
   deps: Deps,
-  input: { project: string; deviceId: string | undefined; kind: SyncKind; payload: unknown },
+  input: { project: string; deviceId: string | undefined; kind: SyncKind; payload: unknown; check: (model: readonly ServiceDef[]) => ModelRefusal | undefined },
 ): Promise<SyncOutcome> => {
   const device = await findDevice(deps, input.project, input.deviceId);
+  await rejectIfOffModel(deps, device, input.check);
   rejectIfOffline(device);
   const requestId = newUuid();
   const sentAt = deps.clock.now();

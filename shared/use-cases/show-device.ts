@@ -12,5 +12,7 @@ export const findDevice = async (deps: Deps, project: string, rawDeviceId: strin
   return device;
 };
 
-export const showDevice = async (deps: Deps, project: string, deviceId: string | undefined) =>
-  deviceView(await findDevice(deps, project, deviceId));
+export const showDevice = async (deps: Deps, project: string, deviceId: string | undefined) => {
+  const device = await findDevice(deps, project, deviceId);
+  return deviceView(device, await deps.products.get(device.productId));
+};

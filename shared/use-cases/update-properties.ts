@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkPropertySet } from '../domain/product-model.ts';
 import type { Deps } from '../deps.ts';
 import { rejectOversized } from '../payload-limits.ts';
 import { parseInput } from '../validation.ts';
@@ -15,7 +16,7 @@ export const updateProperties = async (deps: Deps, project: string, deviceId: st
   const input = parseInput(PropertiesBody, body);
   const payload = { services: input.services };
   rejectOversized(payload);
-  const outcome = await sendSyncRequest(deps, { project, deviceId, kind: 'properties-set', payload });
+  const outcome = await sendSyncRequest(deps, { project, deviceId, kind: 'properties-set', payload, check: (model) => checkPropertySet(model, payload) });
   return 'timedOut' in outcome
     ? { request_id: outcome.requestId, response: null, ...syncTimeout }
     : { request_id: outcome.requestId, response: outcome.response };

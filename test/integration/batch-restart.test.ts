@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { connectDevice } from '../../tools/simulated-device.ts';
 import { signal, startRuntimeProcess } from '../support/process.ts';
+import { freeFormProduct } from '../support/runtime.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'downlink-batch-restart-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -27,6 +28,8 @@ const until = async <T>(check: () => Promise<T | undefined>, what: string, timeo
 /** A task over a silent online device and an unknown one, seen running (the silent sub-task claimed). */
 const startSilentTask = async (rt: Rt, node: string) => {
   const secret = 'secret-restart-1';
+  // 409 when an earlier process on this data dir made it.
+  expect([201, 409]).toContain((await rt.call('POST', '/products', freeFormProduct('batch'))).status);
   const deviceId = (await rt.call('POST', '/devices', { node_id: node, product_id: 'batch', auth_info: { secret } })).body.device_id as string;
   const device = await connectDevice({ deviceId, secret, port: rt.mqttPort, reply: 'silent' });
   onTestFinished(() => device.close().catch(() => undefined));

@@ -8,6 +8,7 @@ import {
   apiClient,
   connectDevice,
   drainNotifications,
+  ensureProduct,
   huaweiOptions,
   startTestRuntime,
   waitFor,
@@ -24,7 +25,7 @@ const project = (name: string) => {
   const base = `/v5/iot/${name}`;
   return {
     addDevice: (deviceId: string, secret: string) =>
-      http.call('POST', `${base}/devices`, { device_id: deviceId, node_id: deviceId, product_id: 'p', auth_info: { secret } }),
+      http.call('POST', `${base}/devices`, { device_id: deviceId, node_id: deviceId, product_id: `product-of-${name}`, auth_info: { secret } }),
     deleteDevice: (deviceId: string) => http.call('DELETE', `${base}/devices/${deviceId}`),
     sendMessage: (deviceId: string, body: Record<string, unknown>) => http.call('POST', `${base}/devices/${deviceId}/messages`, body),
     listMessages: (deviceId: string) => http.call('GET', `${base}/devices/${deviceId}/messages`),
@@ -34,6 +35,7 @@ const project = (name: string) => {
 };
 const a = project('proj-a');
 const b = project('proj-b');
+for (const name of ['proj-a', 'proj-b']) await ensureProduct(runtime, `product-of-${name}`, [], token, name);
 
 const waitForStatus = (owner: ReturnType<typeof project>, deviceId: string, status: string) =>
   waitFor(async () => ((await owner.showDevice(deviceId)).body?.status === status ? true : undefined), `${deviceId} to be ${status}`);

@@ -1,10 +1,49 @@
 import { describe, expect, it } from 'vitest';
-import { apiClient, startTestRuntime } from '../support/runtime.ts';
+import { apiClient, ensureProduct, startTestRuntime } from '../support/runtime.ts';
 
 const runtime = await startTestRuntime();
 const api = apiClient(runtime);
+await ensureProduct(runtime, 'water');
+await ensureProduct(runtime, 'p');
 
 describe('device registry API', () => {
+  it('refuses a device whose product is not one of the project, and stores nothing', async () => {
+    const other = await apiClient(runtime).call('POST', `/v5/iot/${runtime.project}/devices`, { device_id: 'orphan-1', node_id: 'n', product_id: 'nowhere' });
+    expect([other.status, other.body.error_code]).toEqual([404, 'DOWNLINK.404003']);
+    expect((await api.showDevice('orphan-1')).status).toBe(404);
+  });
+
+  it('keeps a product while a device uses it (409 DOWNLINK.409003), and deletes it once none does', async () => {
+    await ensureProduct(runtime, 'kept');
+    expect((await api.addDevice({ device_id: 'user-1', node_id: 'n', product_id: 'kept' })).status).toBe(201);
+    const refused = await api.call('DELETE', `${api.base}/products/kept`);
+    expect([refused.status, refused.body.error_code]).toEqual([409, 'DOWNLINK.409003']);
+    expect((await api.call('GET', `${api.base}/products/kept`)).status).toBe(200);
+    // The product is still there for new devices after a refused delete.
+    expect((await api.addDevice({ device_id: 'user-2', node_id: 'n', product_id: 'kept' })).status).toBe(201);
+    expect((await api.deleteDevice('user-1')).status).toBe(204);
+    expect((await api.deleteDevice('user-2')).status).toBe(204);
+    expect((await api.call('DELETE', `${api.base}/products/kept`)).status).toBe(204);
+    const late = await api.addDevice({ device_id: 'user-3', node_id: 'n', product_id: 'kept' });
+    expect([late.status, late.body.error_code]).toEqual([404, 'DOWNLINK.404003']);
+  });
+
+  it('never leaves a device on a deleted product when adds and the delete race', async () => {
+    await ensureProduct(runtime, 'raced');
+    const adds = Array.from({ length: 10 }, (_, i) => api.addDevice({ device_id: `race-${i}`, node_id: 'n', product_id: 'raced' }));
+    const removal = api.call('DELETE', `${api.base}/products/raced`);
+    const [added, removed] = await Promise.all([Promise.all(adds), removal]);
+    const created = added.filter((r) => r.status === 201).length;
+    // Either the delete won before any device was stored, or it was refused and every add went through.
+    if (removed.status === 204) {
+      for (let i = 0; i < 10; i++) expect((await api.showDevice(`race-${i}`)).status).toBe(404);
+    } else {
+      expect(removed.body.error_code).toBe('DOWNLINK.409003');
+      expect((await api.call('GET', `${api.base}/products/raced`)).status).toBe(200);
+    }
+    expect(created + added.filter((r) => r.body.error_code === 'DOWNLINK.404003').length).toBe(10);
+  });
+
   it('adds a device with the default id and a generated secret shown once', async () => {
     const added = await api.addDevice({ node_id: 'meter-1', product_id: 'water' });
     expect(added.status).toBe(201);
@@ -14,7 +53,7 @@ describe('device registry API', () => {
 
     const shown = await api.showDevice('water_meter-1');
     expect(shown.status).toBe(200);
-    expect(shown.body).toMatchObject({ device_id: 'water_meter-1', status: 'INACTIVE', last_online_time: null });
+    expect(shown.body).toMatchObject({ device_id: 'water_meter-1', product_name: 'water', status: 'INACTIVE', last_online_time: null });
     expect(JSON.stringify(shown.body)).not.toContain(added.body.auth_info.secret);
   });
 

@@ -7,13 +7,14 @@ import { startRuntime } from '../../local/runtime.ts';
 import { ephemeralSettings } from '../../local/settings.ts';
 import { createDynamoDb } from '../../shared/deps.ts';
 import { createApiToken } from '../../shared/use-cases/manage-api-tokens.ts';
-import { apiClient, expectInvalid, startTestRuntime } from '../support/runtime.ts';
+import { apiClient, ensureProduct, expectInvalid, startTestRuntime } from '../support/runtime.ts';
 
 const runtime = await startTestRuntime();
 // A project of its own, so the counts are exactly what this file adds.
 const { token } = await createApiToken(runtime.deps, ['fleet'], 'fleet');
 const api = apiClient(runtime, token);
 const devices = '/v5/iot/fleet/devices';
+for (const product of ['meter', 'valve']) await ensureProduct(runtime, product, [], token, 'fleet');
 
 type Row = { device_id: string; node_id: string; device_name: string; product_id: string; auth_info: Record<string, unknown> };
 const ids = (body: { devices: Row[] }) => body.devices.map((d) => d.device_id);
@@ -67,7 +68,7 @@ describe('ListDevices', () => {
   });
 
   it('lists nothing of another project, and refuses bad paging', async () => {
-    const other = await apiClient(runtime).call('GET', `/v5/iot/${runtime.project}/devices?product_id=meter`);
+    const other = await apiClient(runtime).call('GET', `/v5/iot/${runtime.project}/devices?node_id=n-7`);
     expect(other.body.page.count).toBe(0);
     expectInvalid(await api.call('GET', `${devices}?limit=0`), 'limit');
     expectInvalid(await api.call('GET', `${devices}?marker=xyz`), 'marker');

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startRuntime } from '../../local/runtime.ts';
 import { ephemeralSettings } from '../../local/settings.ts';
 import { startRuntimeProcess, signal } from '../support/process.ts';
-import { apiClient, connectDevice, huaweiOptions, registerDevice, waitForStatus } from '../support/runtime.ts';
+import { apiClient, connectDevice, freeFormProduct, huaweiOptions, registerDevice, waitForStatus } from '../support/runtime.ts';
 
 const run = promisify(execFile);
 const NODE = process.execPath;
@@ -73,6 +73,7 @@ describe('npm start', () => {
       DOWNLINK_BOOTSTRAP_PROJECT: 'proj1',
     });
     expect(rt.ready).toMatch(/^downlink ready: api http:\/\/127\.0\.0\.1:\d+\/v5\/iot\/proj1 .* X-Auth-Token dlk_bootstrap-token-for-tests$/);
+    expect((await rt.call('POST', '/products', freeFormProduct('p'))).status).toBe(201);
     expect((await rt.call('POST', '/devices', { node_id: 'n', product_id: 'p' })).status).toBe(201);
     expect(await signal(rt.child, 'SIGTERM')).toBe(0);
     expect(rt.output()).toContain('downlink stopped (SIGTERM)');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectDevice, type SimulatedDevice } from '../../tools/simulated-device.ts';
 import { signal, startRuntimeProcess } from '../support/process.ts';
+import { freeFormProduct } from '../support/runtime.ts';
 
 const startProcess = (dataDir: string) => startRuntimeProcess({ DOWNLINK_DATA_DIR: dataDir, DOWNLINK_BOOTSTRAP_PROJECT: 'faults' });
 
@@ -15,6 +16,7 @@ describe('runtime killed during a reconnect flush', () => {
   // and fifteen never sent (seen when this test was written).
   it('loses no message, leaves none PENDING once the device is back, and marks none DELIVERED unsent', async () => {
     const first = await startProcess(dataDir);
+    expect((await first.call('POST', '/products', freeFormProduct('kill'))).status).toBe(201);
     const added = await first.call('POST', '/devices', { node_id: 'n', product_id: 'kill', auth_info: { secret: 'secret-kill-1' } });
     const deviceId = added.body.device_id as string;
     const ids = Array.from({ length: 20 }, (_, i) => `k-${String(i).padStart(2, '0')}`);

@@ -52,10 +52,34 @@ export const apiClient = (runtime: Runtime, token: string | null = runtime.token
   };
 };
 
+/** A product body with no services: any command and property request goes (CONTRACT.md §5). */
+export const freeFormProduct = (productId: string, serviceCapabilities: unknown[] = []) => ({
+  product_id: productId,
+  name: productId,
+  device_type: 'Test',
+  protocol_type: 'MQTT',
+  service_capabilities: serviceCapabilities,
+});
+
+const madeProducts = new WeakMap<Runtime, Set<string>>();
+/**
+ * Creates a product in the runtime's project once (free-form by default: no services, so any command goes),
+ * as AddDevice needs one.
+ */
+export const ensureProduct = async (runtime: Runtime, productId = 'prod', serviceCapabilities: unknown[] = [], token: string | null = runtime.token, project = runtime.project) => {
+  const made = madeProducts.get(runtime) ?? new Set<string>();
+  madeProducts.set(runtime, made);
+  if (made.has(`${project}/${productId}`)) return;
+  const res = await apiClient(runtime, token).call('POST', `/v5/iot/${project}/products`, freeFormProduct(productId, serviceCapabilities));
+  if (res.status !== 201 && res.body?.error_code !== 'DOWNLINK.409004') throw new Error(`create product failed: ${res.status} ${JSON.stringify(res.body)}`);
+  made.add(`${project}/${productId}`);
+};
+
 let nextNode = 0;
-/** Registers a device through the API and returns its id and secret. */
+/** Registers a device (of product `prod`, free-form) through the API and returns its id and secret. */
 export const registerDevice = async (runtime: Runtime, secret = 'secret-1234') => {
   const node = `node${process.pid}x${nextNode++}`;
+  await ensureProduct(runtime);
   const res = await apiClient(runtime).addDevice({ node_id: node, product_id: 'prod', auth_info: { secret } });
   if (res.status !== 201) throw new Error(`add device failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { deviceId: res.body.device_id as string, secret };

@@ -1,9 +1,10 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionFailedError } from '../../errors.ts';
 import type { DeviceRegistration } from '../../ports/device-store.ts';
 import type { DeleteProductOutcome, ProductQuery, ProductRecord, ProductStore, ProductSummary } from '../../ports/product-store.ts';
 import { indexKeys, keys } from '../../table.ts';
+import type { ItemReader } from './coalesced-items.ts';
 import { applied } from './conditional.ts';
 
 /**
@@ -28,6 +29,7 @@ export class DynamoDbProductStore implements ProductStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly reader: ItemReader,
     private readonly now: () => number,
   ) {}
 
@@ -50,8 +52,8 @@ export class DynamoDbProductStore implements ProductStore {
   }
 
   async get(productId: string): Promise<ProductRecord | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.product(productId), ConsistentRead: true }));
-    const item = out.Item;
+    // Every command reads its device's product: coalesced, so a batch chunk's 100 reads of one product are one.
+    const item = await this.reader.get(keys.product(productId));
     if (!item || (typeof item.deleting === 'number' && item.deleting > this.now() - IN_FLIGHT_MS)) return undefined;
     return { ...toSummary(item), serviceCapabilities: unpackModel(item.model as Uint8Array) } as ProductRecord;
   }
