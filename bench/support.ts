@@ -133,9 +133,13 @@ export const checkFileLimit = (count: number) => {
   return limit;
 };
 
-/** The free-form product (no services: nothing checked) the benchmarks' devices belong to; 409 when it exists. */
+/**
+ * The product the benchmarks' devices belong to, whose model defines the command they send, so every command
+ * pays for its check against the model as an application's would; 409 when it exists.
+ */
 export const ensureBenchProduct = async (productsUrl: string, headers: Record<string, string>) => {
-  const body = { product_id: 'bench', name: 'bench', device_type: 'Bench', protocol_type: 'MQTT', service_capabilities: [] };
+  const ping = { command_name: 'ping', paras: [{ para_name: 'i', data_type: 'int', min: '0' }, { para_name: 'level', data_type: 'int', min: '0', max: '100' }] };
+  const body = { product_id: 'bench', name: 'bench', device_type: 'Bench', protocol_type: 'MQTT', service_capabilities: [{ service_id: 'Bench', service_type: 'Bench', commands: [ping] }] };
   const res = await fetch(productsUrl, { method: 'POST', headers, body: JSON.stringify(body) });
   if (res.status !== 201 && res.status !== 409) throw new Error(`create product: ${res.status} ${await res.text()}`);
 };
