@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startRuntime } from '../../local/runtime.ts';
 import { ephemeralSettings } from '../../local/settings.ts';
 import { startRuntimeProcess, signal } from '../support/process.ts';
-import { apiClient, connectDevice, huaweiOptions, registerDevice, waitForStatus } from '../support/runtime.ts';
+import { descendantsOf, isAlive, listeningSockets } from '../support/os.ts';
+import { apiClient, connectDevice, huaweiOptions, registerDevice, waitFor, waitForStatus } from '../support/runtime.ts';
 
 const run = promisify(execFile);
 const NODE = process.execPath;
@@ -76,6 +77,34 @@ describe('npm start', () => {
     expect((await rt.call('POST', '/devices', { node_id: 'n', product_id: 'p' })).status).toBe(201);
     expect(await signal(rt.child, 'SIGTERM')).toBe(0);
     expect(rt.output()).toContain('downlink stopped (SIGTERM)');
+  });
+
+  it('binds every port (API, MQTT, SQS, DynamoDB, iot-data, Step Functions) to DOWNLINK_HOST only', async () => {
+    const rt = await startRuntimeProcess({ DOWNLINK_DATA_DIR: join(dataDir, 'bind'), DOWNLINK_HOST: '127.0.0.1' });
+    try {
+      const sockets = listeningSockets([rt.child.pid!, ...descendantsOf(rt.child.pid!)]);
+      expect(sockets.length).toBeGreaterThanOrEqual(6);
+      // Before the fix, fauxqs (SQS, presence events included) listened on 0.0.0.0 whatever the host.
+      expect(sockets.filter((s) => s.address !== '127.0.0.1')).toEqual([]);
+    } finally {
+      await signal(rt.child, 'SIGTERM');
+    }
+  });
+
+  it('SIGTERM to the npm process ends the runtime: no process left, every port free', async () => {
+    const rt = await startRuntimeProcess({ DOWNLINK_DATA_DIR: join(dataDir, 'npm-sigterm') }, 'npm');
+    const tree = descendantsOf(rt.child.pid!);
+    const ports = listeningSockets([rt.child.pid!, ...tree]).map((s) => s.port);
+    try {
+      expect(ports.length).toBeGreaterThanOrEqual(6);
+      await signal(rt.child, 'SIGTERM');
+      // Before the fix, npm's shell died and node stayed on with every port.
+      await waitFor(async () => (tree.some(isAlive) ? undefined : true), 'the runtime processes to end', 20_000);
+      expect(listeningSockets().filter((s) => ports.includes(s.port))).toEqual([]);
+      expect(rt.output()).toContain('downlink stopped (SIGTERM)');
+    } finally {
+      for (const pid of tree.filter(isAlive)) process.kill(pid, 'SIGKILL');
+    }
   });
 });
 
