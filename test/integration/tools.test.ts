@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { signal } from '../support/process.ts';
-import { apiClient, registerDevice, startTestRuntime, waitForStatus } from '../support/runtime.ts';
+import { apiClient, registerDevice, startTestRuntime, waitForQueueIdle, waitForStatus } from '../support/runtime.ts';
 
 const runtime = await startTestRuntime();
 const api = apiClient(runtime);
@@ -71,5 +72,27 @@ describe('device simulator', () => {
       await signal(simulator.child, 'SIGTERM');
     }
     await waitForStatus(runtime, device.deviceId, 'OFFLINE');
+  });
+});
+
+describe('npm run notifications', () => {
+  const read = async (...args: string[]) => {
+    const { stdout } = await promisify(execFile)('npm', ['run', '--silent', 'notifications', '--', ...args], {
+      env: { ...process.env, DOWNLINK_SQS_PORT: new URL(runtime.sqsUrl).port },
+    });
+    return stdout.split('\n').filter(Boolean);
+  };
+
+  it('--keep prints without taking; without it, what is printed is consumed', async () => {
+    // At least this message's PENDING notification; presence ones of the tests above all sent once idle.
+    await api.call('POST', `${api.base}/devices/${device.deviceId}/messages`, { message_id: 'for-notifications', message: 'hi' });
+    await waitForQueueIdle(runtime, 'presence');
+    const looked = await read('--keep');
+    expect(looked.length).toBeGreaterThan(0);
+    expect(looked.every((line) => JSON.parse(line).notify_data)).toBe(true);
+    // Before the fix, kept ones stayed invisible for 30 s: a second look printed nothing.
+    expect((await read('--keep')).sort()).toEqual([...looked].sort());
+    expect((await read()).sort()).toEqual([...looked].sort());
+    expect(await read()).toEqual([]);
   });
 });
