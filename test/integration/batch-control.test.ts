@@ -81,6 +81,23 @@ describe('stop', () => {
   });
 });
 
+describe('progress', () => {
+  it('shows the task Processing, with each sub-task as it stands, while a device has yet to answer', async () => {
+    const fast = await slow.onlineDevice();
+    const holding = await slow.onlineDevice({ reply: 'silent' });
+    const answers = answerWhenTold(holding);
+    const created = await slow.createTask([fast.deviceId, holding.deviceId]);
+    const running = await slow.waitForTask(
+      created.body.task_id,
+      (b) => b.batchtask.status === 'Processing' && b.task_details[0].status === 'Success',
+      'the task running',
+    );
+    expect(running.task_details[1]).toEqual({ target: holding.deviceId, status: 'Processing' });
+    answers.answerAll();
+    expect((await slow.waitUntilFinished(created.body.task_id)).batchtask.status).toBe('Success');
+  });
+});
+
 describe('retry', () => {
   it('runs again the failed sub-tasks of an ended task, and only those', async () => {
     const echo = await slow.onlineDevice();

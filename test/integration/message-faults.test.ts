@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectDevice, type SimulatedDevice } from '../../tools/simulated-device.ts';
 import { signal, startRuntimeProcess } from '../support/process.ts';
+import { waitFor } from '../support/runtime.ts';
 
 const startProcess = (dataDir: string) => startRuntimeProcess({ DOWNLINK_DATA_DIR: dataDir, DOWNLINK_BOOTSTRAP_PROJECT: 'faults' });
 
@@ -49,8 +50,8 @@ describe('runtime killed during a reconnect flush', () => {
       }
       expect(list.map((m) => m.message_id).sort()).toEqual(ids);
       expect(list.filter((m) => m.status !== 'DELIVERED')).toEqual([]);
-      // Every DELIVERED message reached the device (at least once, over the two connections).
-      await new Promise((r) => setTimeout(r, 100));
+      // Every DELIVERED message reaches the device (at least once, over the two connections).
+      await waitFor(async () => (received.size === ids.length ? true : undefined), 'every message at the device');
       expect([...received].sort()).toEqual(ids);
       await device.close();
     } finally {
