@@ -31,6 +31,9 @@ const startSilentTask = async (rt: Rt, node: string) => {
   const device = await connectDevice({ deviceId, secret, port: rt.mqttPort, reply: 'silent' });
   onTestFinished(() => device.close().catch(() => undefined));
   await until(async () => ((await rt.call('GET', `/devices/${deviceId}`)).body.status === 'ONLINE' ? true : undefined), 'online');
+  // The command reaching the device means its sub-task is claimed (Processing): an event, not a poll that a
+  // busy machine could make miss the 3 s the sub-task stays so.
+  const commanded = device.nextMessage((m) => m.topic.includes('/sys/commands/request_id='), 15_000);
   const created = await rt.call('POST', '/batchtasks', {
     task_name: 'restart',
     task_type: 'createCommands',
@@ -39,10 +42,7 @@ const startSilentTask = async (rt: Rt, node: string) => {
   });
   expect(created.status).toBe(201);
   const taskId = created.body.task_id as string;
-  await until(async () => {
-    const body = (await rt.call('GET', `/batchtasks/${taskId}`)).body;
-    return body.task_details[0].status === 'Processing' ? true : undefined;
-  }, 'the silent sub-task to run');
+  await commanded;
   return { taskId, deviceId };
 };
 
