@@ -1,3 +1,4 @@
+import { localHost } from './local-host.ts';
 import { parseArgs } from 'node:util';
 import { connectDevice, DeviceConnectError, type ReceivedMessage } from './simulated-device.ts';
 
@@ -29,8 +30,8 @@ const { values } = parseArgs({
     id: { type: 'string' },
     secret: { type: 'string' },
     root: { type: 'string', default: 'oc' },
-    // The runtime's own settings, so one environment serves both; a wildcard bind is reached on loopback.
-    host: { type: 'string', default: [undefined, '', '0.0.0.0', '::'].includes(process.env.DOWNLINK_HOST) ? '127.0.0.1' : process.env.DOWNLINK_HOST },
+    // The runtime's own settings, so one environment serves both.
+    host: { type: 'string', default: localHost(process.env) },
     port: { type: 'string', default: process.env.DOWNLINK_MQTT_PORT || '1883' },
     'sign-type': { type: 'string', default: '0' },
     reply: { type: 'string', default: 'echo' },
@@ -72,7 +73,10 @@ const printable = (payload: Buffer): string => {
 
 const device = await connectDevice({
   // Attached before connecting: messages kept while the device was offline arrive at connect.
-  ...(quiet ? {} : { onMessage: (m: ReceivedMessage) => console.log(`${m.topic} ${printable(m.payload)}`) }),
+  // Its own answers come back through its `sys/#` subscription: they are printed as replies, not as received.
+  ...(quiet
+    ? {}
+    : { onMessage: (m: ReceivedMessage) => !m.topic.includes('/response/request_id=') && console.log(`${m.topic} ${printable(m.payload)}`) }),
   deviceId: id,
   secret,
   root,

@@ -1,3 +1,4 @@
+import { localHost } from './local-host.ts';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
@@ -40,9 +41,7 @@ if (values.help) {
   process.exit(0);
 }
 
-// The runtime's own settings; a wildcard bind is reached on loopback.
-const host = [undefined, '', '0.0.0.0', '::'].includes(process.env.DOWNLINK_HOST) ? '127.0.0.1' : process.env.DOWNLINK_HOST;
-const endpoint = values.aws ? undefined : (values.endpoint ?? `http://${host}:${process.env.DOWNLINK_SQS_PORT || '9324'}`);
+const endpoint = values.aws ? undefined : (values.endpoint ?? `http://${localHost(process.env)}:${process.env.DOWNLINK_SQS_PORT || '9324'}`);
 const sqs = new SQSClient(clientOptions(values.region, endpoint));
 const queueUrl =
   values['queue-url'] ?? (await sqs.send(new GetQueueUrlCommand({ QueueName: 'downlink-notifications' }))).QueueUrl!;
