@@ -27,9 +27,13 @@ export const main = async (argv: string[]) => {
       await new Promise((r) => setTimeout(r, 200));
     }
   };
-  const measure = (label: string) => {
+  const measure = async (label: string) => {
     const m = process.memoryUsage();
-    console.log(`${label.padEnd(30)} rss ${(m.rss / MB).toFixed(0).padStart(5)} MB  heap used ${(m.heapUsed / MB).toFixed(0).padStart(4)} MB  external ${(m.external / MB).toFixed(0).padStart(4)} MB`);
+    const dynalite = await runtime.dynamodbHeapUsed();
+    console.log(
+      `${label.padEnd(30)} rss ${(m.rss / MB).toFixed(0).padStart(5)} MB  heap used ${(m.heapUsed / MB).toFixed(0).padStart(4)} MB` +
+        `  external ${(m.external / MB).toFixed(0).padStart(4)} MB  dynalite thread heap ${(dynalite / MB).toFixed(0).padStart(4)} MB`,
+    );
   };
 
   const runtime = await startRuntime(ephemeralSettings({ logLevel: 'SILENT' }));
@@ -45,7 +49,7 @@ export const main = async (argv: string[]) => {
     body: JSON.stringify({ node_id: 'memory', product_id: 'bench' }),
   }).then((r) => r.json() as Promise<{ device_id: string }>);
   await settle();
-  measure('started');
+  await measure('started');
 
   const statuses = new Map<number, number>();
   const requests = [
@@ -73,13 +77,13 @@ export const main = async (argv: string[]) => {
       },
     );
     console.log(`round ${round}: ${total} requests in ${((Date.now() - started) / 1000).toFixed(1)} s, by status so far: ${JSON.stringify(Object.fromEntries(statuses))}`);
-    measure(`round ${round}: after the load`);
+    await measure(`round ${round}: after the load`);
     await settle();
-    measure(`round ${round}: after full GCs`);
+    await measure(`round ${round}: after full GCs`);
   }
   await new Promise((r) => setTimeout(r, 5_000));
   await settle();
-  measure('5 s later, after full GCs');
+  await measure('5 s later, after full GCs');
   if (values.snapshot) console.log(`heap snapshot: ${writeHeapSnapshot()}`);
   await runtime.stop();
 };
