@@ -52,8 +52,9 @@ const finished = (rt: Rt, taskId: string) =>
     return ['Success', 'Fail', 'PartialSuccess'].includes(body.batchtask.status) ? body : undefined;
   }, 'the task to end');
 
+// Each test starts runtime processes one after another: a minute and more on a busy machine.
 describe('batch task across a restart of the local runtime', () => {
-  it('stops cleanly mid-run once the running chunk is recorded, and the next start finishes the task', async () => {
+  it('stops cleanly mid-run once the running chunk is recorded, and the next start finishes the task', { timeout: 120_000 }, async () => {
     const first = await startProcess();
     const { taskId, deviceId } = await startSilentTask(first, 'n-stop');
     expect(await signal(first.child, 'SIGINT')).toBe(0);
@@ -72,7 +73,7 @@ describe('batch task across a restart of the local runtime', () => {
     }
   });
 
-  it('runs again, after a crash, a sub-task that was left Processing', async () => {
+  it('runs again, after a crash, a sub-task that was left Processing', { timeout: 120_000 }, async () => {
     const first = await startProcess();
     const { taskId, deviceId } = await startSilentTask(first, 'n-crash');
     await signal(first.child, 'SIGKILL');

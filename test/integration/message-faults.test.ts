@@ -11,10 +11,11 @@ const startProcess = (dataDir: string) => startRuntimeProcess({ DOWNLINK_DATA_DI
 const dataDir = mkdtempSync(join(tmpdir(), 'downlink-faults-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
+// Each test starts runtime processes one after another: a minute and more on a busy machine.
 describe('runtime killed during a reconnect flush', () => {
   // With the kill at the fifth message, the restart finds four DELIVERED, one published but still PENDING,
   // and fifteen never sent (seen when this test was written).
-  it('loses no message, leaves none PENDING once the device is back, and marks none DELIVERED unsent', async () => {
+  it('loses no message, leaves none PENDING once the device is back, and marks none DELIVERED unsent', { timeout: 120_000 }, async () => {
     const first = await startProcess(dataDir);
     const added = await first.call('POST', '/devices', { node_id: 'n', product_id: 'kill', auth_info: { secret: 'secret-kill-1' } });
     const deviceId = added.body.device_id as string;

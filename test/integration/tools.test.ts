@@ -35,7 +35,7 @@ const startSimulator = (deviceId: string, secret: string) => {
   const printed = (text: string) =>
     new Promise<string>((resolve, reject) => {
       // Below the test's timeout, so the simulator is still stopped when the line never comes.
-      const timer = setTimeout(() => reject(new Error(`the simulator did not print ${text}: ${stdout}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`the simulator did not print ${text}: ${stdout}`)), 40_000);
       const check = () => {
         const line = stdout.split('\n').find((l) => l.includes(text));
         if (line) {
@@ -56,7 +56,7 @@ const startSimulator = (deviceId: string, secret: string) => {
 describe('device simulator', () => {
   // Before the fix the simulator added its printer after its SUBACK and missed such a message (about half the
   // time without the held SUBACK); the scenario runs several times.
-  it.for([1, 2, 3, 4, 5])('prints a message kept for the offline device when it connects (run %i)', async (run) => {
+  it.for([1, 2, 3, 4, 5])('prints a message kept for the offline device when it connects (run %i)', { timeout: 60_000 }, async (run) => {
     const messageId = `kept-${run}`;
     const sent = await api.call('POST', `${api.base}/devices/${device.deviceId}/messages`, {
       message_id: messageId,
@@ -83,7 +83,8 @@ describe('npm run notifications', () => {
     return stdout.split('\n').filter(Boolean);
   };
 
-  it('--keep prints without taking; without it, what is printed is consumed', async () => {
+  // Four runs of the tool, each starting Node.js with tsx: seconds each on a busy machine.
+  it('--keep prints without taking; without it, what is printed is consumed', { timeout: 120_000 }, async () => {
     // At least this message's PENDING notification; presence ones of the tests above all sent once idle.
     await api.call('POST', `${api.base}/devices/${device.deviceId}/messages`, { message_id: 'for-notifications', message: 'hi' });
     await waitForQueueIdle(runtime, 'presence');
