@@ -12,6 +12,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ main(arg
     about: 'create-message to 100 online devices (messages/s), and the flush of 20,000 pending messages to 1,000 reconnecting devices',
     load: () => import('./messages.ts'),
   },
+  memory: {
+    about: '12,000 good and bad API calls: resident memory and V8 heap at start, after the load and after full GCs',
+    load: () => import('./memory.ts'),
+  },
   batch: {
     about: 'one createCommands task over 10,000 echoing devices: time to a final status, sub-tasks/s, peak RSS, against raw MQTT round trips',
     load: () => import('./batch.ts'),

@@ -205,6 +205,7 @@ export const startRuntime = async (settings: LocalSettings) => {
       mqttUrl: broker.url,
       sqsUrl: sqsServer.endpoint,
       dynamodbUrl: dynamo.endpoint,
+      dynamodbHeapUsed: dynamo.heapUsed,
       tableName: TABLE_NAME,
       queueUrls,
       project: settings.bootstrapProject,

@@ -1,14 +1,34 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { mkdirSync } from 'node:fs';
+import { Server } from 'node:net';
 import { join } from 'node:path';
 import { QUEUES, type QueueName } from '../functions/manifest.ts';
+
+/**
+ * fauxqs 2.4 listens on 0.0.0.0 whatever its `host` option says (that names the host in queue URLs only), and
+ * its queues carry presence events anyone could forge: its one listen call, made while it starts, is sent to
+ * `host` instead (CONTRACT.md §4: every port binds to DOWNLINK_HOST).
+ */
+const listeningOn = async <T>(host: string, start: () => Promise<T>): Promise<T> => {
+  const listen = Server.prototype.listen;
+  Server.prototype.listen = function (this: Server, ...args: unknown[]) {
+    const [options] = args as [{ host?: string } | undefined];
+    if (typeof options === 'object' && options?.host === '0.0.0.0') args[0] = { ...options, host };
+    return listen.apply(this, args as Parameters<Server['listen']>);
+  } as Server['listen'];
+  try {
+    return await start();
+  } finally {
+    Server.prototype.listen = listen;
+  }
+};
 
 /** fauxqs, the SQS API on a local port: SQLite under the data dir, or memory. */
 export const startSqs = async (host: string, port: number, dataDir: string | undefined) => {
   const dir = dataDir ? join(dataDir, 'sqs') : undefined;
   if (dir) mkdirSync(dir, { recursive: true });
-  const server = await startFauxqs({ port, host, logger: false, ...(dir ? { dataDir: dir } : {}) });
+  const server = await listeningOn(host, () => startFauxqs({ port, host, logger: false, ...(dir ? { dataDir: dir } : {}) }));
   return { endpoint: `http://${host}:${server.port}`, stop: () => server.stop() };
 };
 

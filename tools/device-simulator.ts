@@ -1,12 +1,14 @@
+import { localHost } from './local-host.ts';
 import { parseArgs } from 'node:util';
-import { connectDevice, DeviceConnectError } from './simulated-device.ts';
+import { connectDevice, DeviceConnectError, type ReceivedMessage } from './simulated-device.ts';
 
 const USAGE = `A device on the Downlink MQTT contract: signs in the Huawei way, prints what it receives, answers requests.
 
   npm run simulator -- --id DEVICE_ID --secret SECRET [options]
 
-  --root oc|$oc          topic root (default oc)
-  --host H --port P      broker (default 127.0.0.1:1883)
+  --root oc|$oc          topic root (default oc); $oc needs the runtime started with DOWNLINK_TOPIC_ROOT='$oc'
+  --host H --port P      broker (default $DOWNLINK_HOST:$DOWNLINK_MQTT_PORT when set, else 127.0.0.1:1883,
+                         as the runtime's defaults)
   --sign-type 0|1        1 = the platform checks the timestamp (default 0)
   --reply echo|fixed|silent
                          echo: result_code 0 with the request's own fields (default);
@@ -28,8 +30,9 @@ const { values } = parseArgs({
     id: { type: 'string' },
     secret: { type: 'string' },
     root: { type: 'string', default: 'oc' },
-    host: { type: 'string', default: '127.0.0.1' },
-    port: { type: 'string', default: '1883' },
+    // The runtime's own settings, so one environment serves both.
+    host: { type: 'string', default: localHost(process.env) },
+    port: { type: 'string', default: process.env.DOWNLINK_MQTT_PORT || '1883' },
     'sign-type': { type: 'string', default: '0' },
     reply: { type: 'string', default: 'echo' },
     'fixed-reply': { type: 'string' },
@@ -69,6 +72,11 @@ const printable = (payload: Buffer): string => {
 };
 
 const device = await connectDevice({
+  // Attached before connecting: messages kept while the device was offline arrive at connect.
+  // Its own answers come back through its `sys/#` subscription: they are printed as replies, not as received.
+  ...(quiet
+    ? {}
+    : { onMessage: (m: ReceivedMessage) => !m.topic.includes('/response/request_id=') && console.log(`${m.topic} ${printable(m.payload)}`) }),
   deviceId: id,
   secret,
   root,
@@ -86,10 +94,7 @@ const device = await connectDevice({
 });
 
 console.error(`${id} connected to ${values.host}:${port}, subscribed ${root}/devices/${id}/sys/#, reply ${reply}`);
-if (!quiet) {
-  device.onMessage((m) => console.log(`${m.topic} ${printable(m.payload)}`));
-  device.onReply((r) => console.error(`replied ${r.topic} ${r.payload}`));
-}
+if (!quiet) device.onReply((r) => console.error(`replied ${r.topic} ${r.payload}`));
 // One line per outage, not one per retry.
 let online = true;
 device.client.on('offline', () => {

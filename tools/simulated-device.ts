@@ -26,6 +26,11 @@ export interface DeviceOptions {
   /** 0 (the default) gives up when the connection drops; tests and benchmarks want that. */
   reconnectPeriodMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * Called for every message from the first packet on: messages kept for an offline device arrive as soon
+   * as it connects, possibly before its own SUBACK, so a listener added after connectDevice resolves can miss them.
+   */
+  onMessage?: (message: ReceivedMessage) => void;
 }
 
 export interface ReceivedMessage {
@@ -127,7 +132,7 @@ export const connectDevice = async (opts: DeviceOptions): Promise<SimulatedDevic
   // Sign type 1 is checked against the clock: every reconnect signs afresh.
   client.on('reconnect', () => Object.assign(client.options, huaweiCredentials(deviceId, secret, signType)));
 
-  const messageListeners = new Set<(m: ReceivedMessage) => void>();
+  const messageListeners = new Set<(m: ReceivedMessage) => void>(opts.onMessage ? [opts.onMessage] : []);
   const replyListeners = new Set<(r: Reply) => void>();
   const timers = new Set<NodeJS.Timeout>();
 

@@ -1,3 +1,4 @@
+import { localHost } from './local-host.ts';
 import { parseArgs } from 'node:util';
 import { DynamoDbTokenStore } from '../shared/adapters/aws/dynamodb-token-store.ts';
 import { createDynamoDb } from '../shared/deps.ts';
@@ -11,7 +12,8 @@ const USAGE = `Manage API tokens (X-Auth-Token) in a Downlink table.
   npm run tokens -- revoke TOKEN_ID
 
 Target (default: the local runtime started by npm start):
-  --endpoint URL   DynamoDB endpoint (default http://127.0.0.1:$DOWNLINK_DYNAMODB_PORT, 8000)
+  --endpoint URL   DynamoDB endpoint (default http://$DOWNLINK_HOST:$DOWNLINK_DYNAMODB_PORT when set, else
+                   http://127.0.0.1:8000: the local runtime)
   --table NAME     table name (default: downlink)
   --aws            use the AWS account of the current credentials (no endpoint); pass --table with the
                    stack's TableName output`;
@@ -42,7 +44,7 @@ if (values.help || !command) {
 
 const endpoint = values.aws
   ? undefined
-  : (values.endpoint ?? `http://127.0.0.1:${process.env.DOWNLINK_DYNAMODB_PORT ?? '8000'}`);
+  : (values.endpoint ?? `http://${localHost(process.env)}:${process.env.DOWNLINK_DYNAMODB_PORT || '8000'}`);
 const db = createDynamoDb(values.region, endpoint);
 const deps = { tokens: new DynamoDbTokenStore(db, values.table), clock: systemClock };
 

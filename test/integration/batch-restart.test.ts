@@ -34,6 +34,9 @@ const startSilentTask = async (rt: Rt, node: string) => {
   const device = await connectDevice({ deviceId, secret, port: rt.mqttPort, reply: 'silent' });
   onTestFinished(() => device.close().catch(() => undefined));
   await until(async () => ((await rt.call('GET', `/devices/${deviceId}`)).body.status === 'ONLINE' ? true : undefined), 'online');
+  // The command reaching the device means its sub-task is claimed (Processing): an event, not a poll that a
+  // busy machine could make miss the 3 s the sub-task stays so.
+  const commanded = device.nextMessage((m) => m.topic.includes('/sys/commands/request_id='), 15_000);
   const created = await rt.call('POST', '/batchtasks', {
     task_name: 'restart',
     task_type: 'createCommands',
@@ -42,10 +45,7 @@ const startSilentTask = async (rt: Rt, node: string) => {
   });
   expect(created.status).toBe(201);
   const taskId = created.body.task_id as string;
-  await until(async () => {
-    const body = (await rt.call('GET', `/batchtasks/${taskId}`)).body;
-    return body.task_details[0].status === 'Processing' ? true : undefined;
-  }, 'the silent sub-task to run');
+  await commanded;
   return { taskId, deviceId };
 };
 
@@ -55,8 +55,9 @@ const finished = (rt: Rt, taskId: string) =>
     return ['Success', 'Fail', 'PartialSuccess'].includes(body.batchtask.status) ? body : undefined;
   }, 'the task to end');
 
+// Each test starts runtime processes one after another: a minute and more on a busy machine.
 describe('batch task across a restart of the local runtime', () => {
-  it('stops cleanly mid-run once the running chunk is recorded, and the next start finishes the task', async () => {
+  it('stops cleanly mid-run once the running chunk is recorded, and the next start finishes the task', { timeout: 120_000 }, async () => {
     const first = await startProcess();
     const { taskId, deviceId } = await startSilentTask(first, 'n-stop');
     expect(await signal(first.child, 'SIGINT')).toBe(0);
@@ -75,7 +76,7 @@ describe('batch task across a restart of the local runtime', () => {
     }
   });
 
-  it('runs again, after a crash, a sub-task that was left Processing', async () => {
+  it('runs again, after a crash, a sub-task that was left Processing', { timeout: 120_000 }, async () => {
     const first = await startProcess();
     const { taskId, deviceId } = await startSilentTask(first, 'n-crash');
     await signal(first.child, 'SIGKILL');

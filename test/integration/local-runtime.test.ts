@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { startRuntime } from '../../local/runtime.ts';
 import { ephemeralSettings } from '../../local/settings.ts';
 import { startRuntimeProcess, signal } from '../support/process.ts';
-import { apiClient, connectDevice, freeFormProduct, huaweiOptions, registerDevice, waitForStatus } from '../support/runtime.ts';
+import { descendantsOf, isAlive, listeningSockets } from '../support/os.ts';
+import { apiClient, connectDevice, freeFormProduct, huaweiOptions, registerDevice, waitFor, waitForStatus } from '../support/runtime.ts';
 
 const run = promisify(execFile);
 const NODE = process.execPath;
@@ -78,6 +79,34 @@ describe('npm start', () => {
     expect(await signal(rt.child, 'SIGTERM')).toBe(0);
     expect(rt.output()).toContain('downlink stopped (SIGTERM)');
   });
+
+  it('binds every port (API, MQTT, SQS, DynamoDB, iot-data, Step Functions) to DOWNLINK_HOST only', async () => {
+    const rt = await startRuntimeProcess({ DOWNLINK_DATA_DIR: join(dataDir, 'bind'), DOWNLINK_HOST: '127.0.0.1' });
+    try {
+      const sockets = listeningSockets([rt.child.pid!, ...descendantsOf(rt.child.pid!)]);
+      expect(sockets.length).toBeGreaterThanOrEqual(6);
+      // Before the fix, fauxqs (SQS, presence events included) listened on 0.0.0.0 whatever the host.
+      expect(sockets.filter((s) => s.address !== '127.0.0.1')).toEqual([]);
+    } finally {
+      await signal(rt.child, 'SIGTERM');
+    }
+  });
+
+  it('SIGTERM to the npm process ends the runtime: no process left, every port free', async () => {
+    const rt = await startRuntimeProcess({ DOWNLINK_DATA_DIR: join(dataDir, 'npm-sigterm') }, 'npm');
+    const tree = descendantsOf(rt.child.pid!);
+    const ports = listeningSockets([rt.child.pid!, ...tree]).map((s) => s.port);
+    try {
+      expect(ports.length).toBeGreaterThanOrEqual(6);
+      await signal(rt.child, 'SIGTERM');
+      // Before the fix, npm's shell died and node stayed on with every port.
+      await waitFor(async () => (tree.some(isAlive) ? undefined : true), 'the runtime processes to end', 20_000);
+      expect(listeningSockets().filter((s) => ports.includes(s.port))).toEqual([]);
+      expect(rt.output()).toContain('downlink stopped (SIGTERM)');
+    } finally {
+      for (const pid of tree.filter(isAlive)) process.kill(pid, 'SIGKILL');
+    }
+  });
 });
 
 describe('token CLI', () => {
@@ -110,16 +139,22 @@ describe('token CLI', () => {
 describe('authorizer cache', () => {
   it('keeps a revoked token working until its cached answer expires, as API Gateway does', async () => {
     const rt = await startRuntime(ephemeralSettings({ authorizerCacheSeconds: 1 }));
+    let clock: MockInstance<() => number> | undefined;
     try {
       const { createApiToken, revokeApiToken } = await import('../../shared/use-cases/manage-api-tokens.ts');
       const { token, record } = await createApiToken(rt.deps, [rt.project]);
       const client = apiClient(rt, token);
+      // The gateway's clock stands still while the cached answer is used, then moves past its second:
+      // what is checked does not depend on how fast the calls are.
+      const start = Date.now();
+      clock = vi.spyOn(Date, 'now').mockReturnValue(start);
       expect((await client.showDevice('none')).status).toBe(404);
       await revokeApiToken(rt.deps, record.tokenId);
       expect((await client.showDevice('none')).status).toBe(404); // cached
-      await new Promise((r) => setTimeout(r, 1_100));
+      clock.mockReturnValue(start + 1_100);
       expect((await client.showDevice('none')).status).toBe(401);
     } finally {
+      clock?.mockRestore();
       await rt.stop();
     }
   });

@@ -4,17 +4,18 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectDevice, type SimulatedDevice } from '../../tools/simulated-device.ts';
 import { signal, startRuntimeProcess } from '../support/process.ts';
-import { freeFormProduct } from '../support/runtime.ts';
+import { freeFormProduct, waitFor } from '../support/runtime.ts';
 
 const startProcess = (dataDir: string) => startRuntimeProcess({ DOWNLINK_DATA_DIR: dataDir, DOWNLINK_BOOTSTRAP_PROJECT: 'faults' });
 
 const dataDir = mkdtempSync(join(tmpdir(), 'downlink-faults-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
+// Each test starts runtime processes one after another: a minute and more on a busy machine.
 describe('runtime killed during a reconnect flush', () => {
   // With the kill at the fifth message, the restart finds four DELIVERED, one published but still PENDING,
   // and fifteen never sent (seen when this test was written).
-  it('loses no message, leaves none PENDING once the device is back, and marks none DELIVERED unsent', async () => {
+  it('loses no message, leaves none PENDING once the device is back, and marks none DELIVERED unsent', { timeout: 120_000 }, async () => {
     const first = await startProcess(dataDir);
     expect((await first.call('POST', '/products', freeFormProduct('kill'))).status).toBe(201);
     const added = await first.call('POST', '/devices', { node_id: 'n', product_id: 'kill', auth_info: { secret: 'secret-kill-1' } });
@@ -51,8 +52,8 @@ describe('runtime killed during a reconnect flush', () => {
       }
       expect(list.map((m) => m.message_id).sort()).toEqual(ids);
       expect(list.filter((m) => m.status !== 'DELIVERED')).toEqual([]);
-      // Every DELIVERED message reached the device (at least once, over the two connections).
-      await new Promise((r) => setTimeout(r, 100));
+      // Every DELIVERED message reaches the device (at least once, over the two connections).
+      await waitFor(async () => (received.size === ids.length ? true : undefined), 'every message at the device');
       expect([...received].sort()).toEqual(ids);
       await device.close();
     } finally {

@@ -39,3 +39,29 @@ export const batchClient = (runtime: Runtime) => {
 
 /** Unknown device ids: their sub-tasks fail at once with IOTDA.014000, which makes large tasks quick. */
 export const nobody = (n: number, prefix = `ghost${Date.now()}`) => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
+
+/**
+ * Holds a silent device's commands until told to answer them: a sub-task stays in flight exactly as long as a
+ * test needs, whatever the machine's speed. From `answerAll` on, each command is answered at once.
+ */
+export const answerWhenTold = (device: SimulatedDevice) => {
+  const held: string[] = [];
+  let answering = false;
+  const answer = (topic: string) =>
+    device.client.publish(
+      topic.replace('/sys/commands/request_id=', '/sys/commands/response/request_id='),
+      JSON.stringify({ result_code: 0, response_name: 'open', paras: {} }),
+      { qos: 1 },
+    );
+  device.onMessage(({ topic }) => {
+    if (!topic.includes('/sys/commands/request_id=')) return;
+    if (answering) answer(topic);
+    else held.push(topic);
+  });
+  return {
+    answerAll() {
+      answering = true;
+      for (const topic of held.splice(0)) answer(topic);
+    },
+  };
+};

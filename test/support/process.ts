@@ -1,8 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
-/** `npm start` as its own process on free ports, so a test can signal or kill it; resolves on its ready line. */
-export const startRuntimeProcess = async (env: Record<string, string>) => {
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'local/main.ts'], {
+/**
+ * The runtime as its own process on free ports, so a test can signal or kill it; resolves on its ready line.
+ * `via: 'npm'` runs `npm start` itself, as the README does (npm, then sh, then node).
+ */
+export const startRuntimeProcess = async (env: Record<string, string>, via: 'node' | 'npm' = 'node') => {
+  const [command, args] =
+    via === 'npm'
+      ? ['npm', ['start']]
+      : [process.execPath, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'local/main.ts']];
+  const child = spawn(command, args, {
     env: {
       ...process.env,
       DOWNLINK_HTTP_PORT: '0',
@@ -17,7 +24,10 @@ export const startRuntimeProcess = async (env: Record<string, string>) => {
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   const ready = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', () => output.includes('\n') && resolve(output.split('\n')[0]!));
+    child.stdout!.on('data', () => {
+      const line = output.split('\n').find((l, i, all) => l.startsWith('downlink ready:') && i < all.length - 1);
+      if (line) resolve(line);
+    });
     child.once('exit', (code) => reject(new Error(`runtime exited ${code}: ${output}`)));
   });
   const api = ready.match(/api (\S+)/)![1]!;
