@@ -1,7 +1,7 @@
 import { Aedes, type Client } from 'aedes';
 import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import type { ConnectAttempt, ConnectVerdict } from '../shared/domain/device-auth.ts';
+import { deviceIdOfClient, type ConnectAttempt, type ConnectVerdict } from '../shared/domain/device-auth.ts';
 import { deviceDownlinkFilters, isDeviceOwnTopic, type TopicRoot } from '../shared/domain/topics.ts';
 import { listen } from './net.ts';
 
@@ -12,11 +12,16 @@ export interface LifecycleEvent {
   principalIdentifier: string;
 }
 
-/** What the broker keeps per device connection. */
+/** What the broker keeps per connection. */
 interface Session {
+  socket: Socket;
   deviceId: string;
   sessionId: string;
   keepalive: number | undefined;
+  announced: boolean; // its `connected` event was sent
+  ended: boolean; // its socket closed: nothing more is said about this session
+  gone: Promise<void>; // settles once the socket has closed and its `disconnected` event was sent
+  endTurn?: () => void; // lets the device's next sign-in go on
 }
 
 const sessions = new WeakMap<Client, Session>();
@@ -30,34 +35,96 @@ export interface BrokerOptions {
 }
 
 /**
- * aedes standing in for AWS IoT Core: Huawei sign-in through the shared auth code, each device confined
- * to its own topics, subscribed to its system topics on connect (as IoTDA does), and AWS-shaped
- * lifecycle events published on the `$aws/events/...` topics for the rules to pick up.
+ * Per device, the sign-ins that passed authentication take turns: each one closes the connection before
+ * it and waits for that close to be fully handled (its `disconnected` event sent, aedes' registration gone)
+ * before it registers. Authentication is async, so without turns two CONNECTs could both pass it and both
+ * stay open; aedes' own same-client-id takeover, run from several connects at once, also leaves some open.
+ */
+const signInTurns = () => {
+  const tails = new Map<string, Promise<void>>();
+  return async (deviceId: string): Promise<() => void> => {
+    const before = tails.get(deviceId) ?? Promise.resolve();
+    let end!: () => void;
+    const mine = new Promise<void>((resolve) => (end = resolve));
+    const tail = before.then(() => mine);
+    tails.set(deviceId, tail);
+    await before;
+    return () => {
+      end();
+      if (tails.get(deviceId) === tail) tails.delete(deviceId);
+    };
+  };
+};
+
+/**
+ * aedes standing in for AWS IoT Core: Huawei sign-in through the shared auth code, one connection per
+ * device, each device confined to its own topics, subscribed to its system topics on connect (as IoTDA
+ * does), and AWS-shaped lifecycle events published on the `$aws/events/...` topics for the rules to pick up.
  */
 export const startBroker = async (opts: BrokerOptions) => {
   const broker = await Aedes.createBroker({ drainTimeout: 30_000 });
-  const byDevice = new Map<string, Client>();
+  const byDevice = new Map<string, Client>(); // the newest connection of each device
+  const takeTurn = signInTurns();
+
+  // Strictly increasing event times: presence orders a device's sessions by them, and two events in the
+  // same millisecond would leave the order to chance.
+  let lastStamp = 0;
+  const stamp = () => (lastStamp = Math.max(Date.now(), lastStamp + 1));
 
   /** An AWS lifecycle event on its `$aws/events/...` topic, where the IoT rules pick it up. */
   const publishLifecycle = (event: LifecycleEvent, extra: Record<string, unknown> = {}) =>
     new Promise<void>((resolve, reject) => {
       const kind = event.eventType === 'subscribed' || event.eventType === 'unsubscribed' ? 'subscriptions' : 'presence';
-      const payload = Buffer.from(JSON.stringify({ ...event, timestamp: Date.now(), ...extra }));
+      const payload = Buffer.from(JSON.stringify({ ...event, timestamp: stamp(), ...extra }));
       broker.publish(
         { cmd: 'publish', topic: `$aws/events/${kind}/${event.eventType}/${event.clientId}`, payload, qos: 0, retain: false, dup: false },
         (e) => (e ? reject(e) : resolve()),
       );
     });
 
-  const lifecycle = (type: LifecycleEvent['eventType'], client: Client, extra: Record<string, unknown>) => {
-    const s = sessions.get(client);
-    if (!s) return;
+  const lifecycle = (type: LifecycleEvent['eventType'], client: Client, s: Session, extra: Record<string, unknown>) => {
     const event = { clientId: client.id, eventType: type, sessionIdentifier: s.sessionId, principalIdentifier: s.deviceId };
     publishLifecycle(event, extra).catch(opts.onError);
   };
 
+  /** The socket's close ends the session: the one place its `disconnected` event is sent. */
+  const onClose = (client: Client, s: Session) => {
+    s.ended = true;
+    s.endTurn?.();
+    if (byDevice.get(s.deviceId) === client) byDevice.delete(s.deviceId);
+    if (!s.announced) return;
+    const clientInitiated = (client as unknown as { _disconnected?: boolean })._disconnected === true;
+    lifecycle('disconnected', client, s, {
+      clientInitiatedDisconnect: clientInitiated,
+      disconnectReason: clientInitiated ? 'CLIENT_INITIATED_DISCONNECT' : 'CONNECTION_LOST',
+      versionNumber: 0,
+    });
+  };
+
+  /** IoTDA allows one connection per device: a new one replaces the old, whatever its client id. */
+  const replacePrevious = async (deviceId: string, client: Client) => {
+    const previous = byDevice.get(deviceId);
+    byDevice.set(deviceId, client);
+    if (!previous || previous === client) return;
+    previous.close();
+    await sessions.get(previous)!.gone;
+  };
+
+  // aedes keeps connections by client id. A client closed while its connect was still on the way must not
+  // register (it would take the id, and close the connection now holding it, after its own close was
+  // handled), and a closing client must not remove the entry of a newer connection with its id.
+  const internals = broker as unknown as { registerClient(c: Client): void; unregisterClient(c: Client): void; clients: Record<string, Client> };
+  const register = internals.registerClient.bind(broker);
+  const unregister = internals.unregisterClient.bind(broker);
+  internals.registerClient = (client) => {
+    if (!client.closed) register(client);
+  };
+  internals.unregisterClient = (client) => {
+    if (internals.clients[client.id] === client) unregister(client);
+  };
+
   broker.preConnect = (client, packet, done) => {
-    sessions.set(client, { deviceId: '', sessionId: randomUUID(), keepalive: packet.keepalive });
+    sessions.get(client)!.keepalive = packet.keepalive;
     done(null, true);
   };
 
@@ -65,16 +132,18 @@ export const startBroker = async (opts: BrokerOptions) => {
     const s = sessions.get(client)!;
     opts
       .authenticate({ clientId: client.id, username, password: password?.toString('utf8'), keepaliveSeconds: s.keepalive })
-      .then((verdict) => {
+      .then(async (verdict) => {
         if (!verdict.ok) return done(Object.assign(new Error(verdict.reason), { returnCode: verdict.code }), false);
         s.deviceId = verdict.deviceId;
-        // IoTDA allows one connection per device: a new one replaces the old, whatever its client id.
-        const previous = byDevice.get(verdict.deviceId);
-        if (previous && previous.id !== client.id) previous.close();
-        byDevice.set(verdict.deviceId, client);
+        const endTurn = await takeTurn(verdict.deviceId);
+        // Ended at `clientReady`, or when the socket closes, whichever comes first.
+        s.endTurn = endTurn;
+        if (s.ended) return endTurn();
+        await replacePrevious(verdict.deviceId, client);
         done(null, true);
       })
       .catch((e: unknown) => {
+        s.endTurn?.();
         opts.onError(e);
         done(Object.assign(new Error('server unavailable'), { returnCode: 3 }), false);
       });
@@ -92,47 +161,65 @@ export const startBroker = async (opts: BrokerOptions) => {
   };
 
   broker.on('clientReady', (client) => {
-    lifecycle('connected', client, { ipAddress: (client.conn as Socket).remoteAddress, versionNumber: 0 });
     const s = sessions.get(client)!;
+    s.endTurn?.();
+    if (s.ended) return;
+    s.announced = true;
+    lifecycle('connected', client, s, { ipAddress: s.socket.remoteAddress, versionNumber: 0 });
     const implicit = deviceDownlinkFilters(opts.root, s.deviceId).map((topic) => ({ topic, qos: 1 as const }));
     client.subscribe(implicit, (e) => e && opts.onError(e));
   });
 
   broker.on('subscribe', (subs, client) => {
+    const s = client && sessions.get(client);
     const topics = subs.filter((sub) => (sub.qos as number) !== 128).map((sub) => sub.topic);
-    if (client && topics.length) lifecycle('subscribed', client, { topics });
+    // A subscription that completes after its connection closed says nothing about the device any more.
+    if (s && s.announced && !s.ended && topics.length) lifecycle('subscribed', client, s, { topics });
   });
 
-  // Stop waits for these: a device's disconnect is its last lifecycle event.
-  const onDisconnect = new Map<Client, () => void>();
-  broker.on('clientDisconnect', (client) => {
-    onDisconnect.get(client)?.();
-    const s = sessions.get(client);
-    if (!s?.deviceId) return;
-    if (byDevice.get(s.deviceId) === client) byDevice.delete(s.deviceId);
-    const clientInitiated = (client as unknown as { _disconnected?: boolean })._disconnected === true;
-    lifecycle('disconnected', client, {
-      clientInitiatedDisconnect: clientInitiated,
-      disconnectReason: clientInitiated ? 'CLIENT_INITIATED_DISCONNECT' : 'CONNECTION_LOST',
-      versionNumber: 0,
+  // Every socket, so the connections a device holds can be counted from the broker's side.
+  const sockets = new Set<Socket>();
+  const server = createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    const client = broker.handle(socket);
+    let closed!: () => void;
+    const s: Session = {
+      socket,
+      deviceId: '',
+      sessionId: randomUUID(),
+      keepalive: undefined,
+      announced: false,
+      ended: false,
+      gone: new Promise<void>((resolve) => (closed = resolve)),
+    };
+    sessions.set(client, s);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      onClose(client, s);
+      closed();
     });
   });
-
-  const server = createServer({ noDelay: true }, (socket) => broker.handle(socket));
+  /** Open connections whose client id names this device. */
+  const connectionsOf = (deviceId: string) =>
+    [...sockets].filter((socket) => {
+      const id = (socket as Socket & { client?: Client }).client?.id;
+      return !socket.destroyed && id != null && deviceIdOfClient(id) === deviceId;
+    }).length;
   await listen(server, opts.port, opts.host);
 
   return {
     broker,
     publishLifecycle,
+    connectionsOf,
     url: `mqtt://${opts.host}:${(server.address() as AddressInfo).port}`,
     stop: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Devices first, while the broker can still publish their disconnects (lifecycle events for the
       // rules); closed the other way round, each disconnect failed on the closed emitter.
-      const devices = [...byDevice.values()];
-      const gone = devices.map((client) => new Promise<void>((resolve) => onDisconnect.set(client, resolve)));
-      for (const client of devices) client.conn.destroy();
-      // Bounded, so a disconnect aedes never reports cannot hold the stop.
+      const open = [...sockets];
+      const gone = open.map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
+      for (const socket of open) socket.destroy();
+      // Bounded, so a close that never comes cannot hold the stop.
       await Promise.race([Promise.all(gone), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await closed;
