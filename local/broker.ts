@@ -26,6 +26,33 @@ interface Session {
 
 const sessions = new WeakMap<Client, Session>();
 
+// IoT Core refuses a PUBLISH whose payload is over 128 KB (PAYLOAD_LIMIT_EXCEEDED) and disconnects the client.
+const MAX_PAYLOAD_BYTES = 128 * 1024;
+// Any packet a device sends: that payload plus room for a topic (IoT Core: at most 256 bytes) and headers.
+const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 1024;
+
+/** The part of mqtt-packet's parser (aedes has no packet size option) that reads a packet's length. */
+interface PacketParser {
+  packet: { length: number };
+  _parseLength(): boolean;
+  _emitError(e: Error): void;
+}
+
+/**
+ * Closes the connection as soon as a packet's fixed header announces more than MAX_PACKET_BYTES, before
+ * any of it is buffered: MQTT allows 256 MB, which a device could otherwise make the broker hold.
+ */
+const limitPacketSize = (client: Client) => {
+  const parser = (client as unknown as { _parser: PacketParser })._parser;
+  const parseLength = parser._parseLength.bind(parser);
+  parser._parseLength = () => {
+    if (!parseLength()) return false;
+    if (parser.packet.length <= MAX_PACKET_BYTES) return true;
+    parser._emitError(new Error(`packet of ${parser.packet.length} bytes is over the ${MAX_PACKET_BYTES} allowed`));
+    return false;
+  };
+};
+
 export interface BrokerOptions {
   host: string;
   port: number;
@@ -152,6 +179,7 @@ export const startBroker = async (opts: BrokerOptions) => {
   broker.authorizePublish = (client, packet, done) => {
     const s = client && sessions.get(client);
     if (!s || !isDeviceOwnTopic(opts.root, s.deviceId, packet.topic)) return done(new Error('topic not allowed'));
+    if (packet.payload.length > MAX_PAYLOAD_BYTES) return done(new Error('payload over 128 KB'));
     done(null);
   };
 
@@ -182,6 +210,7 @@ export const startBroker = async (opts: BrokerOptions) => {
   const server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     const client = broker.handle(socket);
+    limitPacketSize(client);
     let closed!: () => void;
     const s: Session = {
       socket,
