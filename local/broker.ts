@@ -31,6 +31,13 @@ const MAX_PAYLOAD_BYTES = 128 * 1024;
 // Any packet a device sends: that payload plus room for a topic (IoT Core: at most 256 bytes) and headers.
 const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 1024;
 
+/** The part of aedes' persistence that holds a client id's stored session. */
+interface StoredSessions {
+  cleanSubscriptions(client: { id: string }): Promise<void>;
+  outgoingStream(client: { id: string }): AsyncIterable<unknown>;
+  outgoingClearMessageId(client: { id: string }, packet: unknown): Promise<unknown>;
+}
+
 /** The part of mqtt-packet's parser (aedes has no packet size option) that reads a packet's length. */
 interface PacketParser {
   packet: { length: number };
@@ -137,6 +144,21 @@ export const startBroker = async (opts: BrokerOptions) => {
     await sessions.get(previous)!.gone;
   };
 
+  /**
+   * One stored session per device, its newest client id's: the Huawei client id changes every hour, and each
+   * persistent session (clean: false) left behind would queue its own copy of every message for the device.
+   * When a device signs in under another client id, the old one's subscriptions and queued messages go.
+   */
+  const storedSessionOf = new Map<string, string>();
+  const keepOneStoredSession = async (deviceId: string, clientId: string) => {
+    const old = storedSessionOf.get(deviceId);
+    storedSessionOf.set(deviceId, clientId);
+    if (old === undefined || old === clientId) return;
+    const persistence = (broker as unknown as { persistence: StoredSessions }).persistence;
+    await persistence.cleanSubscriptions({ id: old });
+    for await (const packet of persistence.outgoingStream({ id: old })) await persistence.outgoingClearMessageId({ id: old }, packet);
+  };
+
   // aedes keeps connections by client id. A client closed while its connect was still on the way must not
   // register (it would take the id, and close the connection now holding it, after its own close was
   // handled), and a closing client must not remove the entry of a newer connection with its id.
@@ -167,6 +189,7 @@ export const startBroker = async (opts: BrokerOptions) => {
         s.endTurn = endTurn;
         if (s.ended) return endTurn();
         await replacePrevious(verdict.deviceId, client);
+        await keepOneStoredSession(verdict.deviceId, client.id);
         done(null, true);
       })
       .catch((e: unknown) => {
@@ -180,6 +203,9 @@ export const startBroker = async (opts: BrokerOptions) => {
     const s = client && sessions.get(client);
     if (!s || !isDeviceOwnTopic(opts.root, s.deviceId, packet.topic)) return done(new Error('topic not allowed'));
     if (packet.payload.length > MAX_PAYLOAD_BYTES) return done(new Error('payload over 128 KB'));
+    // The device policy on AWS grants no iot:RetainPublish (the downlink never needs a retained message),
+    // so IoT Core refuses a retained publish and disconnects: nothing a device sends is kept here either.
+    if (packet.retain) return done(new Error('retained messages not allowed'));
     done(null);
   };
 

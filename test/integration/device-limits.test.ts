@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { apiClient, connectDevice, huaweiOptions, registerDevice, startTestRuntime, waitForStatus } from '../support/runtime.ts';
+import mqtt from 'mqtt';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { devicePassword } from '../../shared/domain/device-auth.ts';
+import { apiClient, connectDevice, huaweiOptions, registerDevice, startTestRuntime, waitFor, waitForStatus } from '../support/runtime.ts';
 
 // A short sync wait: the refused answers end in the device-timeout outcome.
 const runtime = await startTestRuntime({ commandTimeoutMs: 1_500 });
@@ -38,5 +40,69 @@ describe('device packet size', () => {
     const ok = await command(healthy.deviceId);
     expect(ok.status).toBe(200);
     expect(ok.body.response).toHaveLength(128 * 1024);
+  });
+});
+
+/** Publishes as the platform does, resolving once aedes has also queued it for offline persistent sessions. */
+const platformPublish = (topic: string, payload: string) =>
+  new Promise<void>((resolve, reject) =>
+    runtime.broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, (e) =>
+      e ? reject(e) : resolve(),
+    ),
+  );
+
+/** Connects with a sign-type-0 client id of the given hour, and records every message from the first byte on. */
+const connectAs = async (deviceId: string, secret: string, hour: string, clean: boolean) => {
+  const ts = `20200101${hour}`;
+  const options = huaweiOptions(deviceId, secret, { clientId: `${deviceId}_0_0_${ts}`, password: devicePassword(secret, ts), clean });
+  const client = mqtt.connect(runtime.mqttUrl, options);
+  onTestFinished(() => void client.endAsync(true));
+  const got: string[] = [];
+  client.on('message', (_, payload) => got.push(payload.toString()));
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  return { client, got };
+};
+
+describe('what a device can make the broker keep', () => {
+  it('keeps one persistent session per device: a message queued while offline is delivered once, not once per client id', async () => {
+    const { deviceId, secret } = await registerDevice(runtime);
+    const down = `oc/devices/${deviceId}/sys/messages/down`;
+    const hours = ['00', '01', '02'];
+    for (const hour of hours) {
+      const { client } = await connectAs(deviceId, secret, hour, false);
+      await client.subscribeAsync(down, { qos: 1 }); // the filter the broker subscribes it to as well
+      await client.endAsync();
+    }
+    await platformPublish(down, 'queued');
+
+    // The newest session gets the queued message; the older client ids had their sessions discarded.
+    const received: string[] = [];
+    for (const hour of [...hours].reverse()) {
+      const { client, got } = await connectAs(deviceId, secret, hour, false);
+      await client.subscribeAsync(down, { qos: 1 }); // the filter the broker subscribes it to as well
+      await platformPublish(down, `marker-${hour}`);
+      await waitFor(async () => (got.includes(`marker-${hour}`) ? true : undefined), `the marker of ${hour}`);
+      received.push(...got.filter((m) => m === 'queued'));
+      await client.endAsync();
+    }
+    expect(received).toEqual(['queued']);
+  });
+
+  it('refuses a retained publish and closes the connection (the IoT policy grants no iot:RetainPublish); nothing is kept', async () => {
+    const { deviceId, secret } = await registerDevice(runtime);
+    const topic = `oc/devices/${deviceId}/user/state`;
+    const first = await connectDevice(runtime, huaweiOptions(deviceId, secret));
+    const closed = new Promise<void>((resolve) => first.once('close', () => resolve()));
+    first.publish(topic, 'kept?', { qos: 1, retain: true });
+    await closed;
+
+    const { client, got } = await connectAs(deviceId, secret, '00', true);
+    await client.subscribeAsync(`oc/devices/${deviceId}/user/#`, { qos: 1 });
+    await platformPublish(topic, 'marker');
+    await waitFor(async () => (got.includes('marker') ? true : undefined), 'the marker');
+    expect(got).toEqual(['marker']);
   });
 });
