@@ -1,9 +1,10 @@
 import { Aedes, type Client } from 'aedes';
 import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { deviceIdOfClient, type ConnectAttempt, type ConnectVerdict } from '../shared/domain/device-auth.ts';
+import { ConnackCode, deviceIdOfClient, type ConnectAttempt, type ConnectVerdict } from '../shared/domain/device-auth.ts';
 import { deviceDownlinkFilters, isDeviceOwnTopic, type TopicRoot } from '../shared/domain/topics.ts';
 import { listen } from './net.ts';
+import { signInThrottle } from './sign-in-throttle.ts';
 
 export interface LifecycleEvent {
   clientId: string;
@@ -99,6 +100,7 @@ export const startBroker = async (opts: BrokerOptions) => {
   const broker = await Aedes.createBroker({ drainTimeout: 30_000 });
   const byDevice = new Map<string, Client>(); // the newest connection of each device
   const takeTurn = signInTurns();
+  const throttle = signInThrottle();
 
   // Strictly increasing event times: presence orders a device's sessions by them, and two events in the
   // same millisecond would leave the order to chance.
@@ -179,10 +181,18 @@ export const startBroker = async (opts: BrokerOptions) => {
 
   broker.authenticate = (client, username, password, done) => {
     const s = sessions.get(client)!;
+    const refuse = (code: number, reason: string) => done(Object.assign(new Error(reason), { returnCode: code }), false);
+    // Password guessing is slowed per client address and claimed device id (local/sign-in-throttle.ts).
+    const guesser = `${s.socket.remoteAddress}|${deviceIdOfClient(client.id) ?? ''}`;
+    if (throttle.isLocked(guesser)) return refuse(3, 'too many failed sign-ins, try later');
     opts
       .authenticate({ clientId: client.id, username, password: password?.toString('utf8'), keepaliveSeconds: s.keepalive })
       .then(async (verdict) => {
-        if (!verdict.ok) return done(Object.assign(new Error(verdict.reason), { returnCode: verdict.code }), false);
+        if (!verdict.ok) {
+          if (verdict.code === ConnackCode.badCredentials) throttle.failed(guesser);
+          return refuse(verdict.code, verdict.reason);
+        }
+        throttle.succeeded(guesser);
         s.deviceId = verdict.deviceId;
         const endTurn = await takeTurn(verdict.deviceId);
         // Ended at `clientReady`, or when the socket closes, whichever comes first.
@@ -195,7 +205,7 @@ export const startBroker = async (opts: BrokerOptions) => {
       .catch((e: unknown) => {
         s.endTurn?.();
         opts.onError(e);
-        done(Object.assign(new Error('server unavailable'), { returnCode: 3 }), false);
+        refuse(3, 'server unavailable');
       });
   };
 

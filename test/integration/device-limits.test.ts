@@ -1,7 +1,7 @@
 import mqtt from 'mqtt';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { devicePassword } from '../../shared/domain/device-auth.ts';
-import { apiClient, connectDevice, huaweiOptions, registerDevice, startTestRuntime, waitFor, waitForStatus } from '../support/runtime.ts';
+import { apiClient, connackCodeOf, connectDevice, huaweiOptions, registerDevice, startTestRuntime, waitFor, waitForStatus } from '../support/runtime.ts';
 
 // A short sync wait: the refused answers end in the device-timeout outcome.
 const runtime = await startTestRuntime({ commandTimeoutMs: 1_500 });
@@ -104,5 +104,26 @@ describe('what a device can make the broker keep', () => {
     await platformPublish(topic, 'marker');
     await waitFor(async () => (got.includes('marker') ? true : undefined), 'the marker');
     expect(got).toEqual(['marker']);
+  });
+});
+
+describe('failed sign-ins', () => {
+  it('refuses a device id from an address after 5 failed sign-ins, without checking, while other devices from there get in', async () => {
+    const target = await registerDevice(runtime);
+    const other = await registerDevice(runtime);
+    const guess = () => connackCodeOf(runtime, huaweiOptions(target.deviceId, 'a-wrong-guess'));
+    for (let i = 0; i < 5; i++) expect(await guess()).toBe(4);
+
+    // Locked: refused with "server unavailable, try later", whatever the password, so guessing gets nowhere.
+    const flood = await Promise.all(Array.from({ length: 20 }, guess));
+    expect(new Set(flood)).toEqual(new Set([3]));
+    expect(await connackCodeOf(runtime, huaweiOptions(target.deviceId, target.secret))).toBe(3);
+
+    // Another device from the same address signs in; the locked one does once its lock has run out.
+    expect(await connackCodeOf(runtime, huaweiOptions(other.deviceId, other.secret))).toBe(0);
+    await waitFor(
+      async () => ((await connackCodeOf(runtime, huaweiOptions(target.deviceId, target.secret))) === 0 ? true : undefined),
+      'the lock to run out',
+    );
   });
 });
