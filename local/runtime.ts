@@ -213,6 +213,8 @@ export const startRuntime = async (settings: LocalSettings) => {
       topicRoot: settings.topicRoot,
       deps,
       broker: broker.broker,
+      /** Open MQTT connections of a device, counted at the broker. */
+      connectionsOf: broker.connectionsOf,
       stop: stopAll,
     };
   } catch (e) {

@@ -4,7 +4,8 @@
  * - a disconnect ends only its own session: a previous session's late disconnect (or one closed because
  *   the device connected again) never marks the current session OFFLINE; the session is remembered as
  *   ended, so its own connect, should that come later, changes nothing;
- * - between sessions that have not ended, the newer connect (by event time) is the current one.
+ * - between sessions that have not ended, the newer connect (by event time) is the current one; a connect
+ *   in the same millisecond as the current session's end is newer.
  */
 
 export type DeviceStatus = 'ONLINE' | 'OFFLINE';
@@ -54,8 +55,11 @@ const change = (cur: Presence, e: PresenceEvent, status: DeviceStatus, rest: Pre
   };
 };
 
+// A session that has ended cannot be the live one: a new session seen in the same millisecond as its end
+// (event times have millisecond precision; a quick reconnect shares one) takes over.
 const startsSession = (cur: Presence, e: PresenceEvent): boolean =>
-  !cur.ended?.includes(e.session) && (cur.at === undefined || e.at > cur.at);
+  !cur.ended?.includes(e.session) &&
+  (cur.at === undefined || e.at > cur.at || (e.at === cur.at && cur.status === 'OFFLINE'));
 
 export const applyPresence = (cur: Presence, e: PresenceEvent): PresenceOutcome => {
   const current = cur.session === e.session;

@@ -35,6 +35,16 @@ describe('presence worker with duplicate and out-of-order events', () => {
     expect(await statusOf(deviceId)).toBe('ONLINE');
   });
 
+  it('shows ONLINE when a new session connects in the same millisecond the previous one disconnected', async () => {
+    const { deviceId } = await registerDevice(runtime);
+    await deliverInOrder([
+      lifecycle(deviceId, 'connected', 's1', 1_000),
+      lifecycle(deviceId, 'disconnected', 's1', 2_000),
+      lifecycle(deviceId, 'connected', 's2', 2_000),
+    ]);
+    expect(await statusOf(deviceId)).toBe('ONLINE');
+  });
+
   it('does not bring a session back to life when its connect comes after its disconnect', async () => {
     const { deviceId } = await registerDevice(runtime);
     await deliverInOrder([

@@ -51,6 +51,11 @@ describe('applyPresence', () => {
     expect(later).toMatchObject({ status: 'OFFLINE', session: 's0' });
   });
 
+  it('lets a new session connected in the millisecond its predecessor disconnected take over', () => {
+    expect(replay([connected('s1', 100), disconnected('s1', 200), connected('s2', 200)])).toMatchObject({ status: 'ONLINE', session: 's2' });
+    expect(replay([connected('s1', 100), connected('s2', 100)])).toMatchObject({ session: 's1' }); // both live: the first stays
+  });
+
   it('ignores a connect older than the current session', () => {
     const state = replay([connected('s2', 300), connected('s1', 100)]);
     expect(state).toMatchObject({ status: 'ONLINE', session: 's2' });
