@@ -46,22 +46,29 @@ const numberProblem = (n: number): string | undefined => {
 };
 
 /**
- * Refuses (400 IOTDA.000006) a parsed JSON body that nests deeper than MAX_JSON_DEPTH or holds a number that
- * cannot be kept exactly, so every route treats them alike and nothing deep reaches a recursive stringify.
- * Walks with an explicit stack: the body may be thousands of levels deep.
+ * What in a parsed JSON value cannot be taken as it was sent: nesting deeper than MAX_JSON_DEPTH (the field
+ * named is the top-level one), or a number that JSON.parse changed or DynamoDB cannot hold. Walks with an
+ * explicit stack: the value may be thousands of levels deep, past any recursive stringify or marshal.
  */
-export const rejectUnstorableJson = (body: unknown): void => {
-  const stack: { value: unknown; path: string[] }[] = [{ value: body, path: [] }];
+export const findUnstorableJson = (value: unknown): { field: string; why: string } | undefined => {
+  const stack: { value: unknown; path: string[] }[] = [{ value, path: [] }];
   while (stack.length) {
     const { value, path } = stack.pop()!;
     if (typeof value === 'number') {
       const why = numberProblem(value);
-      if (why) throw errors.invalid(fieldName(path), why);
+      if (why) return { field: fieldName(path), why };
     } else if (typeof value === 'object' && value !== null) {
-      // The path is one step per level below the body: this container is at level path.length + 1.
+      // The path is one step per level below the top: this container is at level path.length + 1.
       if (path.length + 1 > MAX_JSON_DEPTH)
-        throw errors.invalid(fieldName(path.slice(0, 1)), `must not nest deeper than ${MAX_JSON_DEPTH} levels (the body is level 1)`);
+        return { field: fieldName(path.slice(0, 1)), why: `must not nest deeper than ${MAX_JSON_DEPTH} levels (the body is level 1)` };
       for (const [key, child] of Object.entries(value)) stack.push({ value: child, path: [...path, key] });
     }
   }
+  return undefined;
+};
+
+/** 400 IOTDA.000006 for a body findUnstorableJson objects to, so every route treats them alike. */
+export const rejectUnstorableJson = (body: unknown): void => {
+  const problem = findUnstorableJson(body);
+  if (problem) throw errors.invalid(problem.field, problem.why);
 };

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { connectDevice as connectSimulated } from '../../tools/simulated-device.ts';
 import { MAX_JSON_DEPTH } from '../../shared/validation.ts';
-import { apiClient, connectReceiving, expectInvalid, registerDevice, startTestRuntime } from '../support/runtime.ts';
+import { apiClient, connectReceiving, expectInvalid, registerDevice, startTestRuntime, waitForQueueIdle, waitForStatus } from '../support/runtime.ts';
 
 const runtime = await startTestRuntime();
 const api = apiClient(runtime);
@@ -93,5 +94,25 @@ describe('nesting a body may have', () => {
     expect(task.body).toMatchObject({ task_id: expect.any(String) });
     const shownTask = await api.call('GET', `${api.base}/batchtasks/${task.body.task_id}`);
     expect(shownTask.body.batchtask.document.message).toEqual(document.message);
+  });
+});
+
+describe('device answers the API cannot return as sent', () => {
+  it.each([
+    ['nested 6,000 levels deep', deepArrayText(6_000)],
+    ['holding 1e400', '{"v":1e400}'],
+  ])('returns an answer %s as its text', async (_what, answer) => {
+    const { deviceId: id, secret: s } = await registerDevice(runtime);
+    const device = await connectSimulated({ deviceId: id, secret: s, port: Number(new URL(runtime.mqttUrl).port), root: runtime.topicRoot, reply: 'silent' });
+    onTestFinished(() => device.close());
+    await waitForStatus(runtime, id, 'ONLINE');
+    await waitForQueueIdle(runtime, 'presence');
+    device.onMessage((m) => {
+      const requestId = /request_id=(.+)$/.exec(m.topic)?.[1];
+      if (m.topic.includes('/sys/commands/') && requestId) device.client.publish(`oc/devices/${id}/sys/commands/response/request_id=${requestId}`, answer);
+    });
+    const res = await api.call('POST', `${api.base}/devices/${id}/commands`, { paras: {} });
+    expect(res.status).toBe(200);
+    expect(res.body.response).toBe(answer);
   });
 });
