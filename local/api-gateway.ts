@@ -205,6 +205,16 @@ export const startApiGateway = async (opts: {
       answer(gatewayResponse(GATEWAY_RESPONSES.default5xx));
     });
   });
+  // A request Node cannot parse (a bad header, a broken chunk) gets the contract's body too, not Node's bare 400.
+  server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+    if (e.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const def = e.code === 'HPE_HEADER_OVERFLOW' ? { ...GATEWAY_RESPONSES.default4xx, status: 431 } : GATEWAY_RESPONSES.default4xx;
+    const body = JSON.stringify({ error_code: def.code, error_msg: def.message });
+    socket.end(
+      `HTTP/1.1 ${def.status} ${def.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
   server.keepAliveTimeout = 65_000;
   await listen(server, opts.port, opts.host);
   return {

@@ -58,6 +58,23 @@ describe('local API gateway, malformed paths', () => {
   });
 });
 
+describe('local API gateway, requests HTTP cannot parse', () => {
+  it.each([
+    ['a header line without a colon', `GET ${'/v5/iot/test/devices/x'} HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n`],
+    ['a broken chunk size', `POST /v5/iot/test/devices HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${runtime.token}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`],
+  ])('answers %s with 400 in the contract body', async (_what, raw) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    onTestFinished(() => void socket.destroy());
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString()));
+    const closed = new Promise((r) => socket.on('close', r));
+    socket.write(raw);
+    await closed;
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toEqual({ error_code: 'IOTDA.000008', error_msg: 'Malformed request.' });
+  });
+});
+
 describe('local API gateway, request bodies over the limit', () => {
   it('answers a body announced over 10 MB with 413 at once, without a token and without reading it', async () => {
     const res = await unfinishedPost({ 'Content-Length': 20 * 2 ** 20 }, ['{"node_id":']);
