@@ -54,17 +54,39 @@ const gatewayResponse = (def: (typeof GATEWAY_RESPONSES)[GatewayResponseName]): 
   body: JSON.stringify({ error_code: def.code, error_msg: def.message }),
 });
 
-const readBody = (req: IncomingMessage): Promise<Buffer | 'too-large'> =>
-  new Promise((resolve, reject) => {
+/**
+ * Reads the body up to API Gateway's limit; a chunked body is cut off as soon as it passes it, so no one
+ * can make the gateway hold more than the limit. 'gone' when the client closed the request first.
+ */
+const readBody = (req: IncomingMessage): Promise<Buffer | 'too-large' | 'gone'> =>
+  new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? 'too-large' : Buffer.concat(chunks)));
-    req.on('error', reject);
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
+      req.off('data', onData).pause();
+      resolve('too-large');
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    // The client went away mid-body (an 'error' with ECONNRESET, then 'close'), maybe before this read began.
+    req.on('error', () => resolve('gone'));
+    req.on('close', () => resolve('gone'));
+    if (req.destroyed) resolve('gone');
   });
+
+/** A path parameter as API Gateway hands it on: percent-decoded once; undefined when the encoding is malformed. */
+const decodeParam = (raw: string): string | undefined => {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+};
+
+/** Thrown out of `handle` when there is no one left to answer: not an error of ours. */
+class ClientGoneError extends Error {}
 
 /**
  * API Gateway's REST proxy, locally: routes from the manifest, the TOKEN authorizer and its policy on
@@ -78,6 +100,8 @@ export const startApiGateway = async (opts: {
   /** How long the authorizer's answer for a token is reused, as API Gateway caches it; 0 asks every time. */
   authorizerCacheMs: number;
   onError: (e: unknown) => void;
+  /** A client that closed its request before the answer: worth a debug line at most. */
+  onClientGone: (e: unknown) => void;
 }) => {
   const routes = opts.routes.map(compile);
   // API Gateway caches an authorizer's policy (or its 401) per token for the configured time.
@@ -102,25 +126,31 @@ export const startApiGateway = async (opts: {
   const handle = async (req: IncomingMessage, requestId: string): Promise<APIGatewayProxyResult> => {
     const url = new URL(req.url ?? '/', 'http://local');
     const method = req.method ?? 'GET';
-    let params: Record<string, string> | undefined;
+    let raw: string[] | undefined;
     const route = routes.find((r) => {
       if (r.method !== method) return false;
-      const m = r.pattern.exec(url.pathname);
-      if (!m) return false;
-      params = Object.fromEntries(r.names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]));
-      return true;
+      raw = r.pattern.exec(url.pathname)?.slice(1);
+      return raw !== undefined;
     });
-    if (!route || !params) return gatewayResponse(GATEWAY_RESPONSES.missingAuthenticationToken);
+    if (!route || !raw) return gatewayResponse(GATEWAY_RESPONSES.missingAuthenticationToken);
+    // API Gateway refuses a path with a malformed percent-encoding (`%`, `%E0%A4%A`) with a 400 of its own,
+    // before any authorizer runs.
+    const values = raw.map(decodeParam);
+    if (values.some((v) => v === undefined)) return gatewayResponse(GATEWAY_RESPONSES.default4xx);
+    const params = Object.fromEntries(route.names.map((n, i) => [n, values[i]!]));
 
-    const body = await readBody(req);
-    if (body === 'too-large') return gatewayResponse(GATEWAY_RESPONSES.requestTooLarge);
-
+    // Refused before a byte of the body is read: too large by its own Content-Length, or no token at all.
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return gatewayResponse(GATEWAY_RESPONSES.requestTooLarge);
     const token = req.headers['x-auth-token'];
     if (typeof token !== 'string' || token === '') return gatewayResponse(GATEWAY_RESPONSES.unauthorized);
     const methodArn = `${ARN_BASE}/${method}${url.pathname}`;
     const policy = await authorize(token, methodArn);
     if (policy === 'unauthorized') return gatewayResponse(GATEWAY_RESPONSES.unauthorized);
     if (!allows(policy, methodArn)) return gatewayResponse(GATEWAY_RESPONSES.accessDenied);
+
+    const body = await readBody(req);
+    if (body === 'gone') throw new ClientGoneError('the client closed the request before its body ended');
+    if (body === 'too-large') return gatewayResponse(GATEWAY_RESPONSES.requestTooLarge);
 
     const query = Object.fromEntries(url.searchParams);
     const headers = Object.fromEntries(
@@ -151,14 +181,38 @@ export const startApiGateway = async (opts: {
     return route.handler(event, lambdaContext(route.functionName, 29_000));
   };
 
+  // Requests being handled: a stop waits for them, then closes every connection (a client may keep one
+  // open that the server no longer counts as idle, such as one whose request it aborted).
+  let inFlight = 0;
+  let stopping = false;
   const server = createServer((req, res) => {
     const requestId = randomUUID();
-    handle(req, requestId).then(
-      (result) => send(res, requestId, result),
-      (e: unknown) => {
-        opts.onError(e);
-        send(res, requestId, gatewayResponse(GATEWAY_RESPONSES.default5xx));
-      },
+    inFlight++;
+    res.on('close', () => {
+      inFlight--;
+      if (stopping && inFlight === 0) server.closeAllConnections();
+    });
+    // A client that hung up (mid-body, or while a sync command waited for its device) is not our error.
+    const gone = () => res.destroyed || req.socket.destroyed;
+    const answer = (result: APIGatewayProxyResult) => {
+      if (gone()) return opts.onClientGone(new ClientGoneError(`the client closed the connection before the answer (${req.method} ${req.url})`));
+      // An answer given before the body was read closes the connection, so the rest is never read.
+      send(res, requestId, req.complete ? result : { ...result, headers: { ...result.headers, Connection: 'close' } });
+    };
+    handle(req, requestId).then(answer, (e: unknown) => {
+      if (e instanceof ClientGoneError || gone()) return opts.onClientGone(e);
+      opts.onError(e);
+      answer(gatewayResponse(GATEWAY_RESPONSES.default5xx));
+    });
+  });
+  // A request Node cannot parse (a bad header, a broken chunk) gets the contract's body too, not Node's bare 400.
+  server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+    if (e.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const def = e.code === 'HPE_HEADER_OVERFLOW' ? { ...GATEWAY_RESPONSES.default4xx, status: 431 } : GATEWAY_RESPONSES.default4xx;
+    const body = JSON.stringify({ error_code: def.code, error_msg: def.message });
+    socket.end(
+      `HTTP/1.1 ${def.status} ${def.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
     );
   });
   server.keepAliveTimeout = 65_000;
@@ -168,8 +222,9 @@ export const startApiGateway = async (opts: {
     /** Stops accepting, lets requests in flight finish. */
     stop: () =>
       new Promise<void>((resolve) => {
+        stopping = true;
         server.close(() => resolve());
-        server.closeIdleConnections();
+        if (inFlight === 0) server.closeAllConnections();
       }),
   };
 };

@@ -189,6 +189,7 @@ export const startRuntime = async (settings: LocalSettings) => {
       authorizer,
       authorizerCacheMs: settings.authorizerCacheSeconds * 1000,
       onError,
+      onClientGone: (e) => deps?.logger.debug('client closed its request', { error: e as Error }),
     });
     // Stopped after the API (no new tasks) and before the broker, so running tasks finish with their devices.
     stops.push(stepFunctions.stop);

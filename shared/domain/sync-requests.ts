@@ -1,3 +1,4 @@
+import { findUnstorableJson } from '../validation.ts';
 import type { TopicRoot } from './topics.ts';
 
 /**
@@ -39,13 +40,17 @@ export const parseResponseTopic = (root: TopicRoot, topic: string): ResponseTopi
 };
 
 /**
- * The device's answer as the API returns it: the JSON it published, exactly; a payload that is not JSON
- * is passed through as its text, so the caller still sees what the device said.
+ * The device's answer as the API returns it: the JSON it published, exactly; a payload that is not JSON,
+ * or whose JSON could not be returned as sent (nested past MAX_JSON_DEPTH, where the answer's stringify
+ * overflowed the stack; a number JSON.parse changes), is passed through as its text, so the caller still
+ * sees what the device said.
  */
 export const responseBody = (text: string): unknown => {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     return text;
   }
+  return findUnstorableJson(value) ? text : value;
 };

@@ -2,6 +2,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Deps } from '../deps.ts';
 import { ApiError, errorBody, errors } from '../errors.ts';
+import { rejectUnstorableJson } from '../validation.ts';
 
 /** What an API use case sees of a request: the route's parameters and the body, parsed on demand. */
 export interface ApiRequest {
@@ -30,11 +31,15 @@ const parseJsonBody = (event: APIGatewayProxyEvent): unknown => {
   const type = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) throw errors.malformed('Content-Type must be application/json');
   const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch (cause) {
     throw new ApiError(400, 'IOTDA.000008', 'Malformed request: the body is not valid JSON', { cause });
   }
+  // Checked here, where every body is parsed, so a number or a nesting behaves the same on every route.
+  rejectUnstorableJson(body);
+  return body;
 };
 
 const toRequest = (event: APIGatewayProxyEvent): ApiRequest => {
