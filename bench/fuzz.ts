@@ -85,8 +85,22 @@ const deepValue = (r: Rng): Raw => {
 
 // ---- what each route takes, when well formed
 
+/** The model of the fuzz devices' product: the commands and properties the valid bodies send. */
+const FUZZ_MODEL: J = [
+  {
+    service_id: 'svc',
+    service_type: 'Fuzz',
+    properties: [{ property_name: 'on', data_type: 'boolean', method: 'RW' }],
+    commands: [{ command_name: 'cmd', paras: [{ para_name: 'on', data_type: 'boolean' }, { para_name: 'level', data_type: 'int', min: '0', max: '100' }] }],
+  },
+];
+
 const validBody = (r: Rng, method: string, path: string): J | undefined => {
   const device = () => DEVICE(r.int(DEVICES));
+  if (method === 'POST' && path.endsWith('/products'))
+    return { product_id: `p${r.int(1e6)}`, name: 'fuzz', device_type: 'Fuzz', protocol_type: 'MQTT', service_capabilities: r.chance(0.5) ? FUZZ_MODEL : [] };
+  if (method === 'PUT' && path.includes('/products/'))
+    return r.chance(0.5) ? { description: 'changed' } : { service_capabilities: FUZZ_MODEL };
   if (method === 'POST' && path.endsWith('/devices'))
     return { node_id: `n${r.int(1e6)}`, product_id: 'prod', ...(r.chance(0.5) ? { auth_info: { secret: 'secret-1234' } } : {}) };
   if (path.endsWith('/commands')) return { service_id: 'svc', command_name: 'cmd', paras: { on: true, level: r.int(10) } };
@@ -160,7 +174,7 @@ const BAD_SEGMENTS = ['%', '%E0%A4%A', '%ZZ', '%00', '%2F', '%252F', '%20', '..'
 
 const paramValue = (r: Rng, name: string): string => {
   if (name === 'project_id') return r.chance(0.9) ? '@@project@@' : r.pick(['other', 'nope', ...BAD_SEGMENTS]);
-  if (r.chance(0.7)) return name === 'task_id' ? TASK(r.int(TASKS)) : name === 'message_id' ? `m${r.int(50)}` : DEVICE(r.int(DEVICES));
+  if (r.chance(0.7)) return name === 'task_id' ? TASK(r.int(TASKS)) : name === 'message_id' ? `m${r.int(50)}` : name === 'product_id' ? 'prod' : DEVICE(r.int(DEVICES));
   if (r.chance(0.5)) return name === 'task_id' ? Array.from({ length: 24 }, () => r.pick([...'0123456789abcdef'])).join('') : `id-${r.int(1e6)}`;
   return r.pick(BAD_SEGMENTS);
 };
@@ -218,6 +232,7 @@ const prepare = async (runtime: Runtime) => {
     });
     return (await res.json()) as Record<string, string>;
   };
+  await call('POST', '/products', { product_id: 'prod', name: 'fuzz', device_type: 'Fuzz', protocol_type: 'MQTT', service_capabilities: FUZZ_MODEL });
   const devices: string[] = [];
   for (let i = 0; i < DEVICES; i++) devices.push((await call('POST', '/devices', { node_id: `fuzz${i}-${Date.now()}`, product_id: 'prod', auth_info: { secret: 'secret-1234' } })).device_id!);
   const port = Number(new URL(runtime.mqttUrl).port);
