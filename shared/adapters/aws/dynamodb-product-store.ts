@@ -20,6 +20,24 @@ const SUMMARY_FIELDS = ['project', 'productId', 'listId', 'name', 'deviceType', 
 const packModel = (p: ProductRecord) => gzipSync(JSON.stringify(p.serviceCapabilities));
 const unpackModel = (model: Uint8Array) => JSON.parse(gunzipSync(model).toString('utf8')) as ProductRecord['serviceCapabilities'];
 
+/**
+ * Unpacked models by product and version: every command reads its product, and unpacking is most of that
+ * read's CPU. Keyed by the product's list id (new if it is deleted and made again) and the version read
+ * with the item, so an update is seen at once; bounded.
+ */
+const MODELS_KEPT = 256;
+const unpacked = new Map<string, ProductRecord['serviceCapabilities']>();
+const modelOf = (item: Record<string, unknown>) => {
+  const key = `${String(item.listId)}#${String(item.version)}`;
+  let model = unpacked.get(key);
+  if (!model) {
+    model = unpackModel(item.model as Uint8Array);
+    if (unpacked.size >= MODELS_KEPT) unpacked.delete(unpacked.keys().next().value!);
+    unpacked.set(key, model);
+  }
+  return model;
+};
+
 const toSummary = (item: Record<string, unknown>): ProductSummary =>
   Object.fromEntries(SUMMARY_FIELDS.filter((f) => item[f] !== undefined).map((f) => [f, item[f]])) as unknown as ProductSummary;
 
@@ -55,7 +73,7 @@ export class DynamoDbProductStore implements ProductStore {
     // Every command reads its device's product: coalesced, so a batch chunk's 100 reads of one product are one.
     const item = await this.reader.get(keys.product(productId));
     if (!item || (typeof item.deleting === 'number' && item.deleting > this.now() - IN_FLIGHT_MS)) return undefined;
-    return { ...toSummary(item), serviceCapabilities: unpackModel(item.model as Uint8Array) } as ProductRecord;
+    return { ...toSummary(item), serviceCapabilities: modelOf(item) } as ProductRecord;
   }
 
   async list(project: string, q: ProductQuery): Promise<{ items: ProductSummary[]; count: number }> {
