@@ -23,6 +23,7 @@ import type {
 import { indexKeys, keys } from '../../table.ts';
 import { applied } from './conditional.ts';
 import { batchWriteAll } from './coalesced-items.ts';
+import { countAll, queryUpTo } from './query-pages.ts';
 
 const seqKey = (seq: number) => String(seq).padStart(5, '0');
 const chunkKey = (chunk: number) => String(chunk).padStart(3, '0');
@@ -150,11 +151,11 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
       ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
     };
     const [items, count] = await Promise.all([
-      this.queryUpTo(
+      queryUpTo(this.db, 
         { ...base, KeyConditionExpression: '#pk = :pk AND #sk < :below', ExpressionAttributeValues: { ':pk': pk, ':below': q.below }, ScanIndexForward: false },
         q.offset + q.limit,
       ),
-      this.count({ ...base, ExpressionAttributeNames: { '#pk': index.pk }, KeyConditionExpression: '#pk = :pk', ExpressionAttributeValues: { ':pk': pk } }),
+      countAll(this.db, { ...base, ExpressionAttributeNames: { '#pk': index.pk }, KeyConditionExpression: '#pk = :pk', ExpressionAttributeValues: { ':pk': pk } }),
     ]);
     return { items: items.slice(q.offset).map(toTask), count };
   }
@@ -250,7 +251,7 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId), ConsistentRead: true }));
     if (out.Item?.deleted !== true) return;
     await eachInParallel(chunkNumbers(Number(out.Item[counter('total')] ?? 0)), async (chunk) => {
-      const items = await this.queryUpTo({ ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)), ProjectionExpression: 'pk, sk' }, Infinity);
+      const items = await queryUpTo(this.db, { ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)), ProjectionExpression: 'pk, sk' }, Infinity);
       for (let i = 0; i < items.length; i += 25) await batchWriteAll(this.db, this.table, items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
     });
     // Last, so a purge cut short is found again through the index.
@@ -267,7 +268,7 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
 
   /** One partition of the sparse task index (gsi3): tasks unfinished, or being deleted. */
   private sparseList(partition: string, limit: number) {
-    return this.queryUpTo(
+    return queryUpTo(this.db, 
       {
         TableName: this.table,
         IndexName: indexKeys.unfinishedTasks.index,
@@ -307,7 +308,7 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     for (let chunk = chunkOf(q.fromSeq); chunk < chunkCount(q.total) && items.length < q.max; chunk++) {
       const from = seqKey(q.fromSeq);
       items.push(
-        ...(await this.queryUpTo(
+        ...(await queryUpTo(this.db, 
           q.status === undefined
             ? this.chunkQuery(k, chunk, from, seqKey(99_999))
             : {
@@ -326,7 +327,7 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
 
   async subtaskOf(k: TaskKey, target: string): Promise<SubtaskRecord | undefined> {
     // At most one: targets are deduplicated.
-    const [item] = await this.queryUpTo(
+    const [item] = await queryUpTo(this.db, 
       {
         TableName: this.table,
         IndexName: indexKeys.subtaskByTarget.index,
@@ -342,13 +343,13 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
   async subtaskRange(k: TaskKey, from: number, to: number): Promise<SubtaskRecord[]> {
     const chunk = chunkOf(from);
     if (chunkOf(to) !== chunk) throw new Error(`sub-tasks ${from}..${to} span chunks`);
-    return (await this.queryUpTo({ ...this.chunkQuery(k, chunk, seqKey(from), seqKey(to)), ConsistentRead: true }, to - from + 1)).map(toSubtask);
+    return (await queryUpTo(this.db, { ...this.chunkQuery(k, chunk, seqKey(from), seqKey(to)), ConsistentRead: true }, to - from + 1)).map(toSubtask);
   }
 
   async subtaskStates(k: TaskKey, total: number): Promise<Pick<SubtaskRecord, 'status' | 'claimedAt' | 'retryAt'>[]> {
     const states: Pick<SubtaskRecord, 'status' | 'claimedAt' | 'retryAt'>[] = [];
     await eachInParallel(chunkNumbers(total), async (chunk) => {
-      const items = await this.queryUpTo(
+      const items = await queryUpTo(this.db, 
         {
           ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)),
           ConsistentRead: true,
@@ -413,31 +414,5 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
       ExpressionAttributeValues: { ':pk': keys.subtask(k.project, k.taskId, chunkKey(chunk), '').pk, ':from': `SUB#${from}`, ':to': `SUB#${to}` },
     };
-  }
-
-  /** Follows a query's pages until `max` items (or the end). */
-  private async queryUpTo(input: QueryCommandInput, max: number): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const left = max - items.length;
-      const page = await this.db.send(
-        new QueryCommand({ ...input, ...(Number.isFinite(left) ? { Limit: left } : {}), ExclusiveStartKey: start }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start && items.length < max);
-    return items;
-  }
-
-  private async count(input: QueryCommandInput): Promise<number> {
-    let total = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(new QueryCommand({ ...input, Select: 'COUNT', ExclusiveStartKey: start }));
-      total += page.Count ?? 0;
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return total;
   }
 }

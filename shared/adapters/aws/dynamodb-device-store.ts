@@ -1,13 +1,14 @@
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Presence } from '../../domain/presence.ts';
 import { ConditionFailedError } from '../../errors.ts';
 import type { DeviceQuery, DeviceRecord, DeviceRegistration, DeviceStore } from '../../ports/device-store.ts';
 import { indexKeys, keys } from '../../table.ts';
 import { applied } from './conditional.ts';
 import type { ItemReader } from './coalesced-items.ts';
+import { countAll, queryUpTo } from './query-pages.ts';
 
 /** The condition that the stored device is still this registration (devices stored before generations have none). */
-export const sameRegistration = (generation: string) =>
+const sameRegistration = (generation: string) =>
   generation
     ? { condition: 'generation = :generation', values: { ':generation': generation } }
     : { condition: 'attribute_not_exists(generation)', values: {} };
@@ -67,40 +68,22 @@ export class DynamoDbDeviceStore implements DeviceStore {
       IndexName: indexKeys.deviceList.index,
       ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
     };
-    const page = async (): Promise<DeviceRecord[]> => {
-      const found: DeviceRecord[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const out = await this.db.send(
-          new QueryCommand({
-            ...base,
-            KeyConditionExpression: '#pk = :pk AND #sk < :below',
-            ExpressionAttributeNames: { ...names, '#sk': indexKeys.deviceList.sk },
-            ExpressionAttributeValues: { ...values, ':below': q.below },
-            ScanIndexForward: false,
-            ExclusiveStartKey: start,
-          }),
-        );
-        found.push(...(out.Items ?? []).map(toRecord));
-        start = out.LastEvaluatedKey;
-      } while (start && found.length < q.offset + q.limit);
-      return found.slice(q.offset, q.offset + q.limit);
-    };
-    // IoTDA's page.count is every match: the count reads the whole list (DynamoDB bills a COUNT like a read).
-    const count = async (): Promise<number> => {
-      let total = 0;
-      let start: Record<string, unknown> | undefined;
-      do {
-        const out = await this.db.send(
-          new QueryCommand({ ...base, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: names, ExpressionAttributeValues: values, Select: 'COUNT', ExclusiveStartKey: start }),
-        );
-        total += out.Count ?? 0;
-        start = out.LastEvaluatedKey;
-      } while (start);
-      return total;
-    };
-    const [items, total] = await Promise.all([page(), count()]);
-    return { items, count: total };
+    const [found, count] = await Promise.all([
+      queryUpTo(
+        this.db,
+        {
+          ...base,
+          KeyConditionExpression: '#pk = :pk AND #sk < :below',
+          ExpressionAttributeNames: { ...names, '#sk': indexKeys.deviceList.sk },
+          ExpressionAttributeValues: { ...values, ':below': q.below },
+          ScanIndexForward: false,
+        },
+        q.offset + q.limit,
+      ),
+      // IoTDA's page.count is every match: the count reads the whole list.
+      countAll(this.db, { ...base, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: names, ExpressionAttributeValues: values }),
+    ]);
+    return { items: found.slice(q.offset, q.offset + q.limit).map(toRecord), count };
   }
 
   delete(project: string, device: DeviceRegistration): Promise<boolean> {

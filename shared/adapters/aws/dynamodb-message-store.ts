@@ -6,6 +6,7 @@ import type { MessageKey, MessageStore } from '../../ports/message-store.ts';
 import { indexKeys, keys, messagePrefix } from '../../table.ts';
 import { batchWriteAll } from './coalesced-items.ts';
 import { applied } from './conditional.ts';
+import { queryUpTo } from './query-pages.ts';
 
 const pad = (n: number) => String(n).padStart(15, '0');
 
@@ -93,23 +94,18 @@ export class DynamoDbMessageStore implements MessageStore {
   }
 
   async pendingOf(device: DeviceRegistration): Promise<MessageRecord[]> {
-    const records: MessageRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: indexKeys.pending.index,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': indexKeys.pending.pk },
-          ExpressionAttributeValues: { ':pk': keys.pendingMessages(device.deviceId, device.generation) },
-          ExclusiveStartKey: start,
-        }),
-      );
-      records.push(...(page.Items ?? []).map(toRecord));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return records;
+    const items = await queryUpTo(
+      this.db,
+      {
+        TableName: this.table,
+        IndexName: indexKeys.pending.index,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': indexKeys.pending.pk },
+        ExpressionAttributeValues: { ':pk': keys.pendingMessages(device.deviceId, device.generation) },
+      },
+      Infinity,
+    );
+    return items.map(toRecord);
   }
 
   async expiredPending(now: number, limit: number): Promise<MessageKey[]> {
@@ -155,30 +151,24 @@ export class DynamoDbMessageStore implements MessageStore {
     // The base table, read consistently: a message stored just before the device's delete is found too.
     // Other registrations' messages share the partition; the legacy prefix 'MSG#' covers them all, so the
     // generation is checked as well.
-    let removed = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          FilterExpression: device.generation ? 'generation = :generation' : 'attribute_not_exists(generation)',
-          ExpressionAttributeValues: {
-            ':pk': keys.device(device.deviceId).pk,
-            ':prefix': messagePrefix(device.generation),
-            ...(device.generation ? { ':generation': device.generation } : {}),
-          },
-          ProjectionExpression: 'pk, sk',
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      const items = page.Items ?? [];
-      for (let i = 0; i < items.length; i += 25)
-        await batchWriteAll(this.db, this.table, items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
-      removed += items.length;
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return removed;
+    const items = await queryUpTo(
+      this.db,
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: device.generation ? 'generation = :generation' : 'attribute_not_exists(generation)',
+        ExpressionAttributeValues: {
+          ':pk': keys.device(device.deviceId).pk,
+          ':prefix': messagePrefix(device.generation),
+          ...(device.generation ? { ':generation': device.generation } : {}),
+        },
+        ProjectionExpression: 'pk, sk',
+        ConsistentRead: true,
+      },
+      Infinity,
+    );
+    for (let i = 0; i < items.length; i += 25)
+      await batchWriteAll(this.db, this.table, items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
+    return items.length;
   }
 }

@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionFailedError } from '../../errors.ts';
 import type { DeviceRegistration } from '../../ports/device-store.ts';
@@ -6,6 +6,7 @@ import type { DeleteProductOutcome, ProductQuery, ProductRecord, ProductStore, P
 import { indexKeys, keys } from '../../table.ts';
 import type { ItemReader } from './coalesced-items.ts';
 import { applied } from './conditional.ts';
+import { queryUpTo } from './query-pages.ts';
 
 /**
  * How long a delete's mark hides a product, and how long a device link counts as an AddDevice in flight:
@@ -78,11 +79,10 @@ export class DynamoDbProductStore implements ProductStore {
 
   async list(project: string, q: ProductQuery): Promise<{ items: ProductSummary[]; count: number }> {
     // A project holds at most a thousand products (IoTDA's quota): read them all, for the filter and the count.
-    const all: ProductSummary[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
+    const all = (
+      await queryUpTo(
+        this.db,
+        {
           TableName: this.table,
           IndexName: indexKeys.productList.index,
           KeyConditionExpression: '#pk = :pk',
@@ -90,12 +90,10 @@ export class DynamoDbProductStore implements ProductStore {
           ExpressionAttributeValues: { ':pk': keys.productList(project) },
           ProjectionExpression: SUMMARY_FIELDS.map((f) => `#${f}`).join(', '),
           ScanIndexForward: false,
-          ExclusiveStartKey: start,
-        }),
-      );
-      all.push(...(page.Items ?? []).map(toSummary));
-      start = page.LastEvaluatedKey;
-    } while (start);
+        },
+        Infinity,
+      )
+    ).map(toSummary);
     const matching = q.nameContains === undefined ? all : all.filter((p) => p.name.includes(q.nameContains!));
     const items = matching.filter((p) => p.listId < q.below).slice(q.offset, q.offset + q.limit);
     return { items, count: matching.length };
@@ -154,24 +152,21 @@ export class DynamoDbProductStore implements ProductStore {
 
   /** Whether a live device (or an AddDevice still in flight) uses the product; links their writer left behind are removed. */
   private async inUse(productId: string, isLive: (d: DeviceRegistration) => Promise<boolean>, now: number): Promise<boolean> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :device)',
-          ExpressionAttributeValues: { ':pk': keys.product(productId).pk, ':device': 'DEVICE#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const link of page.Items ?? []) {
-        const device = { deviceId: link.deviceId as string, generation: link.generation as string };
-        if ((link.linkedAt as number) > now - IN_FLIGHT_MS || (await isLive(device))) return true;
-        await this.unlink(productId, device);
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const links = await queryUpTo(
+      this.db,
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :device)',
+        ExpressionAttributeValues: { ':pk': keys.product(productId).pk, ':device': 'DEVICE#' },
+        ConsistentRead: true,
+      },
+      Infinity,
+    );
+    for (const link of links) {
+      const device = { deviceId: link.deviceId as string, generation: link.generation as string };
+      if ((link.linkedAt as number) > now - IN_FLIGHT_MS || (await isLive(device))) return true;
+      await this.unlink(productId, device);
+    }
     return false;
   }
 
