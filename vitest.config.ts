@@ -7,6 +7,7 @@ export default defineConfig({
     maxWorkers: 2,
     // fauxqs uses node:sqlite, which warns on every start in Node 22.
     execArgv: ['--disable-warning=ExperimentalWarning'],
+    globalSetup: ['test/support/build-console.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

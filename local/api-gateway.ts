@@ -102,6 +102,8 @@ export const startApiGateway = async (opts: {
   onError: (e: unknown) => void;
   /** A client that closed its request before the answer: worth a debug line at most. */
   onClientGone: (e: unknown) => void;
+  /** Static pages served before any route or token check (the console under /console/). */
+  site?: { prefix: string; serve: (req: IncomingMessage, res: ServerResponse, notFound: () => void) => void };
 }) => {
   const routes = opts.routes.map(compile);
   // API Gateway caches an authorizer's policy (or its 401) per token for the configured time.
@@ -187,6 +189,9 @@ export const startApiGateway = async (opts: {
   let stopping = false;
   const server = createServer((req, res) => {
     const requestId = randomUUID();
+    const site = opts.site;
+    if (site && (req.method === 'GET' || req.method === 'HEAD') && (req.url === site.prefix.slice(0, -1) || req.url?.startsWith(site.prefix) || req.url?.startsWith(`${site.prefix.slice(0, -1)}?`)))
+      return site.serve(req, res, () => send(res, requestId, gatewayResponse(GATEWAY_RESPONSES.missingAuthenticationToken)));
     inFlight++;
     res.on('close', () => {
       inFlight--;

@@ -15,6 +15,7 @@ import { createApiToken } from '../shared/use-cases/manage-api-tokens.ts';
 import { resumeBatchTasks } from '../shared/use-cases/run-batch-task.ts';
 import { authenticateDevice } from '../shared/use-cases/authenticate-device.ts';
 import { startApiGateway, type HttpRoute } from './api-gateway.ts';
+import { consoleSite } from './console-site.ts';
 import { startBroker } from './broker.ts';
 import { ensureTable, startDynamoDb } from './dynamodb.ts';
 import { startIotDataEndpoint } from './iot-data-endpoint.ts';
@@ -190,6 +191,7 @@ export const startRuntime = async (settings: LocalSettings) => {
       authorizerCacheMs: settings.authorizerCacheSeconds * 1000,
       onError,
       onClientGone: (e) => deps?.logger.debug('client closed its request', { error: e as Error }),
+      site: { prefix: '/console/', serve: consoleSite() },
     });
     // Stopped after the API (no new tasks) and before the broker, so running tasks finish with their devices.
     stops.push(stepFunctions.stop);

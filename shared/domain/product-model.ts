@@ -122,7 +122,7 @@ export const ServiceCapabilities = z
   .max(MODEL_LIMITS.services)
   .superRefine(uniqueBy('service_id'))
   .superRefine((services, ctx) => {
-    if (Buffer.byteLength(JSON.stringify(services)) > MODEL_LIMITS.capabilityBytes)
+    if (new TextEncoder().encode(JSON.stringify(services)).length > MODEL_LIMITS.capabilityBytes)
       ctx.addIssue({ code: 'custom', path: [], message: 'must be at most 500 KB of JSON' });
   });
 

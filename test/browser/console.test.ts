@@ -1,0 +1,228 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Runtime } from '../../local/runtime.ts';
+import { connectDevice as connectSimulated } from '../../tools/simulated-device.ts';
+import { apiClient, ensureProduct, startTestRuntime, waitForQueueIdle, waitForStatus } from '../support/runtime.ts';
+
+/**
+ * The console in a real Chromium against the local runtime, with simulated devices: the IoTDA command flow
+ * end to end and the cases an operator meets, at a desktop and a phone width (CONTRACT §8).
+ */
+const CHROMIUM = process.env.DOWNLINK_CHROMIUM ?? '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`console browser tests SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium, or set DOWNLINK_CHROMIUM)`);
+
+const valve = JSON.parse(readFileSync(new URL('../../examples/water-valve.product.json', import.meta.url), 'utf8'));
+const WIDTHS = [
+  { name: 'desktop', viewport: { width: 1280, height: 800 } },
+  { name: 'phone', viewport: { width: 390, height: 844 } },
+];
+
+let runtime: Runtime;
+let browser: Browser;
+let nextNode = 0;
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  // A silent device's command comes back quickly: the explanation is what is tested, not the 20 s.
+  runtime = await startTestRuntime({ commandTimeoutMs: 1500 });
+  await ensureProduct(runtime, 'water', valve.service_capabilities);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}, 60_000);
+afterAll(() => browser?.close());
+
+const addDevice = async (secret = 'secret-1234') => {
+  const res = await apiClient(runtime).addDevice({ node_id: `ui${process.pid}n${nextNode++}`, product_id: 'water', device_name: 'Garden valve', auth_info: { secret } });
+  expect(res.status).toBe(201);
+  return { deviceId: res.body.device_id as string, secret };
+};
+
+const online = async (deviceId: string, secret: string, reply: 'echo' | 'silent' = 'echo') => {
+  const device = await connectSimulated({ deviceId, secret, port: Number(new URL(runtime.mqttUrl).port), root: runtime.topicRoot, reply });
+  await waitForStatus(runtime, deviceId, 'ONLINE');
+  await waitForQueueIdle(runtime, 'presence');
+  return device;
+};
+
+const newPage = async (viewport: { width: number; height: number }) => {
+  const page = await browser.newPage({ viewport });
+  // A step that cannot happen fails in seconds, naming the step, well within the test's own timeout.
+  page.setDefaultTimeout(10_000);
+  return page;
+};
+
+/** A signed-in page (the sign-in form itself is tested once, below). */
+const signedIn = async (viewport: { width: number; height: number }, hash = '#/devices') => {
+  const page = await newPage(viewport);
+  await page.goto(`${runtime.httpUrl}/console/`);
+  await page.evaluate(([token, project]) => sessionStorage.setItem('downlink.session', JSON.stringify({ token, project })), [runtime.token, runtime.project]);
+  await page.goto(`${runtime.httpUrl}/console/${hash}`);
+  return page;
+};
+
+const pick = async (page: Page, label: string, option: string) => {
+  await page.getByRole('combobox', { name: label, exact: true }).click();
+  await page.getByRole('option', { name: option, exact: true }).click();
+};
+
+const openCommandDialog = async (page: Page) => {
+  await page.getByRole('tab', { name: 'Commands' }).click();
+  await page.getByRole('button', { name: 'Deliver command' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Deliver command' });
+  await pick(page, 'Service', 'Valve');
+  await pick(page, 'Command', 'open');
+  return dialog;
+};
+
+describe.skipIf(!hasChromium).each(WIDTHS)('console at $name width', ({ name, viewport }) => {
+  it('signs in, lists devices, opens one and delivers a command from its model, showing the answer', async () => {
+    const { deviceId, secret } = await addDevice();
+    const device = await online(deviceId, secret);
+    const page = await newPage(viewport);
+    await page.goto(`${runtime.httpUrl}/console/`);
+
+    await page.getByLabel('API token').fill('dlk_not-a-token');
+    await page.getByLabel('Project').fill(runtime.project);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').innerText()).toContain('The token is unknown or revoked');
+
+    await page.getByLabel('API token').fill(runtime.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const row = page.locator(`tr[data-device="${deviceId}"]`);
+    await row.waitFor();
+    expect(await row.innerText()).toContain('ONLINE');
+    await row.getByRole('link').click();
+
+    const dialog = await openCommandDialog(page);
+    await dialog.getByLabel('level').fill('42');
+    await pick(page, 'mode', 'SLOW');
+    await dialog.getByRole('button', { name: 'Send' }).click();
+    const answer = dialog.getByTestId('device-response');
+    await answer.waitFor();
+    expect(JSON.parse(await answer.getByLabel('Device response').innerText())).toEqual({ result_code: 0, response_name: 'open', paras: { level: 42, mode: 'SLOW' } });
+    expect(await answer.innerText()).toMatch(/answered in \d+ ms/);
+    if (name === 'desktop') await dialog.screenshot({ path: 'docs/console-command.png' });
+
+    // The history keeps it; one click sends it again.
+    await page.keyboard.press('Escape');
+    const history = page.getByRole('table', { name: 'Command history' });
+    expect(await history.innerText()).toContain('Valve / open');
+    const resent = device.nextMessage((m) => m.topic.includes('/sys/commands/'));
+    await history.getByRole('button', { name: 'Resend' }).first().click();
+    expect(JSON.parse((await resent).payload.toString()).paras).toEqual({ level: 42, mode: 'SLOW' });
+    await expect.poll(() => history.locator('tbody tr').count()).toBe(2);
+    await device.close();
+    await page.close();
+  });
+
+  it('refuses a parameter out of range in the form, sending nothing', async () => {
+    const { deviceId, secret } = await addDevice();
+    const device = await online(deviceId, secret);
+    const got: string[] = [];
+    device.onMessage((m) => got.push(m.topic));
+    const page = await signedIn(viewport, `#/devices/${deviceId}`);
+    const dialog = await openCommandDialog(page);
+    await dialog.getByLabel('level').fill('300');
+    await dialog.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => dialog.innerText()).toContain('level must be at most 100');
+    // The value was not silently clamped, and nothing was sent.
+    expect(await dialog.getByLabel('level').inputValue()).toBe('300');
+    expect(await page.getByRole('table', { name: 'Command history' }).count()).toBe(0);
+    expect(got).toEqual([]);
+    await device.close();
+    await page.close();
+  });
+
+  it('explains an offline device and a silent one in plain words', async () => {
+    const offline = await addDevice();
+    let page = await signedIn(viewport, `#/devices/${offline.deviceId}`);
+    let dialog = await openCommandDialog(page);
+    await dialog.getByLabel('level').fill('1');
+    await dialog.getByRole('button', { name: 'Send' }).click();
+    let alert = dialog.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.innerText()).toContain('The device is not online');
+    expect(await alert.innerText()).toContain('IOTDA.014016');
+    await page.close();
+
+    const silent = await addDevice();
+    const device = await online(silent.deviceId, silent.secret, 'silent');
+    page = await signedIn(viewport, `#/devices/${silent.deviceId}`);
+    dialog = await openCommandDialog(page);
+    await dialog.getByLabel('level').fill('1');
+    await dialog.getByRole('button', { name: 'Send' }).click();
+    alert = dialog.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.innerText()).toContain('did not answer in time');
+    expect(await alert.innerText()).toContain('IOTDA.014111');
+    await device.close();
+    await page.close();
+  });
+
+  it('shows a message to an offline device PENDING, then DELIVERED once the device connects, without a reload', async () => {
+    const { deviceId, secret } = await addDevice();
+    const page = await signedIn(viewport, `#/devices/${deviceId}`);
+    await page.getByRole('tab', { name: 'Messages' }).click();
+    await page.getByRole('button', { name: 'Send message' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Send message' });
+    await dialog.getByLabel('Name').fill('config');
+    await dialog.getByLabel('Message id').fill('ui-msg-1');
+    await dialog.getByRole('textbox', { name: 'Message', exact: true }).fill('open at dawn');
+    await dialog.getByRole('button', { name: 'Send' }).click();
+    const row = page.locator('tr[data-message="ui-msg-1"]');
+    await expect.poll(() => row.locator('[data-status]').getAttribute('data-status')).toBe('PENDING');
+
+    const device = await online(deviceId, secret);
+    await expect.poll(() => row.locator('[data-status]').getAttribute('data-status'), { timeout: 20_000 }).toBe('DELIVERED');
+    await device.close();
+    await page.close();
+  });
+
+  it('follows a batch task to PartialSuccess, then retries it', async () => {
+    const { deviceId, secret } = await addDevice();
+    const device = await online(deviceId, secret);
+    const missing = `missing${process.pid}${name}`;
+    const page = await signedIn(viewport, '#/batchtasks/new');
+    await page.getByLabel('Task name').fill(`open_all_${name}`);
+    await pick(page, 'Product', 'Water valve (water)');
+    await pick(page, 'Service', 'Valve');
+    await pick(page, 'Command', 'open');
+    await page.getByLabel('level').fill('7');
+    await page.getByRole('combobox', { name: 'Devices', exact: true }).click();
+    await page.getByRole('option', { name: new RegExp(deviceId) }).click();
+    await page.keyboard.press('Escape');
+    await page.getByLabel('Device ids').fill(missing);
+    await page.getByRole('button', { name: 'Create task' }).click();
+
+    const status = page.locator('h2 + [data-status]');
+    await expect.poll(() => status.getAttribute('data-status'), { timeout: 20_000 }).toBe('PartialSuccess');
+    expect(await page.locator(`tr[data-target="${deviceId}"]`).innerText()).toContain('Success');
+    expect(await page.locator(`tr[data-target="${missing}"]`).innerText()).toContain('IOTDA.014000');
+    if (name === 'desktop') await page.screenshot({ path: 'docs/console-batch-task.png', fullPage: true });
+
+    await page.getByRole('button', { name: 'Retry failed' }).click();
+    await expect.poll(() => page.getByRole('status').innerText()).toContain('Retrying the task');
+    // The retry ran the failed target again, and it failed again the same way.
+    await expect.poll(() => status.getAttribute('data-status'), { timeout: 20_000 }).toBe('PartialSuccess');
+    await device.close();
+    await page.close();
+  });
+
+  it('shows the server’s refusal of a product next to the field it names', async () => {
+    const page = await signedIn(viewport, '#/products/new');
+    await page.getByLabel('Name').fill('x'.repeat(65));
+    await page.getByLabel('Device type').fill('Valve');
+    await page.getByRole('button', { name: 'Create' }).click();
+    const nameInput = page.getByRole('textbox', { name: 'Name' });
+    await expect.poll(() => nameInput.getAttribute('aria-invalid')).toBe('true');
+    const describedBy = (await nameInput.getAttribute('aria-describedby')) ?? '';
+    const errorText = await page.locator(describedBy.split(' ').map((id) => `[id="${id}"]`).join(', ')).allInnerTexts();
+    expect(errorText.join(' ')).toContain('name');
+    expect(errorText.join(' ')).toMatch(/at most 64|too big|<=64/i);
+    await page.close();
+  });
+});
