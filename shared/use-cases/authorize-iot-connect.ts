@@ -36,8 +36,12 @@ export const authorizeIotConnect = async (
   return {
     isAuthenticated: true,
     principalId,
+    // IoT Core refreshes by re-running this check with the connect's own credentials, which a sign-type-1
+    // timestamp (±1 h) fails after an hour or two, disconnecting a healthy device. So no refresh is ever due:
+    // the connection ends at IoT Core's longest (24 h) and the device reconnects, signing afresh; a deleted
+    // device is cut off by DeleteDevice's disconnect, not by a refresh.
     disconnectAfterInSeconds: 86_400,
-    refreshAfterInSeconds: 3_600,
+    refreshAfterInSeconds: 86_400,
     policyDocuments: [JSON.stringify(policy)],
   };
 };
