@@ -27,12 +27,12 @@ export const authorizeIotConnect = async (
   // IoT Core hands the MQTT password to the authorizer base64-encoded.
   const password = mqtt.password === undefined ? undefined : Buffer.from(mqtt.password, 'base64').toString('utf8');
   const verdict = await authenticateDevice(deps, { clientId, username: mqtt.username, password });
-  const [, , , region = '', account = ''] = functionArn.split(':');
+  const [, partition = 'aws', , region = '', account = ''] = functionArn.split(':');
   // principalId must be alphanumeric, which device ids are not always.
   const principalId = sha256Hex(clientId).slice(0, 32);
   if (!verdict.ok)
     return { isAuthenticated: false, principalId, disconnectAfterInSeconds: 300, refreshAfterInSeconds: 300, policyDocuments: [] };
-  const policy = deviceIotPolicy({ region, account, root: deps.config.topicRoot, deviceId: verdict.deviceId, clientId });
+  const policy = deviceIotPolicy({ partition, region, account, root: deps.config.topicRoot, deviceId: verdict.deviceId, clientId });
   return {
     isAuthenticated: true,
     principalId,

@@ -39,3 +39,20 @@ describe('device authorizer on IoT Core', () => {
     expect((await authorize(huaweiCredentials(deviceId, 'wrong-secret', 0))).isAuthenticated).toBe(false);
   });
 });
+
+describe('device policy ARNs', () => {
+  it('names the partition, region and account the authorizer function runs in', async () => {
+    const { deviceId, secret } = await registerDevice(runtime);
+    const creds = huaweiCredentials(deviceId, secret, 0);
+    const result = await build(runtime.deps)(
+      { protocolData: { mqtt: { ...creds, password: Buffer.from(creds.password).toString('base64') } } },
+      { invokedFunctionArn: 'arn:aws-cn:lambda:cn-north-1:123456789012:function:device-authorizer' } as Context,
+    );
+    const resources = JSON.parse(result.policyDocuments[0]!).Statement.flatMap((s: { Resource: string }) => s.Resource);
+    expect(resources).toEqual([
+      `arn:aws-cn:iot:cn-north-1:123456789012:client/${creds.clientId}`,
+      `arn:aws-cn:iot:cn-north-1:123456789012:topic/oc/devices/${deviceId}/*`,
+      `arn:aws-cn:iot:cn-north-1:123456789012:topicfilter/oc/devices/${deviceId}/*`,
+    ]);
+  });
+});
