@@ -1,4 +1,5 @@
 import { localHost } from './local-host.ts';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { connectDevice, DeviceConnectError, type ReceivedMessage } from './simulated-device.ts';
 
@@ -8,7 +9,10 @@ const USAGE = `A device on the Downlink MQTT contract: signs in the Huawei way, 
 
   --root oc|$oc          topic root (default oc); $oc needs the runtime started with DOWNLINK_TOPIC_ROOT='$oc'
   --host H --port P      broker (default $DOWNLINK_HOST:$DOWNLINK_MQTT_PORT when set, else 127.0.0.1:1883,
-                         as the runtime's defaults)
+                         as the runtime's defaults; with --tls the port defaults to 8883)
+  --tls                  MQTT over TLS with the host name as SNI, as on AWS IoT Core: --host is the domain
+                         name of the stack's domain configuration
+  --ca FILE              PEM file of the CA to trust instead of Node's bundled roots (which hold Amazon's)
   --sign-type 0|1        1 = the platform checks the timestamp (default 0)
   --reply echo|fixed|silent
                          echo: result_code 0 with the request's own fields (default);
@@ -32,7 +36,9 @@ const { values } = parseArgs({
     root: { type: 'string', default: 'oc' },
     // The runtime's own settings, so one environment serves both.
     host: { type: 'string', default: localHost(process.env) },
-    port: { type: 'string', default: process.env.DOWNLINK_MQTT_PORT || '1883' },
+    port: { type: 'string' },
+    tls: { type: 'boolean', default: false },
+    ca: { type: 'string' },
     'sign-type': { type: 'string', default: '0' },
     reply: { type: 'string', default: 'echo' },
     'fixed-reply': { type: 'string' },
@@ -50,7 +56,14 @@ if (!id || !secret) fail(`--id and --secret are required\n\n${USAGE}`);
 if (root !== 'oc' && root !== '$oc') fail('--root must be oc or $oc');
 if (reply !== 'echo' && reply !== 'fixed' && reply !== 'silent') fail('--reply must be echo, fixed or silent');
 if (values['sign-type'] !== '0' && values['sign-type'] !== '1') fail('--sign-type must be 0 or 1');
-const port = Number(values.port);
+if (values.ca && !values.tls) fail('--ca needs --tls');
+const port = Number(values.port ?? (values.tls ? '8883' : process.env.DOWNLINK_MQTT_PORT || '1883'));
+let ca: Buffer | undefined;
+try {
+  ca = values.ca ? readFileSync(values.ca) : undefined;
+} catch (e) {
+  fail(`--ca: cannot read ${values.ca}: ${(e as Error).message}`);
+}
 const delayMs = Number(values['delay-ms']);
 if (!Number.isInteger(port) || port < 1 || port > 65_535) fail('--port must be 1..65535');
 if (!Number.isInteger(delayMs) || delayMs < 0) fail('--delay-ms must be a whole number of ms');
@@ -82,6 +95,7 @@ const device = await connectDevice({
   root,
   host: values.host,
   port,
+  ...(values.tls ? { tls: { ca } } : {}),
   signType: values['sign-type'] === '1' ? 1 : 0,
   reply,
   fixedReply,

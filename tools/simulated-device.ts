@@ -17,6 +17,12 @@ export interface DeviceOptions {
   root?: TopicRoot;
   host?: string;
   port?: number;
+  /**
+   * MQTT over TLS, as on AWS IoT Core (port 8883 of the stack's domain configuration). The host name is sent as
+   * SNI, which IoT Core needs to pick the domain configuration; `ca` replaces Node's bundled roots (which hold
+   * Amazon's) when given.
+   */
+  tls?: { ca?: string | Buffer };
   signType?: 0 | 1;
   reply?: ReplyMode;
   /** The JSON value published for every request in `fixed` mode. */
@@ -117,10 +123,13 @@ const echoReply = (kind: RequestKind, request: Record<string, unknown>): unknown
 export const connectDevice = async (opts: DeviceOptions): Promise<SimulatedDevice> => {
   const { deviceId, secret, root = 'oc', signType = 0, reply = 'echo', delayMs = 0 } = opts;
   const prefix = deviceTopicPrefix(root, deviceId);
+  const host = opts.host ?? '127.0.0.1';
   const client = mqtt.connect({
-    host: opts.host ?? '127.0.0.1',
-    port: opts.port ?? 1883,
-    protocol: 'mqtt',
+    host,
+    port: opts.port ?? (opts.tls ? 8883 : 1883),
+    ...(opts.tls
+      ? { protocol: 'mqtts' as const, servername: host, rejectUnauthorized: true, ...(opts.tls.ca ? { ca: opts.tls.ca } : {}) }
+      : { protocol: 'mqtt' as const }),
     protocolVersion: 4,
     // IoTDA §4.1: keepalive 30..1200 s, 120 recommended; the SDKs always connect with a clean session.
     keepalive: 120,

@@ -2,10 +2,11 @@ import type { TopicRoot } from './topics.ts';
 
 /**
  * The IoT Core policy a connected device gets from the custom authorizer: connect as its own client id,
- * publish, receive and subscribe only under `{root}/devices/{device_id}/` (CONTRACT.md §2).
+ * publish, receive and subscribe only under `{root}/devices/{device_id}/` (CONTRACT.md §2). The partition is the
+ * authorizer's own (aws, aws-cn, aws-us-gov): a policy naming another one matches nothing and refuses everything.
  */
-export const deviceIotPolicy = (input: { region: string; account: string; root: TopicRoot; deviceId: string; clientId: string }) => {
-  const arn = (type: string, rest: string) => `arn:aws:iot:${input.region}:${input.account}:${type}/${rest}`;
+export const deviceIotPolicy = (input: { partition: string; region: string; account: string; root: TopicRoot; deviceId: string; clientId: string }) => {
+  const arn = (type: string, rest: string) => `arn:${input.partition}:iot:${input.region}:${input.account}:${type}/${rest}`;
   const own = `${input.root}/devices/${input.deviceId}/*`;
   return {
     Version: '2012-10-17',

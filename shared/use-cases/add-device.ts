@@ -3,13 +3,22 @@ import { newListId, randomHex } from '../ids.ts';
 import type { Deps } from '../deps.ts';
 import { ConditionFailedError, errors } from '../errors.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
-import { idString, parseInput } from '../validation.ts';
+import { ID_CHARS, idString, parseInput } from '../validation.ts';
 import { deviceView } from './device-view.ts';
 import { findProduct } from './manage-products.ts';
 
+// A device's MQTT client id `{device_id}_0_{0|1}_{YYYYMMDDHH}` adds 15 characters, and IoT Core refuses a
+// client id over 128 bytes at connect: a longer id is refused here, where the caller can still choose another.
+const MAX_DEVICE_ID = 128 - '_0_0_YYYYMMDDHH'.length;
+
 // IoTDA AddDevice body (CONTRACT.md §1); unknown fields are ignored, as Huawei's API does.
 const AddDeviceBody = z.object({
-  device_id: idString(128).optional(),
+  device_id: z
+    .string()
+    .min(1)
+    .max(MAX_DEVICE_ID, `must be at most ${MAX_DEVICE_ID} characters: its MQTT client id (15 more) must fit IoT Core's 128 bytes`)
+    .regex(ID_CHARS, 'must be of [A-Za-z0-9_-]')
+    .optional(),
   node_id: idString(64),
   product_id: idString(36),
   device_name: z.string().min(1).max(256).optional(),
@@ -25,7 +34,7 @@ const AddDeviceBody = z.object({
 
 export const addDevice = async (deps: Deps, project: string, body: unknown) => {
   const input = parseInput(AddDeviceBody, body);
-  // IoTDA's default id; 36 + 1 + 64 characters always fits the 128 limit.
+  // IoTDA's default id; 36 + 1 + 64 = 101 characters always fits MAX_DEVICE_ID.
   const deviceId = input.device_id ?? `${input.product_id}_${input.node_id}`;
   const secret = input.auth_info?.secret ?? randomHex(16);
   const now = deps.clock.now();

@@ -27,17 +27,21 @@ export const authorizeIotConnect = async (
   // IoT Core hands the MQTT password to the authorizer base64-encoded.
   const password = mqtt.password === undefined ? undefined : Buffer.from(mqtt.password, 'base64').toString('utf8');
   const verdict = await authenticateDevice(deps, { clientId, username: mqtt.username, password });
-  const [, , , region = '', account = ''] = functionArn.split(':');
+  const [, partition = 'aws', , region = '', account = ''] = functionArn.split(':');
   // principalId must be alphanumeric, which device ids are not always.
   const principalId = sha256Hex(clientId).slice(0, 32);
   if (!verdict.ok)
     return { isAuthenticated: false, principalId, disconnectAfterInSeconds: 300, refreshAfterInSeconds: 300, policyDocuments: [] };
-  const policy = deviceIotPolicy({ region, account, root: deps.config.topicRoot, deviceId: verdict.deviceId, clientId });
+  const policy = deviceIotPolicy({ partition, region, account, root: deps.config.topicRoot, deviceId: verdict.deviceId, clientId });
   return {
     isAuthenticated: true,
     principalId,
+    // IoT Core refreshes by re-running this check with the connect's own credentials, which a sign-type-1
+    // timestamp (±1 h) fails after an hour or two, disconnecting a healthy device. So no refresh is ever due:
+    // the connection ends at IoT Core's longest (24 h) and the device reconnects, signing afresh; a deleted
+    // device is cut off by DeleteDevice's disconnect, not by a refresh.
     disconnectAfterInSeconds: 86_400,
-    refreshAfterInSeconds: 3_600,
+    refreshAfterInSeconds: 86_400,
     policyDocuments: [JSON.stringify(policy)],
   };
 };

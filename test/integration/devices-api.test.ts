@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiClient, ensureProduct, startTestRuntime } from '../support/runtime.ts';
+import { apiClient, connectDevice, ensureProduct, expectInvalid, huaweiOptions, startTestRuntime } from '../support/runtime.ts';
 
 const runtime = await startTestRuntime();
 const api = apiClient(runtime);
@@ -62,6 +62,22 @@ describe('device registry API', () => {
     expect(added.status).toBe(201);
     expect(added.body.device_id).toBe('chosen-id');
     expect(added.body.auth_info.secret).toBe('my_secret_1');
+  });
+
+  // Its MQTT client id `{device_id}_0_{0|1}_{YYYYMMDDHH}` is 15 characters longer, and IoT Core refuses client
+  // ids over 128 bytes at connect: such a device could be added and never connect on AWS.
+  it('refuses at AddDevice a device id whose client id would exceed IoT Core\'s 128 bytes, and stores nothing', async () => {
+    const longest = 'a'.repeat(113);
+    const refused = await api.addDevice({ device_id: 'a'.repeat(200), node_id: 'n', product_id: 'p' });
+    expectInvalid(refused, 'device_id');
+    expect(refused.body.error_msg).toContain('128');
+    expectInvalid(await api.addDevice({ device_id: 'a'.repeat(114), node_id: 'n', product_id: 'p' }), 'device_id');
+    expect((await api.showDevice('a'.repeat(114))).status).toBe(404);
+    const added = await api.addDevice({ device_id: longest, node_id: 'n', product_id: 'p', auth_info: { secret: 'secret-1234' } });
+    expect(added.status).toBe(201);
+    const client = await connectDevice(runtime, huaweiOptions(longest, 'secret-1234'));
+    expect(client.connected).toBe(true);
+    expect(Buffer.byteLength(client.options.clientId!)).toBe(128);
   });
 
   it('refuses a duplicate device id with 409 IOTDA.014031 and keeps the first', async () => {
