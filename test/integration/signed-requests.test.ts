@@ -108,3 +108,52 @@ describe('a signed request changed in transit', () => {
     expect(await send(client, { method: 'GET', url: '/v5/iot/{project_id}/devices' })).toMatchObject({ status: 401, body: { error_code: 'IOTDA.000002' } });
   });
 });
+
+describe('the AWS path: API Gateway-shaped events through the authorizer and the function middleware', async () => {
+  const { AKSKSigner } = await import('@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner.js');
+  const { build: buildAuthorizer } = await import('../../functions/auth/api-authorizer.ts');
+  const { apiHandler } = await import('../../shared/http/api-handler.ts');
+  const authorizer = buildAuthorizer(runtime.deps);
+  const handler = apiHandler(runtime.deps, async (req) => ({ status: 200, body: { seen: req.params.device_id } }));
+  const credentials = new BasicCredentials().withAk(key.tokenId).withSk(key.secretKey!).withProjectId(project);
+  const data = { command_name: 'open' };
+  const headers = AKSKSigner.sign(
+    {
+      method: 'POST',
+      endpoint: `https://gw.example/v5/iot/${project}/devices/dev%3A1/commands`,
+      headers: { 'X-Project-Id': project, 'content-type': 'application/json', host: 'gw.example' },
+      queryParams: { note: 'a b/é' },
+      data,
+    } as any,
+    credentials as any,
+  ) as Record<string, string>;
+  const event = (path: string, body: string) =>
+    ({
+      resource: '/v5/iot/{project_id}/devices/{device_id}/commands',
+      path,
+      httpMethod: 'POST',
+      headers,
+      queryStringParameters: { note: 'a b/é' },
+      multiValueQueryStringParameters: { note: ['a b/é'] },
+      pathParameters: { project_id: project, device_id: 'dev:1' },
+      body,
+      isBase64Encoded: false,
+      requestContext: { requestId: 'r-1' },
+    }) as any;
+
+  it('the authorizer allows the signed request without its body', async () => {
+    const policy = await authorizer({ type: 'REQUEST', methodArn: `arn:aws:execute-api:r:1:a/prod/POST/v5/iot/${project}/devices/dev:1/commands`, headers } as any);
+    expect(policy.policyDocument.Statement[0]!.Effect).toBe('Allow');
+  });
+
+  it('the middleware accepts the path however API Gateway encoded it, and refuses an altered body', async () => {
+    for (const path of [`/v5/iot/${project}/devices/dev%3A1/commands`, `/v5/iot/${project}/devices/dev:1/commands`]) {
+      const res = await handler(event(path, JSON.stringify(data)), {} as any);
+      expect(res.statusCode).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({ seen: 'dev:1' });
+    }
+    const altered = await handler(event(`/v5/iot/${project}/devices/dev:1/commands`, JSON.stringify({ command_name: 'shut' })), {} as any);
+    expect(altered.statusCode).toBe(401);
+    expect(JSON.parse(altered.body).error_code).toBe('IOTDA.000002');
+  });
+});
