@@ -68,8 +68,10 @@ const API = '/v5/iot/{project_id}';
 
 /** API Gateway settings both runtimes apply. */
 export const API_SETTINGS = {
-  // The TOKEN authorizer's answer is cached per token: a revoked token keeps working this long.
-  authorizerCacheSeconds: 60,
+  // 0: the REQUEST authorizer sees tokens and AK/SK signatures alike, and API Gateway could only cache it
+  // per value of every identity source (a signature changes each call, and a request without the header
+  // would be refused unasked), so it is asked every time (docs/decisions.md "AK/SK signed requests").
+  authorizerCacheSeconds: 0,
   // IoTDA §2.1: the 20 s sync wait plus margin; REST API Gateway allows at most 29 s.
   integrationTimeoutSeconds: 29,
 };

@@ -1,4 +1,10 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayTokenAuthorizerEvent, Context } from 'aws-lambda';
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayRequestAuthorizerEvent,
+  APIGatewayTokenAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +20,7 @@ export interface HttpRoute {
   handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 }
 
-type Authorizer = (event: APIGatewayTokenAuthorizerEvent, context: Context) => Promise<ApiPolicy>;
+type Authorizer = (event: APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent, context: Context) => Promise<ApiPolicy>;
 
 // What API Gateway allows a REST request body.
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -108,16 +114,18 @@ export const startApiGateway = async (opts: {
   const routes = opts.routes.map(compile);
   // API Gateway caches an authorizer's policy (or its 401) per token for the configured time.
   const cache = new Map<string, { until: number; policy: ApiPolicy | 'unauthorized' }>();
+  const ask = async (event: Parameters<Authorizer>[0]): Promise<ApiPolicy | 'unauthorized'> => {
+    try {
+      return await opts.authorizer(event, lambdaContext('api-authorizer'));
+    } catch (e) {
+      if ((e as Error).message !== 'Unauthorized') throw e;
+      return 'unauthorized';
+    }
+  };
   const authorize = async (token: string, methodArn: string): Promise<ApiPolicy | 'unauthorized'> => {
     const hit = cache.get(token);
     if (hit && hit.until > Date.now()) return hit.policy;
-    let policy: ApiPolicy | 'unauthorized';
-    try {
-      policy = await opts.authorizer({ type: 'TOKEN', authorizationToken: token, methodArn }, lambdaContext('api-authorizer'));
-    } catch (e) {
-      if ((e as Error).message !== 'Unauthorized') throw e;
-      policy = 'unauthorized';
-    }
+    const policy = await ask({ type: 'TOKEN', authorizationToken: token, methodArn });
     if (opts.authorizerCacheMs > 0) {
       if (cache.size > 10_000) cache.clear();
       cache.set(token, { until: Date.now() + opts.authorizerCacheMs, policy });
@@ -144,9 +152,15 @@ export const startApiGateway = async (opts: {
     // Refused before a byte of the body is read: too large by its own Content-Length, or no token at all.
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return gatewayResponse(GATEWAY_RESPONSES.requestTooLarge);
     const token = req.headers['x-auth-token'];
-    if (typeof token !== 'string' || token === '') return gatewayResponse(GATEWAY_RESPONSES.unauthorized);
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
+    );
     const methodArn = `${ARN_BASE}/${method}${url.pathname}`;
-    const policy = await authorize(token, methodArn);
+    let policy: ApiPolicy | 'unauthorized';
+    if (typeof token === 'string' && token !== '') policy = await authorize(token, methodArn);
+    // No token: an AK/SK signature (CONTRACT.md §6), asked of the authorizer every time (no cache per signature).
+    else if (headers.authorization) policy = await ask({ type: 'REQUEST', methodArn, headers } as unknown as APIGatewayRequestAuthorizerEvent);
+    else return gatewayResponse(GATEWAY_RESPONSES.unauthorized);
     if (policy === 'unauthorized') return gatewayResponse(GATEWAY_RESPONSES.unauthorized);
     if (!allows(policy, methodArn)) return gatewayResponse(GATEWAY_RESPONSES.accessDenied);
 
@@ -155,9 +169,6 @@ export const startApiGateway = async (opts: {
     if (body === 'too-large') return gatewayResponse(GATEWAY_RESPONSES.requestTooLarge);
 
     const query = Object.fromEntries(url.searchParams);
-    const headers = Object.fromEntries(
-      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
-    );
     const event = {
       resource: route.path,
       path: url.pathname,
@@ -165,7 +176,9 @@ export const startApiGateway = async (opts: {
       headers,
       multiValueHeaders: {},
       queryStringParameters: Object.keys(query).length ? query : null,
-      multiValueQueryStringParameters: null,
+      multiValueQueryStringParameters: Object.keys(query).length
+        ? Object.fromEntries([...new Set(url.searchParams.keys())].map((k) => [k, url.searchParams.getAll(k)]))
+        : null,
       pathParameters: params,
       stageVariables: null,
       body: body.length ? body.toString('utf8') : null,

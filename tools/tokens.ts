@@ -3,13 +3,14 @@ import { parseArgs } from 'node:util';
 import { DynamoDbTokenStore } from '../shared/adapters/aws/dynamodb-token-store.ts';
 import { createDynamoDb } from '../shared/deps.ts';
 import { systemClock } from '../shared/time.ts';
-import { createApiToken, listApiTokens, revokeApiToken } from '../shared/use-cases/manage-api-tokens.ts';
+import { createAccessKey, createApiToken, listApiTokens, revokeApiToken } from '../shared/use-cases/manage-api-tokens.ts';
 
-const USAGE = `Manage API tokens (X-Auth-Token) in a Downlink table.
+const USAGE = `Manage API tokens (X-Auth-Token) and access keys (AK/SK signatures) in a Downlink table.
 
   npm run tokens -- create --project P [--project P2 ...] [--name NAME]
+  npm run tokens -- create-key --project P [--project P2 ...] [--name NAME]
   npm run tokens -- list
-  npm run tokens -- revoke TOKEN_ID
+  npm run tokens -- revoke TOKEN_ID_OR_AK
 
 Target (default: the local runtime started by npm start):
   --endpoint URL   DynamoDB endpoint (default http://$DOWNLINK_HOST:$DOWNLINK_DYNAMODB_PORT when set, else
@@ -55,12 +56,20 @@ switch (command) {
     console.log(`token ${token}\nid ${record.tokenId}\nprojects ${record.projects.join(',')}`);
     break;
   }
+  case 'create-key': {
+    const record = await createAccessKey(deps, values.project ?? fail('create-key needs --project'), values.name);
+    // The SK is shown once; list never shows it.
+    console.log(`ak ${record.tokenId}\nsk ${record.secretKey}\nprojects ${record.projects.join(',')}`);
+    break;
+  }
   case 'list':
     for (const t of await listApiTokens(deps))
-      console.log(`${t.tokenId}  ${new Date(t.createdAt).toISOString()}  ${t.projects.join(',')}  ${t.name ?? ''}`);
+      console.log(
+        `${t.secretKey ? 'key  ' : 'token'}  ${t.tokenId}  ${new Date(t.createdAt).toISOString()}  ${t.projects.join(',')}  ${t.name ?? ''}`,
+      );
     break;
   case 'revoke':
-    if (!(await revokeApiToken(deps, arg ?? fail('revoke needs a token id')))) fail(`no token with id ${arg}`);
+    if (!(await revokeApiToken(deps, arg ?? fail('revoke needs a token id or AK')))) fail(`no token or key with id ${arg}`);
     console.log(`revoked ${arg}`);
     break;
   default:

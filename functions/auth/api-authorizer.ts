@@ -1,9 +1,17 @@
-import type { APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import type { APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import type { Deps } from '../../shared/deps.ts';
-import { authorizeApiToken } from '../../shared/use-cases/authorize-api-token.ts';
+import { authorizeApiToken, authorizeSignedRequest } from '../../shared/use-cases/authorize-api-token.ts';
 import { lambda } from '../deps.ts';
 
-export const build = (deps: Deps) => (event: APIGatewayTokenAuthorizerEvent) =>
-  authorizeApiToken(deps, event.authorizationToken, event.methodArn);
+const lowerCased = (headers: Record<string, string | undefined> | null): Record<string, string> =>
+  Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? '']));
+
+/** A token when one is sent (CONTRACT.md §6: it wins over a signature), else an AK/SK signature. */
+export const build = (deps: Deps) => (event: APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent) => {
+  if (event.type === 'TOKEN') return authorizeApiToken(deps, event.authorizationToken, event.methodArn);
+  const headers = lowerCased(event.headers);
+  if (headers['x-auth-token']) return authorizeApiToken(deps, headers['x-auth-token'], event.methodArn);
+  return authorizeSignedRequest(deps, headers, event.methodArn);
+};
 
 export const handler = lambda(build);

@@ -3,13 +3,12 @@ import {
   AccessLogFormat,
   AuthorizationType,
   EndpointType,
-  IdentitySource,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
   ResponseType,
   RestApi,
-  TokenAuthorizer,
+  RequestAuthorizer,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -60,10 +59,11 @@ export class DownlinkApi extends Construct {
       },
     });
 
-    const authorizer = new TokenAuthorizer(this, 'TokenAuthorizer', {
+    // A REQUEST authorizer: it reads X-Auth-Token, or an AK/SK signature's headers (CONTRACT.md §6). Not
+    // cached (API_SETTINGS), so no identity source is required and nothing is kept per signature.
+    const authorizer = new RequestAuthorizer(this, 'RequestAuthorizer', {
       handler: props.authorizer,
-      identitySource: IdentitySource.header('X-Auth-Token'),
-      // The policy covers every project of the token whatever route was called first, so caching is safe.
+      identitySources: [],
       resultsCacheTtl: Duration.seconds(API_SETTINGS.authorizerCacheSeconds),
     });
 
@@ -100,7 +100,7 @@ export class DownlinkApi extends Construct {
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-COG4',
-      reason: 'IoTDA clients authenticate with X-Auth-Token, checked by a TOKEN authorizer by design (CONTRACT.md §1).',
+      reason: 'IoTDA clients authenticate with X-Auth-Token or an AK/SK signature, checked by a Lambda authorizer by design (CONTRACT.md §1, §6).',
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-APIG3',

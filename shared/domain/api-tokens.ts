@@ -11,6 +11,11 @@ export interface ApiTokenRecord {
   projects: string[];
   name?: string;
   createdAt: number;
+  /**
+   * Access keys only (CONTRACT.md §6): the SK, which checking a signature needs in the clear, so it is stored
+   * as device secrets are (the table's encryption at rest); such a record is keyed by the hash of its AK.
+   */
+  secretKey?: string;
 }
 
 export const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -24,6 +29,22 @@ export const generateToken = (): string => `dlk_${randomBytes(32).toString('base
 export const newTokenRecord = (token: string, projects: string[], createdAt: number, name?: string): ApiTokenRecord => {
   const tokenHash = hashToken(token);
   return { tokenId: tokenIdOf(tokenHash), tokenHash, projects, createdAt, ...(name ? { name } : {}) };
+};
+
+const KEY_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const randomChars = (n: number, chars: string): string => [...randomBytes(n)].map((b) => chars[b % chars.length]).join('');
+
+/** An AK/SK pair shaped like Huawei's: a 20-character AK (public, also the key's id) and a 40-character SK. */
+export const newAccessKeyRecord = (projects: string[], createdAt: number, name?: string): ApiTokenRecord => {
+  const accessKey = randomChars(20, KEY_CHARS);
+  return {
+    tokenId: accessKey,
+    tokenHash: hashToken(accessKey),
+    projects,
+    createdAt,
+    secretKey: randomChars(40, KEY_CHARS + KEY_CHARS.slice(0, 26).toLowerCase()),
+    ...(name ? { name } : {}),
+  };
 };
 
 /** API Gateway method ARN: arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path...}. */

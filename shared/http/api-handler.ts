@@ -3,6 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { Deps } from '../deps.ts';
 import { ApiError, errorBody, errors } from '../errors.ts';
 import { rejectUnstorableJson } from '../validation.ts';
+import { signedRequestCheck } from './signed-request-check.ts';
 
 /** What an API use case sees of a request: the route's parameters and the body, parsed on demand. */
 export interface ApiRequest {
@@ -73,6 +74,7 @@ export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Prom
 export const apiHandler = (deps: Deps, route: (req: ApiRequest) => Promise<ApiResult>): ApiHandler =>
   middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
     .use(contractErrors(deps))
+    .use(signedRequestCheck(deps))
     .handler(async (event) => {
       const result = await route(toRequest(event));
       return jsonResponse(result.status, event.requestContext.requestId, result.body);

@@ -38,13 +38,11 @@ describe('REST API', () => {
     template.resourceCountIs('AWS::ApiGateway::Method', httpTriggers.length);
   });
 
-  it('checks X-Auth-Token with the api-authorizer function as a TOKEN authorizer cached 60 s', () => {
+  it('checks X-Auth-Token or an AK/SK signature with the api-authorizer function, a REQUEST authorizer cached for nothing', () => {
     const props = resources(template, 'AWS::ApiGateway::Authorizer')[authorizerId!]!.Properties;
-    expect(props).toMatchObject({
-      Type: 'TOKEN',
-      IdentitySource: 'method.request.header.X-Auth-Token',
-      AuthorizerResultTtlInSeconds: 60,
-    });
+    expect(props).toMatchObject({ Type: 'REQUEST', AuthorizerResultTtlInSeconds: 0 });
+    // No identity source: a request without X-Auth-Token (a signed one) still reaches the authorizer.
+    expect(props.IdentitySource ?? '').toBe('');
     expect(JSON.stringify(props.AuthorizerUri)).toContain(functionIds(stack, 'api-authorizer').fn);
   });
 

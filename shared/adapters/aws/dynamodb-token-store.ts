@@ -5,8 +5,8 @@ import { keys } from '../../table.ts';
 import { applied } from './conditional.ts';
 
 const toRecord = (item: Record<string, unknown>): ApiTokenRecord => {
-  const { tokenId, tokenHash, projects, name, createdAt } = item as unknown as ApiTokenRecord;
-  return { tokenId, tokenHash, projects, createdAt, ...(name ? { name } : {}) };
+  const { tokenId, tokenHash, projects, name, createdAt, secretKey } = item as unknown as ApiTokenRecord;
+  return { tokenId, tokenHash, projects, createdAt, ...(name ? { name } : {}), ...(secretKey ? { secretKey } : {}) };
 };
 
 export class DynamoDbTokenStore implements TokenStore {
