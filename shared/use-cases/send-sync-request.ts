@@ -5,7 +5,8 @@ import type { Deps } from '../deps.ts';
 import { ApiError, errors } from '../errors.ts';
 import { newUuid } from '../ids.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
-import { findDevice } from './show-device.ts';
+import type { ProductRecord } from '../ports/product-store.ts';
+import { findDeviceAndProduct } from './show-device.ts';
 
 export type SyncOutcome = { requestId: string; response: unknown } | { requestId: string; timedOut: true };
 
@@ -16,24 +17,23 @@ const rejectIfOffline = (device: DeviceRecord) => {
 };
 
 /** CONTRACT.md §5: checked against the device's product model before anything is sent. */
-const rejectIfOffModel = async (deps: Deps, device: DeviceRecord, check: (model: readonly ServiceDef[]) => ModelRefusal | undefined) => {
+const rejectIfOffModel = (product: ProductRecord | undefined, check: (model: readonly ServiceDef[]) => ModelRefusal | undefined) => {
   // A device whose product is not stored (added before products existed) is free-form, like a model with no services.
-  const model = (await deps.products.get(device.productId))?.serviceCapabilities ?? [];
-  const refusal = check(model);
+  const refusal = check(product?.serviceCapabilities ?? []);
   if (refusal) throw errors.invalid(refusal.path, refusal.rule);
 };
 
 /**
- * The synchronous round trip shared by commands and property set/query: find the device, check the request
- * against its product model, refuse it when offline, record the request id as issued to it, publish the request (QoS 1), then wait for the answer
+ * The synchronous round trip shared by commands and property set/query: find the device and its product
+ * (read together when this instance knows the device), check the request against the product's model, refuse it when offline, record the request id as issued to it, publish the request (QoS 1), then wait for the answer
  * the response rule stores, until the sync timeout.
  */
 export const sendSyncRequest = async (
   deps: Deps,
   input: { project: string; deviceId: string | undefined; kind: SyncKind; payload: unknown; check: (model: readonly ServiceDef[]) => ModelRefusal | undefined },
 ): Promise<SyncOutcome> => {
-  const device = await findDevice(deps, input.project, input.deviceId);
-  await rejectIfOffModel(deps, device, input.check);
+  const { device, product } = await findDeviceAndProduct(deps, input.project, input.deviceId);
+  rejectIfOffModel(product, input.check);
   rejectIfOffline(device);
   const requestId = newUuid();
   const sentAt = deps.clock.now();

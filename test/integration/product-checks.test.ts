@@ -78,6 +78,21 @@ describe('commands checked against the product model', () => {
     expect((await api.call('PUT', `${api.base}/products/changing`, { service_capabilities: models })).status).toBe(200);
     expect((await command(device.deviceId, { service_id: 'Valve', command_name: 'spin', paras: {} })).status).toBe(200);
   });
+
+  it('checks against the product of the device as it is now: a device re-added under another product gets that one', async () => {
+    // A device's product is read beside the device once this instance knows it (show-device.ts): the guess must never decide.
+    await ensureProduct(runtime, 'spinner', [{ service_id: 'Valve', service_type: 'Valve', commands: [{ command_name: 'spin' }] }]);
+    const deviceId = `readded-${process.pid}-${next++}`;
+    const add = (product_id: string) => api.addDevice({ device_id: deviceId, node_id: deviceId, product_id });
+    expect((await add('water')).status).toBe(201);
+    // Offline: a command the model accepts is refused as offline (403), one it refuses is 400.
+    expect((await command(deviceId, open({ level: 5 }))).status).toBe(403);
+    expect((await command(deviceId, open({ level: 5 }))).status).toBe(403);
+    expect((await api.call('DELETE', `${api.base}/devices/${deviceId}`)).status).toBe(204);
+    expect((await add('spinner')).status).toBe(201);
+    expect((await command(deviceId, open({ level: 5 }))).body.error_msg).toContain('command_name must be one of the commands of service Valve');
+    expect((await command(deviceId, { service_id: 'Valve', command_name: 'spin', paras: {} })).status).toBe(403);
+  });
 });
 
 describe('properties checked against the product model', () => {
