@@ -25,8 +25,16 @@ export const startDynamoDb = async (host: string, port: number, dataDir: string 
   const worker = new Worker(new URL('./dynamodb-thread.mjs', import.meta.url), { workerData: { host, port, path } });
   const next = () =>
     new Promise<{ port?: number; error?: string; stopped?: boolean; collected?: boolean }>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
+      const answered = (m: { port?: number; error?: string; stopped?: boolean; collected?: boolean }) => {
+        worker.off('error', failed);
+        resolve(m);
+      };
+      const failed = (e: Error) => {
+        worker.off('message', answered);
+        reject(e);
+      };
+      worker.once('message', answered);
+      worker.once('error', failed);
     });
   const started = await next();
   if (started.error !== undefined || started.port === undefined) {
