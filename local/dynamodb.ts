@@ -24,9 +24,17 @@ export const startDynamoDb = async (host: string, port: number, dataDir: string 
   if (path) mkdirSync(path, { recursive: true });
   const worker = new Worker(new URL('./dynamodb-thread.mjs', import.meta.url), { workerData: { host, port, path } });
   const next = () =>
-    new Promise<{ port?: number; error?: string; stopped?: boolean }>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
+    new Promise<{ port?: number; error?: string; stopped?: boolean; collected?: boolean }>((resolve, reject) => {
+      const answered = (m: { port?: number; error?: string; stopped?: boolean; collected?: boolean }) => {
+        worker.off('error', failed);
+        resolve(m);
+      };
+      const failed = (e: Error) => {
+        worker.off('message', answered);
+        reject(e);
+      };
+      worker.once('message', answered);
+      worker.once('error', failed);
     });
   const started = await next();
   if (started.error !== undefined || started.port === undefined) {
@@ -36,8 +44,17 @@ export const startDynamoDb = async (host: string, port: number, dataDir: string 
   let stopped: Promise<void> | undefined;
   return {
     endpoint: `http://${host}:${started.port}`,
-    /** The thread's V8 heap in use, which process.memoryUsage() leaves out (measurements: bench/memory.ts). */
-    heapUsed: async () => (await worker.getHeapStatistics()).used_heap_size,
+    /**
+     * The thread's V8 heap in use and memory outside it (Buffers: dynalite's stored values), after a full
+     * collection; process.memoryUsage() leaves them out (bench/memory.ts).
+     */
+    memory: async () => {
+      const collected = next();
+      worker.postMessage('gc');
+      await collected;
+      const s = await worker.getHeapStatistics();
+      return { heapUsed: s.used_heap_size, external: (s as { external_memory?: number }).external_memory ?? 0 };
+    },
     // Closing lets LevelDB finish its writes before the thread ends.
     stop: () =>
       (stopped ??= (async () => {

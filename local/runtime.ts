@@ -208,7 +208,7 @@ export const startRuntime = async (settings: LocalSettings) => {
       mqttUrl: broker.url,
       sqsUrl: sqsServer.endpoint,
       dynamodbUrl: dynamo.endpoint,
-      dynamodbHeapUsed: dynamo.heapUsed,
+      dynamodbMemory: dynamo.memory,
       tableName: TABLE_NAME,
       queueUrls,
       project: settings.bootstrapProject,

@@ -137,6 +137,26 @@ describe('token CLI', () => {
   });
 });
 
+describe('local DynamoDB memory', () => {
+  it('gives back what deleted items held: 40 messages of 200 KB pushed out of a history leave nothing behind', async () => {
+    // dynalite left every Query's LevelDB iterator open, and each kept a snapshot of the store (dynamodb-thread.mjs).
+    const rt = await startRuntime(ephemeralSettings());
+    try {
+      const { deviceId } = await registerDevice(rt);
+      const api = apiClient(rt);
+      const send = async (message: string) => expect((await api.call('POST', `${api.base}/devices/${deviceId}/messages`, { message })).status).toBe(201);
+      const before = await rt.dynamodbMemory();
+      for (let i = 0; i < 40; i++) await send(`${i}`.padEnd(200_000, 'b'));
+      for (let i = 0; i < 20; i++) await send(`small ${i}`);
+      const after = await rt.dynamodbMemory();
+      // The 40 large ones took 8 MB as sent and about 30 MB as dynalite stores them (item and index copies).
+      expect((after.external - before.external) / 2 ** 20).toBeLessThan(8);
+    } finally {
+      await rt.stop();
+    }
+  });
+});
+
 describe('authorizer cache', () => {
   it('keeps a revoked token working until its cached answer expires, as API Gateway does', async () => {
     const rt = await startRuntime(ephemeralSettings({ authorizerCacheSeconds: 1 }));

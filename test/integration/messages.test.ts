@@ -180,6 +180,16 @@ describe('message history', () => {
     ]);
   });
 
+  it('keeps and lists the newest 20 of large messages too (a query page stops at 1 MB, five of them)', async () => {
+    const { deviceId } = await registerDevice(runtime);
+    const big = (i: number) => `${i}`.padEnd(200_000, 'b');
+    for (let i = 1; i <= 25; i++) expect((await api.call('POST', messagesOf(deviceId), { message_id: `big-${i}`, message: big(i) })).status).toBe(201);
+    const list = await api.call('GET', messagesOf(deviceId));
+    expect(list.body.messages.map((m: { message_id: string }) => m.message_id)).toEqual(Array.from({ length: 20 }, (_, i) => `big-${25 - i}`));
+    for (const gone of ['big-1', 'big-5']) expect((await api.call('GET', `${messagesOf(deviceId)}/${gone}`)).status).toBe(404);
+    expect((await api.call('GET', `${messagesOf(deviceId)}/big-6`)).body.message).toBe(big(6));
+  });
+
   it('refuses a repeated message_id with 409 DOWNLINK.409001 and leaves the first untouched', async () => {
     const { deviceId } = await registerDevice(runtime);
     await api.call('POST', messagesOf(deviceId), { message_id: 'dup', message: 'first' });

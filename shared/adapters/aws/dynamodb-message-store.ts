@@ -69,28 +69,36 @@ export class DynamoDbMessageStore implements MessageStore {
     return out.Item ? toRecord(out.Item) : undefined;
   }
 
-  private async history(device: DeviceRegistration, limit: number | undefined): Promise<MessageRecord[]> {
-    const out = await this.db.send(
-      new QueryCommand({
+  /**
+   * Newest first, page after page: a page stops at 1 MB read, five messages of 200 KB, so one page is not
+   * the whole history (a device kept every large message, and listed only the newest five).
+   */
+  private historyItems(device: DeviceRegistration, limit: number, projection?: string) {
+    return queryUpTo(
+      this.db,
+      {
         TableName: this.table,
         IndexName: indexKeys.history.index,
         KeyConditionExpression: '#pk = :pk',
         ExpressionAttributeNames: { '#pk': indexKeys.history.pk },
         ExpressionAttributeValues: { ':pk': keys.messageHistory(device.deviceId, device.generation) },
         ScanIndexForward: false,
-        Limit: limit,
-      }),
+        ...(projection ? { ProjectionExpression: projection } : {}),
+      },
+      limit,
     );
-    return (out.Items ?? []).map(toRecord);
   }
 
-  newest(device: DeviceRegistration, limit: number): Promise<MessageRecord[]> {
-    return this.history(device, limit);
+  async newest(device: DeviceRegistration, limit: number): Promise<MessageRecord[]> {
+    return (await this.historyItems(device, limit)).map(toRecord);
   }
 
   async beyond(device: DeviceRegistration, keep: number): Promise<MessageRecord[]> {
-    // A device holds at most a few more than `keep` at any time, so one page reaches past them.
-    return (await this.history(device, keep + 100)).slice(keep);
+    // Keys only, then the few past `keep` whole: every create trims, and the kept ones can be 20 × 256 KB.
+    // A device holds at most a few more than `keep` at any time, so `keep + 100` reaches past them.
+    const past = (await this.historyItems(device, keep + 100, 'deviceId, generation, messageId')).slice(keep);
+    const records = await Promise.all(past.map((k) => this.get({ generation: '', ...k } as MessageKey)));
+    return records.filter((r) => r !== undefined);
   }
 
   async pendingOf(device: DeviceRegistration): Promise<MessageRecord[]> {
