@@ -108,8 +108,8 @@ export const startApiGateway = async (opts: {
   onError: (e: unknown) => void;
   /** A client that closed its request before the answer: worth a debug line at most. */
   onClientGone: (e: unknown) => void;
-  /** Static pages served before any route or token check (the console under /console/). */
-  site?: { prefix: string; serve: (req: IncomingMessage, res: ServerResponse, notFound: () => void) => void };
+  /** Static pages served at `base` and below, before any route or token check (the console at /console). */
+  site?: { base: string; serve: (req: IncomingMessage, res: ServerResponse, notFound: () => void) => void };
 }) => {
   const routes = opts.routes.map(compile);
   // API Gateway caches an authorizer's policy (or its 401) per token for the configured time.
@@ -203,7 +203,8 @@ export const startApiGateway = async (opts: {
   const server = createServer((req, res) => {
     const requestId = randomUUID();
     const site = opts.site;
-    if (site && (req.method === 'GET' || req.method === 'HEAD') && (req.url === site.prefix.slice(0, -1) || req.url?.startsWith(site.prefix) || req.url?.startsWith(`${site.prefix.slice(0, -1)}?`)))
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    if (site && (req.method === 'GET' || req.method === 'HEAD') && (path === site.base || path.startsWith(`${site.base}/`)))
       return site.serve(req, res, () => send(res, requestId, gatewayResponse(GATEWAY_RESPONSES.missingAuthenticationToken)));
     inFlight++;
     res.on('close', () => {

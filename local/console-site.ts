@@ -57,12 +57,11 @@ export const consoleSite = () => {
     setHeaders: (res, path) => res.setHeader('Cache-Control', path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
   });
   return (req: IncomingMessage, res: ServerResponse, notFound: () => void) => {
-    const url = req.url ?? '/';
-    if (url === '/console' || url.startsWith('/console?')) {
-      res.writeHead(301, { Location: `/console/${url.slice('/console'.length)}` }).end();
-      return;
-    }
-    req.url = url.slice('/console'.length) || '/';
+    // The gateway sends /console and everything below it here.
+    const url = req.url ?? '/console';
+    const rest = url.slice('/console'.length);
+    if (!rest.startsWith('/')) return void res.writeHead(301, { Location: `/console/${rest}` }).end();
+    req.url = rest;
     serve(req, res, notFound);
   };
 };

@@ -191,7 +191,7 @@ export const startRuntime = async (settings: LocalSettings) => {
       authorizerCacheMs: settings.authorizerCacheSeconds * 1000,
       onError,
       onClientGone: (e) => deps?.logger.debug('client closed its request', { error: e as Error }),
-      site: { prefix: '/console/', serve: consoleSite() },
+      site: { base: '/console', serve: consoleSite() },
     });
     // Stopped after the API (no new tasks) and before the broker, so running tasks finish with their devices.
     stops.push(stepFunctions.stop);

@@ -67,6 +67,23 @@ export interface Page {
   marker?: string;
 }
 
+/**
+ * Every row of a list route, page after page (50 at a time, the API's most), up to `max`: for pickers.
+ * `key` names the list in the answer (`products`, `devices`).
+ */
+export async function allPages<T>(session: Session, path: string, key: string, params: Record<string, string | undefined> = {}, max = Infinity): Promise<T[]> {
+  const out: T[] = [];
+  let marker: string | undefined;
+  while (out.length < max) {
+    const r = await call<{ page: Page } & Record<string, T[]>>(session, 'GET', `${path}${query({ ...params, limit: 50, marker })}`);
+    const rows = r[key] ?? [];
+    out.push(...rows);
+    if (!r.page.marker || rows.length < 50) break;
+    marker = r.page.marker;
+  }
+  return out;
+}
+
 export interface Device {
   device_id: string;
   node_id: string;
@@ -164,8 +181,6 @@ export const explain = (e: ApiError, session?: Session): string => {
       return 'The device does not exist (it may have been deleted).';
     case 'DOWNLINK.409003':
       return 'Devices still use this product: delete them first.';
-    case 'NETWORK':
-      return e.message;
     default:
       return e.message;
   }

@@ -49,3 +49,24 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], again?: (dat
 
   return { data, error, loading, reload, setData };
 }
+
+/**
+ * One user action that calls the API (a submit, a delete): `busy` while it runs, and the error it ended with
+ * for an ErrorAlert, cleared when it runs again.
+ */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const run = async (action: () => Promise<void>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, setError, run };
+}

@@ -108,6 +108,8 @@ describe.skipIf(!hasChromium).each(WIDTHS)('console at $name width', ({ name, vi
 
     // The history keeps it; one click sends it again.
     await page.keyboard.press('Escape');
+    // The dialog fades out: the screenshot waits until it has gone.
+    await dialog.waitFor({ state: 'detached' });
     const history = page.getByRole('table', { name: 'Command history' });
     await history.waitFor();
     if (name === 'desktop') await page.screenshot({ path: 'docs/console-command.png' });

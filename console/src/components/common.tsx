@@ -1,6 +1,7 @@
-import { Alert, Badge, Button, Code, Group, Text } from '@mantine/core';
+import { Alert, Badge, Button, Code, Group, Modal, Stack, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { ApiError, explain, type Page, type Session } from '../api.ts';
+import { useAction, useSession } from '../hooks.ts';
 
 const STATUS_COLORS: Record<string, string> = {
   ONLINE: 'green',
@@ -72,7 +73,7 @@ export function Pager({ markers, page, limit, shown, onPage }: { markers: string
   );
 }
 
-export const Field = ({ label, children }: { label: string; children: ReactNode }) => (
+export const LabeledValue = ({ label, children }: { label: string; children: ReactNode }) => (
   <div>
     <Text size="xs" c="dimmed">
       {label}
@@ -82,3 +83,40 @@ export const Field = ({ label, children }: { label: string; children: ReactNode 
     </Text>
   </div>
 );
+
+/** Asks before an action that cannot be undone (a delete), showing why it failed if it does. */
+export function ConfirmModal({
+  opened,
+  title,
+  children,
+  confirmLabel = 'Delete',
+  onConfirm,
+  onClose,
+}: {
+  opened: boolean;
+  title: string;
+  children: ReactNode;
+  confirmLabel?: string;
+  onConfirm: () => Promise<void>;
+  onClose: () => void;
+}) {
+  const { session } = useSession();
+  const action = useAction();
+  const close = () => (action.setError(undefined), onClose());
+  return (
+    <Modal opened={opened} onClose={close} title={title}>
+      <Stack>
+        {children}
+        <ErrorAlert error={action.error} session={session} />
+        <Group justify="flex-end">
+          <Button variant="default" onClick={close}>
+            Cancel
+          </Button>
+          <Button color="red" loading={action.busy} onClick={() => void action.run(onConfirm)}>
+            {confirmLabel}
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}

@@ -1,9 +1,9 @@
-import { Anchor, Button, Checkbox, Group, Loader, Modal, Select, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Anchor, Button, Checkbox, Group, Loader, Select, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { call, enc, FINAL_TASK_STATUSES, query, showTime, type BatchTask, type Page, type Subtask } from '../api.ts';
-import { ErrorAlert, Field, JsonView, Pager, StatusBadge } from '../components/common.tsx';
-import { useLoad, useSession } from '../hooks.ts';
+import { ConfirmModal, ErrorAlert, JsonView, LabeledValue, Pager, StatusBadge } from '../components/common.tsx';
+import { useAction, useLoad, useSession } from '../hooks.ts';
 import { TaskProgressBar } from './BatchTasks.tsx';
 
 const LIMIT = 20;
@@ -24,10 +24,10 @@ export function BatchTaskPage({ taskId }: { taskId: string }) {
   const [status, setStatus] = useState<string | null>(null);
   const [markers, setMarkers] = useState<string[]>([]);
   const [selected, setSelected] = useState<string[]>([]);
-  const [actionError, setActionError] = useState<unknown>();
+  const action = useAction();
+  const [acting, setActing] = useState<'stop' | 'retry'>();
   const [actionResult, setActionResult] = useState<string>();
   const [confirmDelete, setConfirmDelete] = useState(false);
-  const [busy, setBusy] = useState<string>();
   // A task still running is read again every 2 s: its progress and results move on the page.
   const task = useLoad(
     () => call<TaskPage>(session, 'GET', `/batchtasks/${enc(taskId)}${query({ limit: LIMIT, marker: markers.at(-1), task_detail_status: status ?? undefined })}`),
@@ -35,25 +35,20 @@ export function BatchTaskPage({ taskId }: { taskId: string }) {
     (d) => (FINAL_TASK_STATUSES.includes(d.batchtask.status) ? undefined : 2000),
   );
 
-  const act = async (action: 'stop' | 'retry', targets?: string[]) => {
-    setBusy(action);
-    setActionError(undefined);
+  const act = (kind: 'stop' | 'retry', targets?: string[]) => {
+    setActing(kind);
     setActionResult(undefined);
-    try {
-      const r = await call<TargetResults>(session, 'POST', `/batchtasks/${enc(taskId)}/${action}`, targets ? { targets } : undefined);
+    return action.run(async () => {
+      const r = await call<TargetResults>(session, 'POST', `/batchtasks/${enc(taskId)}/${kind}`, targets ? { targets } : undefined);
       const failed = r.targets.filter((t) => t.status === 'failure');
       setActionResult(
         targets
-          ? `${action === 'stop' ? 'Stop' : 'Retry'}: ${targets.length - failed.length} of ${targets.length} accepted${failed.length ? ` (${failed.map((f) => `${f.target}: ${f.error_msg}`).join('; ')})` : ''}.`
-          : `${action === 'stop' ? 'Stopping' : 'Retrying'} the task.`,
+          ? `${kind === 'stop' ? 'Stop' : 'Retry'}: ${targets.length - failed.length} of ${targets.length} accepted${failed.length ? ` (${failed.map((f) => `${f.target}: ${f.error_msg}`).join('; ')})` : ''}.`
+          : `${kind === 'stop' ? 'Stopping' : 'Retrying'} the task.`,
       );
       setSelected([]);
       await task.reload();
-    } catch (e) {
-      setActionError(e);
-    } finally {
-      setBusy(undefined);
-    }
+    });
   };
 
   if (task.error && !task.data) return <ErrorAlert error={task.error} session={session} />;
@@ -79,10 +74,10 @@ export function BatchTaskPage({ taskId }: { taskId: string }) {
           </Text>
         </div>
         <Group>
-          <Button variant="light" color="yellow" disabled={ended || t.status === 'Stopping'} loading={busy === 'stop'} onClick={() => void act('stop')}>
+          <Button variant="light" color="yellow" disabled={ended || t.status === 'Stopping'} loading={action.busy && acting === 'stop'} onClick={() => void act('stop')}>
             Stop
           </Button>
-          <Button variant="light" disabled={!ended} loading={busy === 'retry'} onClick={() => void act('retry')}>
+          <Button variant="light" disabled={!ended} loading={action.busy && acting === 'retry'} onClick={() => void act('retry')}>
             Retry failed
           </Button>
           <Button variant="light" color="red" disabled={!ended} onClick={() => setConfirmDelete(true)}>
@@ -93,13 +88,13 @@ export function BatchTaskPage({ taskId }: { taskId: string }) {
       {t.status_desc && <Text size="sm">{t.status_desc}</Text>}
       <TaskProgressBar p={t.task_progress} />
       <SimpleGrid cols={{ base: 1, sm: 3 }}>
-        <Field label="Type">{t.task_type}</Field>
-        <Field label="Created">{showTime(t.create_time)}</Field>
-        <Field label="Policy">{t.task_policy ? JSON.stringify(t.task_policy) : '—'}</Field>
+        <LabeledValue label="Type">{t.task_type}</LabeledValue>
+        <LabeledValue label="Created">{showTime(t.create_time)}</LabeledValue>
+        <LabeledValue label="Policy">{t.task_policy ? JSON.stringify(t.task_policy) : '—'}</LabeledValue>
       </SimpleGrid>
       <JsonView value={t.document} label="Document" />
       {actionResult && <Text size="sm" role="status">{actionResult}</Text>}
-      <ErrorAlert error={actionError} session={session} />
+      <ErrorAlert error={action.error} session={session} />
       <Group justify="space-between" wrap="wrap">
         <Select
           label="Sub-task status"
@@ -158,30 +153,17 @@ export function BatchTaskPage({ taskId }: { taskId: string }) {
         </Table>
       </Table.ScrollContainer>
       <Pager markers={markers} page={task.data.page} limit={LIMIT} shown={rows.length} onPage={(m) => (setMarkers(m), setSelected([]))} />
-      <Modal opened={confirmDelete} onClose={() => setConfirmDelete(false)} title="Delete batch task">
-        <Stack>
-          <Text>Delete this task and its results? Messages it sent stay with their devices.</Text>
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setConfirmDelete(false)}>
-              Cancel
-            </Button>
-            <Button
-              color="red"
-              onClick={async () => {
-                try {
-                  await call(session, 'DELETE', `/batchtasks/${enc(taskId)}`);
-                  navigate('/batchtasks');
-                } catch (e) {
-                  setConfirmDelete(false);
-                  setActionError(e);
-                }
-              }}
-            >
-              Delete
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmModal
+        opened={confirmDelete}
+        title="Delete batch task"
+        onClose={() => setConfirmDelete(false)}
+        onConfirm={async () => {
+          await call(session, 'DELETE', `/batchtasks/${enc(taskId)}`);
+          navigate('/batchtasks');
+        }}
+      >
+        <Text>Delete this task and its results? Messages it sent stay with their devices.</Text>
+      </ConfirmModal>
     </Stack>
   );
 }

@@ -2,10 +2,10 @@ import { Anchor, Button, Collapse, Group, JsonInput, MultiSelect, NumberInput, P
 import { useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import { checkCommand, type ServiceDef } from '../../../shared/domain/product-model.ts';
-import { call, compactUtc, enc, FINAL_TASK_STATUSES, query, showTime, type BatchTask, type Device, type Page, type Product, type TaskProgress } from '../api.ts';
+import { allPages, call, compactUtc, enc, FINAL_TASK_STATUSES, query, showTime, type BatchTask, type Device, type Page, type Product, type TaskProgress } from '../api.ts';
 import { ErrorAlert, Pager, StatusBadge } from '../components/common.tsx';
 import { collectParams, ParamsForm, parasAsFields, type RawValues } from '../components/ParamsForm.tsx';
-import { useLoad, useSession } from '../hooks.ts';
+import { useAction, useLoad, useSession } from '../hooks.ts';
 import { allProducts } from './Devices.tsx';
 
 const LIMIT = 20;
@@ -94,18 +94,6 @@ export function BatchTasksPage() {
   );
 }
 
-/** Every device of a product, for the target picker (at most 1,000: beyond that, paste ids). */
-async function devicesOf(session: Parameters<typeof call>[0], productId: string): Promise<Device[]> {
-  const out: Device[] = [];
-  let marker: string | undefined;
-  while (out.length < 1000) {
-    const r = await call<{ devices: Device[]; page: Page }>(session, 'GET', `/devices${query({ limit: 50, marker, product_id: productId })}`);
-    out.push(...r.devices);
-    if (!r.page.marker || r.devices.length < 50) break;
-    marker = r.page.marker;
-  }
-  return out;
-}
 
 const POLICY_FIELDS = [
   { key: 'retry_count', label: 'Retries (0–5)', min: 0, max: 5 },
@@ -133,12 +121,12 @@ export function CreateBatchTaskPage() {
   const [policy, setPolicy] = useState<Record<string, number | string>>({});
   const [schedule, setSchedule] = useState('');
   const [problem, setProblem] = useState<string>();
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const action = useAction();
 
   const products = useLoad(() => allProducts(session), [session]);
   const product = useLoad(async () => (productId ? call<Product>(session, 'GET', `/products/${enc(productId)}`) : undefined), [session, productId]);
-  const devices = useLoad(async () => (productId ? devicesOf(session, productId) : []), [session, productId]);
+  // The target picker offers a product's first 1,000 devices; beyond that, paste ids.
+  const devices = useLoad(async () => (productId ? allPages<Device>(session, '/devices', 'devices', { product_id: productId }, 1000) : []), [session, productId]);
   const services: ServiceDef[] = product.data?.service_capabilities ?? [];
   const service = services.find((s) => s.service_id === serviceId);
   const command = service?.commands?.find((c) => c.command_name === commandName);
@@ -146,10 +134,9 @@ export function CreateBatchTaskPage() {
 
   const targets = () => [...new Set([...picked, ...pasted.split(/[\s,]+/).filter(Boolean)])];
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
     setProblem(undefined);
-    setError(undefined);
     let document: Record<string, unknown>;
     if (type === 'createCommands') {
       if (productId && services.length) {
@@ -183,8 +170,7 @@ export function CreateBatchTaskPage() {
     const task_policy: Record<string, unknown> = {};
     for (const f of POLICY_FIELDS) if (policy[f.key] !== undefined && policy[f.key] !== '') task_policy[f.key] = Number(policy[f.key]);
     if (schedule) task_policy.schedule_time = compactUtc(new Date(schedule));
-    setBusy(true);
-    try {
+    void action.run(async () => {
       const t = await call<BatchTask>(session, 'POST', '/batchtasks', {
         task_name: name.trim(),
         task_type: type,
@@ -193,11 +179,7 @@ export function CreateBatchTaskPage() {
         ...(Object.keys(task_policy).length ? { task_policy } : {}),
       });
       navigate(`/batchtasks/${enc(t.task_id)}`);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -281,9 +263,9 @@ export function CreateBatchTaskPage() {
           {problem}
         </Text>
       )}
-      <ErrorAlert error={error} session={session} />
+      <ErrorAlert error={action.error} session={session} />
       <Group>
-        <Button type="submit" loading={busy}>
+        <Button type="submit" loading={action.busy}>
           Create task
         </Button>
       </Group>

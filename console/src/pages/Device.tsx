@@ -3,9 +3,9 @@ import { useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import { checkCommand, checkPropertySet, type ServiceDef } from '../../../shared/domain/product-model.ts';
 import { ApiError, call, enc, explain, showTime, type Device, type Message, type Product } from '../api.ts';
-import { ErrorAlert, Field, JsonView, StatusBadge } from '../components/common.tsx';
+import { ErrorAlert, LabeledValue, JsonView, StatusBadge } from '../components/common.tsx';
 import { collectParams, ParamsForm, parasAsFields, type Field as FormField, type RawValues } from '../components/ParamsForm.tsx';
-import { useLoad, useSession } from '../hooks.ts';
+import { useAction, useLoad, useSession } from '../hooks.ts';
 import { DeleteDevice } from './Devices.tsx';
 
 export function DevicePage({ deviceId }: { deviceId: string }) {
@@ -53,19 +53,19 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
         </Tabs.List>
         <Tabs.Panel value="overview" pt="md">
           <SimpleGrid cols={{ base: 1, xs: 2 }}>
-            <Field label="Device id">{d.device_id}</Field>
-            <Field label="Node id">{d.node_id}</Field>
-            <Field label="Product">
+            <LabeledValue label="Device id">{d.device_id}</LabeledValue>
+            <LabeledValue label="Node id">{d.node_id}</LabeledValue>
+            <LabeledValue label="Product">
               <Anchor component={Link} href={`/products/${enc(d.product_id)}`}>
                 {d.product_name ?? d.product_id}
               </Anchor>
-            </Field>
-            <Field label="Status">
+            </LabeledValue>
+            <LabeledValue label="Status">
               <StatusBadge status={d.status} />
-            </Field>
-            <Field label="Last online">{showTime(d.last_online_time)}</Field>
-            <Field label="Created">{showTime(d.create_time)}</Field>
-            <Field label="Description">{d.description ?? '—'}</Field>
+            </LabeledValue>
+            <LabeledValue label="Last online">{showTime(d.last_online_time)}</LabeledValue>
+            <LabeledValue label="Created">{showTime(d.create_time)}</LabeledValue>
+            <LabeledValue label="Description">{d.description ?? '—'}</LabeledValue>
           </SimpleGrid>
         </Tabs.Panel>
         <Tabs.Panel value="commands" pt="md">
@@ -486,12 +486,11 @@ function Messages({ device }: { device: Device }) {
 function SendMessage({ opened, onClose, deviceId, onSent }: { opened: boolean; onClose: () => void; deviceId: string; onSent: (m: Message) => void }) {
   const { session } = useSession();
   const [form, setForm] = useState({ name: '', kind: 'text', text: '', ttl: 1440 as number | string, payload_format: 'standard', encoding: 'none', topic: '', message_id: '' });
-  const [error, setError] = useState<unknown>();
   const [jsonError, setJsonError] = useState<string>();
-  const [busy, setBusy] = useState(false);
+  const action = useAction();
   const set = <K extends keyof typeof form>(k: K, v: (typeof form)[K]) => setForm({ ...form, [k]: v });
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
     let message: unknown = form.text;
     if (form.kind === 'json') {
@@ -511,17 +510,11 @@ function SendMessage({ opened, onClose, deviceId, onSent }: { opened: boolean; o
       encoding: form.encoding,
       ...(form.topic.trim() ? { topic: form.topic.trim() } : {}),
     };
-    setBusy(true);
-    try {
+    void action.run(async () => {
       const r = await call<{ message_id: string; result: { status: Message['status']; created_time: string; finished_time?: string } }>(session, 'POST', `/devices/${enc(deviceId)}/messages`, body);
       onSent({ message_id: r.message_id, name: body.name ?? null, message, status: r.result.status, error_info: null, created_time: r.result.created_time, finished_time: r.result.finished_time ?? null });
-      setError(undefined);
       onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -543,9 +536,9 @@ function SendMessage({ opened, onClose, deviceId, onSent }: { opened: boolean; o
           <Select label="Encoding" data={['none', 'base64']} value={form.encoding} onChange={(v) => set('encoding', v ?? 'none')} allowDeselect={false} />
           <TextInput label="Topic" description={`Empty: sys/messages/down; else oc/devices/${deviceId}/user/…`} value={form.topic} onChange={(e) => set('topic', e.currentTarget.value)} />
         </Group>
-        <ErrorAlert error={error} session={session} />
+        <ErrorAlert error={action.error} session={session} />
         <Group justify="flex-end">
-          <Button type="submit" loading={busy}>
+          <Button type="submit" loading={action.busy}>
             Send
           </Button>
         </Group>

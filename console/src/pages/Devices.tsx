@@ -2,23 +2,14 @@ import { Anchor, Button, Code, CopyButton, Group, Modal, Select, Stack, Table, T
 import { useDebouncedValue } from '@mantine/hooks';
 import { useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
-import { call, enc, query, showTime, type Device, type Page, type ProductSummary, type Session } from '../api.ts';
-import { ErrorAlert, Pager, StatusBadge } from '../components/common.tsx';
-import { useLoad, useSession } from '../hooks.ts';
+import { allPages, call, enc, query, showTime, type Device, type Page, type ProductSummary, type Session } from '../api.ts';
+import { ConfirmModal, ErrorAlert, Pager, StatusBadge } from '../components/common.tsx';
+import { useAction, useLoad, useSession } from '../hooks.ts';
 
 const LIMIT = 20;
 
-/** Every product of the project, for pickers (the API pages by 50). */
-export async function allProducts(session: Session): Promise<ProductSummary[]> {
-  const out: ProductSummary[] = [];
-  let marker: string | undefined;
-  for (;;) {
-    const r = await call<{ products: ProductSummary[]; page: Page }>(session, 'GET', `/products${query({ limit: 50, marker })}`);
-    out.push(...r.products);
-    if (!r.page.marker || r.products.length < 50) return out;
-    marker = r.page.marker;
-  }
-}
+/** Every product of the project, for pickers. */
+export const allProducts = (session: Session) => allPages<ProductSummary>(session, '/products', 'products');
 
 export function DevicesPage() {
   const { session } = useSession();
@@ -115,22 +106,19 @@ function AddDevice({ opened, onClose, products, onAdded }: { opened: boolean; on
   const { session } = useSession();
   const [, navigate] = useLocation();
   const [form, setForm] = useState({ product_id: '', node_id: '', device_id: '', device_name: '', secret: '' });
-  const [error, setError] = useState<unknown>();
   const [added, setAdded] = useState<Device>();
-  const [busy, setBusy] = useState(false);
+  const action = useAction();
   const set = (k: keyof typeof form) => (v: string) => setForm({ ...form, [k]: v });
 
   const close = () => {
     setAdded(undefined);
-    setError(undefined);
+    action.setError(undefined);
     setForm({ product_id: '', node_id: '', device_id: '', device_name: '', secret: '' });
     onClose();
   };
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+    void action.run(async () => {
       const body = {
         product_id: form.product_id,
         node_id: form.node_id.trim(),
@@ -140,11 +128,7 @@ function AddDevice({ opened, onClose, products, onAdded }: { opened: boolean; on
       };
       setAdded(await call<Device>(session, 'POST', '/devices', body));
       onAdded();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -188,9 +172,9 @@ function AddDevice({ opened, onClose, products, onAdded }: { opened: boolean; on
           <TextInput label="Device id" description="Empty: {product_id}_{node_id}" value={form.device_id} onChange={(e) => set('device_id')(e.currentTarget.value)} />
           <TextInput label="Name" value={form.device_name} onChange={(e) => set('device_name')(e.currentTarget.value)} />
           <TextInput label="Secret" description="8 to 32 of A-Z a-z 0-9 _ -; empty: generated" value={form.secret} onChange={(e) => set('secret')(e.currentTarget.value)} />
-          <ErrorAlert error={error} session={session} />
+          <ErrorAlert error={action.error} session={session} />
           <Group justify="flex-end">
-            <Button type="submit" loading={busy} disabled={!form.product_id}>
+            <Button type="submit" loading={action.busy} disabled={!form.product_id}>
               Add
             </Button>
           </Group>
@@ -202,38 +186,20 @@ function AddDevice({ opened, onClose, products, onAdded }: { opened: boolean; on
 
 export function DeleteDevice({ device, onClose, onDeleted }: { device: Device | undefined; onClose: () => void; onDeleted: () => void }) {
   const { session } = useSession();
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const remove = async () => {
-    if (!device) return;
-    setBusy(true);
-    try {
-      await call(session, 'DELETE', `/devices/${enc(device.device_id)}`);
-      setError(undefined);
-      onClose();
-      onDeleted();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal opened={!!device} onClose={() => (setError(undefined), onClose())} title="Delete device">
-      <Stack>
-        <Text>
-          Delete <b>{device?.device_id}</b>? Its messages are deleted with it and its connection is cut. This cannot be undone.
-        </Text>
-        <ErrorAlert error={error} session={session} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button color="red" loading={busy} onClick={() => void remove()}>
-            Delete
-          </Button>
-        </Group>
-      </Stack>
-    </Modal>
+    <ConfirmModal
+      opened={!!device}
+      title="Delete device"
+      onClose={onClose}
+      onConfirm={async () => {
+        await call(session, 'DELETE', `/devices/${enc(device!.device_id)}`);
+        onClose();
+        onDeleted();
+      }}
+    >
+      <Text>
+        Delete <b>{device?.device_id}</b>? Its messages are deleted with it and its connection is cut. This cannot be undone.
+      </Text>
+    </ConfirmModal>
   );
 }

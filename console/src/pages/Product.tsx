@@ -1,9 +1,9 @@
-import { Anchor, Badge, Button, Card, Group, Loader, Modal, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Card, Group, Loader, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import type { FieldDef } from '../../../shared/domain/product-model.ts';
 import { call, enc, showTime, type Product } from '../api.ts';
-import { ErrorAlert, Field } from '../components/common.tsx';
+import { ConfirmModal, ErrorAlert, LabeledValue } from '../components/common.tsx';
 import { useLoad, useSession } from '../hooks.ts';
 
 /** A field's type and limits in a few words: `int 0..100 step 5 %`. */
@@ -22,19 +22,10 @@ export function ProductPage({ productId }: { productId: string }) {
   const { session } = useSession();
   const [, navigate] = useLocation();
   const [confirm, setConfirm] = useState(false);
-  const [deleteError, setDeleteError] = useState<unknown>();
   const product = useLoad(() => call<Product>(session, 'GET', `/products/${enc(productId)}`), [session, productId]);
   if (product.error) return <ErrorAlert error={product.error} session={session} />;
   if (!product.data) return <Loader />;
   const p = product.data;
-  const remove = async () => {
-    try {
-      await call(session, 'DELETE', `/products/${enc(p.product_id)}`);
-      navigate('/products');
-    } catch (e) {
-      setDeleteError(e);
-    }
-  };
   return (
     <Stack>
       <Group justify="space-between" wrap="wrap">
@@ -57,12 +48,12 @@ export function ProductPage({ productId }: { productId: string }) {
         </Group>
       </Group>
       <SimpleGrid cols={{ base: 1, xs: 3 }}>
-        <Field label="Device type">{p.device_type}</Field>
-        <Field label="Protocol">{p.protocol_type}</Field>
-        <Field label="Data format">{p.data_format}</Field>
-        <Field label="Manufacturer">{p.manufacturer_name ?? '—'}</Field>
-        <Field label="Industry">{p.industry ?? '—'}</Field>
-        <Field label="Created">{showTime(p.create_time)}</Field>
+        <LabeledValue label="Device type">{p.device_type}</LabeledValue>
+        <LabeledValue label="Protocol">{p.protocol_type}</LabeledValue>
+        <LabeledValue label="Data format">{p.data_format}</LabeledValue>
+        <LabeledValue label="Manufacturer">{p.manufacturer_name ?? '—'}</LabeledValue>
+        <LabeledValue label="Industry">{p.industry ?? '—'}</LabeledValue>
+        <LabeledValue label="Created">{showTime(p.create_time)}</LabeledValue>
       </SimpleGrid>
       {p.description && <Text size="sm">{p.description}</Text>}
       <Title order={3}>Model</Title>
@@ -128,22 +119,19 @@ export function ProductPage({ productId }: { productId: string }) {
           ))}
         </Card>
       ))}
-      <Modal opened={confirm} onClose={() => (setConfirm(false), setDeleteError(undefined))} title="Delete product">
-        <Stack>
-          <Text>
-            Delete <b>{p.name}</b>? A product used by a device cannot be deleted.
-          </Text>
-          <ErrorAlert error={deleteError} session={session} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setConfirm(false)}>
-              Cancel
-            </Button>
-            <Button color="red" onClick={() => void remove()}>
-              Delete
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmModal
+        opened={confirm}
+        title="Delete product"
+        onClose={() => setConfirm(false)}
+        onConfirm={async () => {
+          await call(session, 'DELETE', `/products/${enc(p.product_id)}`);
+          navigate('/products');
+        }}
+      >
+        <Text>
+          Delete <b>{p.name}</b>? A product used by a device cannot be deleted.
+        </Text>
+      </ConfirmModal>
     </Stack>
   );
 }

@@ -4,7 +4,7 @@ import { Link, useLocation } from 'wouter';
 import { PROTOCOL_TYPES, ServiceCapabilities } from '../../../shared/domain/product-model.ts';
 import { ApiError, call, enc, type Product } from '../api.ts';
 import { ErrorAlert } from '../components/common.tsx';
-import { useSession } from '../hooks.ts';
+import { useAction, useSession } from '../hooks.ts';
 
 const FIELDS = ['product_id', 'name', 'device_type', 'protocol_type', 'data_format', 'manufacturer_name', 'industry', 'description'] as const;
 type FormFields = Record<(typeof FIELDS)[number], string>;
@@ -26,10 +26,9 @@ export function ProductEditPage({ productId }: { productId?: string }) {
   const [form, setForm] = useState<FormFields>(EMPTY);
   const [model, setModel] = useState('[]');
   const [pasted, setPasted] = useState('');
-  const [error, setError] = useState<unknown>();
+  const action = useAction();
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [loaded, setLoaded] = useState(!productId);
-  const [busy, setBusy] = useState(false);
 
   useEffect(() => {
     if (!productId) return;
@@ -39,7 +38,7 @@ export function ProductEditPage({ productId }: { productId?: string }) {
         setModel(JSON.stringify(p.service_capabilities, null, 2));
         setLoaded(true);
       },
-      (e: unknown) => (setError(e), setLoaded(true)),
+      (e: unknown) => (action.setError(e), setLoaded(true)),
     );
   }, [session, productId]);
 
@@ -67,9 +66,9 @@ export function ProductEditPage({ productId }: { productId?: string }) {
     return body;
   };
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setError(undefined);
+    action.setError(undefined);
     setFieldErrors({});
     let body: Record<string, unknown> | undefined;
     if (mode === 'json') {
@@ -81,19 +80,20 @@ export function ProductEditPage({ productId }: { productId?: string }) {
       if (productId && body) delete body.product_id;
     } else body = bodyFromForm();
     if (!body) return;
-    setBusy(true);
-    try {
-      const p = await call<Product>(session, productId ? 'PUT' : 'POST', productId ? `/products/${enc(productId)}` : '/products', body);
-      navigate(`/products/${enc(p.product_id)}`);
-    } catch (err) {
-      const named = namedField(err);
-      const top = named?.field.split('.')[0];
-      if (named && mode === 'form' && top && (FIELDS as readonly string[]).concat('service_capabilities').includes(top)) setFieldErrors({ [top]: named.message });
-      else if (named && mode === 'json') setFieldErrors({ pasted: named.message });
-      else setError(err);
-    } finally {
-      setBusy(false);
-    }
+    const sent = body;
+    void action.run(async () => {
+      try {
+        const p = await call<Product>(session, productId ? 'PUT' : 'POST', productId ? `/products/${enc(productId)}` : '/products', sent);
+        navigate(`/products/${enc(p.product_id)}`);
+      } catch (err) {
+        // A 400 naming a field is shown by that field; anything else in the alert.
+        const named = namedField(err);
+        const top = named?.field.split('.')[0];
+        if (named && mode === 'form' && top && (FIELDS as readonly string[]).concat('service_capabilities').includes(top)) setFieldErrors({ [top]: named.message });
+        else if (named && mode === 'json') setFieldErrors({ pasted: named.message });
+        else throw err;
+      }
+    });
   };
 
   if (!loaded) return <Loader />;
@@ -164,14 +164,14 @@ export function ProductEditPage({ productId }: { productId?: string }) {
           error={fieldErrors.pasted}
         />
       )}
-      <ErrorAlert error={error} session={session} />
+      <ErrorAlert error={action.error} session={session} />
       {Object.keys(fieldErrors).length > 0 && (
         <Text c="red" size="sm" role="status">
           The product was not saved: see the field marked above.
         </Text>
       )}
       <Group>
-        <Button type="submit" loading={busy}>
+        <Button type="submit" loading={action.busy}>
           {productId ? 'Save' : 'Create'}
         </Button>
       </Group>

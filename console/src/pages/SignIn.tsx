@@ -2,28 +2,22 @@ import { Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } f
 import { useState, type FormEvent } from 'react';
 import { call, saveSession, type Session } from '../api.ts';
 import { ErrorAlert } from '../components/common.tsx';
+import { useAction } from '../hooks.ts';
 
 /** A token and a project, checked by one real call before the console opens; kept in this tab only. */
 export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [token, setToken] = useState('');
   const [project, setProject] = useState('demo');
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const action = useAction();
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
     const session = { token: token.trim(), project: project.trim() };
-    setBusy(true);
-    setError(undefined);
-    try {
+    void action.run(async () => {
       await call(session, 'GET', '/devices?limit=1');
       saveSession(session);
       onSignedIn(session);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -37,8 +31,8 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
           </Text>
           <PasswordInput label="API token" required value={token} onChange={(e) => setToken(e.currentTarget.value)} autoComplete="off" />
           <TextInput label="Project" required value={project} onChange={(e) => setProject(e.currentTarget.value)} />
-          <ErrorAlert error={error} session={{ token, project }} title="Sign-in failed" />
-          <Button type="submit" loading={busy}>
+          <ErrorAlert error={action.error} session={{ token, project }} title="Sign-in failed" />
+          <Button type="submit" loading={action.busy}>
             Sign in
           </Button>
         </Stack>

@@ -1,0 +1,45 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Runtime } from '../../local/runtime.ts';
+import { startTestRuntime } from '../support/runtime.ts';
+
+/** The console's static files on the API port (CONTRACT §8): no token needed, nothing else opened up. */
+describe('console site on the local gateway', () => {
+  let runtime: Runtime;
+  beforeAll(async () => {
+    runtime = await startTestRuntime();
+  });
+
+  it('serves the built console at /console/ without a token, its hashed assets cached for good', async () => {
+    const page = await fetch(`${runtime.httpUrl}/console/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    const html = await page.text();
+    const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${runtime.httpUrl}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+  });
+
+  it('redirects /console to /console/, keeping the query', async () => {
+    const res = await fetch(`${runtime.httpUrl}/console?x=1`, { redirect: 'manual' });
+    expect(res.status).toBe(301);
+    expect(res.headers.get('location')).toBe('/console/?x=1');
+  });
+
+  it('leaves every other path and method to the API: a token is still needed there', async () => {
+    const post = await fetch(`${runtime.httpUrl}/console/`, { method: 'POST' });
+    expect(post.status).toBe(404);
+    expect(((await post.json()) as { error_code: string }).error_code).toBe('DOWNLINK.404000');
+    const near = await fetch(`${runtime.httpUrl}/consolex`);
+    expect(near.status).toBe(404);
+    const api = await fetch(`${runtime.httpUrl}/v5/iot/${runtime.project}/devices`);
+    expect(api.status).toBe(401);
+  });
+
+  it('does not serve files outside the build', async () => {
+    const res = await fetch(`${runtime.httpUrl}/console/..%2f..%2fpackage.json`);
+    expect(await res.text()).not.toContain('"name": "downlink"');
+  });
+});
