@@ -49,19 +49,23 @@ export function ensureConsoleBuilt(log: (line: string) => void = () => {}): void
 }
 
 /** Serves the build under /console/: hashed assets cached for good, index.html always revalidated. */
-export const consoleSite = () => {
-  const serve = sirv(CONSOLE_DIST, {
-    dev: false,
-    etag: true,
-    single: true,
-    setHeaders: (res, path) => res.setHeader('Cache-Control', path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
-  });
+export const consoleSite = (dist = CONSOLE_DIST) => {
+  // Made at the first request: a runtime started without `npm start` (a bench, a tool) may have no build.
+  let serve: ReturnType<typeof sirv> | undefined;
+  const files = () =>
+    (serve ??= sirv(dist, {
+      dev: false,
+      etag: true,
+      single: true,
+      setHeaders: (res, path) => res.setHeader('Cache-Control', path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+    }));
   return (req: IncomingMessage, res: ServerResponse, notFound: () => void) => {
+    if (!existsSync(join(dist, '.built'))) return void res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end('The console is not built: `npm start` builds it.\n');
     // The gateway sends /console and everything below it here.
     const url = req.url ?? '/console';
     const rest = url.slice('/console'.length);
     if (!rest.startsWith('/')) return void res.writeHead(301, { Location: `/console/${rest}` }).end();
     req.url = rest;
-    serve(req, res, notFound);
+    files()(req, res, notFound);
   };
 };

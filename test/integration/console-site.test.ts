@@ -1,4 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { consoleSite } from '../../local/console-site.ts';
 import type { Runtime } from '../../local/runtime.ts';
 import { startTestRuntime } from '../support/runtime.ts';
 
@@ -41,5 +46,22 @@ describe('console site on the local gateway', () => {
   it('does not serve files outside the build', async () => {
     const res = await fetch(`${runtime.httpUrl}/console/..%2f..%2fpackage.json`);
     expect(await res.text()).not.toContain('"name": "downlink"');
+  });
+});
+
+/** A runtime started without `npm start` (a bench, a tool, the smoke test) may have no build: it still starts. */
+describe('console site with no build', () => {
+  it('answers 503 saying how to build it, instead of failing the runtime', async () => {
+    const serve = consoleSite(mkdtempSync(join(tmpdir(), 'no-console-')));
+    const server = createServer((req, res) => serve(req, res, () => res.writeHead(404).end()));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as { port: number };
+      const res = await fetch(`http://127.0.0.1:${port}/console/`);
+      expect(res.status).toBe(503);
+      expect(await res.text()).toContain('npm start');
+    } finally {
+      server.close();
+    }
   });
 });
