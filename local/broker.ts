@@ -1,8 +1,9 @@
 import { Aedes, type Client } from 'aedes';
 import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { ConnackCode, deviceIdOfClient, type ConnectAttempt, type ConnectVerdict } from '../shared/domain/device-auth.ts';
-import { deviceDownlinkFilters, isDeviceOwnTopic, type TopicRoot } from '../shared/domain/topics.ts';
+import { ConnackCode, deviceIdOfClient, keepaliveAllowed, refusalCode } from '../shared/domain/device-auth.ts';
+import { deviceDownlinkFilters, type TopicRoot } from '../shared/domain/topics.ts';
+import type { ConnectionGrant, MqttSignIn } from './device-sign-in.ts';
 import { listen } from './net.ts';
 import { signInThrottle } from './sign-in-throttle.ts';
 
@@ -17,6 +18,7 @@ export interface LifecycleEvent {
 interface Session {
   socket: Socket;
   deviceId: string;
+  grant: ConnectionGrant; // what its sign-in's policy lets it do
   sessionId: string;
   keepalive: number | undefined;
   announced: boolean; // its `connected` event was sent
@@ -65,7 +67,8 @@ export interface BrokerOptions {
   host: string;
   port: number;
   root: TopicRoot;
-  authenticate(attempt: ConnectAttempt): Promise<ConnectVerdict>;
+  /** The device authorizer, as IoT Core runs it: a grant for the connection, or undefined when refused. */
+  signIn(attempt: MqttSignIn): Promise<ConnectionGrant | undefined>;
   onError(e: unknown): void;
 }
 
@@ -92,9 +95,11 @@ const signInTurns = () => {
 };
 
 /**
- * aedes standing in for AWS IoT Core: Huawei sign-in through the shared auth code, one connection per
- * device, each device confined to its own topics, subscribed to its system topics on connect (as IoTDA
- * does), and AWS-shaped lifecycle events published on the `$aws/events/...` topics for the rules to pick up.
+ * aedes standing in for AWS IoT Core: sign-in through the stack's device authorizer, whose policy then decides
+ * every connect, publish, subscribe and receive (local/iot-policy.ts), and AWS-shaped lifecycle events on the
+ * `$aws/events/...` topics for the rules to pick up. Local only, as IoTDA does and IoT Core does not: one
+ * connection per device (IoT Core: per client id, and the Huawei client id changes every hour), IoTDA's
+ * CONNACK codes, and the device subscribed to its system topics at connect (Huawei's device SDKs rely on it).
  */
 export const startBroker = async (opts: BrokerOptions) => {
   const broker = await Aedes.createBroker({ drainTimeout: 30_000 });
@@ -182,36 +187,41 @@ export const startBroker = async (opts: BrokerOptions) => {
   broker.authenticate = (client, username, password, done) => {
     const s = sessions.get(client)!;
     const refuse = (code: number, reason: string) => done(Object.assign(new Error(reason), { returnCode: code }), false);
+    if (!keepaliveAllowed(s.keepalive)) return refuse(ConnackCode.identifierRejected, 'keepalive out of range');
     // Password guessing is slowed per client address and claimed device id (local/sign-in-throttle.ts).
     const guesser = `${s.socket.remoteAddress}|${deviceIdOfClient(client.id) ?? ''}`;
-    if (throttle.isLocked(guesser)) return refuse(3, 'too many failed sign-ins, try later');
+    if (throttle.isLocked(guesser)) return refuse(ConnackCode.serverUnavailable, 'too many failed sign-ins, try later');
     opts
-      .authenticate({ clientId: client.id, username, password: password?.toString('utf8'), keepaliveSeconds: s.keepalive })
-      .then(async (verdict) => {
-        if (!verdict.ok) {
-          if (verdict.code === ConnackCode.badCredentials) throttle.failed(guesser);
-          return refuse(verdict.code, verdict.reason);
+      .signIn({ clientId: client.id, username, password })
+      .then(async (grant) => {
+        const deviceId = deviceIdOfClient(client.id);
+        if (!grant || deviceId === undefined) {
+          const code = refusalCode(client.id);
+          if (code === ConnackCode.badCredentials) throttle.failed(guesser);
+          return refuse(code, 'sign-in refused by the device authorizer');
         }
+        if (!grant('iot:Connect', `client/${client.id}`)) return refuse(ConnackCode.notAuthorized, 'connect not allowed by the policy');
         throttle.succeeded(guesser);
-        s.deviceId = verdict.deviceId;
-        const endTurn = await takeTurn(verdict.deviceId);
+        s.deviceId = deviceId;
+        s.grant = grant;
+        const endTurn = await takeTurn(deviceId);
         // Ended at `clientReady`, or when the socket closes, whichever comes first.
         s.endTurn = endTurn;
         if (s.ended) return endTurn();
-        await replacePrevious(verdict.deviceId, client);
-        await keepOneStoredSession(verdict.deviceId, client.id);
+        await replacePrevious(deviceId, client);
+        await keepOneStoredSession(deviceId, client.id);
         done(null, true);
       })
       .catch((e: unknown) => {
         s.endTurn?.();
         opts.onError(e);
-        refuse(3, 'server unavailable');
+        refuse(ConnackCode.serverUnavailable, 'server unavailable');
       });
   };
 
   broker.authorizePublish = (client, packet, done) => {
     const s = client && sessions.get(client);
-    if (!s || !isDeviceOwnTopic(opts.root, s.deviceId, packet.topic)) return done(new Error('topic not allowed'));
+    if (!s || !s.grant('iot:Publish', `topic/${packet.topic}`)) return done(new Error('topic not allowed by the policy'));
     if (packet.payload.length > MAX_PAYLOAD_BYTES) return done(new Error('payload over 128 KB'));
     // The device policy on AWS grants no iot:RetainPublish (the downlink never needs a retained message),
     // so IoT Core refuses a retained publish and disconnects: nothing a device sends is kept here either.
@@ -221,7 +231,13 @@ export const startBroker = async (opts: BrokerOptions) => {
 
   broker.authorizeSubscribe = (client, sub, done) => {
     const s = sessions.get(client);
-    done(null, s && isDeviceOwnTopic(opts.root, s.deviceId, sub.topic) ? sub : null);
+    done(null, s && s.grant('iot:Subscribe', `topicfilter/${sub.topic}`) ? sub : null);
+  };
+
+  // What a subscription matches is delivered only where the policy allows receiving it, as IoT Core does.
+  broker.authorizeForward = (client, packet) => {
+    const s = sessions.get(client);
+    return s && s.grant('iot:Receive', `topic/${packet.topic}`) ? packet : undefined;
   };
 
   broker.on('clientReady', (client) => {
@@ -251,6 +267,7 @@ export const startBroker = async (opts: BrokerOptions) => {
     const s: Session = {
       socket,
       deviceId: '',
+      grant: () => false,
       sessionId: randomUUID(),
       keepalive: undefined,
       announced: false,

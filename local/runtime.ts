@@ -13,10 +13,10 @@ import { clientOptions, createDeps, type Deps } from '../shared/deps.ts';
 import { generateToken } from '../shared/domain/api-tokens.ts';
 import { createApiToken } from '../shared/use-cases/manage-api-tokens.ts';
 import { resumeBatchTasks } from '../shared/use-cases/run-batch-task.ts';
-import { authenticateDevice } from '../shared/use-cases/authenticate-device.ts';
 import { startApiGateway, type HttpRoute } from './api-gateway.ts';
 import { consoleSite } from './console-site.ts';
 import { startBroker } from './broker.ts';
+import { signInThroughAuthorizer, type ConnectionGrant, type MqttSignIn } from './device-sign-in.ts';
 import { ensureTable, startDynamoDb } from './dynamodb.ts';
 import { startIotDataEndpoint } from './iot-data-endpoint.ts';
 import { startStepFunctionsEndpoint } from './step-functions.ts';
@@ -50,6 +50,13 @@ const bootstrapToken = (settings: LocalSettings): string => {
   return token;
 };
 
+/** The handler of the manifest's one function with this trigger. */
+const theOne = (handlers: { fn: FunctionDef; handler: LocalHandler }[], kind: 'api-authorizer' | 'device-authorizer') => {
+  const found = handlers.find(({ fn }) => fn.triggers.some((t) => t.kind === kind));
+  if (!found) throw new Error(`the manifest has no ${kind}`);
+  return found.handler;
+};
+
 export type Runtime = Awaited<ReturnType<typeof startRuntime>>;
 
 /**
@@ -75,12 +82,14 @@ export const startRuntime = async (settings: LocalSettings) => {
     await ensureTable(new DynamoDBClient(clientOptions(REGION, dynamo.endpoint)), TABLE_NAME);
     const queueUrls = await ensureQueues(sqs);
 
-    // Device sign-in needs deps, and deps need the broker's publish endpoint: the broker asks for deps late.
+    // Device sign-in runs the device authorizer, which needs deps, and deps need the broker's publish
+    // endpoint: the broker asks for the authorizer late.
+    let signIn: ((attempt: MqttSignIn) => Promise<ConnectionGrant | undefined>) | undefined;
     const broker = await startBroker({
       host: settings.host,
       port: settings.mqttPort,
       root: settings.topicRoot,
-      authenticate: (attempt) => authenticateDevice(deps!, attempt),
+      signIn: (attempt) => signIn!(attempt),
       onError,
     });
     const iotData = await startIotDataEndpoint(settings.host, broker.broker, onError);
@@ -141,6 +150,7 @@ export const startRuntime = async (settings: LocalSettings) => {
       void p.finally(() => pending.delete(p));
     };
     for (const { fn, handler } of handlers) byName.set(fn.name, handler);
+    signIn = signInThroughAuthorizer(theOne(handlers, 'device-authorizer'));
     const sendToQueue = batchedSqsSender(sqs);
     const deliverTo = (target: RuleTarget): ((body: unknown) => Promise<unknown>) => {
       if ('queue' in target) {
@@ -181,8 +191,7 @@ export const startRuntime = async (settings: LocalSettings) => {
         t.kind === 'http' ? [{ method: t.method, path: t.path, functionName: fn.name, handler }] : [],
       ),
     );
-    const authorizer = handlers.find(({ fn }) => fn.triggers.some((t) => t.kind === 'api-authorizer'))?.handler;
-    if (!authorizer) throw new Error('the manifest has no api-authorizer');
+    const authorizer = theOne(handlers, 'api-authorizer');
     const api = await startApiGateway({
       host: settings.host,
       port: settings.httpPort,

@@ -38,7 +38,7 @@ const timestampMs = (ts: string): number =>
 const HOUR_MS = 3_600_000;
 
 /** MQTT 3.1.1 CONNACK return codes used for refusals. */
-export const ConnackCode = { identifierRejected: 2, badCredentials: 4, notAuthorized: 5 } as const;
+export const ConnackCode = { identifierRejected: 2, serverUnavailable: 3, badCredentials: 4, notAuthorized: 5 } as const;
 
 export type ConnectVerdict =
   | { ok: true; deviceId: string }
@@ -48,13 +48,12 @@ export interface ConnectAttempt {
   clientId: string;
   username: string | undefined;
   password: string | undefined;
-  keepaliveSeconds?: number | undefined;
 }
 
 /**
  * Decide a device CONNECT. `secretOf` returns the device's secret, or undefined for an unknown device.
- * The rules, in the order IoTDA applies them: client id shape, keepalive range, timestamp window
- * (sign type 1 only), then the password.
+ * The rules, in the order IoTDA applies them: client id shape, timestamp window (sign type 1 only), then
+ * the password. The keepalive is the broker's to check (keepaliveAllowed): an authorizer never sees it.
  */
 export const verifyDeviceConnect = async (
   attempt: ConnectAttempt,
@@ -65,10 +64,6 @@ export const verifyDeviceConnect = async (
   if (parsed === 'malformed') return { ok: false, code: ConnackCode.identifierRejected, reason: 'client id malformed' };
   if (parsed === 'unsupported-sign-type')
     return { ok: false, code: ConnackCode.identifierRejected, reason: 'sign type not supported' };
-  // IoTDA §4.1: keepalive must be 30..1200 s, else CONNACK 2.
-  const ka = attempt.keepaliveSeconds;
-  if (ka !== undefined && (ka < 30 || ka > 1200))
-    return { ok: false, code: ConnackCode.identifierRejected, reason: 'keepalive out of range' };
   if (attempt.username !== parsed.deviceId)
     return { ok: false, code: ConnackCode.badCredentials, reason: 'username is not the device id' };
   // The timestamp has hour precision: "±1 hour" means its hour is the current UTC hour or one either side.
@@ -83,6 +78,16 @@ export const verifyDeviceConnect = async (
     return { ok: false, code: ConnackCode.badCredentials, reason: 'wrong password' };
   return { ok: true, deviceId: parsed.deviceId };
 };
+
+/** IoTDA §4.1: a keepalive of 30..1200 s, else CONNACK 2. */
+export const keepaliveAllowed = (seconds: number | undefined) => seconds === undefined || (seconds >= 30 && seconds <= 1200);
+
+/**
+ * The CONNACK code of a refused sign-in as IoTDA answers it: 2 for a client id that is not Huawei's shape,
+ * 4 for anything about the credentials.
+ */
+export const refusalCode = (clientId: string) =>
+  typeof parseClientId(clientId) === 'string' ? ConnackCode.identifierRejected : ConnackCode.badCredentials;
 
 /** Device id from a Huawei client id, for lifecycle events; undefined when the id is not ours. */
 export const deviceIdOfClient = (clientId: string): string | undefined => {

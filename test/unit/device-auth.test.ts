@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   devicePassword,
   deviceIdOfClient,
+  keepaliveAllowed,
+  refusalCode,
   parseClientId,
   signTimestamp,
   verifyDeviceConnect,
@@ -16,7 +18,6 @@ const attempt = (overrides: Partial<ConnectAttempt> = {}): ConnectAttempt => ({
   clientId: 'dev_1_0_1_2025041401',
   username: 'dev_1',
   password: devicePassword('12345678', '2025041401'),
-  keepaliveSeconds: 120,
   ...overrides,
 });
 
@@ -66,10 +67,19 @@ describe('verifyDeviceConnect', () => {
     expect(await verifyDeviceConnect(attempt({ password: 'z'.repeat(64) }), secretOf, NOW)).toMatchObject({ ok: false, code: 4 });
   });
 
-  it('refuses a malformed client id and an out-of-range keepalive with code 2', async () => {
+  it('refuses a malformed client id with code 2', async () => {
     expect(await verifyDeviceConnect(attempt({ clientId: 'dev_1' }), secretOf, NOW)).toMatchObject({ ok: false, code: 2 });
-    expect(await verifyDeviceConnect(attempt({ keepaliveSeconds: 10 }), secretOf, NOW)).toMatchObject({ ok: false, code: 2 });
-    expect(await verifyDeviceConnect(attempt({ keepaliveSeconds: 1201 }), secretOf, NOW)).toMatchObject({ ok: false, code: 2 });
+  });
+
+  it('allows a keepalive of 30..1200 s, or none given', () => {
+    expect([undefined, 30, 120, 1200].map(keepaliveAllowed)).toEqual([true, true, true, true]);
+    expect([0, 29, 1201].map(keepaliveAllowed)).toEqual([false, false, false]);
+  });
+
+  it('answers a refused sign-in with 2 for a client id not of Huawei shape, else 4', () => {
+    expect(refusalCode('dev_1')).toBe(2);
+    expect(refusalCode('dev_1_0_2_2025041401')).toBe(2);
+    expect(refusalCode('dev_1_0_1_2025041401')).toBe(4);
   });
 
   it('checks the timestamp within one hour either side for sign type 1 only', async () => {
