@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../local/runtime.ts';
 import { connectDevice as connectSimulated } from '../../tools/simulated-device.ts';
@@ -67,6 +67,17 @@ const signedIn = async (viewport: { width: number; height: number }, hash = '#/d
 const pick = async (page: Page, label: string, option: string) => {
   await page.getByRole('combobox', { name: label, exact: true }).click();
   await page.getByRole('option', { name: option, exact: true }).click();
+};
+
+/** A text input by its exact accessible name (a required one's asterisk is not part of it). */
+const textbox = (scope: Page | Locator, name: string) => scope.getByRole('textbox', { name, exact: true });
+/** One item of a list in the product form: a fieldset named by its legend (`Service 1`, `Parameter 2`). */
+const item = (scope: Page | Locator, name: string) => scope.getByRole('group', { name, exact: true });
+
+/** The error text an input is described by (Mantine links it with aria-describedby). */
+const errorOf = async (page: Page, input: Locator) => {
+  const ids = ((await input.getAttribute('aria-describedby')) ?? '').split(' ').filter(Boolean);
+  return ids.length ? (await page.locator(ids.map((id) => `[id="${id}"]`).join(', ')).allInnerTexts()).join(' ') : '';
 };
 
 const openCommandDialog = async (page: Page) => {
@@ -226,6 +237,85 @@ describe.skipIf(!hasChromium).each(WIDTHS)('console at $name width', ({ name, vi
     const errorText = await page.locator(describedBy.split(' ').map((id) => `[id="${id}"]`).join(', ')).allInnerTexts();
     expect(errorText.join(' ')).toContain('name');
     expect(errorText.join(' ')).toMatch(/at most 64|too big|<=64/i);
+    await page.close();
+  });
+
+  it('creates a product in the form, shows a refusal by the field it names, and edits it', async () => {
+    const productId = `form_${name}_${process.pid}`;
+    const page = await signedIn(viewport, '#/products/new');
+    await textbox(page, 'Product id').fill(productId);
+    await textbox(page, 'Name').fill('Pump');
+    await textbox(page, 'Device type').fill('Pump');
+    await page.getByRole('button', { name: 'Add service' }).click();
+    const service = item(page, 'Service 1');
+    await textbox(service, 'Service id').fill('Pump');
+    await textbox(service, 'Service type').fill('Motor');
+    await service.getByRole('button', { name: 'Add property' }).click();
+    const property = item(service, 'Property 1');
+    await textbox(property, 'Property name').fill('speed');
+    await textbox(property, 'Min').fill('0');
+    await textbox(property, 'Max').fill('10');
+    await service.getByRole('button', { name: 'Add command' }).click();
+    const command = item(service, 'Command 1');
+    await textbox(command, 'Command name').fill('run');
+    await command.getByRole('button', { name: 'Add parameter' }).click();
+    const para = item(command, 'Parameter 1');
+    await textbox(para, 'Parameter name').fill('rpm');
+    await textbox(para, 'Min').fill('100');
+    await textbox(para, 'Max').fill('50');
+    await para.getByRole('checkbox', { name: 'Required' }).check();
+    await page.getByRole('button', { name: 'Create' }).click();
+
+    // The model's own rule, checked before sending: shown by the field, which takes the focus.
+    const paraMin = textbox(para, 'Min');
+    await expect.poll(() => paraMin.getAttribute('aria-invalid')).toBe('true');
+    expect(await errorOf(page, paraMin)).toContain('min must not be greater than max');
+    expect(await paraMin.evaluate((el) => el.matches(':focus'))).toBe(true);
+    await textbox(para, 'Max').fill('3000');
+
+    // The JSON editor holds the same product; a step no store can keep passes the model's rules but not the
+    // server, whose 400 is shown by the JSON, then by the step input when back in the form.
+    await page.getByText('JSON', { exact: true }).click();
+    const json = textbox(page, 'Product (JSON)');
+    const body = JSON.parse(await json.inputValue());
+    expect(body.service_capabilities[0].commands[0].paras).toEqual([{ para_name: 'rpm', data_type: 'int', required: true, min: '100', max: '3000' }]);
+    body.service_capabilities[0].commands[0].paras[0].step = 1e-200;
+    await json.fill(JSON.stringify(body, null, 2));
+    await page.getByRole('button', { name: 'Create' }).click();
+    await expect.poll(() => json.getAttribute('aria-invalid')).toBe('true');
+    expect(await errorOf(page, json)).toContain('service_capabilities.0.commands.0.paras.0.step is a number closer to 0');
+    await page.getByText('Form', { exact: true }).click();
+    const step = textbox(para, 'Step');
+    expect(await step.getAttribute('aria-invalid')).toBe('true');
+    expect(await errorOf(page, step)).toContain('step is a number closer to 0 than 1e-130');
+    await step.fill('');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.waitForURL(new RegExp(`#/products/${productId}$`));
+
+    const stored = async () => (await apiClient(runtime).call('GET', `/v5/iot/${runtime.project}/products/${productId}`)).body;
+    const model = [
+      {
+        service_id: 'Pump',
+        service_type: 'Motor',
+        properties: [{ property_name: 'speed', data_type: 'int', required: false, method: 'RW', min: '0', max: '10' }],
+        commands: [{ command_name: 'run', paras: [{ para_name: 'rpm', data_type: 'int', required: true, min: '100', max: '3000' }] }],
+      },
+    ];
+    expect((await stored()).service_capabilities).toEqual(model);
+    if (name === 'desktop') {
+      await page.getByRole('link', { name: 'Edit' }).click();
+      await item(page, 'Service 1').waitFor();
+      await page.screenshot({ path: 'docs/console-product-form.png', fullPage: true });
+    } else await page.getByRole('link', { name: 'Edit' }).click();
+
+    // Edited back: the form opens on the stored model; a property removed, a limit changed.
+    await expect.poll(() => textbox(para, 'Max').inputValue()).toBe('3000');
+    await textbox(para, 'Max').fill('2000');
+    await service.getByRole('button', { name: 'Remove property 1' }).click();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(new RegExp(`#/products/${productId}$`));
+    const { properties: _, ...withoutProperties } = model[0]!;
+    expect((await stored()).service_capabilities).toEqual([{ ...withoutProperties, commands: [{ command_name: 'run', paras: [{ ...model[0]!.commands[0]!.paras[0]!, max: '2000' }] }] }]);
     await page.close();
   });
 });
