@@ -9,6 +9,7 @@ import * as manifest from '../functions/manifest.ts';
 import type { FunctionDef, IotRuleDef, QueueDef, QueueName, Trigger } from '../functions/manifest.ts';
 import { DownlinkApi } from './constructs/api.ts';
 import { BatchWorkflow } from './constructs/batch.ts';
+import { ConsoleSite } from './constructs/console.ts';
 import { createTable } from './constructs/data.ts';
 import { DevicesIot } from './constructs/devices-iot.ts';
 import { DownlinkFunction } from './constructs/downlink-function.ts';
@@ -63,10 +64,13 @@ export class DownlinkStack extends Stack {
     });
     for (const def of m.functions.filter((f) => f.access.startBatch)) batch.bindStart(fnNamed(def.name), def.access.watchBatch === true);
 
-    new DownlinkApi(this, 'Api', {
+    const api = new DownlinkApi(this, 'Api', {
       authorizer: theOne('api-authorizer'),
       routes: triggersOf('http').map(({ trigger, fn }) => ({ trigger, handler: fn })),
     });
+
+    // The web console, and the API again on the console's origin (one CloudFront distribution).
+    const site = new ConsoleSite(this, 'Console', { api: api.restApi });
 
     const iot = new DevicesIot(this, 'Devices', {
       deviceAuthorizer: theOne('device-authorizer'),
@@ -93,6 +97,7 @@ export class DownlinkStack extends Stack {
       });
     }
 
+    new CfnOutput(this, 'ConsoleUrl', { value: `https://${site.distribution.distributionDomainName}/console/` });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'NotificationQueueUrl', { value: queues.notifications.queueUrl });
     new CfnOutput(this, 'NotificationQueueArn', { value: queues.notifications.queueArn });
