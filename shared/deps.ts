@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbBatchTaskStore } from './adapters/aws/dynamodb-batch-task-store.ts';
+import { DynamoDbLeaseStore } from './adapters/aws/dynamodb-lease-store.ts';
 import { DynamoDbDeviceStore } from './adapters/aws/dynamodb-device-store.ts';
 import { DynamoDbMessageStore } from './adapters/aws/dynamodb-message-store.ts';
 import { DynamoDbProductStore } from './adapters/aws/dynamodb-product-store.ts';
@@ -13,6 +14,7 @@ import type { Config } from './config.ts';
 import type { BatchTaskStore } from './ports/batch-task-store.ts';
 import type { DevicePublisher } from './ports/device-publisher.ts';
 import type { DeviceStore } from './ports/device-store.ts';
+import type { LeaseStore } from './ports/lease-store.ts';
 import type { MessageStore } from './ports/message-store.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { ProductStore } from './ports/product-store.ts';
@@ -30,6 +32,7 @@ export interface Deps {
   messages: MessageStore;
   products: ProductStore;
   batchTasks: BatchTaskStore;
+  leases: LeaseStore;
   taskRunner: TaskRunner;
   notifier: Notifier;
   publisher: DevicePublisher;
@@ -79,6 +82,7 @@ export const createDeps = (config: Config, adapters: Adapters = {}): Deps => {
     messages: new DynamoDbMessageStore(db, config.tableName),
     products: new DynamoDbProductStore(db, config.tableName, reader, systemClock.now),
     batchTasks: new DynamoDbBatchTaskStore(db, config.tableName),
+    leases: new DynamoDbLeaseStore(db, config.tableName),
     taskRunner: adapters.taskRunner?.(config) ?? absent('taskRunner'),
     notifier: adapters.notifier?.(config) ?? absent('notifier'),
     publisher: adapters.publisher?.(config) ?? absent('publisher'),
