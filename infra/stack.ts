@@ -13,6 +13,7 @@ import { ConsoleSite } from './constructs/console.ts';
 import { createTable } from './constructs/data.ts';
 import { DevicesIot } from './constructs/devices-iot.ts';
 import { DownlinkFunction } from './constructs/downlink-function.ts';
+import { Operations } from './constructs/operations.ts';
 import { DownlinkQueues } from './constructs/queues.ts';
 
 /** What the stack deploys: always functions/manifest.ts in the app; tests may pass a variant. */
@@ -35,7 +36,8 @@ export class DownlinkStack extends Stack {
     const m = props.manifest ?? MANIFEST;
 
     const table = createTable(this);
-    const queues = new DownlinkQueues(this, 'Queues', m.queues).byName;
+    const downlinkQueues = new DownlinkQueues(this, 'Queues', m.queues);
+    const queues = downlinkQueues.byName;
     const iotDataEndpoint = m.functions.some((f) => f.access.publish) ? describeIotDataEndpoint(this) : undefined;
     const bindings = { table, notifications: queues.notifications, ...(iotDataEndpoint ? { iotDataEndpoint } : {}) };
     const fns = new Map(m.functions.map((def) => [def.name, new DownlinkFunction(this, def, bindings).fn]));
@@ -89,11 +91,22 @@ export class DownlinkStack extends Stack {
       fn.addEventSource(new SqsEventSource(queues[trigger.queue], { batchSize: trigger.batchSize, reportBatchItemFailures: true }));
     }
 
-    // Schedules (the message sweeper): an EventBridge rule per schedule trigger.
+    // Alarms to one topic; functions invoked asynchronously (schedules, IoT rule actions) keep what failed.
+    const ops = new Operations(this, 'Operations', {
+      functions: fns,
+      asynchronous: [...new Set([
+        ...triggersOf('schedule').map(({ def }) => def.name),
+        ...m.iotRules.flatMap((r) => ('function' in r.target ? [r.target.function] : [])),
+      ])],
+      deadLetterQueues: Object.fromEntries(Object.entries(downlinkQueues.deadLetters).map(([name, q]) => [`${name}-dlq`, q])),
+      alertEmail: this.node.tryGetContext('alertEmail') as string | undefined,
+    });
+
+    // Schedules (the sweepers): an EventBridge rule per schedule trigger; an event it cannot deliver is kept too.
     for (const { def, trigger, fn } of triggersOf('schedule')) {
       new Rule(this, `${def.name}-schedule`, {
         schedule: Schedule.rate(Duration.minutes(trigger.everyMinutes)),
-        targets: [new LambdaFunction(fn, { retryAttempts: 2 })],
+        targets: [new LambdaFunction(fn, { retryAttempts: 2, deadLetterQueue: ops.failures.get(def.name)! })],
       });
     }
 
@@ -104,6 +117,7 @@ export class DownlinkStack extends Stack {
     new CfnOutput(this, 'IotAuthorizerName', { value: iot.authorizer.ref });
     new CfnOutput(this, 'DeviceDomainConfigurationName', { value: iot.endpoint.ref });
     new CfnOutput(this, 'BatchStateMachineArn', { value: batch.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: ops.topic.topicArn });
   }
 }
 

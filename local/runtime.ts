@@ -9,6 +9,9 @@ import { FUNCTIONS, iotRules, type FunctionDef, type RuleTarget } from '../funct
 import { lambdaContext } from './lambda-context.ts';
 import { endOrphanedSessions } from './orphaned-sessions.ts';
 import type { Config } from '../shared/config.ts';
+import { iotDataPublisher } from '../shared/adapters/aws/iot-data-publisher.ts';
+import { sfnTaskRunner } from '../shared/adapters/aws/sfn-task-runner.ts';
+import { sqsNotifier } from '../shared/adapters/aws/sqs-notifier.ts';
 import { clientOptions, createDeps, type Deps } from '../shared/deps.ts';
 import { generateToken } from '../shared/domain/api-tokens.ts';
 import { createApiToken } from '../shared/use-cases/manage-api-tokens.ts';
@@ -126,7 +129,8 @@ export const startRuntime = async (settings: LocalSettings) => {
       endpoints: { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint, iotData: iotData.endpoint, stepFunctions: stepFunctions.endpoint },
       batchStateMachineArn: batchArn,
     };
-    deps = createDeps(config);
+    // One Deps for every handler, so it has every adapter (a Lambda bundle has only its own).
+    deps = createDeps(config, { notifier: sqsNotifier, taskRunner: sfnTaskRunner, publisher: iotDataPublisher });
 
     const handlers = await Promise.all(FUNCTIONS.map(async (fn) => ({ fn, handler: await loadHandler(fn, deps!) })));
 

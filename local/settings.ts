@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_SETTINGS } from '../functions/manifest.ts';
 
 /** The local runtime's settings (CONTRACT.md §4), from DOWNLINK_* variables. */

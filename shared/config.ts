@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What every handler needs to know, parsed once per runtime (Lambda env, or the local runtime's settings). */
 export interface Config {

@@ -1,23 +1,20 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbBatchTaskStore } from './adapters/aws/dynamodb-batch-task-store.ts';
+import { DynamoDbLeaseStore } from './adapters/aws/dynamodb-lease-store.ts';
 import { DynamoDbDeviceStore } from './adapters/aws/dynamodb-device-store.ts';
 import { DynamoDbMessageStore } from './adapters/aws/dynamodb-message-store.ts';
 import { DynamoDbProductStore } from './adapters/aws/dynamodb-product-store.ts';
 import { DynamoDbRequestStore } from './adapters/aws/dynamodb-request-store.ts';
 import { DynamoDbTokenStore } from './adapters/aws/dynamodb-token-store.ts';
-import { IotDataPublisher } from './adapters/aws/iot-data-publisher.ts';
-import { SfnTaskRunner } from './adapters/aws/sfn-task-runner.ts';
+import { clientOptions } from './adapters/aws/client-options.ts';
 import { ItemReader, ItemWriter } from './adapters/aws/coalesced-items.ts';
-import { SqsNotifier } from './adapters/aws/sqs-notifier.ts';
 import type { Config } from './config.ts';
 import type { BatchTaskStore } from './ports/batch-task-store.ts';
 import type { DevicePublisher } from './ports/device-publisher.ts';
 import type { DeviceStore } from './ports/device-store.ts';
+import type { LeaseStore } from './ports/lease-store.ts';
 import type { MessageStore } from './ports/message-store.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { ProductStore } from './ports/product-store.ts';
@@ -35,6 +32,7 @@ export interface Deps {
   messages: MessageStore;
   products: ProductStore;
   batchTasks: BatchTaskStore;
+  leases: LeaseStore;
   taskRunner: TaskRunner;
   notifier: Notifier;
   publisher: DevicePublisher;
@@ -42,24 +40,36 @@ export interface Deps {
   logger: Logger;
 }
 
-// Emulators accept any credentials; giving fixed ones keeps the SDK from searching the machine for real ones.
-const emulatorCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-// The SDK's default of 50 sockets queues requests when a batch chunk runs 100 commands at once.
-const requestHandler = { httpAgent: { maxSockets: 256 }, httpsAgent: { maxSockets: 256 } };
-
-export const clientOptions = (region: string, endpoint: string | undefined) =>
-  endpoint ? { region, endpoint, credentials: emulatorCredentials, requestHandler } : { region, requestHandler };
+export { clientOptions };
 
 export const createDynamoDb = (region: string, endpoint: string | undefined): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(new DynamoDBClient(clientOptions(region, endpoint)), {
     marshallOptions: { removeUndefinedValues: true },
   });
 
-export const createDeps = (config: Config): Deps => {
+/**
+ * The ports besides DynamoDB, each built by an adapter that brings its own AWS SDK client. A Lambda entry
+ * names only those its manifest access uses (functions/deps.ts), so its bundle holds no other client; the
+ * local runtime gives them all.
+ */
+export interface Adapters {
+  notifier?: (config: Config) => Notifier;
+  taskRunner?: (config: Config) => TaskRunner;
+  publisher?: (config: Config) => DevicePublisher;
+}
+
+/** A port the function was built without: any call says which, instead of failing somewhere in the SDK. */
+const absent = <T extends object>(port: keyof Adapters): T =>
+  new Proxy({} as T, {
+    get: (_, method) =>
+      method === 'then'
+        ? undefined // not a promise
+        : () => Promise.reject(new Error(`this function was built without the ${port} adapter (functions/manifest.ts access, and its entry's adapters)`)),
+  });
+
+export const createDeps = (config: Config, adapters: Adapters = {}): Deps => {
   const db = createDynamoDb(config.region, config.endpoints?.dynamodb);
   const reader = new ItemReader(db, config.tableName);
-  const sqs = new SQSClient(clientOptions(config.region, config.endpoints?.sqs));
   const logger = new Logger({
     serviceName: 'downlink',
     logLevel: config.logLevel,
@@ -72,15 +82,10 @@ export const createDeps = (config: Config): Deps => {
     messages: new DynamoDbMessageStore(db, config.tableName),
     products: new DynamoDbProductStore(db, config.tableName, reader, systemClock.now),
     batchTasks: new DynamoDbBatchTaskStore(db, config.tableName),
-    taskRunner: new SfnTaskRunner(new SFNClient(clientOptions(config.region, config.endpoints?.stepFunctions)), config.batchStateMachineArn),
-    notifier: new SqsNotifier(sqs, config.notificationQueueUrl),
-    publisher: new IotDataPublisher(
-      new IoTDataPlaneClient(
-        config.endpoints?.iotData
-          ? clientOptions(config.region, config.endpoints.iotData)
-          : { region: config.region, endpoint: config.iotDataEndpoint },
-      ),
-    ),
+    leases: new DynamoDbLeaseStore(db, config.tableName),
+    taskRunner: adapters.taskRunner?.(config) ?? absent('taskRunner'),
+    notifier: adapters.notifier?.(config) ?? absent('notifier'),
+    publisher: adapters.publisher?.(config) ?? absent('publisher'),
     clock: systemClock,
     logger,
   };

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FIRST_MARKER } from './domain/batch-tasks.ts';
 
 const integer = (min: number, max: number, fallback: number) =>

@@ -24,6 +24,7 @@
  *   PRODUCT#{product_id} / DEVICE#{device_id}#{generation}
  *                                            a device registration that uses the product (read consistently
  *                                            before the product is deleted)
+ *   LEASE#{name} / LEASE                   who runs a sweeper now, and until when (TTL removes it a day later)
  * The GSIs are overloaded (single-table design): each item kind puts its own prefix in gsiNpk, so one index
  * serves several access patterns without adding an index per pattern.
  */
@@ -60,6 +61,7 @@ export const keys = {
   tokenList: 'TOKENS',
   product: (productId: string) => ({ pk: `PRODUCT#${productId}`, sk: 'PRODUCT' }),
   productList: (project: string) => `PRODUCTS#${project}`,
+  lease: (name: string) => ({ pk: `LEASE#${name}`, sk: 'LEASE' }),
   deviceList: (project: string) => `DEVICES#${project}`,
 } as const;
 

@@ -1,6 +1,7 @@
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { deleteDevice } from '../../shared/use-cases/delete-device.ts';
 import type { Deps } from '../../shared/deps.ts';
+import { iotDataPublisher } from '../../shared/adapters/aws/iot-data-publisher.ts';
 import { lambda } from '../deps.ts';
 
 export const build = (deps: Deps) =>
@@ -9,4 +10,4 @@ export const build = (deps: Deps) =>
     return { status: 204 };
   });
 
-export const handler = lambda(build);
+export const handler = lambda(build, { publisher: iotDataPublisher });

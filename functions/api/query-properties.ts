@@ -1,6 +1,7 @@
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { queryProperties } from '../../shared/use-cases/query-properties.ts';
 import type { Deps } from '../../shared/deps.ts';
+import { iotDataPublisher } from '../../shared/adapters/aws/iot-data-publisher.ts';
 import { lambda } from '../deps.ts';
 
 export const build = (deps: Deps) =>
@@ -9,4 +10,4 @@ export const build = (deps: Deps) =>
     body: await queryProperties(deps, req.project, req.params.device_id, req.query),
   }));
 
-export const handler = lambda(build);
+export const handler = lambda(build, { publisher: iotDataPublisher });

@@ -4,7 +4,7 @@ import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -18,6 +18,19 @@ export const TOPIC_ROOT = 'oc';
 
 /** Lambda's own 3 s is too short for a cold start that reads DynamoDB; manifest entries may ask for more. */
 export const DEFAULT_TIMEOUT_SECONDS = 10;
+
+/** How every function is bundled; test/infra/bundles.test.ts runs esbuild with these options to weigh each bundle. */
+export const BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  // Bundled CommonJS dependencies call require(), which an ES module lacks.
+  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+  // The SDK version we test against locally is the one that runs.
+  bundleAwsSDK: true,
+  minify: true,
+  sourceMap: true,
+} satisfies BundlingOptions;
 
 /** What a function's `access` can be bound to. */
 export interface Bindings {
@@ -55,17 +68,7 @@ export class DownlinkFunction extends Construct {
       depsLockFilePath: path.join(ROOT, 'package-lock.json'),
       // Source maps make logged stack traces point at the TypeScript sources.
       environment: { DOWNLINK_TOPIC_ROOT: TOPIC_ROOT, NODE_OPTIONS: '--enable-source-maps' },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        // Bundled CommonJS dependencies call require(), which an ES module lacks.
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        // The SDK version we test against locally is the one that runs.
-        bundleAwsSDK: true,
-        minify: true,
-        sourceMap: true,
-      },
+      bundling: BUNDLING,
     });
     bindAccess(this, this.fn, def.access, bindings);
     Validations.of(this).acknowledge({

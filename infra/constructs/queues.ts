@@ -10,6 +10,8 @@ const secure = { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true } as 
 /** Every manifest queue, each with its own dead-letter queue so a poison message stops being retried. */
 export class DownlinkQueues extends Construct {
   readonly byName: Queues;
+  /** Each queue's dead-letter queue, by the queue's name. */
+  readonly deadLetters = {} as Queues;
 
   constructor(scope: Construct, id: string, defs: Record<QueueName, QueueDef>) {
     super(scope, id);
@@ -18,6 +20,7 @@ export class DownlinkQueues extends Construct {
       entries.map(([name, def]) => {
         // 14 days, the SQS maximum, so an operator has time to look at what failed.
         const dlq = new Queue(this, `${name}-dlq`, { ...secure, retentionPeriod: Duration.days(14) });
+        this.deadLetters[name] = dlq;
         const queue = new Queue(this, name, {
           ...secure,
           visibilityTimeout: Duration.seconds(def.visibilityTimeoutSeconds),

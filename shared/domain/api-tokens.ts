@@ -47,7 +47,7 @@ export const newAccessKeyRecord = (projects: string[], createdAt: number, name?:
   };
 };
 
-/** API Gateway method ARN: arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path...}. */
+/** API Gateway method ARN: arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path...}. */
 const methodArnBase = (methodArn: string): string => methodArn.split('/').slice(0, 2).join('/');
 
 export interface ApiPolicy {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SubtaskResult, TaskType } from '../domain/batch-tasks.ts';
 import { MESSAGE_ERRORS, refusedOffline } from '../domain/messages.ts';
 import { checkCommand } from '../domain/product-model.ts';

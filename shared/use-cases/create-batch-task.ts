@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { emptyProgress, MAX_PACED_MINUTES, MAX_TARGETS, newTaskId, TASK_TYPES, uniqueTargets } from '../domain/batch-tasks.ts';
 import { errors } from '../errors.ts';
 import { parseCompactUtc } from '../time.ts';

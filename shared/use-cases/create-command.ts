@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkCommand } from '../domain/product-model.ts';
 import type { Deps } from '../deps.ts';
 import { parseInput } from '../validation.ts';

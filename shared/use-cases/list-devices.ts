@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Deps } from '../deps.ts';
 import { PAGING } from '../paging.ts';
 import { idString, parseInput } from '../validation.ts';

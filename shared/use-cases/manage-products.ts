@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PROTOCOL_TYPES, ServiceCapabilities } from '../domain/product-model.ts';
 import type { Deps } from '../deps.ts';
 import { ConditionFailedError, errors } from '../errors.ts';

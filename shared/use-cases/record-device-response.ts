@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { deviceIdOfClient } from '../domain/device-auth.ts';
 import { parseResponseTopic } from '../domain/sync-requests.ts';
 import type { Deps } from '../deps.ts';

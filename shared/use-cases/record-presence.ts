@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { deviceIdOfClient } from '../domain/device-auth.ts';
 import { deviceHeader, envelope } from '../domain/notifications.ts';
 import { applyPresence, presenceEventKey, type PresenceEvent } from '../domain/presence.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { COUNTER_OF, FINISHED, firstSeqBelow, subtaskId, SUBTASK_STATUSES, TASK_ID, TASK_STATUSES, TASK_TYPES } from '../domain/batch-tasks.ts';
 import type { Deps } from '../deps.ts';
 import { errors } from '../errors.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkPropertySet } from '../domain/product-model.ts';
 import type { Deps } from '../deps.ts';
 import { rejectOversized } from '../payload-limits.ts';

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { QUEUES } from '../../functions/manifest.ts';
+import type { Operations } from '../../infra/constructs/operations.ts';
 import { TABLE } from '../../shared/table.ts';
 import { logicalId, resources, synthStack } from './synth.ts';
 
@@ -59,7 +60,9 @@ describe('queues', () => {
 
   it('encrypts every queue and refuses requests without TLS', () => {
     const queues = resources(template, 'AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(2 * Object.keys(QUEUES).length);
+    // Each manifest queue and its DLQ, and the failure queue of each asynchronously invoked function.
+    const failureQueues = (stack.node.findChild('Operations') as Operations).failures.size;
+    expect(Object.keys(queues)).toHaveLength(2 * Object.keys(QUEUES).length + failureQueues);
     for (const [id, queue] of Object.entries(queues)) {
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {

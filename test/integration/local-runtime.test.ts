@@ -112,7 +112,7 @@ describe('npm start', () => {
 
 describe('token CLI', () => {
   it('creates, lists and revokes tokens in the running runtime table', async () => {
-    // No authorizer cache, so the revocation shows at once (API Gateway, and npm start, cache for 60 s).
+    // No authorizer cache, so the revocation shows at once (as deployed: API_SETTINGS.authorizerCacheSeconds).
     const rt = await startRuntime(ephemeralSettings({ authorizerCacheSeconds: 0 }));
     try {
       const cli = (...args: string[]) =>

@@ -1,6 +1,8 @@
-import { DeleteConnectionCommand, PublishCommand, type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { DeleteConnectionCommand, IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
+import type { Config } from '../../config.ts';
 import { errors } from '../../errors.ts';
 import type { DevicePublisher } from '../../ports/device-publisher.ts';
+import { clientOptions } from './client-options.ts';
 
 export class IotDataPublisher implements DevicePublisher {
   constructor(private readonly iot: IoTDataPlaneClient) {}
@@ -24,3 +26,13 @@ export class IotDataPublisher implements DevicePublisher {
     }
   }
 }
+
+/** The publisher of a function whose manifest access has `publish` or `disconnect` (shared/deps.ts Adapters). */
+export const iotDataPublisher = (config: Config): DevicePublisher =>
+  new IotDataPublisher(
+    new IoTDataPlaneClient(
+      config.endpoints?.iotData
+        ? clientOptions(config.region, config.endpoints.iotData)
+        : { region: config.region, endpoint: config.iotDataEndpoint },
+    ),
+  );

@@ -1,5 +1,7 @@
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { Config } from '../../config.ts';
 import type { BatchRunInput, RunState, TaskRunner } from '../../ports/task-runner.ts';
+import { clientOptions } from './client-options.ts';
 
 // Named after task and run (task ids are unique across projects), so a second start of a run is refused.
 const executionName = (taskId: string, run: number) => `${taskId}-${run}`;
@@ -33,3 +35,7 @@ export class SfnTaskRunner implements TaskRunner {
     }
   }
 }
+
+/** The task runner of a function whose manifest access has `startBatch` or `watchBatch` (shared/deps.ts Adapters). */
+export const sfnTaskRunner = (config: Config): TaskRunner =>
+  new SfnTaskRunner(new SFNClient(clientOptions(config.region, config.endpoints?.stepFunctions)), config.batchStateMachineArn);
