@@ -19,8 +19,8 @@ export type Phase =
   | 'during'
   /** Made by an invocation's left-over work after it returned. */
   | 'after-return'
-  /** Made by the invocation after it published to a device, while it waits for the answer (the waiter's polls). */
-  | 'waiting';
+  /** Made by the invocation before it returned and after its first iot-data Publish (a sync request's waiter polls here). */
+  | 'after-publish';
 
 export interface CallRecord {
   /** The client's service, e.g. `DynamoDB`, `SQS`, `IoTDataPlane`, `SFN`. */
@@ -55,7 +55,7 @@ interface Scope {
   trigger: string;
   invocation: number;
   returned: boolean;
-  /** Set by the invocation's first iot-data Publish: later reads are the wait for the device's answer. */
+  /** Set by the invocation's first iot-data Publish. */
   published: boolean;
   logBytes: number;
 }
@@ -64,6 +64,7 @@ const scopes = new AsyncLocalStorage<Scope>();
 let calls: CallRecord[] = [];
 let invocations: InvocationRecord[] = [];
 let nextInvocation = 1;
+let running = 0;
 let installed = false;
 
 // Operations that take ReturnConsumedCapacity, and which kind of capacity each consumes.
@@ -99,7 +100,7 @@ const record = (context: Context, output: Record<string, unknown> | undefined, e
   if (scope && service === 'IoTDataPlane' && operation === 'Publish') scope.published = true;
   const units = unitsOf(output?.ConsumedCapacity as Capacity);
   let phase: Phase | undefined;
-  if (scope) phase = scope.returned ? 'after-return' : scope.published && service !== 'IoTDataPlane' ? 'waiting' : 'during';
+  if (scope) phase = scope.returned ? 'after-return' : scope.published && service !== 'IoTDataPlane' ? 'after-publish' : 'during';
   calls.push({
     service,
     operation,
@@ -162,6 +163,9 @@ export const reset = () => {
 /** What was counted since the last reset (copies). */
 export const snapshot = () => ({ calls: [...calls], invocations: [...invocations] });
 
+/** Invocations started and not yet returned. */
+export const runningInvocations = () => running;
+
 /** The invocation the current code runs in, if any (to attribute log lines, say). */
 export const currentScope = () => scopes.getStore();
 
@@ -175,7 +179,9 @@ export const invoked =
     if (!installed) return handler(event, context);
     const scope: Scope = { fn, trigger, invocation: nextInvocation++, returned: false, published: false, logBytes: 0 };
     const started = performance.now();
+    running++;
     const done = () => {
+      running--;
       scope.returned = true;
       invocations.push({ id: scope.invocation, fn, trigger, durationMs: performance.now() - started, logBytes: scope.logBytes });
     };
