@@ -25,6 +25,12 @@ export interface IotCounts {
   deliveries: number;
   /** Rules whose topic filter matched a publish; each has one action. */
   rulesTriggered: number;
+  /**
+   * MQTT CONNECTs, and subscriptions made for devices: the device's own SUBSCRIBE and the one the local
+   * broker makes at connect (IoTDA's behaviour; IoT Core has no such thing).
+   */
+  connects: number;
+  subscribes: number;
 }
 
 export interface Measured {
@@ -80,8 +86,9 @@ export const costProbe = async (runtime: Runtime) => {
 
   // IoT Core's meter, at the broker: what enters it, what it delivers, which rules match.
   const rules = iotRules(runtime.topicRoot).map((r) => compileRule(r.sql));
-  const iot: IotCounts = { deviceUnits: 0, apiUnits: 0, lifecycleUnits: 0, deliveries: 0, rulesTriggered: 0 };
-  const zero = () => Object.assign(iot, { deviceUnits: 0, apiUnits: 0, lifecycleUnits: 0, deliveries: 0, rulesTriggered: 0 });
+  const empty = (): IotCounts => ({ deviceUnits: 0, apiUnits: 0, lifecycleUnits: 0, deliveries: 0, rulesTriggered: 0, connects: 0, subscribes: 0 });
+  const iot = empty();
+  const zero = () => Object.assign(iot, empty());
   runtime.broker.on('publish', (packet: PublishPacket, client) => {
     if (packet.topic.startsWith('$SYS/')) return;
     const u = units(Buffer.byteLength(packet.payload as Buffer));
@@ -92,6 +99,10 @@ export const costProbe = async (runtime: Runtime) => {
   });
   runtime.broker.on('ack', (_packet, client) => {
     if (client) iot.deliveries += 1;
+  });
+  runtime.broker.on('client', () => void (iot.connects += 1));
+  runtime.broker.on('subscribe', (_subscriptions, client) => {
+    if (client) iot.subscribes += 1;
   });
 
   const sqs = new SQSClient(clientOptions('us-east-1', runtime.sqsUrl));
