@@ -72,8 +72,6 @@ const modelledDurationMs = (inv: InvocationRecord, calls: CallRecord[]) => {
   return Math.ceil(LATENCY_MS.lambdaCompute + work + (waits ? modelledWait(answerMs(DEVICE_DELAY_MS)).waitMs : 0));
 };
 
-const QUEUE_TRIGGERED = new Set(['queue']);
-const LIFECYCLE_RULES_TO_QUEUE = true; // presence and subscription rules send to the presence queue (functions/manifest.ts)
 
 /** The bill of one operation, in USD, per item; from the totals of `runs` runs, `perOp` operations each. */
 const bill = (op: Op) => {
@@ -91,8 +89,9 @@ const bill = (op: Op) => {
   const ruleActions = iot.rulesTriggered;
   // SQS: the functions' sends, the lifecycle rules' SQS actions, and the event source mapping's receive
   // and delete for each batch it hands a function (its idle long polls are a fixed cost, not per operation).
-  const lifecycleToQueue = LIFECYCLE_RULES_TO_QUEUE ? iot.lifecycleUnits : 0;
-  const queueBatches = invocations.filter((i) => QUEUE_TRIGGERED.has(i.trigger)).length;
+  // Both lifecycle rules (presence, subscriptions) send to the presence queue (functions/manifest.ts iotRules).
+  const lifecycleToQueue = iot.lifecycleUnits;
+  const queueBatches = invocations.filter((i) => i.trigger === 'queue').length;
   const sqsRequests = counted.filter((c) => c.service === 'SQS').length + lifecycleToQueue + 2 * queueBatches;
   // Standard workflow transitions: Scheduled, Chunks, Settle, Again, Ended (and the start) + 3 per chunk.
   const executions = counted.filter((c) => c.service === 'SFN' && c.operation === 'StartExecution').length;
