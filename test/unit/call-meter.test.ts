@@ -1,7 +1,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { install, invoked, reset, snapshot } from '../../local/call-meter.ts';
+import { countLogBytes, install, invoked, reset, runningInvocations, snapshot } from '../../local/call-meter.ts';
 import { ensureTable, startDynamoDb } from '../../local/dynamodb.ts';
 import { clientOptions } from '../../shared/deps.ts';
 
@@ -79,5 +79,23 @@ describe('call meter', () => {
     await raw.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'p1' }, sk: { S: 'A' } } }));
     await db.send(new BatchGetCommand({ RequestItems: { [TABLE]: { Keys: [{ pk: 'p1', sk: 'A' }] } } }));
     expect(snapshot().calls.map((c) => c.operation)).toEqual(['GetItem', 'BatchGetItem']);
+  });
+
+  it('keeps an invocation’s log bytes, and knows while one runs', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const handler = invoked('waiter', 'http', async () => {
+      await db.send(new PutCommand({ TableName: TABLE, Item: small('w') }));
+      countLogBytes(42);
+      await held;
+      return 'done';
+    });
+    const running = handler(undefined, {});
+    expect(runningInvocations()).toBe(1);
+    countLogBytes(1000); // outside any invocation: not counted
+    release();
+    await running;
+    expect(runningInvocations()).toBe(0);
+    expect(snapshot().invocations[0]).toMatchObject({ fn: 'waiter', logBytes: 42 });
   });
 });
