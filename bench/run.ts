@@ -20,6 +20,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ main(arg
     about: 'one createCommands task over 10,000 echoing devices: time to a final status, sub-tasks/s, peak RSS, against raw MQTT round trips',
     load: () => import('./batch.ts'),
   },
+  cost: {
+    about: 'AWS calls, DynamoDB capacity, Lambda, IoT and SQS use of each operation, priced per million at us-east-1 list prices; modelled AWS latency of sync requests',
+    load: () => import('./cost.ts'),
+  },
   fuzz: {
     about: 'seeded malformed REST requests (--seed, --count 10000) over every route: counts by status, every 5xx; exits 1 on any 5xx',
     load: () => import('./fuzz.ts'),

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FUNCTIONS, iotRules, type FunctionDef, type RuleTarget } from '../functions/manifest.ts';
+import { invoked } from './call-meter.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { endOrphanedSessions } from './orphaned-sessions.ts';
 import type { Config } from '../shared/config.ts';
@@ -38,7 +39,8 @@ type LocalHandler = (event: any, context: Context) => Promise<any>;
 
 const loadHandler = async (fn: FunctionDef, deps: Deps): Promise<LocalHandler> => {
   const mod = (await import(pathToFileURL(join(ROOT, fn.entry)).href)) as { build: (deps: Deps) => LocalHandler };
-  return mod.build(deps);
+  // Marks each invocation for local/call-meter.ts (a plain call until a bench or test installs it).
+  return invoked(fn.name, fn.triggers[0]?.kind ?? 'invoked', mod.build(deps));
 };
 
 /** The token printed at start: the configured one, or one kept in the data dir so it survives restarts. */

@@ -1,0 +1,214 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { callShape, costProbe, invocationShape, type Measured } from '../../bench/cost-operations.ts';
+import { startTestRuntime } from '../support/runtime.ts';
+
+/**
+ * The AWS calls each operation of `npm run bench -- cost` makes today, pinned (issue #15). Every call is
+ * billed on AWS and most add latency to a caller's wait: a change that adds one fails here and must say why
+ * in its commit, with the new count pinned. Keys read `part function service operation`: `critical` is the
+ * caller's path before the answer, `answer` the device-response function's, `rest` after the answer or in
+ * other functions (bench/cost-operations.ts pathPartOf).
+ *
+ * Counts are deterministic: each operation is awaited to its end by events. What the device's answer time
+ * decides (the waiters' polls, `waiting`) is checked to happen, not counted; so is how SQS batches presence
+ * events into invocations.
+ */
+
+const runtime = await startTestRuntime();
+const probe = await costProbe(runtime);
+afterAll(() => probe.stop());
+
+const CHANGED = 'a count changed: a call was added or removed. Say why in the commit and pin the new count.';
+
+/** The shape without the polls, which are checked apart; the polls' count. */
+const split = (m: Measured) => {
+  const shape = callShape(m);
+  const polls = Object.entries(shape).filter(([k]) => k.startsWith('waiting '));
+  for (const [k] of polls) delete shape[k];
+  return { shape, polls: Object.fromEntries(polls) };
+};
+
+const NO_CONNECT = { connects: 0, subscribes: 0 };
+const SYNC_ANSWERED = { deviceUnits: 1, apiUnits: 1, lifecycleUnits: 0, deliveries: 2, rulesTriggered: 1, ...NO_CONNECT };
+
+describe('calls per operation', () => {
+  it('sync command: the device and its product read once the function knows the device, one more read before', async () => {
+    const { deviceId } = await probe.online();
+    const first = await probe.measure(() => probe.ops.command(deviceId));
+    const again = await probe.measure(() => probe.ops.command(deviceId));
+    const warm = {
+      'answer device-response DynamoDB UpdateItem': 1,
+      'critical api-authorizer DynamoDB GetItem': 1,
+      'critical create-command DynamoDB BatchGetItem': 1,
+      'critical create-command DynamoDB BatchWriteItem': 1,
+      'critical create-command IoTDataPlane Publish': 1,
+    };
+    expect(split(again).shape, CHANGED).toEqual(warm);
+    // First command to a device this function instance has not seen: device, then product.
+    expect(split(first).shape, CHANGED).toEqual({ ...warm, 'critical create-command DynamoDB BatchGetItem': 2 });
+    for (const m of [first, again]) {
+      expect(Object.keys(split(m).polls)).toEqual(['waiting create-command DynamoDB BatchGetItem']);
+      expect(invocationShape(m)).toEqual({ 'api-authorizer': 1, 'create-command': 1, 'device-response': 1 });
+      expect(m.iot).toEqual(SYNC_ANSWERED);
+    }
+  });
+
+  it('property set and property query', async () => {
+    const { deviceId } = await probe.online();
+    await probe.measure(() => probe.ops.propertyQuery(deviceId)); // the function instances now know the device
+    await probe.measure(() => probe.ops.propertySet(deviceId));
+    for (const [fn, op] of [
+      ['update-properties', probe.ops.propertySet],
+      ['query-properties', probe.ops.propertyQuery],
+    ] as const) {
+      const m = await probe.measure(() => op(deviceId));
+      expect(split(m).shape, CHANGED).toEqual({
+        'answer device-response DynamoDB UpdateItem': 1,
+        'critical api-authorizer DynamoDB GetItem': 1,
+        [`critical ${fn} DynamoDB BatchGetItem`]: 1,
+        [`critical ${fn} DynamoDB BatchWriteItem`]: 1,
+        [`critical ${fn} IoTDataPlane Publish`]: 1,
+      });
+      expect(Object.keys(split(m).polls)).toEqual([`waiting ${fn} DynamoDB BatchGetItem`]);
+      expect(invocationShape(m)).toEqual({ 'api-authorizer': 1, [fn]: 1, 'device-response': 1 });
+      expect(m.iot).toEqual(SYNC_ANSWERED);
+    }
+  });
+
+  it('message to an online device: all on the caller’s path, two notifications', async () => {
+    const { device } = await probe.online();
+    await probe.measure(() => probe.ops.messageOnline(device));
+    const m = await probe.measure(() => probe.ops.messageOnline(device));
+    expect(callShape(m), CHANGED).toEqual({
+      'critical api-authorizer DynamoDB GetItem': 1,
+      'critical create-message DynamoDB BatchGetItem': 1,
+      'critical create-message DynamoDB GetItem': 1,
+      'critical create-message DynamoDB PutItem': 1,
+      'critical create-message DynamoDB Query': 1,
+      'critical create-message DynamoDB UpdateItem': 1,
+      'critical create-message IoTDataPlane Publish': 1,
+      'critical create-message SQS SendMessage': 2,
+    });
+    expect(invocationShape(m)).toEqual({ 'api-authorizer': 1, 'create-message': 1 });
+    expect(m.iot).toEqual({ deviceUnits: 0, apiUnits: 1, lifecycleUnits: 0, deliveries: 1, rulesTriggered: 0, ...NO_CONNECT });
+  });
+
+  // The presence function's events reach it through SQS, which may hand a device's events to one invocation
+  // or several: its invocations are bounded, its calls (one device read per event, in order) pinned.
+  const presenceApart = (m: Measured) => {
+    const invocations = invocationShape(m);
+    const presence = invocations.presence ?? 0;
+    delete invocations.presence;
+    return { shape: callShape(m), invocations, presence };
+  };
+
+  it('message to an offline device, delivered when it connects', async () => {
+    const { deviceId, secret } = await probe.register();
+    const m = await probe.measure(async () => void (await probe.ops.messagesOffline(deviceId, secret, 1)));
+    const { shape, invocations, presence } = presenceApart(m);
+    expect(shape, CHANGED).toEqual({
+      'critical api-authorizer DynamoDB GetItem': 1,
+      // A device this instance has not seen: device, then product.
+      'critical create-message DynamoDB BatchGetItem': 2,
+      'critical create-message DynamoDB GetItem': 1,
+      'critical create-message DynamoDB PutItem': 1,
+      'critical create-message DynamoDB Query': 1,
+      'critical create-message SQS SendMessage': 1,
+      'rest device-authorizer DynamoDB BatchGetItem': 1,
+      // connected and two subscribed events (the broker's implicit subscription and the device's own).
+      'rest presence DynamoDB BatchGetItem': 3,
+      'rest presence DynamoDB Query': 1,
+      'rest presence DynamoDB UpdateItem': 3,
+      'rest presence IoTDataPlane Publish': 1,
+      'rest presence SQS SendMessage': 2,
+    });
+    expect(invocations).toEqual({ 'api-authorizer': 1, 'create-message': 1, 'device-authorizer': 1 });
+    expect(presence).toBeGreaterThanOrEqual(1);
+    expect(presence).toBeLessThanOrEqual(3);
+    expect(m.iot).toEqual({ deviceUnits: 0, apiUnits: 1, lifecycleUnits: 3, deliveries: 1, rulesTriggered: 3, connects: 1, subscribes: 2 });
+  });
+
+  it('a reconnect of an online device (once a day for the month)', async () => {
+    const { device, secret } = await probe.online();
+    const m = await probe.measure(async () => void (await probe.ops.reconnect(device, secret)));
+    const { shape, invocations, presence } = presenceApart(m);
+    expect(shape, CHANGED).toEqual({
+      'rest device-authorizer DynamoDB BatchGetItem': 1,
+      'rest presence DynamoDB BatchGetItem': 4,
+      'rest presence DynamoDB Query': 1,
+      'rest presence DynamoDB UpdateItem': 3,
+      'rest presence SQS SendMessage': 2,
+    });
+    expect(invocations).toEqual({ 'device-authorizer': 1 });
+    // disconnected (awaited on its own), then connected and two subscribed.
+    expect(presence).toBeGreaterThanOrEqual(2);
+    expect(presence).toBeLessThanOrEqual(4);
+    // disconnected, connected and two subscribed events: the local broker subscribes the device at connect
+    // (as IoTDA does) and the device subscribes itself too; IoT Core would see only the device's.
+    expect(m.iot).toEqual({ deviceUnits: 0, apiUnits: 0, lifecycleUnits: 4, deliveries: 0, rulesTriggered: 4, connects: 1, subscribes: 2 });
+  });
+
+  const TASK_CREATED = {
+    'critical api-authorizer DynamoDB GetItem': 1,
+    'critical create-batch-task DynamoDB BatchWriteItem': 1,
+    'critical create-batch-task DynamoDB PutItem': 1,
+    'critical create-batch-task DynamoDB UpdateItem': 1,
+    'critical create-batch-task SFN StartExecution': 1,
+    'critical create-batch-task SQS SendMessage': 1,
+    'rest batch-settle DynamoDB GetItem': 1,
+    'rest batch-settle DynamoDB Query': 1,
+    'rest batch-settle DynamoDB UpdateItem': 1,
+    'rest batch-settle SQS SendMessage': 1,
+  };
+
+  /**
+   * A chunk writes its progress counters once a second while it runs (shared/use-cases/run-batch-task.ts
+   * progressBuffer) and once at its end: how many of its UpdateItems there are depends on how long it runs.
+   * The rest is pinned, the UpdateItems bounded below.
+   */
+  const chunkUpdatesApart = (shape: Record<string, number>) => {
+    const updates = shape['rest batch-chunk DynamoDB UpdateItem'] ?? 0;
+    delete shape['rest batch-chunk DynamoDB UpdateItem'];
+    return updates;
+  };
+
+  it('a batch task of one command', async () => {
+    const { deviceId } = await probe.online();
+    const m = await probe.measure(() => probe.ops.batchCommands([deviceId]));
+    const { shape } = split(m);
+    // The sub-task claimed and finished, the task moved to Processing, the final progress write.
+    expect(chunkUpdatesApart(shape), CHANGED).toBeGreaterThanOrEqual(4);
+    expect(shape, CHANGED).toEqual({
+      ...TASK_CREATED,
+      'answer device-response DynamoDB UpdateItem': 1,
+      // A device this chunk's function instance has not seen: device, then product.
+      'rest batch-chunk DynamoDB BatchGetItem': 2,
+      'rest batch-chunk DynamoDB BatchWriteItem': 1,
+      'rest batch-chunk DynamoDB GetItem': 1,
+      'rest batch-chunk DynamoDB Query': 1,
+      'rest batch-chunk IoTDataPlane Publish': 1,
+      'rest batch-chunk SQS SendMessage': 1,
+    });
+    expect(Object.keys(split(m).polls)).toEqual(['waiting batch-chunk DynamoDB BatchGetItem']);
+    expect(invocationShape(m)).toEqual({ 'api-authorizer': 1, 'batch-chunk': 1, 'batch-settle': 1, 'create-batch-task': 1, 'device-response': 1 });
+    expect(m.iot).toEqual(SYNC_ANSWERED);
+  });
+
+  it('a batch task of one message', async () => {
+    const { deviceId } = await probe.online();
+    const m = await probe.measure(() => probe.ops.batchMessages([deviceId]));
+    const shape = callShape(m);
+    expect(chunkUpdatesApart(shape), CHANGED).toBeGreaterThanOrEqual(5);
+    expect(shape, CHANGED).toEqual({
+      ...TASK_CREATED,
+      'rest batch-chunk DynamoDB BatchGetItem': 1,
+      'rest batch-chunk DynamoDB GetItem': 2,
+      'rest batch-chunk DynamoDB PutItem': 1,
+      'rest batch-chunk DynamoDB Query': 2,
+      'rest batch-chunk IoTDataPlane Publish': 1,
+      'rest batch-chunk SQS SendMessage': 3,
+    });
+    expect(invocationShape(m)).toEqual({ 'api-authorizer': 1, 'batch-chunk': 1, 'batch-settle': 1, 'create-batch-task': 1 });
+    expect(m.iot).toEqual({ deviceUnits: 0, apiUnits: 1, lifecycleUnits: 0, deliveries: 1, rulesTriggered: 0, ...NO_CONNECT });
+  });
+});
