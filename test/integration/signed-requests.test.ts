@@ -1,6 +1,8 @@
 import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
 import { ClientBuilder } from '@huaweicloud/huaweicloud-sdk-core/ClientBuilder.js';
 import type { HcClient } from '@huaweicloud/huaweicloud-sdk-core/HcClient.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../functions/manifest.ts';
 import { createAccessKey, revokeApiToken } from '../../shared/use-cases/manage-api-tokens.ts';
@@ -146,12 +148,14 @@ describe.each(['SDK-HMAC-SHA256', 'V11-HMAC-SHA256'] as Algorithm[])('every rout
     expect(messages.messages.map((m: any) => m.message_id)).toContain(messageId);
     await expectCall(200, 'GET', '/devices/{device_id}/messages/{message_id}', { pathParams: { ...device, message_id: messageId } });
 
+    // IoTDA's TaskPolicy fields and Downlink's additions, through the SDK and back.
+    const policy = { retry_count: 1, retry_interval: 5, max_per_minute: 6000, abort_on_failure_percent: 50, abort_min_count: 2 };
     const task = await expectCall(201, 'POST', '/batchtasks', {
-      data: { task_name: `signed_${tag}`, task_type: 'createMessages', targets: [deviceId], document: { message: 'to all é' } },
+      data: { task_name: `signed_${tag}`, task_type: 'createMessages', targets: [deviceId], document: { message: 'to all é' }, task_policy: policy },
     });
     const taskPath = { task_id: task.task_id };
     const listed = await expectCall(200, 'GET', '/batchtasks', { queryParams: { task_type: 'createMessages', limit: '50' } });
-    expect(listed.batchtasks.map((t: any) => t.task_id)).toContain(task.task_id);
+    expect(listed.batchtasks.find((t: any) => t.task_id === task.task_id)).toMatchObject({ targets: [deviceId], task_policy: policy });
     // A kept message is accepted at once: the task ends Success, then stop and retry are refused as IoTDA refuses them.
     await waitFor(
       async () => ((await send(client, { method: 'GET', url: `${API}/batchtasks/{task_id}`, pathParams: taskPath })).body.batchtask?.status === 'Success' ? true : undefined),
@@ -159,6 +163,7 @@ describe.each(['SDK-HMAC-SHA256', 'V11-HMAC-SHA256'] as Algorithm[])('every rout
     );
     const shown = await expectCall(200, 'GET', '/batchtasks/{task_id}', { pathParams: taskPath, queryParams: { target: deviceId, task_detail_status: 'Success' } });
     expect(shown.task_details.map((d: any) => d.target)).toEqual([deviceId]);
+    expect(shown.batchtask).toMatchObject({ targets: [deviceId], task_policy: policy });
     expect((await expectCall(409, 'POST', '/batchtasks/{task_id}/stop', { pathParams: taskPath, data: {} })).error_code).toBe('DOWNLINK.409002');
     expect((await expectCall(409, 'POST', '/batchtasks/{task_id}/retry', { pathParams: taskPath, data: {} })).error_code).toBe('DOWNLINK.409002');
     await expectCall(204, 'DELETE', '/batchtasks/{task_id}', { pathParams: taskPath });
@@ -180,6 +185,28 @@ describe.each(['SDK-HMAC-SHA256', 'V11-HMAC-SHA256'] as Algorithm[])('every rout
       expect(res.body.error_code).not.toBe('IOTDA.000002');
     },
   );
+});
+
+describe("the README's walkthrough step", () => {
+  it('examples/huawei-sdk.mjs, the SDK client with only the endpoint and keys changed, shows a device and gets its command answered', async () => {
+    const deviceId = 'signed_walk';
+    const added = await fetch(`${runtime.httpUrl}/v5/iot/${project}/devices`, {
+      method: 'POST',
+      headers: { 'X-Auth-Token': runtime.token, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ node_id: 'walk', product_id: 'signed', auth_info: { secret: 'secret-1234' } }),
+    });
+    expect(added.status).toBe(201);
+    const sim = await connectDevice({ deviceId, secret: 'secret-1234', port: Number(new URL(runtime.mqttUrl).port), root: runtime.topicRoot });
+    try {
+      await waitForStatus(runtime, deviceId, 'ONLINE');
+      const { stdout } = await promisify(execFile)(process.execPath, ['examples/huawei-sdk.mjs', deviceId], {
+        env: { ...process.env, ENDPOINT: runtime.httpUrl, PROJECT: project, AK: key.tokenId, SK: key.secretKey! },
+      });
+      expect(stdout).toBe(`200 ${deviceId} signed ONLINE\n200 {"result_code":0,"response_name":"open","paras":{"level":5}}\n`);
+    } finally {
+      await sim.close();
+    }
+  });
 });
 
 describe('storage reads', () => {
