@@ -77,7 +77,7 @@ export const createDeps = (config: Config, adapters: Adapters = {}): Deps => {
   return {
     config,
     devices: new DynamoDbDeviceStore(db, config.tableName, reader),
-    tokens: new DynamoDbTokenStore(db, config.tableName),
+    tokens: new DynamoDbTokenStore(db, config.tableName, reader),
     requests: new DynamoDbRequestStore(db, config.tableName, reader, new ItemWriter(db, config.tableName)),
     messages: new DynamoDbMessageStore(db, config.tableName),
     products: new DynamoDbProductStore(db, config.tableName, reader, systemClock.now),

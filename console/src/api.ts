@@ -88,12 +88,12 @@ export interface Device {
   device_id: string;
   node_id: string;
   device_name: string;
-  description: string | null;
+  description?: string;
   product_id: string;
-  product_name: string | null;
+  product_name?: string;
   status: 'ONLINE' | 'OFFLINE' | 'INACTIVE';
   create_time: string;
-  last_online_time: string | null;
+  last_online_time?: string;
   auth_info: { secret?: string };
 }
 
@@ -117,12 +117,12 @@ export type MessageStatus = 'PENDING' | 'DELIVERED' | 'FAILED' | 'TIMEOUT';
 
 export interface Message {
   message_id: string;
-  name?: string | null;
+  name?: string;
   message: unknown;
   status: MessageStatus;
-  error_info: { error_code: string; error_msg: string } | null;
+  error_info?: { error_code: string; error_msg: string };
   created_time: string;
-  finished_time?: string | null;
+  finished_time?: string;
 }
 
 export interface TaskProgress {

@@ -25,6 +25,14 @@ export const MAX_TARGETS = 30_000;
  */
 export const CHUNK_SIZE = 100;
 
+/**
+ * A task's `targets` (IoTDA's Task object) are kept on the task itself up to this many, so ListBatchTasks rows
+ * show them at no extra read; a larger task keeps them in items of TARGETS_PER_ITEM beside it, read by
+ * ShowBatchTask only (a page of 50 rows of 30,000 ids would pass Lambda's 6 MB answer).
+ */
+export const INLINE_TARGETS = 100;
+export const TARGETS_PER_ITEM = 1_000;
+
 /** IoTDA §6.4, the counter names as the API shows them. */
 export const PROGRESS_FIELDS = ['total', 'processing', 'success', 'fail', 'waitting', 'fail_wait_retry', 'stopped', 'removed'] as const;
 export type ProgressField = (typeof PROGRESS_FIELDS)[number];

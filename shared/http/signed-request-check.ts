@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Deps } from '../deps.ts';
 import { parseAuthorization, sdkEncode, verifySignature, type SignedRequestParts } from '../domain/signed-requests.ts';
 import { errors } from '../errors.ts';
-import { accessKeyRecord } from '../use-cases/authorize-api-token.ts';
+import { accessKeyRecord, secretKeyRead } from '../use-cases/authorize-api-token.ts';
 
 /**
  * Node's legacy url.parse, which the SDK core signs with, escapes only these characters of a path and
@@ -28,6 +28,23 @@ const queryOf = (event: APIGatewayProxyEvent): Record<string, string[]> =>
   Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => [k, [v ?? '']]));
 
 /**
+ * The key's grants and SK. When API Gateway's authorizer vouched for this AK (its principal, in the request
+ * context no client can write), it read the key for this request, fresh: its grants come from there, and the
+ * SK, which never changes for an AK, from what this runtime read before. Otherwise (the first request of a
+ * function instance on AWS, a direct invocation) the key is read here, once.
+ */
+const keyOf = async (
+  deps: Pick<Deps, 'tokens'>,
+  event: APIGatewayProxyEvent,
+  accessKey: string,
+): Promise<{ projects: string[]; secretKey: string } | undefined> => {
+  const vouched = event.requestContext?.authorizer as { principalId?: string; projects?: string } | null | undefined;
+  const secretKey = vouched?.principalId === accessKey && typeof vouched.projects === 'string' ? secretKeyRead(deps, accessKey) : undefined;
+  if (secretKey) return { projects: vouched!.projects!.split(','), secretKey };
+  return accessKeyRecord(deps, accessKey);
+};
+
+/**
  * The whole AK/SK signature, body included, before any use case runs (CONTRACT.md §6): the authorizer
  * could not see the body. A request with a token was authenticated by it alone and is left as is.
  */
@@ -38,16 +55,16 @@ export const signedRequestCheck = (deps: Pick<Deps, 'tokens' | 'clock'>): Middle
     if (headers['x-auth-token'] || !/^\s*(SDK|V11)-HMAC-SHA256 /.test(headers.authorization ?? '')) return;
     const auth = parseAuthorization(headers.authorization);
     if (!auth) throw errors.unauthenticated();
-    const record = await accessKeyRecord(deps, auth.accessKey);
-    if (!record) throw errors.unauthenticated();
+    const key = await keyOf(deps, event, auth.accessKey);
+    if (!key) throw errors.unauthenticated();
     const project = event.pathParameters?.project_id ?? '';
-    if (!record.projects.includes(project) || (headers['x-project-id'] && headers['x-project-id'] !== project))
+    if (!key.projects.includes(project) || (headers['x-project-id'] && headers['x-project-id'] !== project))
       throw errors.forbiddenProject();
     const body = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
     const now = deps.clock.now();
     const ok = candidatePaths(event).some((path) => {
       const parts: SignedRequestParts = { method: event.httpMethod, path, query: queryOf(event), headers, body };
-      return verifySignature(auth, parts, record.secretKey!, now).ok;
+      return verifySignature(auth, parts, key.secretKey, now).ok;
     });
     if (!ok) throw errors.unauthenticated();
   },

@@ -10,6 +10,8 @@ export interface BatchTaskRecord {
   /** The validated document, as the single-device call would take it. */
   document: Record<string, unknown>;
   taskPolicy?: TaskPolicy;
+  /** The distinct targets, in order, when there are at most INLINE_TARGETS (else read by `targets`). */
+  targets?: string[];
   status: TaskStatus;
   statusDesc?: string;
   progress: TaskProgress;
@@ -69,9 +71,14 @@ export type SubtaskChanges = Partial<Pick<SubtaskRecord, 'output' | 'error' | 'c
 export interface BatchTaskStore {
   /** Throws ConditionFailedError when the id is taken. */
   create(task: BatchTaskRecord): Promise<void>;
-  /** Writes one Waitting sub-task per target, `seq` = position; repeating it rewrites the same items. */
+  /**
+   * Writes one Waitting sub-task per target, `seq` = position, and beyond INLINE_TARGETS the target list
+   * itself; repeating it rewrites the same items.
+   */
   addSubtasks(key: TaskKey, targets: readonly string[]): Promise<void>;
   get(key: TaskKey): Promise<BatchTaskRecord | undefined>;
+  /** The targets of a task with more than INLINE_TARGETS, in order (written by `addSubtasks`); [] when not stored. */
+  targets(key: TaskKey): Promise<string[]>;
   /** Newest first. */
   list(project: string, query: TaskQuery): Promise<Page<BatchTaskRecord>>;
   /**

@@ -45,7 +45,29 @@ export const authorizeSignedRequest = async (
   return policy;
 };
 
-export const accessKeyRecord = async (deps: Pick<Deps, 'tokens'>, accessKey: string): Promise<ApiTokenRecord | undefined> => {
+/**
+ * The SKs this runtime has read, by AK, per token store (a test process runs several runtimes). An AK's SK
+ * never changes (a key is made once, then only revoked), so the function's middleware may take it from here
+ * when the authorizer has just read the key, fresh, for this very request: one storage read per signed
+ * request (locally the authorizer and the functions share a process; on AWS, once the function has seen the key).
+ */
+const KEPT_SECRETS = 10_000;
+const secretsRead = new WeakMap<object, Map<string, string>>();
+
+const remember = (deps: Pick<Deps, 'tokens'>, record: ApiTokenRecord & { secretKey: string }) => {
+  let secrets = secretsRead.get(deps.tokens);
+  if (!secrets) secretsRead.set(deps.tokens, (secrets = new Map()));
+  if (secrets.size >= KEPT_SECRETS) secrets.delete(secrets.keys().next().value!);
+  secrets.set(record.tokenId, record.secretKey);
+};
+
+/** The SK of a key this runtime has read before; never a sign that the key is still valid. */
+export const secretKeyRead = (deps: Pick<Deps, 'tokens'>, accessKey: string): string | undefined => secretsRead.get(deps.tokens)?.get(accessKey);
+
+export const accessKeyRecord = async (deps: Pick<Deps, 'tokens'>, accessKey: string): Promise<(ApiTokenRecord & { secretKey: string }) | undefined> => {
   const record = await deps.tokens.getByHash(hashToken(accessKey));
-  return record?.secretKey ? record : undefined;
+  if (!record?.secretKey || record.tokenId !== accessKey) return undefined;
+  const key = record as ApiTokenRecord & { secretKey: string };
+  remember(deps, key);
+  return key;
 };

@@ -6,8 +6,11 @@ import { stableUuid } from '../ids.ts';
 import type { BatchTaskRecord, SubtaskRecord, TaskKey } from '../ports/batch-task-store.ts';
 import { compactUtc } from '../time.ts';
 
-/** IoTDA §2.10 task object. `targets` is shown only in the create answer (see docs/decisions.md). */
-export const taskView = (t: BatchTaskRecord, targets?: string[]) => ({
+/**
+ * IoTDA §2.10 task object. `targets`: those given, or the ones kept on the task (ListBatchTasks rows of a
+ * task over INLINE_TARGETS go without; docs/decisions.md).
+ */
+export const taskView = (t: BatchTaskRecord, targets = t.targets) => ({
   task_id: t.taskId,
   task_name: t.taskName,
   task_type: t.taskType,

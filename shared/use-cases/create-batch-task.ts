@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { emptyProgress, MAX_PACED_MINUTES, MAX_TARGETS, newTaskId, TASK_TYPES, uniqueTargets } from '../domain/batch-tasks.ts';
+import { emptyProgress, INLINE_TARGETS, MAX_PACED_MINUTES, MAX_TARGETS, newTaskId, TASK_TYPES, uniqueTargets } from '../domain/batch-tasks.ts';
 import { errors } from '../errors.ts';
 import { parseCompactUtc } from '../time.ts';
 import type { Deps } from '../deps.ts';
@@ -72,6 +72,7 @@ export const createBatchTask = async (deps: Deps, project: string, body: unknown
     taskType: input.task_type,
     document: JSON.parse(JSON.stringify(document)) as Record<string, unknown>,
     ...(input.task_policy ? { taskPolicy: input.task_policy } : {}),
+    ...(targets.length <= INLINE_TARGETS ? { targets } : {}),
     status: 'Initializing',
     progress: { ...emptyProgress(), total: targets.length, waitting: targets.length },
     createdAt: now,

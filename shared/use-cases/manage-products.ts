@@ -26,16 +26,18 @@ const ListQuery = z.object({ product_name: z.string().min(1).max(64).optional(),
 
 const UPDATE_ATTEMPTS = 5;
 
+/** IoTDA's ProductSummary: optional fields never set are left out, as IoTDA leaves them out; app_name as on devices. */
 const summaryView = (p: ProductSummary) => ({
   app_id: p.project,
+  app_name: p.project,
   product_id: p.productId,
   name: p.name,
   device_type: p.deviceType,
   protocol_type: p.protocolType,
   data_format: p.dataFormat,
-  manufacturer_name: p.manufacturerName ?? null,
-  industry: p.industry ?? null,
-  description: p.description ?? null,
+  ...(p.manufacturerName !== undefined ? { manufacturer_name: p.manufacturerName } : {}),
+  ...(p.industry !== undefined ? { industry: p.industry } : {}),
+  ...(p.description !== undefined ? { description: p.description } : {}),
   create_time: compactUtc(p.createdAt),
 });
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { COUNTER_OF, FINISHED, firstSeqBelow, subtaskId, SUBTASK_STATUSES, TASK_ID, TASK_STATUSES, TASK_TYPES } from '../domain/batch-tasks.ts';
+import { COUNTER_OF, FINISHED, INLINE_TARGETS, firstSeqBelow, subtaskId, SUBTASK_STATUSES, TASK_ID, TASK_STATUSES, TASK_TYPES } from '../domain/batch-tasks.ts';
 import type { Deps } from '../deps.ts';
 import { errors } from '../errors.ts';
 import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
@@ -47,10 +47,14 @@ export const showBatchTask = async (deps: Deps, project: string, rawTaskId: stri
   const taskId = parseTaskId(rawTaskId);
   const q = parseInput(ShowQuery, query);
   const task = await findTask(deps, { project, taskId });
-  const page = await subtaskPage(deps, task, q);
+  // A large task's targets are read beside its sub-tasks' page.
+  const [page, targets] = await Promise.all([
+    subtaskPage(deps, task, q),
+    task.targets || task.progress.total <= INLINE_TARGETS ? task.targets : deps.batchTasks.targets(task),
+  ]);
   const last = page.items.at(-1);
   return {
-    batchtask: taskView(task),
+    batchtask: taskView(task, targets?.length ? targets : undefined),
     task_details: page.items.map(subtaskView),
     page: { count: page.count, ...(last ? { marker: subtaskId(last.seq) } : {}) },
   };

@@ -5,21 +5,24 @@ import { compactUtc } from '../time.ts';
 import { idString, parseInput } from '../validation.ts';
 import { findDevice } from './show-device.ts';
 
-/** IoTDA §2.5 DeviceMessage, with a status that is never stale: an expired PENDING reads as TIMEOUT. */
+/**
+ * IoTDA §2.5 DeviceMessage, with a status that is never stale: an expired PENDING reads as TIMEOUT. Fields
+ * without a value are left out, as IoTDA (and CreateMessage's `result`) leave them out.
+ */
 const messageView = (m: MessageRecord, now: number) => {
   const { status, finishedAt } = effectiveStatus(m, now);
   return {
     message_id: m.messageId,
-    name: m.name ?? null,
+    ...(m.name !== undefined ? { name: m.name } : {}),
     message: m.message,
     encoding: m.encoding,
     payload_format: m.payloadFormat,
     topic: m.topic,
-    properties: m.properties ?? null,
+    ...(m.properties !== undefined ? { properties: m.properties } : {}),
     status,
-    error_info: m.errorInfo ?? null,
+    ...(m.errorInfo !== undefined ? { error_info: m.errorInfo } : {}),
     created_time: compactUtc(m.createdAt),
-    finished_time: finishedAt !== undefined ? compactUtc(finishedAt) : null,
+    ...(finishedAt !== undefined ? { finished_time: compactUtc(finishedAt) } : {}),
   };
 };
 

@@ -141,6 +141,14 @@ describe('sub-task pages', () => {
     expect(beyond.body).toMatchObject({ task_details: [], page: { count: 120 } });
   });
 
+  it('shows all the targets of a task over 100 in ShowBatchTask, whatever the page, and leaves them out of ListBatchTasks rows', async () => {
+    expect((await show('limit=1')).body.batchtask.targets).toEqual(targets);
+    expect((await show(`target=${targets[7]}`)).body.batchtask.targets).toEqual(targets);
+    const row = (await api.call('GET', `${tasks}?task_type=createCommands&limit=50`)).body.batchtasks.find((t: { task_id: string }) => t.task_id === taskId);
+    expect(row).toMatchObject({ task_id: taskId, task_progress: { total: 120 } });
+    expect(row.targets).toBeUndefined();
+  });
+
   it('filters sub-tasks by status and by target', async () => {
     const failed = await show('task_detail_status=Fail&limit=3&offset=2');
     expect(failed.body.task_details.map((d: { target: string }) => d.target)).toEqual(targets.slice(2, 5));
@@ -168,7 +176,9 @@ describe('task list', () => {
     expect(page.status).toBe(200);
     expect(page.body.batchtasks.map((t: { task_id: string }) => t.task_id)).toEqual([b, a]);
     expect(page.body.batchtasks[0]).toMatchObject({ task_name: 'open_valves', status: 'Fail', task_progress: { total: 1 } });
-    expect(page.body.batchtasks[0].targets).toBeUndefined();
+    // IoTDA's Task object carries its targets, in the list too.
+    expect(page.body.batchtasks[0].targets).toEqual(nobody(1, 'listb'));
+    expect(page.body.batchtasks[1].targets).toEqual(nobody(1, 'lista'));
     expect(page.body.page).toEqual({ count: expect.any(Number), marker: a });
 
     const all = await api.call('GET', `${tasks}?task_type=createCommands&limit=50`);

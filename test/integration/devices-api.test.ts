@@ -47,13 +47,17 @@ describe('device registry API', () => {
   it('adds a device with the default id and a generated secret shown once', async () => {
     const added = await api.addDevice({ node_id: 'meter-1', product_id: 'water' });
     expect(added.status).toBe(201);
-    expect(added.body).toMatchObject({ device_id: 'water_meter-1', node_id: 'meter-1', product_id: 'water', app_id: runtime.project });
+    expect(added.body).toMatchObject({ device_id: 'water_meter-1', node_id: 'meter-1', product_id: 'water', app_id: runtime.project, app_name: runtime.project });
     expect(added.body.auth_info.secret).toMatch(/^[0-9a-f]{32}$/);
     expect(added.body.create_time).toMatch(/^\d{8}T\d{6}Z$/);
 
     const shown = await api.showDevice('water_meter-1');
     expect(shown.status).toBe(200);
-    expect(shown.body).toMatchObject({ device_id: 'water_meter-1', product_name: 'water', status: 'INACTIVE', last_online_time: null });
+    expect(shown.body).toMatchObject({ device_id: 'water_meter-1', product_name: 'water', status: 'INACTIVE', app_id: runtime.project, app_name: runtime.project });
+    // What a device never given or never connected has no value for is left out, as IoTDA leaves it out (not null).
+    for (const field of ['description', 'last_online_time', 'connection_status_update_time']) expect(shown.body).not.toHaveProperty(field);
+    const listed = await api.call('GET', `${api.base}/devices?node_id=meter-1`);
+    expect(listed.body.devices).toEqual([shown.body]);
     expect(JSON.stringify(shown.body)).not.toContain(added.body.auth_info.secret);
   });
 

@@ -141,6 +141,9 @@ describe('message to an offline device', () => {
     expect(res.body.result.status).toBe('FAILED');
     const shown = await api.call('GET', `${messagesOf(deviceId)}/z-1`);
     expect(shown.body).toMatchObject({ status: 'FAILED', error_info: { error_code: 'IOTDA.014016' }, finished_time: expect.any(String) });
+    // No name or properties given: left out, as IoTDA leaves them out (not null).
+    expect(shown.body).not.toHaveProperty('name');
+    expect(shown.body).not.toHaveProperty('properties');
     const notes = await messageNotifications(deviceId);
     expect(notes.map((n) => [n.notify_data.body.status, errorCodeOf(n)])).toEqual([['FAILED', 'IOTDA.014016']]);
   });
@@ -170,6 +173,10 @@ describe('message history', () => {
     expect(list.status).toBe(200);
     expect(list.body.device_id).toBe(deviceId);
     expect(list.body.messages.map((m: { message_id: string }) => m.message_id)).toEqual(Array.from({ length: 20 }, (_, i) => `h-${21 - i}`));
+    // Still PENDING: no finished_time nor error_info yet, left out rather than null.
+    expect(list.body.messages[0]).toMatchObject({ message_id: 'h-21', status: 'PENDING' });
+    expect(list.body.messages[0]).not.toHaveProperty('finished_time');
+    expect(list.body.messages[0]).not.toHaveProperty('error_info');
     expect(list.body.messages[0]).toMatchObject({ message: 'm21', encoding: 'none', payload_format: 'standard', status: 'PENDING' });
     const gone = await api.call('GET', `${messagesOf(deviceId)}/h-1`);
     expect([gone.status, gone.body.error_code]).toEqual([404, 'DOWNLINK.404001']);

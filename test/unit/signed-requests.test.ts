@@ -58,6 +58,29 @@ describe.each([false, true])('the SDK core signature (derived: %s)', (derived) =
   });
 });
 
+describe('UNSIGNED-PAYLOAD', () => {
+  it('verifies a request whose body the SDK core left unsigned through X-Sdk-Content-Sha256, and refuses another declared hash', () => {
+    for (const derived of [false, true]) {
+      const request = {
+        method: 'PUT',
+        endpoint: 'http://127.0.0.1:8080/v5/iot/proj/devices/d/properties',
+        headers: { 'X-Sdk-Date': DATE, 'X-Sdk-Content-Sha256': 'UNSIGNED-PAYLOAD', 'content-type': 'application/json' },
+        queryParams: {},
+        data: body,
+      };
+      const headers = (derived ? DerivedAKSKSigner : AKSKSigner).sign(request as any, credentials(derived) as any) as Record<string, string>;
+      const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+      const req: SignedRequestParts = { method: 'PUT', path: '/v5/iot/proj/devices/d/properties', query: {}, headers: lower, body: '{"any":"body"}' };
+      const auth = parseAuthorization(lower.authorization)!;
+      expect(auth.signedHeaders).toContain('x-sdk-content-sha256');
+      expect(verifySignature(auth, req, SK, NOW)).toEqual({ ok: true });
+      // A declared hash other than UNSIGNED-PAYLOAD must be the body's.
+      const declared = { ...lower, 'x-sdk-content-sha256': 'a'.repeat(64) };
+      expect(verifySignature(auth, { ...req, headers: declared }, SK, NOW).ok).toBe(false);
+    }
+  });
+});
+
 describe('the authorizer for signed requests', () => {
   const record: ApiTokenRecord = { tokenId: AK, tokenHash: hashToken(AK), projects: ['proj'], createdAt: 0, secretKey: SK };
   const deps = {

@@ -512,7 +512,7 @@ function SendMessage({ opened, onClose, deviceId, onSent }: { opened: boolean; o
     };
     void action.run(async () => {
       const r = await call<{ message_id: string; result: { status: Message['status']; created_time: string; finished_time?: string } }>(session, 'POST', `/devices/${enc(deviceId)}/messages`, body);
-      onSent({ message_id: r.message_id, name: body.name ?? null, message, status: r.result.status, error_info: null, created_time: r.result.created_time, finished_time: r.result.finished_time ?? null });
+      onSent({ message_id: r.message_id, ...(body.name !== undefined ? { name: body.name } : {}), message, status: r.result.status, created_time: r.result.created_time, ...(r.result.finished_time !== undefined ? { finished_time: r.result.finished_time } : {}) });
       onClose();
     });
   };

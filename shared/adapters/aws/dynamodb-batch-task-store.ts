@@ -7,7 +7,7 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { chunkCount, chunkOf, FINISHED, PROGRESS_FIELDS, type ProgressField, type SubtaskStatus, type TaskProgress, type TaskStatus } from '../../domain/batch-tasks.ts';
+import { chunkCount, chunkOf, FINISHED, INLINE_TARGETS, TARGETS_PER_ITEM, PROGRESS_FIELDS, type ProgressField, type SubtaskStatus, type TaskProgress, type TaskStatus } from '../../domain/batch-tasks.ts';
 import { ConditionFailedError } from '../../errors.ts';
 import type {
   BatchTaskRecord,
@@ -43,6 +43,7 @@ const toTask = (item: Record<string, unknown>): BatchTaskRecord => ({
   taskType: item.taskType as BatchTaskRecord['taskType'],
   document: item.document as Record<string, unknown>,
   ...(item.taskPolicy ? { taskPolicy: item.taskPolicy as BatchTaskRecord['taskPolicy'] } : {}),
+  ...(Array.isArray(item.targets) ? { targets: item.targets as string[] } : {}),
   status: item.status as TaskStatus,
   ...(item.statusDesc !== undefined ? { statusDesc: item.statusDesc as string } : {}),
   progress: Object.fromEntries(PROGRESS_FIELDS.map((f) => [f, Number(item[counter(f)] ?? 0)])) as TaskProgress,
@@ -86,6 +87,9 @@ const eachInParallel = async <T>(items: readonly T[], work: (item: T) => Promise
   };
   await Promise.all(Array.from({ length: WRITERS }, worker));
 };
+
+/** A large task's target list, TARGETS_PER_ITEM ids an item (at most 128 KB), in the task's own partition. */
+const targetsKey = (k: TaskKey, part: number) => ({ pk: keys.batchTask(k.project, k.taskId).pk, sk: `TARGETS#${String(part).padStart(3, '0')}` });
 
 const chunkNumbers = (total: number) => Array.from({ length: chunkCount(total) }, (_, i) => i);
 
@@ -131,7 +135,11 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
       target,
       status: 'Waitting',
     }));
-    const batches: (typeof items)[] = [];
+    const lists: Record<string, unknown>[] = [];
+    if (targets.length > INLINE_TARGETS)
+      for (let i = 0; i < targets.length; i += TARGETS_PER_ITEM) lists.push({ ...targetsKey(k, i / TARGETS_PER_ITEM), targets: targets.slice(i, i + TARGETS_PER_ITEM) });
+    const batches: Record<string, unknown>[][] = [];
+    for (let i = 0; i < lists.length; i += 2) batches.push(lists.slice(i, i + 2)); // 2 × 128 KB: well under BatchWriteItem's 16 MB
     for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
     await eachInParallel(batches, (batch) => batchWriteAll(this.db, this.table, batch.map((Item) => ({ PutRequest: { Item } }))));
   }
@@ -140,6 +148,21 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId), ConsistentRead: true }));
     // A task being deleted is gone for every reader.
     return out.Item && out.Item.deleted !== true ? toTask(out.Item) : undefined;
+  }
+
+  async targets(k: TaskKey): Promise<string[]> {
+    const { pk } = targetsKey(k, 0);
+    const items = await queryUpTo(
+      this.db,
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :targets)',
+        ExpressionAttributeValues: { ':pk': pk, ':targets': 'TARGETS#' },
+        ConsistentRead: true,
+      },
+      Infinity,
+    );
+    return items.flatMap((i) => i.targets as string[]);
   }
 
   async list(project: string, q: TaskQuery): Promise<Page<BatchTaskRecord>> {
@@ -254,6 +277,12 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
       const items = await queryUpTo(this.db, { ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)), ProjectionExpression: 'pk, sk' }, Infinity);
       for (let i = 0; i < items.length; i += 25) await batchWriteAll(this.db, this.table, items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
     });
+    const lists = await queryUpTo(
+      this.db,
+      { TableName: this.table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :targets)', ExpressionAttributeValues: { ':pk': targetsKey(k, 0).pk, ':targets': 'TARGETS#' }, ProjectionExpression: 'pk, sk' },
+      Infinity,
+    );
+    for (let i = 0; i < lists.length; i += 25) await batchWriteAll(this.db, this.table, lists.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
     // Last, so a purge cut short is found again through the index.
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId) }));
   }

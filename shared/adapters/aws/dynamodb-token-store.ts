@@ -2,6 +2,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocum
 import type { ApiTokenRecord } from '../../domain/api-tokens.ts';
 import type { TokenStore } from '../../ports/token-store.ts';
 import { keys } from '../../table.ts';
+import type { ItemReader } from './coalesced-items.ts';
 import { applied } from './conditional.ts';
 
 const toRecord = (item: Record<string, unknown>): ApiTokenRecord => {
@@ -13,6 +14,8 @@ export class DynamoDbTokenStore implements TokenStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    /** The runtime's coalesced reads (the functions); a lone GetItem without it (the tokens CLI). */
+    private readonly reader?: ItemReader,
   ) {}
 
   async put(record: ApiTokenRecord): Promise<void> {
@@ -30,8 +33,11 @@ export class DynamoDbTokenStore implements TokenStore {
   }
 
   async getByHash(tokenHash: string): Promise<ApiTokenRecord | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.token(tokenHash) }));
-    return out.Item ? toRecord(out.Item) : undefined;
+    // Every API call reads its token or key: coalesced with the other reads of the moment (50 calls in flight, one BatchGetItem).
+    const item = this.reader
+      ? await this.reader.get(keys.token(tokenHash))
+      : (await this.db.send(new GetCommand({ TableName: this.table, Key: keys.token(tokenHash), ConsistentRead: true }))).Item;
+    return item ? toRecord(item) : undefined;
   }
 
   async list(): Promise<ApiTokenRecord[]> {
