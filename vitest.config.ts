@@ -8,7 +8,9 @@ export default defineConfig({
     // fauxqs uses node:sqlite, which warns on every start in Node 22.
     execArgv: ['--disable-warning=ExperimentalWarning'],
     globalSetup: ['test/support/build-console.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Bounds on a hang, not on speed: every test awaits events, and on a loaded two-core machine starting a
+    // runtime or a batch run can take many times its idle duration.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
   },
 });

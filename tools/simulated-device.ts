@@ -202,7 +202,7 @@ export const connectDevice = async (opts: DeviceOptions): Promise<SimulatedDevic
       replyListeners.add(listener);
       return () => replyListeners.delete(listener);
     },
-    nextMessage(match = () => true, timeoutMs = 10_000) {
+    nextMessage(match = () => true, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           messageListeners.delete(listener);

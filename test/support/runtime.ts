@@ -118,7 +118,7 @@ export const connackCodeOf = async (runtime: Runtime, options: IClientOptions): 
 };
 
 /** Polls until `check` returns a value that is not undefined, or fails after `timeoutMs` (generous: a busy machine is slow). */
-export const waitFor = async <T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> => {
+export const waitFor = async <T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
