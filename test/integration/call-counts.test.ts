@@ -38,7 +38,7 @@ describe('calls per operation', () => {
     const again = await probe.measure(() => probe.ops.command(deviceId));
     const warm = {
       'answer device-response DynamoDB UpdateItem': 1,
-      'critical api-authorizer DynamoDB GetItem': 1,
+      'critical api-authorizer DynamoDB BatchGetItem': 1,
       'critical create-command DynamoDB BatchGetItem': 1,
       'critical create-command DynamoDB BatchWriteItem': 1,
       'critical create-command IoTDataPlane Publish': 1,
@@ -64,7 +64,7 @@ describe('calls per operation', () => {
       const m = await probe.measure(() => op(deviceId));
       expect(split(m).shape, CHANGED).toEqual({
         'answer device-response DynamoDB UpdateItem': 1,
-        'critical api-authorizer DynamoDB GetItem': 1,
+        'critical api-authorizer DynamoDB BatchGetItem': 1,
         [`critical ${fn} DynamoDB BatchGetItem`]: 1,
         [`critical ${fn} DynamoDB BatchWriteItem`]: 1,
         [`critical ${fn} IoTDataPlane Publish`]: 1,
@@ -80,7 +80,7 @@ describe('calls per operation', () => {
     await probe.measure(() => probe.ops.messageOnline(device));
     const m = await probe.measure(() => probe.ops.messageOnline(device));
     expect(callShape(m), CHANGED).toEqual({
-      'critical api-authorizer DynamoDB GetItem': 1,
+      'critical api-authorizer DynamoDB BatchGetItem': 1,
       'critical create-message DynamoDB BatchGetItem': 1,
       'critical create-message DynamoDB GetItem': 1,
       'critical create-message DynamoDB PutItem': 1,
@@ -107,7 +107,7 @@ describe('calls per operation', () => {
     const m = await probe.measure(async () => void (await probe.ops.messagesOffline(deviceId, secret, 1)));
     const { shape, invocations, presence } = presenceApart(m);
     expect(shape, CHANGED).toEqual({
-      'critical api-authorizer DynamoDB GetItem': 1,
+      'critical api-authorizer DynamoDB BatchGetItem': 1,
       // A device this instance has not seen: device, then product.
       'critical create-message DynamoDB BatchGetItem': 2,
       'critical create-message DynamoDB GetItem': 1,
@@ -149,7 +149,7 @@ describe('calls per operation', () => {
   });
 
   const TASK_CREATED = {
-    'critical api-authorizer DynamoDB GetItem': 1,
+    'critical api-authorizer DynamoDB BatchGetItem': 1,
     'critical create-batch-task DynamoDB BatchWriteItem': 1,
     'critical create-batch-task DynamoDB PutItem': 1,
     'critical create-batch-task DynamoDB UpdateItem': 1,
