@@ -20,6 +20,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ main(arg
     about: 'one createCommands task over 10,000 echoing devices: time to a final status, sub-tasks/s, peak RSS, against raw MQTT round trips',
     load: () => import('./batch.ts'),
   },
+  'batch-create': {
+    about: 'CreateBatchTask with 30,000 targets: the create call until its 201, and until the task is Waitting (sub-tasks written)',
+    load: () => import('./batch-create.ts'),
+  },
   fuzz: {
     about: 'seeded malformed REST requests (--seed, --count 10000) over every route: counts by status, every 5xx; exits 1 on any 5xx',
     load: () => import('./fuzz.ts'),

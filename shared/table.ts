@@ -19,6 +19,10 @@
  *                                            partition per chunk of 100 so a 30 000-target task spreads its
  *                                            writes; gsi1 BATCHSUB#{project}#{task}#{target} finds a target's,
  *                                            gsi2 BATCHSUB#{project}#{task}#{chunk}#{status} pages a status
+ *   BATCH#{project}#{task_id}#TARGETS#{part} / TARGETS
+ *                                            up to 1 000 of a task's targets, as the create call stores them
+ *                                            (one partition each); the state machine's first step turns them
+ *                                            into sub-tasks, then removes them
  *   PRODUCT#{product_id} / PRODUCT          a product and its model (gzipped); gsi1 PRODUCTS#{project} / {list id}
  *                                            lists a project's; product ids are unique per deployment, like device ids
  *   PRODUCT#{product_id} / DEVICE#{device_id}#{generation}
@@ -57,6 +61,7 @@ export const keys = {
   pendingMessages: (deviceId: string, generation: string) => `PENDING#${registration(deviceId, generation)}`,
   batchTask: (project: string, taskId: string) => ({ pk: `BATCH#${project}#${taskId}`, sk: 'TASK' }),
   subtask: (project: string, taskId: string, chunk: string, seq: string) => ({ pk: `BATCH#${project}#${taskId}#${chunk}`, sk: `SUB#${seq}` }),
+  batchTargets: (project: string, taskId: string, part: string) => ({ pk: `BATCH#${project}#${taskId}#TARGETS#${part}`, sk: 'TARGETS' }),
   tokenList: 'TOKENS',
   product: (productId: string) => ({ pk: `PRODUCT#${productId}`, sk: 'PRODUCT' }),
   productList: (project: string) => `PRODUCTS#${project}`,

@@ -23,6 +23,11 @@ export interface BatchTaskRecord {
   run: number;
   /** Fail and Stopped sub-tasks last run before this run are run again (set by a whole-task retry). */
   rerunFrom: number;
+  /**
+   * The pass of the current run: each pass over the chunks after the first (policy retries due, a stop
+   * waiting for sub-tasks in flight) is an execution of its own, and this names it. Absent: the first.
+   */
+  pass?: number;
 }
 
 export interface TaskKey {
@@ -61,6 +66,8 @@ export interface TaskChanges {
   progress?: TaskProgress;
   run?: number;
   rerunFrom?: number;
+  /** Only while the task is still at `key.run`. */
+  pass?: number;
 }
 
 export type SubtaskChanges = Partial<Pick<SubtaskRecord, 'output' | 'error' | 'claimedAt' | 'finishedAt' | 'run' | 'attempt' | 'retryAt'>>;
@@ -69,7 +76,18 @@ export type SubtaskChanges = Partial<Pick<SubtaskRecord, 'output' | 'error' | 'c
 export interface BatchTaskStore {
   /** Throws ConditionFailedError when the id is taken. */
   create(task: BatchTaskRecord): Promise<void>;
-  /** Writes one Waitting sub-task per target, `seq` = position; repeating it rewrites the same items. */
+  /**
+   * Stores a task's targets compactly (TARGETS_PER_PART to an item), before the task itself, so that a task
+   * found stored always has all its targets.
+   */
+  storeTargets(key: TaskKey, targets: readonly string[]): Promise<void>;
+  /** The targets `storeTargets` stored, in order ([] once removed). */
+  targets(key: TaskKey, total: number): Promise<string[]>;
+  removeTargets(key: TaskKey, total: number): Promise<void>;
+  /**
+   * Writes one Waitting sub-task per target, `seq` = position, each only if it does not exist (a conditional
+   * put): repeating it adds what is missing and never resets a sub-task that has moved on.
+   */
   addSubtasks(key: TaskKey, targets: readonly string[]): Promise<void>;
   get(key: TaskKey): Promise<BatchTaskRecord | undefined>;
   /** Newest first. */

@@ -7,7 +7,7 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { chunkCount, chunkOf, FINISHED, PROGRESS_FIELDS, type ProgressField, type SubtaskStatus, type TaskProgress, type TaskStatus } from '../../domain/batch-tasks.ts';
+import { chunkCount, chunkOf, chunkRange, FINISHED, partCount, TARGETS_PER_PART, PROGRESS_FIELDS, type ProgressField, type SubtaskStatus, type TaskProgress, type TaskStatus } from '../../domain/batch-tasks.ts';
 import { ConditionFailedError } from '../../errors.ts';
 import type {
   BatchTaskRecord,
@@ -27,6 +27,7 @@ import { countAll, queryUpTo } from './query-pages.ts';
 
 const seqKey = (seq: number) => String(seq).padStart(5, '0');
 const chunkKey = (chunk: number) => String(chunk).padStart(3, '0');
+const partKey = (k: TaskKey, part: number) => keys.batchTargets(k.project, k.taskId, String(part).padStart(2, '0'));
 const subKey = (k: TaskKey, seq: number) => keys.subtask(k.project, k.taskId, chunkKey(chunkOf(seq)), seqKey(seq));
 const counter = (f: ProgressField) => `progress_${f}`;
 
@@ -51,6 +52,7 @@ const toTask = (item: Record<string, unknown>): BatchTaskRecord => ({
   // Tasks stored before runs were numbered count as run 0.
   run: Number(item.run ?? 0),
   rerunFrom: Number(item.rerunFrom ?? 0),
+  ...(item.pass !== undefined ? { pass: Number(item.pass) } : {}),
 });
 
 const toSubtask = (item: Record<string, unknown>): SubtaskRecord => ({
@@ -119,21 +121,62 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     if (!ok) throw new ConditionFailedError(`batch task ${t.taskId} exists`);
   }
 
+  async storeTargets(k: TaskKey, targets: readonly string[]): Promise<void> {
+    const parts = Array.from({ length: partCount(targets.length) }, (_, i) => i);
+    // One item per part, each in its own partition: a few large writes, spread.
+    await eachInParallel(parts, async (part) => {
+      const Item = { ...partKey(k, part), targets: targets.slice(part * TARGETS_PER_PART, (part + 1) * TARGETS_PER_PART) };
+      await applied(this.db.send(new PutCommand({ TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' })));
+    });
+  }
+
+  async targets(k: TaskKey, total: number): Promise<string[]> {
+    const parts = Array.from({ length: partCount(total) }, (_, i) => i);
+    const found: string[][] = new Array(parts.length);
+    await eachInParallel(parts, async (part) => {
+      const out = await this.db.send(new GetCommand({ TableName: this.table, Key: partKey(k, part), ConsistentRead: true }));
+      found[part] = (out.Item?.targets as string[] | undefined) ?? [];
+    });
+    return found.flat();
+  }
+
+  async removeTargets(k: TaskKey, total: number): Promise<void> {
+    const keysOf = Array.from({ length: partCount(total) }, (_, part) => partKey(k, part));
+    for (let i = 0; i < keysOf.length; i += 25) await batchWriteAll(this.db, this.table, keysOf.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
+  }
+
   async addSubtasks(k: TaskKey, targets: readonly string[]): Promise<void> {
-    const items = targets.map((target, seq) => ({
-      ...subKey(k, seq),
-      [indexKeys.subtaskByTarget.pk]: subByTarget(k, target),
-      [indexKeys.subtaskByTarget.sk]: seqKey(seq),
-      [indexKeys.subtaskByStatus.pk]: subByStatus(k, chunkOf(seq), 'Waitting'),
-      [indexKeys.subtaskByStatus.sk]: seqKey(seq),
-      taskId: k.taskId,
-      seq,
-      target,
-      status: 'Waitting',
-    }));
-    const batches: (typeof items)[] = [];
-    for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-    await eachInParallel(batches, (batch) => batchWriteAll(this.db, this.table, batch.map((Item) => ({ PutRequest: { Item } }))));
+    await eachInParallel(chunkNumbers(targets.length), async (chunk) => {
+      const { from, to } = chunkRange(chunk, targets.length);
+      // What a previous attempt wrote is left as it is (it may have run since): only the missing are put.
+      const existing = await queryUpTo(this.db, { ...this.chunkQuery(k, chunk, seqKey(from), seqKey(to)), ConsistentRead: true, ProjectionExpression: 'seq' }, Infinity);
+      const have = new Set(existing.map((i) => i.seq as number));
+      const missing = Array.from({ length: to - from + 1 }, (_, i) => from + i).filter((seq) => !have.has(seq));
+      await Promise.all(
+        missing.map((seq) =>
+          applied(
+            this.db.send(
+              new PutCommand({
+                TableName: this.table,
+                Item: {
+                  ...subKey(k, seq),
+                  [indexKeys.subtaskByTarget.pk]: subByTarget(k, targets[seq]!),
+                  [indexKeys.subtaskByTarget.sk]: seqKey(seq),
+                  [indexKeys.subtaskByStatus.pk]: subByStatus(k, chunk, 'Waitting'),
+                  [indexKeys.subtaskByStatus.sk]: seqKey(seq),
+                  taskId: k.taskId,
+                  seq,
+                  target: targets[seq],
+                  status: 'Waitting',
+                },
+                // A put that lost a race with another writer of the same sub-task leaves that one's.
+                ConditionExpression: 'attribute_not_exists(pk)',
+              }),
+            ),
+          ),
+        ),
+      );
+    });
   }
 
   async get(k: TaskKey): Promise<BatchTaskRecord | undefined> {
@@ -187,6 +230,21 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
       conditions.push('(attribute_not_exists(#run) OR #run = :seenRun)');
       names['#run'] = 'run';
       values[':run'] = set.run;
+      values[':seenRun'] = k.run;
+      // A new run starts at its first pass.
+      if (set.pass === undefined) {
+        sets.push('#pass = :firstPass');
+        names['#pass'] = 'pass';
+        values[':firstPass'] = 1;
+      }
+    }
+    if (set.pass !== undefined) {
+      // The next pass only of the run it was decided in.
+      sets.push('#pass = :pass');
+      conditions.push('(attribute_not_exists(#run) OR #run = :seenRun)');
+      names['#run'] = 'run';
+      names['#pass'] = 'pass';
+      values[':pass'] = set.pass;
       values[':seenRun'] = k.run;
     }
     if (set.startAt !== undefined) {
@@ -254,6 +312,7 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
       const items = await queryUpTo(this.db, { ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)), ProjectionExpression: 'pk, sk' }, Infinity);
       for (let i = 0; i < items.length; i += 25) await batchWriteAll(this.db, this.table, items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
     });
+    await this.removeTargets(k, Number(out.Item[counter('total')] ?? 0));
     // Last, so a purge cut short is found again through the index.
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId) }));
   }

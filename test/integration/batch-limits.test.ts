@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { BATCH_WORKFLOW } from '../../functions/manifest.ts';
+import { chunkCount, MAX_TARGETS } from '../../shared/domain/batch-tasks.ts';
+import { answerWhenTold, batchClient, nobody } from '../support/batch.ts';
+import { startTestRuntime, waitFor } from '../support/runtime.ts';
+
+// A sync wait and a minute longer than the test: the held device's answer decides when its sub-task ends,
+// and no policy retry comes due before the stop.
+const runtime = await startTestRuntime({ commandTimeoutMs: 120_000, ttlMinuteMs: 120_000 });
+const { api, tasks, onlineDevice, createTask, showTask, waitUntilFinished } = batchClient(runtime);
+
+/** The executions of one task's runs, as the local Step Functions endpoint counts their history. */
+const executionsOf = (taskId: string) => runtime.batchExecutions().filter((e) => e.name.startsWith(`${taskId}-`));
+
+// What one pass over n chunks records, counted high (local/step-functions.ts awsEvents): per Map iteration its
+// start and end, the chunk call (6) and two states (2 each); around them Prepare, Scheduled, the Map, Settle,
+// Again, NextPass, Ended and the execution's own start and end. Two passes in one execution exceed it.
+const onePass = (chunks: number) => 13 * chunks + 60;
+
+describe('a batch task at the limits', () => {
+  it('accepts 30 000 targets at once, Initializing, and keeps every execution to one pass through a stop, whatever retry_count', { timeout: 240_000 }, async () => {
+    // One device holds its command until told: the stop then waits for it, pass after pass.
+    const held = await onlineDevice({ reply: 'silent' });
+    const answers = answerWhenTold(held);
+    const commanded = held.nextMessage((m) => m.topic.includes('/sys/commands/request_id='), 120_000);
+    // The others are not devices: each sub-task fails at once (IOTDA.014000), to be retried five times.
+    const targets = [held.deviceId, ...nobody(MAX_TARGETS - 1, 'limit')];
+    const created = await createTask(targets, { task_policy: { retry_count: 5, retry_interval: 1 } });
+    expect(created.status).toBe(201);
+    // Answered before the sub-tasks exist: the targets are stored in a few items, the run writes the rest.
+    expect(created.body).toMatchObject({ status: 'Initializing', task_progress: { total: MAX_TARGETS, waitting: MAX_TARGETS } });
+    expect(created.body.targets).toHaveLength(MAX_TARGETS);
+    const taskId = created.body.task_id as string;
+    const early = await showTask(taskId, 'limit=1');
+    expect(['Initializing', 'Waitting', 'Processing']).toContain(early.batchtask.status);
+    expect(early.batchtask.task_progress.total).toBe(MAX_TARGETS);
+
+    // The held device has its command: the run is under way. Stopped now, the task waits for that command.
+    await commanded;
+    expect((await api.call('POST', `${tasks}/${taskId}/stop`)).status).toBe(200);
+    // Each look of the stop run at the command in flight is a pass, and each pass an execution of its own.
+    await waitFor(async () => (executionsOf(taskId).some((e) => e.name === `${taskId}-2-3`) ? true : undefined), 'passes of the stop run', 120_000);
+    answers.answerAll();
+    const done = await waitUntilFinished(taskId, 120_000);
+    await waitFor(async () => (executionsOf(taskId).every((e) => e.status !== 'RUNNING') ? true : undefined), 'every execution to end', 60_000);
+
+    expect(done.batchtask.status).toBe('Stopped');
+    const p = done.batchtask.task_progress;
+    expect(p).toMatchObject({ total: MAX_TARGETS, processing: 0, waitting: 0, fail_wait_retry: 0, success: 1 });
+    expect(p.fail + p.stopped + p.success).toBe(MAX_TARGETS);
+    expect(done.task_details[0]).toMatchObject({ target: held.deviceId, status: 'Success' });
+    // Pages by status still count from the progress counters and read the chunks in order.
+    const stopped = await showTask(taskId, 'task_detail_status=Stopped&limit=2');
+    expect(stopped.page.count).toBe(p.stopped);
+    expect(stopped.task_details).toHaveLength(Math.min(2, p.stopped));
+
+    const executions = executionsOf(taskId);
+    const bound = onePass(chunkCount(MAX_TARGETS));
+    console.log(`history events of the ${executions.length} executions: ${executions.map((e) => `${e.name.slice(25)} ${e.events}`).join(', ')} (one pass at most ${bound})`);
+    expect(bound).toBeLessThan(BATCH_WORKFLOW.maxHistoryEvents);
+    // The first run, superseded by the stop, and the stop run's passes: each is one pass, none near the cap.
+    expect(executions.map((e) => e.name.slice(25))).toEqual(expect.arrayContaining(['1', '2', '2-2', '2-3']));
+    for (const e of executions) {
+      expect(e.status, e.name).toBe('SUCCEEDED');
+      expect(e.events, e.name).toBeGreaterThan(0);
+      expect(e.events, e.name).toBeLessThanOrEqual(bound);
+    }
+  });
+});
