@@ -85,8 +85,8 @@ export interface BatchTaskStore {
   targets(key: TaskKey, total: number): Promise<string[]>;
   removeTargets(key: TaskKey, total: number): Promise<void>;
   /**
-   * Writes one Waitting sub-task per target, `seq` = position, each only if it does not exist (a conditional
-   * put): repeating it adds what is missing and never resets a sub-task that has moved on.
+   * Writes one Waitting sub-task per target, `seq` = position, those missing only: repeating it adds what is
+   * missing and never resets a sub-task that has moved on. Not to be run twice at once for one task.
    */
   addSubtasks(key: TaskKey, targets: readonly string[]): Promise<void>;
   get(key: TaskKey): Promise<BatchTaskRecord | undefined>;

@@ -18,7 +18,7 @@ const executionsOf = (taskId: string) => runtime.batchExecutions().filter((e) =>
 const onePass = (chunks: number) => 13 * chunks + 60;
 
 describe('a batch task at the limits', () => {
-  it('accepts 30 000 targets at once, Initializing, and keeps every execution to one pass through a stop, whatever retry_count', { timeout: 240_000 }, async () => {
+  it('accepts 30 000 targets at once, Initializing, and keeps every execution to one pass through a stop, whatever retry_count', { timeout: 300_000 }, async () => {
     // One device holds its command until told: the stop then waits for it, pass after pass.
     const held = await onlineDevice({ reply: 'silent' });
     const answers = answerWhenTold(held);

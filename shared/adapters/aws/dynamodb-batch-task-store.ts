@@ -146,35 +146,34 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
   }
 
   async addSubtasks(k: TaskKey, targets: readonly string[]): Promise<void> {
+    const itemOf = (seq: number) => ({
+      ...subKey(k, seq),
+      [indexKeys.subtaskByTarget.pk]: subByTarget(k, targets[seq]!),
+      [indexKeys.subtaskByTarget.sk]: seqKey(seq),
+      [indexKeys.subtaskByStatus.pk]: subByStatus(k, chunkOf(seq), 'Waitting'),
+      [indexKeys.subtaskByStatus.sk]: seqKey(seq),
+      taskId: k.taskId,
+      seq,
+      target: targets[seq],
+      status: 'Waitting',
+    });
     await eachInParallel(chunkNumbers(targets.length), async (chunk) => {
       const { from, to } = chunkRange(chunk, targets.length);
-      // What a previous attempt wrote is left as it is (it may have run since): only the missing are put.
       const existing = await queryUpTo(this.db, { ...this.chunkQuery(k, chunk, seqKey(from), seqKey(to)), ConsistentRead: true, ProjectionExpression: 'seq' }, Infinity);
+      const seqs = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      // A chunk with none written yet is written whole, 25 to a call: nothing moves a sub-task before its task
+      // leaves Initializing, which only a finished addSubtasks leads to, and a run never prepares twice at once.
+      if (!existing.length) {
+        for (let i = 0; i < seqs.length; i += 25)
+          await batchWriteAll(this.db, this.table, seqs.slice(i, i + 25).map((seq) => ({ PutRequest: { Item: itemOf(seq) } })));
+        return;
+      }
+      // What an earlier attempt wrote may have moved since: only the missing are put, each only if still missing.
       const have = new Set(existing.map((i) => i.seq as number));
-      const missing = Array.from({ length: to - from + 1 }, (_, i) => from + i).filter((seq) => !have.has(seq));
       await Promise.all(
-        missing.map((seq) =>
-          applied(
-            this.db.send(
-              new PutCommand({
-                TableName: this.table,
-                Item: {
-                  ...subKey(k, seq),
-                  [indexKeys.subtaskByTarget.pk]: subByTarget(k, targets[seq]!),
-                  [indexKeys.subtaskByTarget.sk]: seqKey(seq),
-                  [indexKeys.subtaskByStatus.pk]: subByStatus(k, chunk, 'Waitting'),
-                  [indexKeys.subtaskByStatus.sk]: seqKey(seq),
-                  taskId: k.taskId,
-                  seq,
-                  target: targets[seq],
-                  status: 'Waitting',
-                },
-                // A put that lost a race with another writer of the same sub-task leaves that one's.
-                ConditionExpression: 'attribute_not_exists(pk)',
-              }),
-            ),
-          ),
-        ),
+        seqs
+          .filter((seq) => !have.has(seq))
+          .map((seq) => applied(this.db.send(new PutCommand({ TableName: this.table, Item: itemOf(seq), ConditionExpression: 'attribute_not_exists(pk)' })))),
       );
     });
   }
