@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BATCH_WORKFLOW, FUNCTIONS } from '../../functions/manifest.ts';
 import { localFunctionArn, synthesizeBatchDefinition } from '../../infra/constructs/batch.ts';
+import { chunkCount, MAX_PACED_MINUTES, MAX_TARGETS } from '../../shared/domain/batch-tasks.ts';
 import { functionIds, logicalId, resources, synthStack } from './synth.ts';
 
 const { stack, template } = synthStack();
@@ -84,6 +85,20 @@ describe('batch state machine', () => {
     });
     const transitions = JSON.stringify(def.States).match(/"(Next|Default)":"[^"]+"/g) ?? [];
     expect(transitions.filter((t) => /"(Prepare|Scheduled|Chunks)"$/.test(t))).toEqual(['"Next":"Scheduled"', '"Next":"Chunks"']);
+  });
+
+  it('keeps one execution under 25,000 history events at 30,000 targets paced over 1,000 minutes, every call failing all its retries', () => {
+    const def = deployedDefinition();
+    const iteration = def.States.Chunks.ItemProcessor.States;
+    // The retries a failing call gets (Lambda service errors aside: their own retrier is not this design's case).
+    const retries = (state: any) => Math.max(0, ...(state.Retry ?? []).filter((r: any) => r.ErrorEquals.includes('States.ALL')).map((r: any) => r.MaxAttempts ?? 3));
+    // AWS's events for a Task state: entered, scheduled, started, its result, exited; each retry three more.
+    const task = (state: any, events = 5) => events + 3 * retries(state);
+    const perIteration = 2 + task(iteration.SendChunk) + 2 + 2; // started and succeeded, the call, ChunkDone, ChunkSent
+    const perPacedMinute = 2 + task(iteration.SendChunk) + 2; // Pace, the call again, ChunkDone
+    const around = 2 + task(def.States.Prepare) + 2 + 4 + task(def.States.Settle) + 2 + task(def.States.NextPass, 6) + 2;
+    const worst = around + chunkCount(MAX_TARGETS) * perIteration + MAX_PACED_MINUTES * perPacedMinute;
+    expect(worst).toBeLessThan(BATCH_WORKFLOW.maxHistoryEvents);
   });
 
   it('is the definition the local runtime runs, and local/ holds no copy of it', () => {
