@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BATCH_WORKFLOW } from '../../functions/manifest.ts';
-import { chunkCount, MAX_TARGETS } from '../../shared/domain/batch-tasks.ts';
+import { chunkCount, emptyProgress, MAX_TARGETS, newTaskId } from '../../shared/domain/batch-tasks.ts';
+import { reviveBatchTasks } from '../../shared/use-cases/run-batch-task.ts';
 import { answerWhenTold, batchClient, nobody } from '../support/batch.ts';
 import { startTestRuntime, waitFor } from '../support/runtime.ts';
 
@@ -65,5 +66,40 @@ describe('a batch task at the limits', () => {
       expect(e.events, e.name).toBeGreaterThan(0);
       expect(e.events, e.name).toBeLessThanOrEqual(bound);
     }
+  });
+});
+
+describe('the batch sweeper after a crash between the steps of a large task', () => {
+  it('starts a later pass whose execution was never started, and the first run of a task left Initializing, resetting no sub-task', async () => {
+    const now = Date.now();
+    const base = { project: runtime.project, taskType: 'createCommands' as const, document: { paras: {} }, createdAt: now - 10 * 60_000, startAt: now, run: 1, rerunFrom: 0 };
+    const progress = (n: number) => ({ ...emptyProgress(), total: n, waitting: n });
+    // Settle recorded pass 2, then the NextPass state never ran.
+    const passed = { ...base, taskId: newTaskId(now), taskName: 'passed', status: 'Processing' as const, progress: progress(2), pass: 2 };
+    await runtime.deps.batchTasks.create(passed);
+    await runtime.deps.batchTasks.addSubtasks(passed, nobody(2, 'passed'));
+    // A large task's create call stored the targets and the task, then died before starting the run.
+    const stored = { ...base, taskId: newTaskId(now), taskName: 'stored', status: 'Initializing' as const, progress: progress(3) };
+    await runtime.deps.batchTasks.storeTargets(stored, nobody(3, 'stored'));
+    await runtime.deps.batchTasks.create(stored);
+    // ... and a first Prepare had written one sub-task, since moved on: the next one must not reset it.
+    await runtime.deps.batchTasks.addSubtasks(stored, nobody(1, 'stored'));
+    expect(await runtime.deps.batchTasks.moveSubtask(stored, { seq: 0, status: 'Waitting' }, 'Stopped')).toBe(true);
+    // A small task's create call died while writing its sub-tasks: no targets stored, and no 201 was sent.
+    const cut = { ...base, taskId: newTaskId(now), taskName: 'cut', status: 'Initializing' as const, progress: progress(3) };
+    await runtime.deps.batchTasks.create(cut);
+    await runtime.deps.batchTasks.addSubtasks(cut, nobody(1, 'cut'));
+
+    expect(await reviveBatchTasks(runtime.deps)).toBeGreaterThanOrEqual(3);
+    expect((await waitUntilFinished(passed.taskId)).batchtask).toMatchObject({ status: 'Fail', task_progress: { total: 2, fail: 2 } });
+    expect(executionsOf(passed.taskId).map((e) => e.name)).toEqual([`${passed.taskId}-1-2`]);
+    const prepared = await waitUntilFinished(stored.taskId);
+    expect(prepared.batchtask).toMatchObject({ status: 'Fail', task_progress: { total: 3, fail: 2, stopped: 1, waitting: 0 } });
+    expect(prepared.task_details.map((d: { target: string; status: string }) => [d.target, d.status])).toEqual(
+      nobody(3, 'stored').map((target, i) => [target, i === 0 ? 'Stopped' : 'Fail']),
+    );
+    // Its targets were removed once the sub-tasks were written.
+    expect(await runtime.deps.batchTasks.targets(stored, 3)).toEqual([]);
+    expect((await waitUntilFinished(cut.taskId)).batchtask).toMatchObject({ status: 'Fail', status_desc: 'The task was interrupted while it was being created.' });
   });
 });
