@@ -246,7 +246,7 @@ describe('delete', () => {
     const ghosts = nobody(150, 'deleted');
     const taskId = (await createTask(ghosts)).body.task_id as string;
     await waitUntilFinished(taskId);
-    expect(await runtime.deps.batchTasks.targets({ project: runtime.project, taskId })).toEqual(ghosts);
+    expect(await runtime.deps.batchTasks.targets({ project: runtime.project, taskId }, ghosts.length)).toEqual(ghosts);
     const res = await api.call('DELETE', `${tasks}/${taskId}`);
     expect(res.status).toBe(204);
     expect((await api.call('GET', `${tasks}/${taskId}`)).status).toBe(404);
@@ -254,8 +254,8 @@ describe('delete', () => {
     const listed = (await api.call('GET', `${tasks}?task_type=createCommands&limit=50`)).body.batchtasks.map((t: { task_id: string }) => t.task_id);
     expect(listed).not.toContain(taskId);
     const key = { project: runtime.project, taskId };
-    // Its target list (150: kept beside the task) goes too.
-    expect(await runtime.deps.batchTasks.targets(key)).toEqual([]);
+    // Its target parts (150: over INLINE_TARGETS, so stored beside the task) go too.
+    expect(await runtime.deps.batchTasks.targets(key, ghosts.length)).toEqual([]);
     expect(await runtime.deps.batchTasks.subtaskRange(key, 0, 99)).toEqual([]);
     expect(await runtime.deps.batchTasks.subtaskRange(key, 100, 149)).toEqual([]);
     expect(await runtime.deps.batchTasks.deleting(100)).not.toContainEqual(key);
