@@ -287,6 +287,24 @@ describe('batch sweeper', () => {
     // Nothing left to revive: running or ended runs of ended tasks are left alone.
     expect(await reviveBatchTasks(runtime.deps)).toBe(0);
   });
+
+  it('prepares a small task whose create call died before its sub-tasks, from the targets on the task item', async () => {
+    // Stored Initializing with its targets (at most 100 live on the item), none of its sub-tasks written.
+    const now = Date.now();
+    const targets = nobody(2, 'uncut');
+    const cut = {
+      project: runtime.project, taskId: newTaskId(now), taskName: 'uncut', taskType: 'createCommands' as const, document: { paras: {} },
+      targets, status: 'Initializing' as const, progress: { ...emptyProgress(), total: 2, waitting: 2 }, createdAt: now - 10 * 60_000,
+      startAt: now, run: 1, rerunFrom: 0,
+    };
+    await runtime.deps.batchTasks.create(cut);
+    // The runtime's own sweeper may start it first; either way the run's first step writes the sub-tasks.
+    await reviveBatchTasks(runtime.deps);
+    const done = await waitUntilFinished(cut.taskId);
+    expect(done.batchtask).toMatchObject({ status: 'Fail', targets, task_progress: { total: 2, fail: 2, waitting: 0 } });
+    expect(done.batchtask.status_desc).not.toMatch(/interrupted/);
+    expect(done.task_details.map((d: { target: string }) => d.target).sort()).toEqual([...targets].sort());
+  });
 });
 
 describe('bad input', () => {
