@@ -16,7 +16,7 @@ import { api, askOk, capRun, checkFileLimit, cpuProfiler, met, ms, otherCpu, pri
  * The runtime runs in this process (its CPU and memory are this process's); the devices (bench/fleet.ts,
  * answering every command with an echo) are spread over `--fleets` child processes. Registering and
  * connecting them is setup, not timed. The task's figure counts everything the platform does for it: the
- * create call writing one sub-task per target, the state machine's Map over chunks of CHUNK_SIZE targets
+ * create call and the state machine writing one sub-task per target, the state machine's Map over chunks of CHUNK_SIZE targets
  * (BATCH_WORKFLOW.maxConcurrency at once), each sub-task sent through the single-device sync path, and the
  * settle step. Its end is seen by polling GET /batchtasks/{id} (limit=1) every POLL_MS from this process.
  *
@@ -46,7 +46,7 @@ interface TaskRun {
   status: string;
   statusDesc: string;
   progress: TaskProgress;
-  /** From the create call to the 201, which comes once every sub-task is written. */
+  /** From the create call to the 201 (over 1,000 targets the state machine writes the sub-tasks after it). */
   createdMs: number;
   /** From the create call to the first poll that saw a sub-task finished, and the final status. */
   firstDoneMs: number;

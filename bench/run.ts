@@ -24,6 +24,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ main(arg
     about: 'AWS calls, DynamoDB capacity, Lambda, IoT and SQS use of each operation, priced per million at us-east-1 list prices; modelled AWS latency of sync requests',
     load: () => import('./cost.ts'),
   },
+  'batch-create': {
+    about: 'CreateBatchTask with 30,000 targets: the create call until its 201, and until the task is Waitting (sub-tasks written)',
+    load: () => import('./batch-create.ts'),
+  },
   fuzz: {
     about: 'seeded malformed REST requests (--seed, --count 10000) over every route: counts by status, every 5xx; exits 1 on any 5xx',
     load: () => import('./fuzz.ts'),

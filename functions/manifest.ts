@@ -81,6 +81,7 @@ const SYNC_FUNCTION_TIMEOUT_SECONDS = 26;
 
 // A chunk sends all its commands at once, so it lasts about one sync wait; the rest covers its DynamoDB writes.
 const BATCH_CHUNK_TIMEOUT_SECONDS = 90;
+const BATCH_PREPARE_TIMEOUT_SECONDS = 300;
 
 export const FUNCTIONS: FunctionDef[] = [
   {
@@ -200,7 +201,7 @@ export const FUNCTIONS: FunctionDef[] = [
     name: 'create-batch-task',
     entry: 'functions/api/create-batch-task.ts',
     triggers: [{ kind: 'http', method: 'POST', path: `${API}/batchtasks` }],
-    // Writes up to 30 000 sub-tasks before it starts the run.
+    // Writes up to 1 000 sub-tasks, or stores up to 30 000 targets in 30 items, then starts the run.
     access: { table: 'write', notify: true, startBatch: true },
     timeoutSeconds: SYNC_FUNCTION_TIMEOUT_SECONDS,
   },
@@ -236,6 +237,16 @@ export const FUNCTIONS: FunctionDef[] = [
     // Removes up to 30 000 sub-tasks, or leaves the rest to the batch sweeper.
     access: { table: 'write' },
     timeoutSeconds: SYNC_FUNCTION_TIMEOUT_SECONDS,
+  },
+  {
+    name: 'batch-prepare',
+    entry: 'functions/batch/prepare.ts',
+    // The batch state machine's first step: writes the sub-tasks of a task created Initializing.
+    triggers: [],
+    access: { table: 'write', notify: true },
+    // 30 000 conditional puts on a cold on-demand table (throttled to about 4 000 writes a second, three
+    // with the two index entries): a minute at worst; the rest is margin.
+    timeoutSeconds: BATCH_PREPARE_TIMEOUT_SECONDS,
   },
   {
     name: 'batch-chunk',
@@ -297,11 +308,15 @@ export const IOT_RULES = iotRules('oc');
 
 /**
  * The batch task state machine (DESIGN.md "Batch task"), built from this by infra/constructs/batch.ts for the
- * stack and, through the same builder, for the local runtime: an inline Map over chunk references, then settle.
+ * stack and, through the same builder, for the local runtime: prepare, an inline Map over chunk references,
+ * settle, and the next pass as a new execution.
  */
 export const BATCH_WORKFLOW = {
   /** Research aws.md §4: an inline Map runs at most 40 iterations at once. */
   maxConcurrency: 40,
+  prepareFunction: 'batch-prepare',
   chunkFunction: 'batch-chunk',
   settleFunction: 'batch-settle',
+  /** A Standard execution's history holds at most this many events (research aws.md); the design stays under it. */
+  maxHistoryEvents: 25_000,
 } as const;

@@ -54,13 +54,14 @@ export class DownlinkStack extends Stack {
       return found[0]!.fn;
     };
 
-    // The batch state machine invokes two manifest functions and is started by those allowed to (access.startBatch).
+    // The batch state machine invokes three manifest functions and is started by those allowed to (access.startBatch).
     const fnNamed = (name: string) => {
       const fn = fns.get(name);
       if (!fn) throw new Error(`The batch workflow needs the manifest function ${name}`);
       return fn;
     };
     const batch = new BatchWorkflow(this, 'Batch', {
+      prepare: fnNamed(manifest.BATCH_WORKFLOW.prepareFunction),
       chunk: fnNamed(manifest.BATCH_WORKFLOW.chunkFunction),
       settle: fnNamed(manifest.BATCH_WORKFLOW.settleFunction),
     });

@@ -233,6 +233,8 @@ export const startRuntime = async (settings: LocalSettings) => {
       broker: broker.broker,
       /** Open MQTT connections of a device, counted at the broker. */
       connectionsOf: broker.connectionsOf,
+      /** The batch state machine's executions so far, with the history events each would have on AWS. */
+      batchExecutions: stepFunctions.executions,
       stop: stopAll,
     };
   } catch (e) {

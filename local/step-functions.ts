@@ -17,19 +17,56 @@ export interface LocalStateMachine {
   definition: () => Promise<Definition>;
 }
 
-/** Every Task state of a definition (Map and Parallel included) with the function its Resource names. */
-const taskFunctions = (definition: Definition, out = new Map<string, string>()): Map<string, string> => {
+/** What a Task state calls: a Lambda function by name, or Step Functions' own StartExecution (a run's next pass). */
+type TaskTarget = { lambda: string } | { startExecution: true };
+
+const START_EXECUTION = 'arn:aws:states:::states:startExecution';
+
+/** Every Task state of a definition (Map and Parallel included) with what its Resource names. */
+const taskTargets = (definition: Definition, out = new Map<string, TaskTarget>()): Map<string, TaskTarget> => {
   for (const [name, state] of Object.entries((definition.States ?? {}) as Record<string, Record<string, unknown>>)) {
     if (state.Type === 'Task') {
       const fn = /^arn:aws:lambda:[^:]+:\d+:function:([^:]+)/.exec(String(state.Resource))?.[1];
-      if (!fn) throw new Error(`local Step Functions: task ${name} does not invoke a Lambda function`);
-      out.set(name, fn);
+      if (fn) out.set(name, { lambda: fn });
+      else if (state.Resource === START_EXECUTION) out.set(name, { startExecution: true });
+      else throw new Error(`local Step Functions: task ${name} neither invokes a Lambda function nor starts an execution`);
     }
     for (const inner of [state.ItemProcessor, state.Iterator, ...((state.Branches as unknown[]) ?? [])])
-      if (inner) taskFunctions(inner as Definition, out);
+      if (inner) taskTargets(inner as Definition, out);
   }
   return out;
 };
+
+/**
+ * How many events AWS would record for one event aws-local-stepfunctions reports, counted high where they
+ * differ: a Task state entered is TaskStateEntered plus scheduled, started and its result (plus a submitted
+ * event for StartExecution, so 5 for all); each retry is scheduled, started and a result again; a Map adds
+ * MapStateStarted on entry and MapStateSucceeded on exit. A Standard execution holds 25 000.
+ */
+const awsEvents = (e: { type: string; state?: { type: string } }): number => {
+  switch (e.type) {
+    case 'StateEntered':
+      return e.state?.type === 'Task' ? 5 : e.state?.type === 'Map' ? 2 : 1;
+    case 'StateExited':
+      return e.state?.type === 'Map' ? 2 : 1;
+    case 'StateRetried':
+      return 3;
+    case 'StateFailed':
+    case 'StateCaught':
+      return 0;
+    default:
+      return 1;
+  }
+};
+
+/** One execution as the local endpoint keeps it: DescribeExecution's fields, and its history's size so far. */
+export interface LocalExecution {
+  name: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  startDate: number;
+  /** The events AWS would have recorded so far (`awsEvents`, counted high). */
+  events: number;
+}
 
 const readJson = async (req: IncomingMessage): Promise<Record<string, unknown>> => {
   const chunks: Buffer[] = [];
@@ -40,7 +77,9 @@ const readJson = async (req: IncomingMessage): Promise<Record<string, unknown>> 
 /**
  * Step Functions' `StartExecution` and `DescribeExecution` at the wire (AWS JSON 1.0), so the functions' own
  * SFN client starts and checks runs locally as on AWS. aws-local-stepfunctions runs the definition, with each Task state's Lambda mapped to
- * the manifest handler of the same name (`handlerOf`, resolved late: handlers need deps, deps need this URL).
+ * the manifest handler of the same name (`handlerOf`, resolved late: handlers need deps, deps need this URL),
+ * and each StartExecution state (a run's next pass) to this endpoint's own start, with the context object
+ * (`$$.StateMachine.Id`) AWS gives. Each execution's history is counted as AWS would record it (`executions`).
  */
 export const startStepFunctionsEndpoint = async (opts: {
   host: string;
@@ -50,15 +89,24 @@ export const startStepFunctionsEndpoint = async (opts: {
 }) => {
   // Handler calls under way: a stop lets them finish, so no sub-task is left half-recorded.
   const inFlight = new Set<Promise<unknown>>();
-  const prepare = async (m: LocalStateMachine) => {
+  type Prepared = { machine: StateMachine; overrides: Record<string, (input: unknown) => never> };
+  type Started = { executionArn: string; startDate: number } | { error: { type: string; message: string } };
+  const prepare = async (m: LocalStateMachine): Promise<Prepared> => {
     const definition = await m.definition();
     const overrides = Object.fromEntries(
-      [...taskFunctions(definition)].map(([state, fn]) => [
+      [...taskTargets(definition)].map(([state, target]) => [
         state,
         (input: unknown) => {
-          const handler = opts.handlerOf(fn);
-          if (!handler) throw new Error(`local Step Functions: no handler for ${fn}`);
-          const call = handler(input, lambdaContext(fn, 15 * 60_000));
+          if ('startExecution' in target) {
+            const { StateMachineArn, Name, Input } = input as { StateMachineArn: string; Name: string; Input: unknown };
+            const started: Started = startExecution(StateMachineArn, Name, JSON.stringify(Input));
+            if ('error' in started)
+              throw Object.assign(new Error(started.error.message), { name: `StepFunctions.${started.error.type}Exception` });
+            return started as never;
+          }
+          const handler = opts.handlerOf(target.lambda);
+          if (!handler) throw new Error(`local Step Functions: no handler for ${target.lambda}`);
+          const call = handler(input, lambdaContext(target.lambda, 15 * 60_000));
           inFlight.add(call);
           void call.finally(() => inFlight.delete(call)).catch(() => undefined);
           return call as never;
@@ -67,21 +115,68 @@ export const startStepFunctionsEndpoint = async (opts: {
     );
     return { machine: new StateMachine(definition as never), overrides };
   };
-  const prepared = new Map<string, ReturnType<typeof prepare>>();
-  const machineFor = (arn: string) => {
-    const m = opts.machines.find((x) => x.arn === arn);
-    if (!m) return undefined;
-    if (!prepared.has(arn)) prepared.set(arn, prepare(m));
-    return prepared.get(arn)!;
-  };
+  const prepared = new Map<string, Prepared>();
   // Every execution this process started, by ARN, with how it stands (DescribeExecution).
-  const executions = new Map<string, { status: 'RUNNING' | 'SUCCEEDED' | 'FAILED'; startDate: number }>();
+  const executions = new Map<string, LocalExecution>();
   const running = new Map<Promise<unknown>, () => void>();
+  let closed = false;
+
+  /** StartExecution, from a call or from a run's own StartExecution state; refused once stopping. */
+  const startExecution = (stateMachineArn: string, name: string | undefined, input: string | undefined): Started => {
+    const m = prepared.get(stateMachineArn);
+    if (!m) return { error: { type: 'StateMachineDoesNotExist', message: `State Machine Does Not Exist: '${stateMachineArn}'` } };
+    const executionName = name || crypto.randomUUID();
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
+    if (executions.has(executionArn)) return { error: { type: 'ExecutionAlreadyExists', message: `Execution Already Exists: '${executionArn}'` } };
+    if (closed) return { error: { type: 'ServiceUnavailable', message: 'the local runtime is stopping' } };
+    const execution: LocalExecution = { name: executionName, status: 'RUNNING', startDate: Date.now() / 1000, events: 0 };
+    executions.set(executionArn, execution);
+    const run = m.machine.run(JSON.parse(input ?? '{}'), {
+      overrides: { taskResourceLocalHandlers: m.overrides },
+      noThrowOnAbort: true,
+      context: {
+        StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').at(-1)! },
+        Execution: { Id: executionArn, Name: executionName, Input: JSON.parse(input ?? '{}'), StartTime: new Date().toISOString() },
+      } as never,
+    });
+    const counted = (async () => {
+      for await (const event of run.eventLogs) execution.events += awsEvents(event as never);
+    })();
+    const p = run.result.then(
+      () => (execution.status = 'SUCCEEDED'),
+      (e: unknown) => {
+        execution.status = 'FAILED';
+        opts.onError(e);
+      },
+    );
+    void counted.catch(() => undefined);
+    running.set(p, run.abort);
+    void p.finally(() => running.delete(p));
+    return { executionArn, startDate: execution.startDate };
+  };
+
+  // Definitions are synthesized on the first start of a run (see LocalStateMachine.definition).
+  const preparing = new Map<string, Promise<void>>();
+  const ready = (arn: string) => {
+    const m = opts.machines.find((x) => x.arn === arn);
+    if (!m) return Promise.resolve();
+    if (!preparing.has(arn)) preparing.set(arn, prepare(m).then((p) => void prepared.set(arn, p)));
+    return preparing.get(arn)!;
+  };
 
   const describe = ({ executionArn }: Record<string, unknown>) => {
     const execution = executions.get(String(executionArn));
     return execution
-      ? { status: 200, body: { executionArn, stateMachineArn: String(executionArn).replace(/:execution:(.*):[^:]+$/, ':stateMachine:$1'), ...execution } }
+      ? {
+          status: 200,
+          body: {
+            executionArn,
+            stateMachineArn: String(executionArn).replace(/:execution:(.*):[^:]+$/, ':stateMachine:$1'),
+            name: execution.name,
+            status: execution.status,
+            startDate: execution.startDate,
+          },
+        }
       : { status: 400, body: { __type: 'ExecutionDoesNotExist', message: `Execution Does Not Exist: '${String(executionArn)}'` } };
   };
 
@@ -98,28 +193,10 @@ export const startStepFunctionsEndpoint = async (opts: {
     if (target !== 'AWSStepFunctions.StartExecution') return fail('UnknownOperationException', 'only StartExecution and DescribeExecution are emulated');
     readJson(req).then(
       async ({ stateMachineArn, name, input }) => {
-        const pending = machineFor(String(stateMachineArn));
-        if (!pending) return fail('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(stateMachineArn)}'`);
-        const m = await pending;
-        const executionName = typeof name === 'string' && name ? name : crypto.randomUUID();
-        const executionArn = `${String(stateMachineArn).replace(':stateMachine:', ':execution:')}:${executionName}`;
-        if (executions.has(executionArn)) return fail('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
-        const execution = { status: 'RUNNING' as const, startDate: Date.now() / 1000 };
-        executions.set(executionArn, execution);
-        const run = m.machine.run(JSON.parse(String(input ?? '{}')), {
-          overrides: { taskResourceLocalHandlers: m.overrides },
-          noThrowOnAbort: true,
-        });
-        const p = run.result.then(
-          () => executions.set(executionArn, { ...execution, status: 'SUCCEEDED' }),
-          (e: unknown) => {
-            executions.set(executionArn, { ...execution, status: 'FAILED' });
-            opts.onError(e);
-          },
-        );
-        running.set(p, run.abort);
-        void p.finally(() => running.delete(p));
-        reply(200, { executionArn, startDate: execution.startDate });
+        await ready(String(stateMachineArn));
+        const started = startExecution(String(stateMachineArn), typeof name === 'string' ? name : undefined, input === undefined ? undefined : String(input));
+        if ('error' in started) return fail(started.error.type, started.error.message);
+        reply(200, started);
       },
       (e: unknown) => {
         opts.onError(e);
@@ -135,6 +212,8 @@ export const startStepFunctionsEndpoint = async (opts: {
   let stopped: Promise<void> | undefined;
   return {
     endpoint: `http://${opts.host}:${(server.address() as AddressInfo).port}`,
+    /** Every execution started since this endpoint started, oldest first (tests count their history events). */
+    executions: (): LocalExecution[] => [...executions.values()].map((e) => ({ ...e })),
     /**
      * Takes no more runs and ends the running ones, as a crash would, but only once the handler calls under
      * way have finished (a chunk lasts about one sync wait): their tasks are left unfinished, and the next
@@ -142,6 +221,7 @@ export const startStepFunctionsEndpoint = async (opts: {
      */
     stop: () =>
       (stopped ??= (async () => {
+        closed = true;
         await new Promise<void>((resolve) => server.close(() => resolve()));
         for (const abort of running.values()) abort();
         await Promise.all(inFlight);

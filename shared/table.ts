@@ -10,7 +10,8 @@
  *                                            gsi1 HISTORY#{registration} / {created}#{id} orders the history,
  *                                            sparse gsi2 PENDING#{registration} and gsi3 EXPIRY#{shard} / {deadline}#...
  *                                            hold it only while it is PENDING
- *   BATCH#{project}#{task_id} / TASK         a batch task with its progress counters; gsi1 BATCHTASKS#{project}#{type}
+ *   BATCH#{project}#{task_id} / TASK         a batch task with its progress counters (and its targets when at
+ *                                            most 100, for list rows); gsi1 BATCHTASKS#{project}#{type}
  *                                            / {task_id} lists a project's tasks, gsi2 ...#{type}#{status} by status
  *                                            sparse gsi3 BATCH_UNFINISHED / {task_id} holds it until it ends
  *                                            (or BATCH_DELETING while its sub-tasks are removed)
@@ -19,6 +20,11 @@
  *                                            partition per chunk of 100 so a 30 000-target task spreads its
  *                                            writes; gsi1 BATCHSUB#{project}#{task}#{target} finds a target's,
  *                                            gsi2 BATCHSUB#{project}#{task}#{chunk}#{status} pages a status
+ *   BATCH#{project}#{task_id}#TARGETS#{part} / TARGETS
+ *                                            up to 1 000 of the targets of a task of over 100, as the create
+ *                                            call stores them (one partition each): the state machine's first
+ *                                            step turns them into sub-tasks, ShowBatchTask shows them; removed
+ *                                            with the task
  *   PRODUCT#{product_id} / PRODUCT          a product and its model (gzipped); gsi1 PRODUCTS#{project} / {list id}
  *                                            lists a project's; product ids are unique per deployment, like device ids
  *   PRODUCT#{product_id} / DEVICE#{device_id}#{generation}
@@ -58,6 +64,7 @@ export const keys = {
   pendingMessages: (deviceId: string, generation: string) => `PENDING#${registration(deviceId, generation)}`,
   batchTask: (project: string, taskId: string) => ({ pk: `BATCH#${project}#${taskId}`, sk: 'TASK' }),
   subtask: (project: string, taskId: string, chunk: string, seq: string) => ({ pk: `BATCH#${project}#${taskId}#${chunk}`, sk: `SUB#${seq}` }),
+  batchTargets: (project: string, taskId: string, part: string) => ({ pk: `BATCH#${project}#${taskId}#TARGETS#${part}`, sk: 'TARGETS' }),
   tokenList: 'TOKENS',
   product: (productId: string) => ({ pk: `PRODUCT#${productId}`, sk: 'PRODUCT' }),
   productList: (project: string) => `PRODUCTS#${project}`,

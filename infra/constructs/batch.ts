@@ -1,5 +1,5 @@
 import { App, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
-import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -7,6 +7,7 @@ import {
   type CfnStateMachine,
   Choice,
   Condition,
+  CustomState,
   DefinitionBody,
   type IChainable,
   JsonPath,
@@ -24,6 +25,7 @@ import { Construct } from 'constructs';
 import { BATCH_WORKFLOW, FUNCTIONS } from '../../functions/manifest.ts';
 
 export interface BatchFunctions {
+  prepare: IFunction;
   chunk: IFunction;
   settle: IFunction;
 }
@@ -36,22 +38,32 @@ const timeoutOf = (name: string): Timeout => {
 };
 
 /**
- * The batch task workflow (DESIGN.md "Batch task"), the one definition both runtimes run:
+ * The batch task workflow (DESIGN.md "Batch task"; docs/decisions.md "Batch at the limits"), the one
+ * definition both runtimes run. One execution is one pass over the chunks of one run:
  *
- *   Scheduled (wait until $.startAt) → Chunks (inline Map over the chunk numbers) → Settle → Again? ─┐
- *                                        ▲                                                        │
- *                                        └──────────── RetryWait (until $.settled.retryAt) ◄──────┘
+ *   Prepare → Scheduled (wait until $.startAt) → Chunks (inline Map over the chunk numbers) → Settle → Again?
+ *                                                                       NextPass (a new execution) ◄─┘
  *
- * Each Map iteration invokes the chunk function with a reference `{project, taskId, chunk, run, reclaim}`,
- * and while it answers with `waitUntil` (max_per_minute pacing) waits and invokes it again. Results are
- * discarded, so the state never grows with the targets. Settle runs also when the Map failed, so every
- * task ends; it asks for another pass while policy retries are due or a stop waits for sub-tasks in flight.
+ * Prepare writes the sub-tasks of a task created Initializing (a no-op otherwise). Each Map iteration invokes
+ * the chunk function with a reference `{project, taskId, chunk, run, reclaim}`, and while it answers with
+ * `waitUntil` (max_per_minute pacing) waits and invokes it again. Results are discarded, so the state never
+ * grows with the targets. Settle runs also when the Map failed, so every task ends; when it asks for another
+ * pass (policy retries due, a stop waiting for sub-tasks in flight), NextPass starts this state machine again
+ * for it, named `{taskId}-{run}-{pass}`, and this execution ends: no history grows with the passes.
  */
 export const batchDefinition = (scope: Construct, fns: BatchFunctions): IChainable => {
-  const scheduled = new Wait(scope, 'Scheduled', { time: WaitTime.timestampPath('$.startAt') });
   // payloadResponseOnly: the Task's Resource is the function itself and its input is the state input as is.
-  // The state times out with its function, as AWS does; left unset, aws-local-stepfunctions would give up
-  // after 60 s and retry a chunk still running.
+  // Each state times out with its function, as AWS does; left unset, aws-local-stepfunctions would give up
+  // after 60 s and retry a call still running.
+  const prepare = new LambdaInvoke(scope, 'Prepare', {
+    lambdaFunction: fns.prepare,
+    payloadResponseOnly: true,
+    resultPath: JsonPath.DISCARD,
+    taskTimeout: timeoutOf(BATCH_WORKFLOW.prepareFunction),
+  });
+  // Each sub-task is put only if missing, so a retried Prepare adds what is missing and resets nothing.
+  prepare.addRetry({ errors: ['States.ALL'], maxAttempts: 2, interval: Duration.seconds(5), backoffRate: 2 });
+  const scheduled = new Wait(scope, 'Scheduled', { time: WaitTime.timestampPath('$.startAt') });
   const sendChunk = new LambdaInvoke(scope, 'SendChunk', {
     lambdaFunction: fns.chunk,
     payloadResponseOnly: true,
@@ -86,10 +98,37 @@ export const batchDefinition = (scope: Construct, fns: BatchFunctions): IChainab
   });
   settle.addRetry({ errors: ['States.ALL'], maxAttempts: 3, interval: Duration.seconds(5), backoffRate: 2 });
   chunks.addCatch(settle, { resultPath: '$.error' });
-  const retryWait = new Wait(scope, 'RetryWait', { time: WaitTime.timestampPath('$.settled.retryAt') });
-  return scheduled.next(chunks).next(settle).next(
-    new Choice(scope, 'Again').when(Condition.isPresent('$.settled.retryAt'), retryWait.next(chunks)).otherwise(new Succeed(scope, 'Ended')),
-  );
+  const ended = new Succeed(scope, 'Ended');
+  // StartExecution of this same state machine ($$.StateMachine.Id: no reference to itself in the template).
+  const nextPass = new CustomState(scope, 'NextPass', {
+    stateJson: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::states:startExecution',
+      Parameters: {
+        'StateMachineArn.$': '$$.StateMachine.Id',
+        'Name.$': "States.Format('{}-{}-{}', $.taskId, $.run, $.settled.pass)",
+        Input: {
+          'project.$': '$.project',
+          'taskId.$': '$.taskId',
+          'run.$': '$.run',
+          'chunks.$': '$.chunks',
+          'startAt.$': '$.settled.retryAt',
+          'reclaim.$': '$.reclaim',
+          'pass.$': '$.settled.pass',
+        },
+      },
+      ResultPath: null,
+    },
+  });
+  // Already started (by the batch sweeper, which found it missing): nothing left to do here.
+  nextPass.addRetry({ errors: ['StepFunctions.ExecutionAlreadyExistsException'], maxAttempts: 0 });
+  nextPass.addRetry({ errors: ['States.ALL'], maxAttempts: 3, interval: Duration.seconds(2), backoffRate: 2 });
+  nextPass.addCatch(ended, { errors: ['StepFunctions.ExecutionAlreadyExistsException'], resultPath: JsonPath.DISCARD });
+  return prepare
+    .next(scheduled)
+    .next(chunks)
+    .next(settle)
+    .next(new Choice(scope, 'Again').when(Condition.isPresent('$.settled.retryAt'), nextPass.next(ended)).otherwise(ended));
 };
 
 /** A Lambda ARN for a manifest function, as the local runtime names them. */
@@ -104,7 +143,11 @@ export const synthesizeBatchDefinition = (arnOf: (functionName: string) => strin
   const fn = (name: string) => LambdaFunction.fromFunctionArn(stack, name, arnOf(name));
   const sm = new StateMachine(stack, 'StateMachine', {
     definitionBody: DefinitionBody.fromChainable(
-      batchDefinition(stack, { chunk: fn(BATCH_WORKFLOW.chunkFunction), settle: fn(BATCH_WORKFLOW.settleFunction) }),
+      batchDefinition(stack, {
+        prepare: fn(BATCH_WORKFLOW.prepareFunction),
+        chunk: fn(BATCH_WORKFLOW.chunkFunction),
+        settle: fn(BATCH_WORKFLOW.settleFunction),
+      }),
     ),
   });
   return JSON.parse(stack.resolve((sm.node.defaultChild as CfnStateMachine).definitionString) as string) as Record<string, unknown>;
@@ -125,8 +168,14 @@ export class BatchWorkflow extends Construct {
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
     });
+    // Each pass after the first is a new execution, started by the previous one (NextPass). A policy of its
+    // own, not the role's default one: the state machine waits for that, so naming itself there is a cycle.
+    new Policy(this, 'StartsNextPass', {
+      roles: [this.stateMachine.role],
+      statements: [new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] })],
+    });
     // LambdaInvoke also grants `{function}:*` (any version or alias of the same function).
-    for (const fn of [fns.chunk, fns.settle]) {
+    for (const fn of [fns.prepare, fns.chunk, fns.settle]) {
       const logicalId = Stack.of(this).resolve((fn.node.defaultChild as CfnElement).logicalId) as string;
       Validations.of(this).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,

@@ -21,17 +21,34 @@ export const MAX_TARGETS = 30_000;
 
 /**
  * Targets per chunk: one Lambda invocation sends them all at once. 100 keeps a chunk's slowest case (every
- * device silent) one sync wait long, and 30 000 targets at most 300 Map iterations (history well under 25 000 events).
+ * device silent) one sync wait long, and 30 000 targets at most 300 Map iterations per pass (docs/decisions.md,
+ * "Batch at the limits": an execution's history stays under 25 000 events).
  */
 export const CHUNK_SIZE = 100;
 
 /**
- * A task's `targets` (IoTDA's Task object) are kept on the task itself up to this many, so ListBatchTasks rows
- * show them at no extra read; a larger task keeps them in items of TARGETS_PER_ITEM beside it, read by
- * ShowBatchTask only (a page of 50 rows of 30,000 ids would pass Lambda's 6 MB answer).
+ * A task's `targets` (IoTDA's Task object) are kept on the task item itself up to this many, so ListBatchTasks
+ * rows show them at no extra read; a larger task's are read from its stored parts (TARGETS_PER_PART) by
+ * ShowBatchTask only (a page of 50 rows of 30,000 ids would pass Lambda's 6 MB answer). docs/decisions.md,
+ * "Batch at the limits".
  */
 export const INLINE_TARGETS = 100;
-export const TARGETS_PER_ITEM = 1_000;
+
+/**
+ * Targets per stored part of a task with more than INLINE_TARGETS (docs/decisions.md, "Batch at the limits"):
+ * 1 000 ids of at most 128 characters are under 130 KB, a third of DynamoDB's 400 KB item; 30 000 targets
+ * are 30 items. The create call stores them, the state machine's first step reads them for a task created
+ * Initializing, ShowBatchTask reads them, and the task's delete removes them.
+ */
+export const TARGETS_PER_PART = 1_000;
+export const partCount = (total: number): number => Math.ceil(total / TARGETS_PER_PART);
+
+/**
+ * Up to this many targets, the create call writes the sub-tasks itself (40 BatchWriteItem calls, under a
+ * second even on a cold table) and answers Waitting; a larger task answers Initializing, and the state
+ * machine's first step writes them.
+ */
+export const PREPARE_IN_CALL_MAX = 1_000;
 
 /** IoTDA §6.4, the counter names as the API shows them. */
 export const PROGRESS_FIELDS = ['total', 'processing', 'success', 'fail', 'waitting', 'fail_wait_retry', 'stopped', 'removed'] as const;

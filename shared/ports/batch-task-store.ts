@@ -25,6 +25,11 @@ export interface BatchTaskRecord {
   run: number;
   /** Fail and Stopped sub-tasks last run before this run are run again (set by a whole-task retry). */
   rerunFrom: number;
+  /**
+   * The pass of the current run: each pass over the chunks after the first (policy retries due, a stop
+   * waiting for sub-tasks in flight) is an execution of its own, and this names it. Absent: the first.
+   */
+  pass?: number;
 }
 
 export interface TaskKey {
@@ -63,6 +68,8 @@ export interface TaskChanges {
   progress?: TaskProgress;
   run?: number;
   rerunFrom?: number;
+  /** Only while the task is still at `key.run`. */
+  pass?: number;
 }
 
 export type SubtaskChanges = Partial<Pick<SubtaskRecord, 'output' | 'error' | 'claimedAt' | 'finishedAt' | 'run' | 'attempt' | 'retryAt'>>;
@@ -72,13 +79,19 @@ export interface BatchTaskStore {
   /** Throws ConditionFailedError when the id is taken. */
   create(task: BatchTaskRecord): Promise<void>;
   /**
-   * Writes one Waitting sub-task per target, `seq` = position, and beyond INLINE_TARGETS the target list
-   * itself; repeating it rewrites the same items.
+   * Stores the targets of a task with more than INLINE_TARGETS compactly (TARGETS_PER_PART to an item),
+   * before the task itself, so that a task found stored always has all its targets. They stay as long as
+   * the task (ShowBatchTask shows them); `purgeDeleted` removes them.
+   */
+  storeTargets(key: TaskKey, targets: readonly string[]): Promise<void>;
+  /** The targets `storeTargets` stored, in order ([] when none were). */
+  targets(key: TaskKey, total: number): Promise<string[]>;
+  /**
+   * Writes one Waitting sub-task per target, `seq` = position, those missing only: repeating it adds what is
+   * missing and never resets a sub-task that has moved on. Not to be run twice at once for one task.
    */
   addSubtasks(key: TaskKey, targets: readonly string[]): Promise<void>;
   get(key: TaskKey): Promise<BatchTaskRecord | undefined>;
-  /** The targets of a task with more than INLINE_TARGETS, in order (written by `addSubtasks`); [] when not stored. */
-  targets(key: TaskKey): Promise<string[]>;
   /** Newest first. */
   list(project: string, query: TaskQuery): Promise<Page<BatchTaskRecord>>;
   /**

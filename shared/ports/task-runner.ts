@@ -13,6 +13,11 @@ export interface BatchRunInput {
    * sub-tasks are run again at once instead of after the abandoned-claim delay.
    */
   reclaim: boolean;
+  /**
+   * The run's pass: each pass over the chunks after the first is an execution of its own (started by the
+   * previous one's last state), so no execution's history grows with retries. Absent: the first.
+   */
+  pass?: number;
 }
 
 /** Where a run's execution stands: not started, running, or ended (whatever its outcome). */
@@ -20,7 +25,7 @@ export type RunState = 'absent' | 'running' | 'ended';
 
 /** Starts the batch state machine for a stored task (Step Functions on AWS; the same definition locally). */
 export interface TaskRunner {
-  /** Idempotent per task run: starting the same run twice starts it once. */
+  /** Idempotent per task run and pass: starting the same one twice starts it once. */
   start(input: BatchRunInput): Promise<void>;
-  state(taskId: string, run: number): Promise<RunState>;
+  state(taskId: string, run: number, pass?: number): Promise<RunState>;
 }

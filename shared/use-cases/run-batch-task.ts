@@ -31,13 +31,18 @@ export interface ChunkRef extends TaskKey {
   waitUntil?: string;
 }
 
-/** What settle passes on: a time to run the chunks again (retries due, or a stop waiting for sub-tasks in flight). */
+/**
+ * What settle passes on: when another pass over the chunks is due (retries, or a stop waiting for sub-tasks
+ * in flight), and its number; the execution then starts that pass as a new execution and ends.
+ */
 export interface SettleResult {
   status: string;
   retryAt?: string;
-  /** Rounds of this run so far, to end a run whose retries never get run (a chunk failing every time). */
-  round?: number;
+  pass?: number;
 }
+
+/** What settle is given: the task's run, the pass this execution is (absent: the first). */
+export type SettleRef = TaskKey & { run: number; pass?: number };
 
 // A claim older than one sync wait plus this was left by a worker that died (Lambda timeout or crash).
 const CLAIM_MARGIN_MS = 30_000;
@@ -173,24 +178,29 @@ export const runBatchChunk = async (deps: Deps, ref: ChunkRef): Promise<ChunkRef
 /**
  * After each pass over the chunks: counters recounted from the sub-tasks themselves (an ADD lost to a crash
  * is repaired here), then either another pass (policy retries due later, or a stop waiting for sub-tasks in
- * flight) or the final status (IoTDA §6.6) in one conditional write, notified once.
+ * flight), recorded on the task so the sweeper knows which execution to look for, or the final status
+ * (IoTDA §6.6) in one conditional write, notified once.
  */
-export const settleBatchTask = async (deps: Deps, ref: TaskKey & { run: number; settled?: SettleResult }): Promise<SettleResult> => {
+export const settleBatchTask = async (deps: Deps, ref: SettleRef): Promise<SettleResult> => {
   const task = await deps.batchTasks.get(ref);
   if (!task) return { status: 'gone' };
   if (task.run !== ref.run || FINISHED.includes(task.status)) return { status: task.status };
   const states = await deps.batchTasks.subtaskStates(ref, task.progress.total);
   const progress = progressOf(states.map((s) => s.status));
   const now = deps.clock.now();
-  const round = (ref.settled?.round ?? 0) + 1;
+  const pass = ref.pass ?? 1;
+  const again = async (at: number): Promise<SettleResult> => {
+    // Lost to a status move (a stop, an abort) or a newer run: settle again as the task now stands.
+    if (!(await deps.batchTasks.moveTask(task, [task.status], task.status, { pass: pass + 1 }))) return settleBatchTask(deps, ref);
+    return { status: task.status, retryAt: waitTimestamp(at), pass: pass + 1 };
+  };
   const inFlight = states.some((s) => s.status === 'Processing' && (s.claimedAt ?? 0) >= staleBefore(deps, now));
   // A stop ends once what is in flight has come back; a running task also waits for its retries.
-  if (inFlight) return { status: task.status, retryAt: waitTimestamp(now + STOP_RECHECK_MS), round };
+  if (inFlight) return again(now + STOP_RECHECK_MS);
   const retries = states.filter((s) => s.status === 'FailWaitRetry').map((s) => s.retryAt ?? now);
-  // Each round runs every due retry; more rounds than the policy allows mean the chunks are not running them.
-  const maxRounds = (task.taskPolicy?.retry_count ?? 0) + 2;
-  if (task.status !== 'Stopping' && retries.length && round <= maxRounds)
-    return { status: task.status, retryAt: waitTimestamp(Math.max(now, Math.min(...retries))), round };
+  // Each pass runs every due retry; more passes than the policy allows mean the chunks are not running them.
+  const maxPasses = (task.taskPolicy?.retry_count ?? 0) + 2;
+  if (task.status !== 'Stopping' && retries.length && pass <= maxPasses) return again(Math.max(now, Math.min(...retries)));
 
   const status = task.status === 'Stopping' ? 'Stopped' : settledStatus(progress);
   const statusDesc = status === 'Stopped' ? (task.statusDesc || `Stopped: ${progress.stopped} sub-tasks did not run.`) : settledDescription(status, progress);
@@ -198,23 +208,53 @@ export const settleBatchTask = async (deps: Deps, ref: TaskKey & { run: number; 
   return { status };
 };
 
-/** The input of a new run of `task`, numbered `run`. */
-export const runInput = (task: BatchTaskRecord, run: number, startAt: number, reclaim = false): BatchRunInput => ({
+/**
+ * The state machine's first step: a task created Initializing (more targets than its create call writes, or
+ * a create call that died before it wrote them) gets its sub-tasks from the targets the call stored (on the
+ * task item, or its parts), each put only if missing (a retried step, or a second
+ * execution, adds what is missing and resets nothing), then moves to Waitting. A task whose targets are not
+ * all stored lost its create call before it finished (no 201 was sent) and ends Fail.
+ */
+export const prepareBatchTask = async (deps: Deps, ref: TaskKey & { run: number }): Promise<{ status: string }> => {
+  const task = await deps.batchTasks.get(ref);
+  if (!task || task.run !== ref.run || task.status !== 'Initializing') return { status: task?.status ?? 'gone' };
+  const targets = task.targets ?? (await deps.batchTasks.targets(task, task.progress.total));
+  if (targets.length !== task.progress.total) {
+    await failInterrupted(deps, task);
+    return { status: 'Fail' };
+  }
+  // The stored targets stay: ShowBatchTask shows them until the task is deleted.
+  await writeSubtasks(deps, task, targets);
+  return { status: 'Waitting' };
+};
+
+/** Sub-tasks written (those missing), then the task moved Initializing → Waitting and notified. */
+export const writeSubtasks = async (deps: Deps, task: BatchTaskRecord, targets: readonly string[]) => {
+  await deps.batchTasks.addSubtasks(task, targets);
+  if (await deps.batchTasks.moveTask(task, ['Initializing'], 'Waitting')) await notifyTaskStatus(deps, task, 'Waitting', '');
+};
+
+/** The input of a new run of `task`, numbered `run` (or of one of its later passes). */
+export const runInput = (task: BatchTaskRecord, run: number, startAt: number, reclaim = false, pass = 1): BatchRunInput => ({
   project: task.project,
   taskId: task.taskId,
   run,
   chunks: chunkList(task.progress.total),
   startAt: waitTimestamp(startAt),
   reclaim,
+  ...(pass > 1 ? { pass } : {}),
 });
 
-/** A task still Initializing never had its sub-tasks all written, and its creator was not answered 201: it ends Fail. */
+/** A task that lost its create call before the targets were all stored: its creator was not answered 201. */
 const failInterrupted = async (deps: Deps, task: BatchTaskRecord) => {
   const statusDesc = 'The task was interrupted while it was being created.';
   if (await deps.batchTasks.moveTask(task, ['Initializing'], 'Fail', { statusDesc })) await notifyTaskStatus(deps, task, 'Fail', statusDesc);
 };
 
-/** A new run for a task whose run is gone; its Processing sub-tasks were abandoned, so it reclaims them at once. */
+/**
+ * A new run for a task whose run is gone; its Processing sub-tasks were abandoned, so it reclaims them at
+ * once. An Initializing one is prepared by the new run's first step (or ended Fail there, see prepareBatchTask).
+ */
 const resume = async (deps: Deps, task: BatchTaskRecord) => {
   const run = task.run + 1;
   if (await deps.batchTasks.moveTask(task, [task.status], task.status, { run })) await deps.taskRunner.start(runInput(task, run, task.startAt, true));
@@ -226,30 +266,30 @@ const resume = async (deps: Deps, task: BatchTaskRecord) => {
  */
 export const resumeBatchTasks = async (deps: Deps): Promise<number> => {
   const tasks = await deps.batchTasks.unfinished(1_000);
-  for (const task of tasks) await (task.status === 'Initializing' ? failInterrupted(deps, task) : resume(deps, task));
+  for (const task of tasks) await resume(deps, task);
   return tasks.length;
 };
 
-// An Initializing task this old lost its creator: a create call lasts at most one API timeout.
+// An Initializing task this old with no execution lost its creator: a create call lasts at most one API timeout.
 const CREATE_ABANDONED_MS = 5 * 60_000;
 
 /**
- * The batch sweeper's check of unfinished tasks (AWS, where executions outlive processes): a run whose
- * execution never started (the call that moved the task died before starting it) is started, under the
- * same name, so a start that was merely late is refused as a duplicate; a run whose execution ended while
- * the task did not (its settle failed every retry) is resumed as a new run.
+ * The batch sweeper's check of unfinished tasks (AWS, where executions outlive processes): a run (or pass)
+ * whose execution never started (the call or state that moved the task died before starting it) is
+ * started, under the same name, so a start that was merely late is refused as a duplicate; a run whose
+ * execution ended while the task did not (its settle failed every retry) is resumed as a new run. An
+ * Initializing task with no execution is left to its create call for 5 minutes.
  */
 export const reviveBatchTasks = async (deps: Deps): Promise<number> => {
   let revived = 0;
   for (const task of await deps.batchTasks.unfinished(1_000)) {
-    if (task.status === 'Initializing') {
-      if (deps.clock.now() - task.createdAt > CREATE_ABANDONED_MS) await failInterrupted(deps, task);
-      continue;
-    }
-    const state = await deps.taskRunner.state(task.taskId, task.run);
+    const pass = task.pass ?? 1;
+    const state = await deps.taskRunner.state(task.taskId, task.run, pass);
     if (state === 'running') continue;
+    if (state === 'absent' && task.status === 'Initializing' && deps.clock.now() - task.createdAt <= CREATE_ABANDONED_MS) continue;
     revived++;
-    if (state === 'absent') await deps.taskRunner.start(runInput(task, task.run, task.startAt));
+    // A later pass starts now: the chunks run what is due, and settle names the next time.
+    if (state === 'absent') await deps.taskRunner.start(runInput(task, task.run, pass > 1 ? deps.clock.now() : task.startAt, false, pass));
     else await resume(deps, task);
   }
   return revived;

@@ -50,7 +50,7 @@ export const showBatchTask = async (deps: Deps, project: string, rawTaskId: stri
   // A large task's targets are read beside its sub-tasks' page.
   const [page, targets] = await Promise.all([
     subtaskPage(deps, task, q),
-    task.targets || task.progress.total <= INLINE_TARGETS ? task.targets : deps.batchTasks.targets(task),
+    task.targets || task.progress.total <= INLINE_TARGETS ? task.targets : deps.batchTasks.targets(task, task.progress.total),
   ]);
   const last = page.items.at(-1);
   return {

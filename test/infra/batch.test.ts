@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BATCH_WORKFLOW, FUNCTIONS } from '../../functions/manifest.ts';
 import { localFunctionArn, synthesizeBatchDefinition } from '../../infra/constructs/batch.ts';
+import { chunkCount, MAX_PACED_MINUTES, MAX_TARGETS } from '../../shared/domain/batch-tasks.ts';
 import { functionIds, logicalId, resources, synthStack } from './synth.ts';
 
 const { stack, template } = synthStack();
@@ -38,9 +39,14 @@ describe('batch state machine', () => {
     });
   });
 
-  it('waits for the schedule, maps over chunk references at most 40 at a time, settles, and passes again while settle asks', () => {
+  it('prepares, waits for the schedule, maps over chunk references at most 40 at a time, settles, and starts the next pass as a new execution', () => {
     const def = deployedDefinition();
-    expect(def.StartAt).toBe('Scheduled');
+    expect(def.StartAt).toBe('Prepare');
+    // Each Lambda state times out with its function (no default 60 s locally, none on AWS).
+    const timeout = (name: string) => FUNCTIONS.find((f) => f.name === name)!.timeoutSeconds;
+    expect(def.States.Prepare).toMatchObject({
+      Type: 'Task', Resource: localFunctionArn('batch-prepare'), ResultPath: null, Next: 'Scheduled', TimeoutSeconds: timeout('batch-prepare'),
+    });
     expect(def.States.Scheduled).toEqual({ Type: 'Wait', TimestampPath: '$.startAt', Next: 'Chunks' });
     expect(def.States.Chunks).toMatchObject({
       Type: 'Map',
@@ -55,8 +61,6 @@ describe('batch state machine', () => {
     // One iteration: send, and while the chunk names a time to come back (pacing), wait and send again.
     const iteration = def.States.Chunks.ItemProcessor;
     expect(iteration.StartAt).toBe('SendChunk');
-    // Each Lambda state times out with its function (no default 60 s locally, none on AWS).
-    const timeout = (name: string) => FUNCTIONS.find((f) => f.name === name)!.timeoutSeconds;
     expect(iteration.States.SendChunk).toMatchObject({
       Type: 'Task', Resource: localFunctionArn('batch-chunk'), Next: 'ChunkDone', TimeoutSeconds: timeout('batch-chunk'),
     });
@@ -65,8 +69,36 @@ describe('batch state machine', () => {
     expect(iteration.States.Pace).toEqual({ Type: 'Wait', TimestampPath: '$.waitUntil', Next: 'SendChunk' });
     // Settle keeps the execution input (the next pass needs it) and its answer decides whether to pass again.
     expect(def.States.Settle).toMatchObject({ Type: 'Task', Resource: localFunctionArn('batch-settle'), ResultPath: '$.settled', Next: 'Again' });
-    expect(def.States.Again).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.settled.retryAt', IsPresent: true, Next: 'RetryWait' }], Default: 'Ended' });
-    expect(def.States.RetryWait).toEqual({ Type: 'Wait', TimestampPath: '$.settled.retryAt', Next: 'Chunks' });
+    expect(def.States.Again).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.settled.retryAt', IsPresent: true, Next: 'NextPass' }], Default: 'Ended' });
+    // No loop back: the next pass is an execution of its own, of this same state machine, named by pass.
+    expect(def.States.NextPass).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::states:startExecution',
+      Parameters: {
+        'StateMachineArn.$': '$$.StateMachine.Id',
+        'Name.$': "States.Format('{}-{}-{}', $.taskId, $.run, $.settled.pass)",
+        Input: { 'startAt.$': '$.settled.retryAt', 'pass.$': '$.settled.pass', 'chunks.$': '$.chunks', 'run.$': '$.run' },
+      },
+      ResultPath: null,
+      Next: 'Ended',
+      Catch: [{ ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], Next: 'Ended' }],
+    });
+    const transitions = JSON.stringify(def.States).match(/"(Next|Default)":"[^"]+"/g) ?? [];
+    expect(transitions.filter((t) => /"(Prepare|Scheduled|Chunks)"$/.test(t))).toEqual(['"Next":"Scheduled"', '"Next":"Chunks"']);
+  });
+
+  it('keeps one execution under 25,000 history events at 30,000 targets paced over 1,000 minutes, every call failing all its retries', () => {
+    const def = deployedDefinition();
+    const iteration = def.States.Chunks.ItemProcessor.States;
+    // The retries a failing call gets (Lambda service errors aside: their own retrier is not this design's case).
+    const retries = (state: any) => Math.max(0, ...(state.Retry ?? []).filter((r: any) => r.ErrorEquals.includes('States.ALL')).map((r: any) => r.MaxAttempts ?? 3));
+    // AWS's events for a Task state: entered, scheduled, started, its result, exited; each retry three more.
+    const task = (state: any, events = 5) => events + 3 * retries(state);
+    const perIteration = 2 + task(iteration.SendChunk) + 2 + 2; // started and succeeded, the call, ChunkDone, ChunkSent
+    const perPacedMinute = 2 + task(iteration.SendChunk) + 2; // Pace, the call again, ChunkDone
+    const around = 2 + task(def.States.Prepare) + 2 + 4 + task(def.States.Settle) + 2 + task(def.States.NextPass, 6) + 2;
+    const worst = around + chunkCount(MAX_TARGETS) * perIteration + MAX_PACED_MINUTES * perPacedMinute;
+    expect(worst).toBeLessThan(BATCH_WORKFLOW.maxHistoryEvents);
   });
 
   it('is the definition the local runtime runs, and local/ holds no copy of it', () => {
@@ -79,21 +111,27 @@ describe('batch state machine', () => {
     expect(readFileSync(path.join(local, 'runtime.ts'), 'utf8')).toContain('synthesizeBatchDefinition(');
   });
 
-  it('may invoke only the chunk and settle functions', () => {
+  it('may invoke only the prepare, chunk and settle functions, and start only itself', () => {
     const role = logicalId(stack.node.findChild('Batch').node.findChild('StateMachine').node.findChild('Role'));
     const own = statements((roles) => roles.includes(role));
     const invoke = own.filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
     const targets = JSON.stringify(invoke.map((s) => s.Resource));
-    const allowed = [functionIds(stack, 'batch-chunk').fn, functionIds(stack, 'batch-settle').fn];
+    const allowed = ['batch-prepare', 'batch-chunk', 'batch-settle'].map((name) => functionIds(stack, name).fn);
     for (const id of Object.keys(resources(template, 'AWS::Lambda::Function')))
       expect(targets.includes(id), id).toBe(allowed.includes(id));
     // The one unscoped statement is for X-Ray and log delivery, which have no resource-level permissions.
     for (const s of own.filter((s) => s.Resource === '*')) expect(actionsOf(s).every((a) => /^(xray|logs):/.test(a))).toBe(true);
+    // Its next pass: StartExecution of this state machine and nothing else.
+    const start = own.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+    expect(start).toEqual([expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: machineId } })]);
   });
 
   it('lets only the functions that start runs (create, stop, retry, the sweeper) start them, and only of this state machine', () => {
-    const starters = policies.filter((p) =>
-      (p.Properties.PolicyDocument.Statement as Statement[]).some((s) => actionsOf(s).includes('states:StartExecution')),
+    const machineRole = logicalId(stack.node.findChild('Batch').node.findChild('StateMachine').node.findChild('Role'));
+    const starters = policies.filter(
+      (p) =>
+        !JSON.stringify(p.Properties.Roles).includes(machineRole) &&
+        (p.Properties.PolicyDocument.Statement as Statement[]).some((s) => actionsOf(s).includes('states:StartExecution')),
     );
     const expected = FUNCTIONS.filter((f) => f.access.startBatch).map((f) => f.name);
     expect(expected).toEqual(['create-batch-task', 'stop-batch-task', 'retry-batch-task', 'batch-sweeper']);

@@ -38,6 +38,7 @@ const CEILING_KB: Record<string, number> = {
   'retry-batch-task': 585,
   'delete-batch-task': 530,
   'batch-chunk': 575,
+  'batch-prepare': 545,
   'batch-settle': 545,
   presence: 555,
   'message-sweeper': 535,

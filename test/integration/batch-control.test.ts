@@ -246,7 +246,7 @@ describe('delete', () => {
     const ghosts = nobody(150, 'deleted');
     const taskId = (await createTask(ghosts)).body.task_id as string;
     await waitUntilFinished(taskId);
-    expect(await runtime.deps.batchTasks.targets({ project: runtime.project, taskId })).toEqual(ghosts);
+    expect(await runtime.deps.batchTasks.targets({ project: runtime.project, taskId }, ghosts.length)).toEqual(ghosts);
     const res = await api.call('DELETE', `${tasks}/${taskId}`);
     expect(res.status).toBe(204);
     expect((await api.call('GET', `${tasks}/${taskId}`)).status).toBe(404);
@@ -254,8 +254,8 @@ describe('delete', () => {
     const listed = (await api.call('GET', `${tasks}?task_type=createCommands&limit=50`)).body.batchtasks.map((t: { task_id: string }) => t.task_id);
     expect(listed).not.toContain(taskId);
     const key = { project: runtime.project, taskId };
-    // Its target list (150: kept beside the task) goes too.
-    expect(await runtime.deps.batchTasks.targets(key)).toEqual([]);
+    // Its target parts (150: over INLINE_TARGETS, so stored beside the task) go too.
+    expect(await runtime.deps.batchTasks.targets(key, ghosts.length)).toEqual([]);
     expect(await runtime.deps.batchTasks.subtaskRange(key, 0, 99)).toEqual([]);
     expect(await runtime.deps.batchTasks.subtaskRange(key, 100, 149)).toEqual([]);
     expect(await runtime.deps.batchTasks.deleting(100)).not.toContainEqual(key);
@@ -286,6 +286,24 @@ describe('batch sweeper', () => {
     expect((await runtime.deps.batchTasks.get(key))!.run).toBe(2);
     // Nothing left to revive: running or ended runs of ended tasks are left alone.
     expect(await reviveBatchTasks(runtime.deps)).toBe(0);
+  });
+
+  it('prepares a small task whose create call died before its sub-tasks, from the targets on the task item', async () => {
+    // Stored Initializing with its targets (at most 100 live on the item), none of its sub-tasks written.
+    const now = Date.now();
+    const targets = nobody(2, 'uncut');
+    const cut = {
+      project: runtime.project, taskId: newTaskId(now), taskName: 'uncut', taskType: 'createCommands' as const, document: { paras: {} },
+      targets, status: 'Initializing' as const, progress: { ...emptyProgress(), total: 2, waitting: 2 }, createdAt: now - 10 * 60_000,
+      startAt: now, run: 1, rerunFrom: 0,
+    };
+    await runtime.deps.batchTasks.create(cut);
+    // The runtime's own sweeper may start it first; either way the run's first step writes the sub-tasks.
+    await reviveBatchTasks(runtime.deps);
+    const done = await waitUntilFinished(cut.taskId);
+    expect(done.batchtask).toMatchObject({ status: 'Fail', targets, task_progress: { total: 2, fail: 2, waitting: 0 } });
+    expect(done.batchtask.status_desc).not.toMatch(/interrupted/);
+    expect(done.task_details.map((d: { target: string }) => d.target).sort()).toEqual([...targets].sort());
   });
 });
 

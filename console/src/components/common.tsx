@@ -11,6 +11,7 @@ const STATUS_COLORS: Record<string, string> = {
   DELIVERED: 'green',
   FAILED: 'red',
   TIMEOUT: 'orange',
+  Initializing: 'blue',
   Waitting: 'blue',
   Processing: 'blue',
   Success: 'green',

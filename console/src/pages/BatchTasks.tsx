@@ -48,7 +48,7 @@ export function BatchTasksPage() {
         placeholder="Any"
         clearable
         maw={240}
-        data={['Waitting', 'Processing', 'Success', 'Fail', 'PartialSuccess', 'Stopping', 'Stopped']}
+        data={['Initializing', 'Waitting', 'Processing', 'Success', 'Fail', 'PartialSuccess', 'Stopping', 'Stopped']}
         value={status}
         onChange={(v) => (setStatus(v), setMarkers([]))}
       />

@@ -7,7 +7,7 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { chunkCount, chunkOf, FINISHED, INLINE_TARGETS, TARGETS_PER_ITEM, PROGRESS_FIELDS, type ProgressField, type SubtaskStatus, type TaskProgress, type TaskStatus } from '../../domain/batch-tasks.ts';
+import { chunkCount, chunkOf, chunkRange, FINISHED, INLINE_TARGETS, partCount, TARGETS_PER_PART, PROGRESS_FIELDS, type ProgressField, type SubtaskStatus, type TaskProgress, type TaskStatus } from '../../domain/batch-tasks.ts';
 import { ConditionFailedError } from '../../errors.ts';
 import type {
   BatchTaskRecord,
@@ -27,6 +27,8 @@ import { countAll, queryUpTo } from './query-pages.ts';
 
 const seqKey = (seq: number) => String(seq).padStart(5, '0');
 const chunkKey = (chunk: number) => String(chunk).padStart(3, '0');
+// A task over INLINE_TARGETS keeps its targets in parts of TARGETS_PER_PART, each in a partition of its own.
+const partKey = (k: TaskKey, part: number) => keys.batchTargets(k.project, k.taskId, String(part).padStart(2, '0'));
 const subKey = (k: TaskKey, seq: number) => keys.subtask(k.project, k.taskId, chunkKey(chunkOf(seq)), seqKey(seq));
 const counter = (f: ProgressField) => `progress_${f}`;
 
@@ -52,6 +54,7 @@ const toTask = (item: Record<string, unknown>): BatchTaskRecord => ({
   // Tasks stored before runs were numbered count as run 0.
   run: Number(item.run ?? 0),
   rerunFrom: Number(item.rerunFrom ?? 0),
+  ...(item.pass !== undefined ? { pass: Number(item.pass) } : {}),
 });
 
 const toSubtask = (item: Record<string, unknown>): SubtaskRecord => ({
@@ -88,9 +91,6 @@ const eachInParallel = async <T>(items: readonly T[], work: (item: T) => Promise
   await Promise.all(Array.from({ length: WRITERS }, worker));
 };
 
-/** A large task's target list, TARGETS_PER_ITEM ids an item (at most 128 KB), in the task's own partition. */
-const targetsKey = (k: TaskKey, part: number) => ({ pk: keys.batchTask(k.project, k.taskId).pk, sk: `TARGETS#${String(part).padStart(3, '0')}` });
-
 const chunkNumbers = (total: number) => Array.from({ length: chunkCount(total) }, (_, i) => i);
 
 export class DynamoDbBatchTaskStore implements BatchTaskStore {
@@ -123,46 +123,69 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     if (!ok) throw new ConditionFailedError(`batch task ${t.taskId} exists`);
   }
 
+  async storeTargets(k: TaskKey, targets: readonly string[]): Promise<void> {
+    const parts = Array.from({ length: partCount(targets.length) }, (_, i) => i);
+    // One item per part, each in its own partition: a few large writes, spread.
+    await eachInParallel(parts, async (part) => {
+      const Item = { ...partKey(k, part), targets: targets.slice(part * TARGETS_PER_PART, (part + 1) * TARGETS_PER_PART) };
+      await applied(this.db.send(new PutCommand({ TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' })));
+    });
+  }
+
+  async targets(k: TaskKey, total: number): Promise<string[]> {
+    const parts = Array.from({ length: partCount(total) }, (_, i) => i);
+    const found: string[][] = new Array(parts.length);
+    await eachInParallel(parts, async (part) => {
+      const out = await this.db.send(new GetCommand({ TableName: this.table, Key: partKey(k, part), ConsistentRead: true }));
+      found[part] = (out.Item?.targets as string[] | undefined) ?? [];
+    });
+    return found.flat();
+  }
+
+  /** The parts `storeTargets` wrote (none for a task of at most INLINE_TARGETS, whose targets are on the task item). */
+  private async removeTargets(k: TaskKey, total: number): Promise<void> {
+    if (total <= INLINE_TARGETS) return;
+    const keysOf = Array.from({ length: partCount(total) }, (_, part) => partKey(k, part));
+    for (let i = 0; i < keysOf.length; i += 25) await batchWriteAll(this.db, this.table, keysOf.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
+  }
+
   async addSubtasks(k: TaskKey, targets: readonly string[]): Promise<void> {
-    const items = targets.map((target, seq) => ({
+    const itemOf = (seq: number) => ({
       ...subKey(k, seq),
-      [indexKeys.subtaskByTarget.pk]: subByTarget(k, target),
+      [indexKeys.subtaskByTarget.pk]: subByTarget(k, targets[seq]!),
       [indexKeys.subtaskByTarget.sk]: seqKey(seq),
       [indexKeys.subtaskByStatus.pk]: subByStatus(k, chunkOf(seq), 'Waitting'),
       [indexKeys.subtaskByStatus.sk]: seqKey(seq),
       taskId: k.taskId,
       seq,
-      target,
+      target: targets[seq],
       status: 'Waitting',
-    }));
-    const lists: Record<string, unknown>[] = [];
-    if (targets.length > INLINE_TARGETS)
-      for (let i = 0; i < targets.length; i += TARGETS_PER_ITEM) lists.push({ ...targetsKey(k, i / TARGETS_PER_ITEM), targets: targets.slice(i, i + TARGETS_PER_ITEM) });
-    const batches: Record<string, unknown>[][] = [];
-    for (let i = 0; i < lists.length; i += 2) batches.push(lists.slice(i, i + 2)); // 2 × 128 KB: well under BatchWriteItem's 16 MB
-    for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-    await eachInParallel(batches, (batch) => batchWriteAll(this.db, this.table, batch.map((Item) => ({ PutRequest: { Item } }))));
+    });
+    await eachInParallel(chunkNumbers(targets.length), async (chunk) => {
+      const { from, to } = chunkRange(chunk, targets.length);
+      const existing = await queryUpTo(this.db, { ...this.chunkQuery(k, chunk, seqKey(from), seqKey(to)), ConsistentRead: true, ProjectionExpression: 'seq' }, Infinity);
+      const seqs = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      // A chunk with none written yet is written whole, 25 to a call: nothing moves a sub-task before its task
+      // leaves Initializing, which only a finished addSubtasks leads to, and a run never prepares twice at once.
+      if (!existing.length) {
+        for (let i = 0; i < seqs.length; i += 25)
+          await batchWriteAll(this.db, this.table, seqs.slice(i, i + 25).map((seq) => ({ PutRequest: { Item: itemOf(seq) } })));
+        return;
+      }
+      // What an earlier attempt wrote may have moved since: only the missing are put, each only if still missing.
+      const have = new Set(existing.map((i) => i.seq as number));
+      await Promise.all(
+        seqs
+          .filter((seq) => !have.has(seq))
+          .map((seq) => applied(this.db.send(new PutCommand({ TableName: this.table, Item: itemOf(seq), ConditionExpression: 'attribute_not_exists(pk)' })))),
+      );
+    });
   }
 
   async get(k: TaskKey): Promise<BatchTaskRecord | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId), ConsistentRead: true }));
     // A task being deleted is gone for every reader.
     return out.Item && out.Item.deleted !== true ? toTask(out.Item) : undefined;
-  }
-
-  async targets(k: TaskKey): Promise<string[]> {
-    const { pk } = targetsKey(k, 0);
-    const items = await queryUpTo(
-      this.db,
-      {
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :targets)',
-        ExpressionAttributeValues: { ':pk': pk, ':targets': 'TARGETS#' },
-        ConsistentRead: true,
-      },
-      Infinity,
-    );
-    return items.flatMap((i) => i.targets as string[]);
   }
 
   async list(project: string, q: TaskQuery): Promise<Page<BatchTaskRecord>> {
@@ -210,6 +233,21 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
       conditions.push('(attribute_not_exists(#run) OR #run = :seenRun)');
       names['#run'] = 'run';
       values[':run'] = set.run;
+      values[':seenRun'] = k.run;
+      // A new run starts at its first pass.
+      if (set.pass === undefined) {
+        sets.push('#pass = :firstPass');
+        names['#pass'] = 'pass';
+        values[':firstPass'] = 1;
+      }
+    }
+    if (set.pass !== undefined) {
+      // The next pass only of the run it was decided in.
+      sets.push('#pass = :pass');
+      conditions.push('(attribute_not_exists(#run) OR #run = :seenRun)');
+      names['#run'] = 'run';
+      names['#pass'] = 'pass';
+      values[':pass'] = set.pass;
       values[':seenRun'] = k.run;
     }
     if (set.startAt !== undefined) {
@@ -277,12 +315,7 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
       const items = await queryUpTo(this.db, { ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)), ProjectionExpression: 'pk, sk' }, Infinity);
       for (let i = 0; i < items.length; i += 25) await batchWriteAll(this.db, this.table, items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
     });
-    const lists = await queryUpTo(
-      this.db,
-      { TableName: this.table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :targets)', ExpressionAttributeValues: { ':pk': targetsKey(k, 0).pk, ':targets': 'TARGETS#' }, ProjectionExpression: 'pk, sk' },
-      Infinity,
-    );
-    for (let i = 0; i < lists.length; i += 25) await batchWriteAll(this.db, this.table, lists.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
+    await this.removeTargets(k, Number(out.Item[counter('total')] ?? 0));
     // Last, so a purge cut short is found again through the index.
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId) }));
   }

@@ -3,8 +3,9 @@ import type { Config } from '../../config.ts';
 import type { BatchRunInput, RunState, TaskRunner } from '../../ports/task-runner.ts';
 import { clientOptions } from './client-options.ts';
 
-// Named after task and run (task ids are unique across projects), so a second start of a run is refused.
-const executionName = (taskId: string, run: number) => `${taskId}-${run}`;
+// Named after task, run and pass (task ids are unique across projects), so a second start of one is refused.
+// The state machine's NextPass state names later passes the same way.
+const executionName = (taskId: string, run: number, pass = 1) => (pass > 1 ? `${taskId}-${run}-${pass}` : `${taskId}-${run}`);
 
 export class SfnTaskRunner implements TaskRunner {
   constructor(
@@ -16,16 +17,16 @@ export class SfnTaskRunner implements TaskRunner {
     if (!this.stateMachineArn) throw new Error('no batch state machine is configured for this function');
     try {
       await this.sfn.send(
-        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: executionName(input.taskId, input.run), input: JSON.stringify(input) }),
+        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: executionName(input.taskId, input.run, input.pass), input: JSON.stringify(input) }),
       );
     } catch (e) {
       if (!(e instanceof ExecutionAlreadyExists)) throw e;
     }
   }
 
-  async state(taskId: string, run: number): Promise<RunState> {
+  async state(taskId: string, run: number, pass?: number): Promise<RunState> {
     if (!this.stateMachineArn) throw new Error('no batch state machine is configured for this function');
-    const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName(taskId, run)}`;
+    const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName(taskId, run, pass)}`;
     try {
       const out = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
       return out.status === 'RUNNING' || out.status === 'PENDING_REDRIVE' ? 'running' : 'ended';
