@@ -50,8 +50,10 @@ const timeoutOf = (name: string): Timeout => {
  * grows with the targets. Settle runs also when the Map failed, so every task ends; when it asks for another
  * pass (policy retries due, a stop waiting for sub-tasks in flight), NextPass starts this state machine again
  * for it, named `{taskId}-{run}-{pass}`, and this execution ends: no history grows with the passes.
+ * `partition` names the service integration ARN: the stack's (a token) on AWS, a literal locally, where the
+ * definition is read as plain JSON.
  */
-export const batchDefinition = (scope: Construct, fns: BatchFunctions): IChainable => {
+export const batchDefinition = (scope: Construct, fns: BatchFunctions, partition: string = Stack.of(scope).partition): IChainable => {
   // payloadResponseOnly: the Task's Resource is the function itself and its input is the state input as is.
   // Each state times out with its function, as AWS does; left unset, aws-local-stepfunctions would give up
   // after 60 s and retry a call still running.
@@ -103,7 +105,7 @@ export const batchDefinition = (scope: Construct, fns: BatchFunctions): IChainab
   const nextPass = new CustomState(scope, 'NextPass', {
     stateJson: {
       Type: 'Task',
-      Resource: 'arn:aws:states:::states:startExecution',
+      Resource: `arn:${partition}:states:::states:startExecution`,
       Parameters: {
         'StateMachineArn.$': '$$.StateMachine.Id',
         'Name.$': "States.Format('{}-{}-{}', $.taskId, $.run, $.settled.pass)",
@@ -147,7 +149,7 @@ export const synthesizeBatchDefinition = (arnOf: (functionName: string) => strin
         prepare: fn(BATCH_WORKFLOW.prepareFunction),
         chunk: fn(BATCH_WORKFLOW.chunkFunction),
         settle: fn(BATCH_WORKFLOW.settleFunction),
-      }),
+      }, 'aws'),
     ),
   });
   return JSON.parse(stack.resolve((sm.node.defaultChild as CfnStateMachine).definitionString) as string) as Record<string, unknown>;

@@ -15,13 +15,17 @@ const statements = (filter: (roles: string) => boolean) =>
   policies.filter((p) => filter(JSON.stringify(p.Properties.Roles))).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
 const actionsOf = (s: Statement) => [s.Action].flat();
 
-/** The deployed definition, with each function's ARN (a GetAtt in the template) put back as the local runtime names it. */
+/**
+ * The deployed definition, with each function's ARN (a GetAtt in the template) put back as the local runtime
+ * names it, and the stack's partition (a Ref) as the local runtime has it.
+ */
 const deployedDefinition = () => {
   const byLogicalId = new Map(FUNCTIONS.map((def) => [functionIds(stack, def.name).fn, def.name]));
   const parts = (machine.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
   const text = parts
     .map((p) => {
       if (typeof p === 'string') return p;
+      if ((p as { Ref?: string }).Ref === 'AWS::Partition') return 'aws';
       const [id] = (p as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
       return localFunctionArn(byLogicalId.get(id)!);
     })
