@@ -48,11 +48,7 @@ export class DownlinkStack extends Stack {
           .filter((t): t is Extract<Trigger, { kind: K }> => t.kind === kind)
           .map((trigger) => ({ def, trigger, fn: fns.get(def.name) as NodejsFunction })),
       );
-    const theOne = (kind: 'api-authorizer' | 'device-authorizer'): NodejsFunction => {
-      const found = triggersOf(kind);
-      if (found.length !== 1) throw new Error(`The manifest needs exactly one ${kind} function, found ${found.length}`);
-      return found[0]!.fn;
-    };
+    const theOne = (kind: 'api-authorizer' | 'device-authorizer') => fns.get(manifest.theOneWith(m.functions, kind).name) as NodejsFunction;
 
     // The batch state machine invokes three manifest functions and is started by those allowed to (access.startBatch).
     const fnNamed = (name: string) => {

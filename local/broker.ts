@@ -189,12 +189,12 @@ export const startBroker = async (opts: BrokerOptions) => {
     const refuse = (code: number, reason: string) => done(Object.assign(new Error(reason), { returnCode: code }), false);
     if (!keepaliveAllowed(s.keepalive)) return refuse(ConnackCode.identifierRejected, 'keepalive out of range');
     // Password guessing is slowed per client address and claimed device id (local/sign-in-throttle.ts).
-    const guesser = `${s.socket.remoteAddress}|${deviceIdOfClient(client.id) ?? ''}`;
+    const deviceId = deviceIdOfClient(client.id);
+    const guesser = `${s.socket.remoteAddress}|${deviceId ?? ''}`;
     if (throttle.isLocked(guesser)) return refuse(ConnackCode.serverUnavailable, 'too many failed sign-ins, try later');
     opts
       .signIn({ clientId: client.id, username, password })
       .then(async (grant) => {
-        const deviceId = deviceIdOfClient(client.id);
         if (!grant || deviceId === undefined) {
           const code = refusalCode(client.id);
           if (code === ConnackCode.badCredentials) throttle.failed(guesser);

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { accountOfFunction, iotArn } from '../shared/domain/device-policy.ts';
 import type { IotAuthorizerEvent, IotAuthorizerResult } from '../shared/use-cases/authorize-iot-connect.ts';
 import { iotPermissions, type IotAction } from './iot-policy.ts';
 import { lambdaContext } from './lambda-context.ts';
@@ -28,6 +29,6 @@ export const signInThroughAuthorizer =
     if (!result.isAuthenticated) return undefined;
     const allows = iotPermissions(result.policyDocuments);
     // The IoT resources of the account and region the function runs in, as on AWS.
-    const [, partition, , region, account] = context.invokedFunctionArn.split(':');
-    return (action, resource) => allows(action, `arn:${partition}:iot:${region}:${account}:${resource}`);
+    const where = accountOfFunction(context.invokedFunctionArn);
+    return (action, resource) => allows(action, iotArn(where, resource));
   };

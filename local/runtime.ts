@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FUNCTIONS, iotRules, type FunctionDef, type RuleTarget } from '../functions/manifest.ts';
+import { FUNCTIONS, iotRules, theOneWith, type FunctionDef, type RuleTarget } from '../functions/manifest.ts';
 import { invoked } from './call-meter.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { endOrphanedSessions } from './orphaned-sessions.ts';
@@ -53,13 +53,6 @@ const bootstrapToken = (settings: LocalSettings): string => {
   mkdirSync(settings.dataDir, { recursive: true });
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return token;
-};
-
-/** The handler of the manifest's one function with this trigger. */
-const theOne = (handlers: { fn: FunctionDef; handler: LocalHandler }[], kind: 'api-authorizer' | 'device-authorizer') => {
-  const found = handlers.find(({ fn }) => fn.triggers.some((t) => t.kind === kind));
-  if (!found) throw new Error(`the manifest has no ${kind}`);
-  return found.handler;
 };
 
 export type Runtime = Awaited<ReturnType<typeof startRuntime>>;
@@ -156,7 +149,7 @@ export const startRuntime = async (settings: LocalSettings) => {
       void p.finally(() => pending.delete(p));
     };
     for (const { fn, handler } of handlers) byName.set(fn.name, handler);
-    signIn = signInThroughAuthorizer(theOne(handlers, 'device-authorizer'));
+    signIn = signInThroughAuthorizer(byName.get(theOneWith(FUNCTIONS, 'device-authorizer').name)!);
     const sendToQueue = batchedSqsSender(sqs);
     const deliverTo = (target: RuleTarget): ((body: unknown) => Promise<unknown>) => {
       if ('queue' in target) {
@@ -197,7 +190,7 @@ export const startRuntime = async (settings: LocalSettings) => {
         t.kind === 'http' ? [{ method: t.method, path: t.path, functionName: fn.name, handler }] : [],
       ),
     );
-    const authorizer = theOne(handlers, 'api-authorizer');
+    const authorizer = byName.get(theOneWith(FUNCTIONS, 'api-authorizer').name)!;
     const api = await startApiGateway({
       host: settings.host,
       port: settings.httpPort,

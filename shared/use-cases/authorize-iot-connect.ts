@@ -1,4 +1,4 @@
-import { deviceIotPolicy } from '../domain/device-policy.ts';
+import { accountOfFunction, deviceIotPolicy } from '../domain/device-policy.ts';
 import { sha256Hex } from '../ids.ts';
 import type { Deps } from '../deps.ts';
 import { authenticateDevice } from './authenticate-device.ts';
@@ -27,12 +27,11 @@ export const authorizeIotConnect = async (
   // IoT Core hands the MQTT password to the authorizer base64-encoded.
   const password = mqtt.password === undefined ? undefined : Buffer.from(mqtt.password, 'base64').toString('utf8');
   const verdict = await authenticateDevice(deps, { clientId, username: mqtt.username, password });
-  const [, partition = 'aws', , region = '', account = ''] = functionArn.split(':');
   // principalId must be alphanumeric, which device ids are not always.
   const principalId = sha256Hex(clientId).slice(0, 32);
   if (!verdict.ok)
     return { isAuthenticated: false, principalId, disconnectAfterInSeconds: 300, refreshAfterInSeconds: 300, policyDocuments: [] };
-  const policy = deviceIotPolicy({ partition, region, account, root: deps.config.topicRoot, deviceId: verdict.deviceId, clientId });
+  const policy = deviceIotPolicy({ ...accountOfFunction(functionArn), root: deps.config.topicRoot, deviceId: verdict.deviceId, clientId });
   return {
     isAuthenticated: true,
     principalId,
