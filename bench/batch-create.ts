@@ -14,7 +14,10 @@ import { api, ms, printTable, sleep } from './support.ts';
 const USAGE = 'npm run bench -- batch-create [--targets 30000] [--runs 3]';
 
 export const main = async (args: string[]) => {
-  const { values } = parseArgs({ args, options: { targets: { type: 'string', default: String(MAX_TARGETS) }, runs: { type: 'string', default: '3' } } });
+  const { values } = parseArgs({
+    args,
+    options: { targets: { type: 'string', default: String(MAX_TARGETS) }, runs: { type: 'string', default: '3' } },
+  });
   const count = Number(values.targets);
   const runs = Number(values.runs);
   if (!(count > 0 && runs > 0)) throw new Error(USAGE);
@@ -24,7 +27,13 @@ export const main = async (args: string[]) => {
   try {
     for (let n = 1; n <= runs; n++) {
       const targets = Array.from({ length: count }, (_, i) => `bench-create-${n}-${String(i).padStart(5, '0')}`);
-      const body = { task_name: 'limit', task_type: 'createCommands', targets, document: { paras: { x: 1 } }, task_policy: { schedule_time: compactUtc(Date.now() + 86_400_000) } };
+      const body = {
+        task_name: 'limit',
+        task_type: 'createCommands',
+        targets,
+        document: { paras: { x: 1 } },
+        task_policy: { schedule_time: compactUtc(Date.now() + 86_400_000) },
+      };
       const started = performance.now();
       const res = await client.tasks('POST', '', body);
       const createdMs = performance.now() - started;

@@ -7,7 +7,24 @@ import type { SubtaskRecord } from '../shared/ports/batch-task-store.ts';
 import type { FleetConnected, FleetCount, FleetOrder } from './fleet.ts';
 import { forkTs } from './ipc.ts';
 import { rawRoundTrips, type Phase } from './raw-round-trips.ts';
-import { api, askOk, capRun, checkFileLimit, cpuProfiler, met, ms, otherCpu, printTable, processLoad, serverCalls, sleep, spread, epochMs, waitQueueIdle, type ProcessLoad } from './support.ts';
+import {
+  api,
+  askOk,
+  capRun,
+  checkFileLimit,
+  cpuProfiler,
+  met,
+  ms,
+  otherCpu,
+  printTable,
+  processLoad,
+  serverCalls,
+  sleep,
+  spread,
+  epochMs,
+  waitQueueIdle,
+  type ProcessLoad,
+} from './support.ts';
 
 /**
  * One createCommands batch task over many online devices that answer at once (IoTDA CreateBatchTask), timed
@@ -65,29 +82,50 @@ const connectFleets = async (runtime: Runtime, fleets: Fleet[], devices: Device[
   const reports = await Promise.all(
     fleets.map((fleet, f) => {
       const mine = devices.slice(f * share, (f + 1) * share);
-      const order: FleetOrder = { type: 'connect', host: hostname, port: Number(port), root: runtime.topicRoot, devices: mine, concurrency: Math.ceil(concurrency / fleets.length), reply: 'echo' };
+      const order: FleetOrder = {
+        type: 'connect',
+        host: hostname,
+        port: Number(port),
+        root: runtime.topicRoot,
+        devices: mine,
+        concurrency: Math.ceil(concurrency / fleets.length),
+        reply: 'echo',
+      };
       return askOk<FleetConnected>(fleet.ask(order, 900_000));
     }),
   );
   const failed = reports.reduce((sum, r) => sum + r.failed, 0);
-  if (failed) throw new Error(`${failed} devices failed to connect: ${reports.flatMap((r) => r.firstErrors).join('; ')}`);
+  if (failed)
+    throw new Error(`${failed} devices failed to connect: ${reports.flatMap((r) => r.firstErrors).join('; ')}`);
 };
 
 /** The devices' CPU over a phase: zeroed before it, read after it. */
 const devicesCpu = (fleets: Fleet[]) => ({
   reset: () => Promise.all(fleets.map((f) => askOk(f.ask({ type: 'reset' }, 10_000)))),
   read: async () => {
-    const counts = await Promise.all(fleets.map((f) => askOk<FleetCount>(f.ask({ type: 'count', expect: 0, timeoutMs: 0 }, 10_000))));
+    const counts = await Promise.all(
+      fleets.map((f) => askOk<FleetCount>(f.ask({ type: 'count', expect: 0, timeoutMs: 0 }, 10_000))),
+    );
     return counts.reduce((sum, c) => sum + c.cpuMs, 0);
   },
 });
 
 /** Creates the task and polls it until it ends; prints each tenth of the sub-tasks as it is seen done. */
-const runTask = async (client: ReturnType<typeof api>, targets: string[], capMs: number, log: boolean): Promise<TaskRun> => {
+const runTask = async (
+  client: ReturnType<typeof api>,
+  targets: string[],
+  capMs: number,
+  log: boolean,
+): Promise<TaskRun> => {
   const t0 = performance.now();
   const startedAt = epochMs();
   const since = () => performance.now() - t0;
-  const created = await client.tasks('POST', '', { task_name: 'bench_batch', task_type: 'createCommands', targets, document: DOCUMENT });
+  const created = await client.tasks('POST', '', {
+    task_name: 'bench_batch',
+    task_type: 'createCommands',
+    targets,
+    document: DOCUMENT,
+  });
   if (created.status !== 201) throw new Error(`create batch task: ${created.status} ${JSON.stringify(created.body)}`);
   const createdMs = since();
   const taskId = created.body.task_id as string;
@@ -99,14 +137,33 @@ const runTask = async (client: ReturnType<typeof api>, targets: string[], capMs:
     if (since() > capMs) throw new Error(`task ${taskId} not finished after ${capMs / 1000} s`);
     const res = await client.tasks('GET', `/${taskId}?limit=1`);
     if (res.status !== 200) throw new Error(`show batch task: ${res.status} ${JSON.stringify(res.body)}`);
-    const { status, status_desc: statusDesc, task_progress: progress } = res.body.batchtask as { status: string; status_desc: string; task_progress: TaskProgress };
+    const {
+      status,
+      status_desc: statusDesc,
+      task_progress: progress,
+    } = res.body.batchtask as { status: string; status_desc: string; task_progress: TaskProgress };
     const done = progress.success + progress.fail;
     if (done && Number.isNaN(firstDoneMs)) firstDoneMs = since();
     for (; log && reported < 9 && done >= ((reported + 1) * targets.length) / 10; reported++)
       console.log(`  ${(reported + 1) * 10}% finished after ${(since() / 1000).toFixed(1)} s`);
     if (!(FINISHED as readonly string[]).includes(status)) continue;
-    const failures = progress.fail > 0 ? ((await client.tasks('GET', `/${taskId}?task_detail_status=Fail&limit=3`)).body?.task_details ?? []) : [];
-    return { n: targets.length, taskId, status, statusDesc, progress, createdMs, firstDoneMs, finalMs: since(), startedAt, endedAt: epochMs(), failures };
+    const failures =
+      progress.fail > 0
+        ? ((await client.tasks('GET', `/${taskId}?task_detail_status=Fail&limit=3`)).body?.task_details ?? [])
+        : [];
+    return {
+      n: targets.length,
+      taskId,
+      status,
+      statusDesc,
+      progress,
+      createdMs,
+      firstDoneMs,
+      finalMs: since(),
+      startedAt,
+      endedAt: epochMs(),
+      failures,
+    };
   }
 };
 
@@ -116,8 +173,14 @@ const runTask = async (client: ReturnType<typeof api>, targets: string[], capMs:
  * (the settle step counts a sub-task still running as not run; its result lands after).
  */
 const subtaskTimes = async (runtime: Runtime, run: TaskRun) => {
-  const subs = await runtime.deps.batchTasks.subtasks({ project: runtime.project, taskId: run.taskId }, { fromSeq: 0, total: run.n, max: run.n });
-  const ran = subs.filter((s) => s.claimedAt !== undefined && s.finishedAt !== undefined) as (SubtaskRecord & { claimedAt: number; finishedAt: number })[];
+  const subs = await runtime.deps.batchTasks.subtasks(
+    { project: runtime.project, taskId: run.taskId },
+    { fromSeq: 0, total: run.n, max: run.n },
+  );
+  const ran = subs.filter((s) => s.claimedAt !== undefined && s.finishedAt !== undefined) as (SubtaskRecord & {
+    claimedAt: number;
+    finishedAt: number;
+  })[];
   const statuses: Record<string, number> = {};
   for (const s of subs) statuses[s.status] = (statuses[s.status] ?? 0) + 1;
   // A chunk's handler lasts at least from its first claim to its last result.
@@ -148,7 +211,12 @@ const consistent = (p: TaskProgress) => {
 type Measured<T> = { result: T; load: ProcessLoad; calls: [string, number][]; devicesCpuMs: number };
 
 /** The table of both phases, then what the task's own records say. */
-const printReport = ({ task, baseline, subs, inFlight }: {
+const printReport = ({
+  task,
+  baseline,
+  subs,
+  inFlight,
+}: {
   task: Measured<TaskRun>;
   baseline: Measured<Phase> | undefined;
   subs: Awaited<ReturnType<typeof subtaskTimes>>;
@@ -166,9 +234,17 @@ const printReport = ({ task, baseline, subs, inFlight }: {
     [...(baseline ? [`raw MQTT, ${inFlight} in flight`] : []), 'createCommands task'],
     [
       ['commands / sub-tasks', ...cells((c) => `${c.n}`)],
-      ['time (s): last answer / final status', ...(baseline ? [ms(baseline.result.elapsedMs / 1000, 2)] : []), ms(r.finalMs / 1000, 2)],
+      [
+        'time (s): last answer / final status',
+        ...(baseline ? [ms(baseline.result.elapsedMs / 1000, 2)] : []),
+        ms(r.finalMs / 1000, 2),
+      ],
       ['per second', ...(baseline ? [rawRate.toFixed(0)] : []), rate.toFixed(0)],
-      ['answered / Success (as stored)', ...(baseline ? [`${baseline.result.outcomes.response ?? 0}`] : []), `${succeeded}`],
+      [
+        'answered / Success (as stored)',
+        ...(baseline ? [`${baseline.result.outcomes.response ?? 0}`] : []),
+        `${succeeded}`,
+      ],
       ['runtime process CPU (s)', ...cells((c) => ms(c.load.cpuMs / 1000, 1))],
       ['runtime process CPU per command (ms)', ...cells((c) => ms(c.load.cpuMs / c.n, 2))],
       ['runtime event loop busy', ...cells((c) => `${(c.load.loopBusy * 100).toFixed(0)}%`)],
@@ -182,7 +258,9 @@ const printReport = ({ task, baseline, subs, inFlight }: {
       `final status ${r.status} after ${ms(r.finalMs / 1000, 2)} s (polled every ${POLL_MS} ms)`,
   );
   console.log(`final status_desc: ${JSON.stringify(r.statusDesc)}`);
-  console.log(`final counters${consistent(r.progress) ? '' : ' (INCONSISTENT: they do not add up to total)'}: ${JSON.stringify(r.progress)}`);
+  console.log(
+    `final counters${consistent(r.progress) ? '' : ' (INCONSISTENT: they do not add up to total)'}: ${JSON.stringify(r.progress)}`,
+  );
   console.log(`sub-tasks as stored: ${JSON.stringify(subs.statuses)}`);
   console.log(
     `each sub-task from its claim to its result: p50 ${ms(subs.runMs.p50 / 1000, 2)} s, p99 ${ms(subs.runMs.p99 / 1000, 2)} s, max ${ms(subs.runMs.max / 1000, 2)} s; ` +
@@ -196,10 +274,15 @@ const printReport = ({ task, baseline, subs, inFlight }: {
   );
   const perSub = (n: number) => (n / r.n).toFixed(2);
   const allCalls = task.calls.reduce((sum, [, n]) => sum + n, 0);
-  console.log(`HTTP requests the runtime served per sub-task: ${perSub(allCalls)} (${task.calls.map(([name, n]) => `${name} ${perSub(n)}`).join(', ')})`);
+  console.log(
+    `HTTP requests the runtime served per sub-task: ${perSub(allCalls)} (${task.calls.map(([name, n]) => `${name} ${perSub(n)}`).join(', ')})`,
+  );
   if (succeeded !== r.n) console.log(`NOT all Success; failed sub-tasks, first ones: ${JSON.stringify(r.failures)}`);
-  if (baseline && baseline.result.outcomes.response !== baseline.result.n) console.log(`baseline: ${JSON.stringify(baseline.result.outcomes)} ${baseline.result.firstErrors.join('; ')}`);
-  console.log(`peak resident memory of this process over its whole life (setup included): ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
+  if (baseline && baseline.result.outcomes.response !== baseline.result.n)
+    console.log(`baseline: ${JSON.stringify(baseline.result.outcomes)} ${baseline.result.firstErrors.join('; ')}`);
+  console.log(
+    `peak resident memory of this process over its whole life (setup included): ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`,
+  );
   console.log(
     `\naim >= ${AIM.subtasksPerSecond} sub-tasks/s: ${met(rate >= AIM.subtasksPerSecond)} (${rate.toFixed(0)}` +
       `${baseline ? `; raw MQTT ${rawRate.toFixed(0)}/s, x${(rawRate / rate).toFixed(1)}` : ''})`,
@@ -229,7 +312,13 @@ export const main = async (args: string[]) => {
   const capS = Number(values['cap-s']);
   const logLevel = values['log-level']!;
   const counts = [count, fleetCount, connectConcurrency, capS];
-  if (!counts.every((v) => Number.isInteger(v) && v >= 1) || !(Number.isInteger(warmup) && warmup >= 0) || count > 30_000 || fleetCount > 16 || !LOG_LEVELS.includes(logLevel))
+  if (
+    !counts.every((v) => Number.isInteger(v) && v >= 1) ||
+    !(Number.isInteger(warmup) && warmup >= 0) ||
+    count > 30_000 ||
+    fleetCount > 16 ||
+    !LOG_LEVELS.includes(logLevel)
+  )
     throw new Error(USAGE);
   const inFlight = Math.min(count, MAP_IN_FLIGHT);
   capRun('batch', WHOLE_RUN_MS);
@@ -249,7 +338,9 @@ export const main = async (args: string[]) => {
     await connectFleets(runtime, fleets, devices, connectConcurrency);
     // A sub-task to a device whose connect is not yet recorded fails as offline.
     await waitQueueIdle(runtime, 'presence', 600_000);
-    console.log(`connected ${count} devices, all recorded ONLINE, in ${((performance.now() - t) / 1000).toFixed(1)} s (not timed)`);
+    console.log(
+      `connected ${count} devices, all recorded ONLINE, in ${((performance.now() - t) / 1000).toFixed(1)} s (not timed)`,
+    );
     const deviceIds = devices.map((d) => d.deviceId);
 
     // Warm-up: the first task loads the CDK to synthesize the state machine (about a second) and both paths JIT-compile.

@@ -38,7 +38,8 @@ export interface CallReport {
   cpuMs: number;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 
 const bump = (counts: Record<string, number>, key: string) => void (counts[key] = (counts[key] ?? 0) + 1);
 
@@ -49,12 +50,20 @@ const outcomeOf = (kind: CallOrder['kind'], body: any): string => {
 };
 
 const run = async (order: CallOrder): Promise<CallReport> => {
-  const credentials = order.accessKey && new BasicCredentials().withAk(order.accessKey.ak).withSk(order.accessKey.sk).withProjectId(order.accessKey.project);
+  const credentials =
+    order.accessKey &&
+    new BasicCredentials().withAk(order.accessKey.ak).withSk(order.accessKey.sk).withProjectId(order.accessKey.project);
   // The SDK core's own signer, here in the callers' process, so its CPU is not the runtime's.
   const headersFor = (url: string, body: unknown): Record<string, string> => {
     const plain = { 'Content-Type': 'application/json' };
     if (!credentials) return { ...plain, 'X-Auth-Token': order.token };
-    const request = { method: order.method, endpoint: url, headers: { ...plain, 'X-Project-Id': order.accessKey!.project }, queryParams: {}, data: body };
+    const request = {
+      method: order.method,
+      endpoint: url,
+      headers: { ...plain, 'X-Project-Id': order.accessKey!.project },
+      queryParams: {},
+      data: body,
+    };
     return AKSKSigner.sign(request as never, credentials as never) as Record<string, string>;
   };
   const latencies: number[] = new Array(order.calls.length);
@@ -68,7 +77,11 @@ const run = async (order: CallOrder): Promise<CallReport> => {
     const t = performance.now();
     try {
       const url = `${order.base}${path}`;
-      const res = await fetch(url, { method: order.method, headers: headersFor(url, body), body: JSON.stringify(body) });
+      const res = await fetch(url, {
+        method: order.method,
+        headers: headersFor(url, body),
+        body: JSON.stringify(body),
+      });
       const text = await res.text();
       latencies[i] = performance.now() - t;
       bump(statuses, String(res.status));

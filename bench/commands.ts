@@ -11,7 +11,18 @@ import { accessKeyRecord } from '../shared/use-cases/authorize-api-token.ts';
 import { createAccessKey } from '../shared/use-cases/manage-api-tokens.ts';
 import { forkTs } from './ipc.ts';
 import { rawRoundTrips, type Phase } from './raw-round-trips.ts';
-import { api, askOk, capRun, cpuMsSince, cpuProfiler, otherCpu, met, ms, printTable, waitQueueIdle } from './support.ts';
+import {
+  api,
+  askOk,
+  capRun,
+  cpuMsSince,
+  cpuProfiler,
+  otherCpu,
+  met,
+  ms,
+  printTable,
+  waitQueueIdle,
+} from './support.ts';
 
 /**
  * Synchronous commands end to end against the floor they stand on. The runtime runs in this process with
@@ -49,7 +60,13 @@ const signatureCheckCpuMs = async (runtime: Runtime, ak: string, sk: string, n: 
   const path = `/v5/iot/${runtime.project}/devices/cmd-0/commands`;
   const data = { service_id: 'Bench', command_name: 'ping', paras: { i: 1 } };
   const credentials = new BasicCredentials().withAk(ak).withSk(sk).withProjectId(runtime.project);
-  const request = { method: 'POST', endpoint: `${runtime.httpUrl}${path}`, headers: { 'Content-Type': 'application/json', 'X-Project-Id': runtime.project }, queryParams: {}, data };
+  const request = {
+    method: 'POST',
+    endpoint: `${runtime.httpUrl}${path}`,
+    headers: { 'Content-Type': 'application/json', 'X-Project-Id': runtime.project },
+    queryParams: {},
+    data,
+  };
   const headers = AKSKSigner.sign(request as never, credentials as never) as Record<string, string>;
   const event = {
     resource: '/v5/iot/{project_id}/devices/{device_id}/commands',
@@ -91,14 +108,19 @@ export const main = async (args: string[]) => {
     },
   });
   if (values.help) return console.log(USAGE);
-  const [count, sequential, concurrent, concurrency, warmup] = [values.devices, values.sequential, values.concurrent, values.concurrency, values.warmup].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  if (![count, sequential, concurrent, concurrency].every((v) => Number.isInteger(v) && v >= 1) || !(warmup >= 0) || count > 5_000 || concurrent > 100_000)
+  const [count, sequential, concurrent, concurrency, warmup] = [
+    values.devices,
+    values.sequential,
+    values.concurrent,
+    values.concurrency,
+    values.warmup,
+  ].map(Number) as [number, number, number, number, number];
+  if (
+    ![count, sequential, concurrent, concurrency].every((v) => Number.isInteger(v) && v >= 1) ||
+    !(warmup >= 0) ||
+    count > 5_000 ||
+    concurrent > 100_000
+  )
     throw new Error(USAGE);
   const keepRules = values['keep-rules'];
   capRun('commands', WHOLE_RUN_MS);
@@ -115,9 +137,18 @@ export const main = async (args: string[]) => {
     const devices = await client.addDevices(count, 'cmd-');
     const deviceIds = devices.map((d) => d.deviceId);
     const { hostname, port } = new URL(runtime.mqttUrl);
-    const connect: FleetOrder = { type: 'connect', host: hostname, port: Number(port), root: runtime.topicRoot, devices, concurrency: 50, reply: 'echo' };
+    const connect: FleetOrder = {
+      type: 'connect',
+      host: hostname,
+      port: Number(port),
+      root: runtime.topicRoot,
+      devices,
+      concurrency: 50,
+      reply: 'echo',
+    };
     const connected = await askOk<FleetConnected>(fleet.ask(connect, 120_000));
-    if (connected.failed) throw new Error(`${connected.failed} devices failed to connect: ${connected.firstErrors.join('; ')}`);
+    if (connected.failed)
+      throw new Error(`${connected.failed} devices failed to connect: ${connected.firstErrors.join('; ')}`);
     // A command to a device whose connect is not yet recorded is refused as offline.
     await waitQueueIdle(runtime, 'presence', 60_000);
     console.log(`created and connected ${count} devices (not timed)`);
@@ -142,7 +173,15 @@ export const main = async (args: string[]) => {
       };
       const cpu = process.cpuUsage();
       const r = await askOk<CallReport>(callers.ask(order, 300_000));
-      return { n, concurrency: inFlight, latencyMs: r.latencyMs, elapsedMs: r.elapsedMs, runtimeCpuMsPer: cpuMsSince(cpu) / n, outcomes: r.outcomes, firstErrors: r.firstErrors };
+      return {
+        n,
+        concurrency: inFlight,
+        latencyMs: r.latencyMs,
+        elapsedMs: r.elapsedMs,
+        runtimeCpuMsPer: cpuMsSince(cpu) / n,
+        outcomes: r.outcomes,
+        firstErrors: r.firstErrors,
+      };
     };
 
     if (warmup) {
@@ -159,12 +198,32 @@ export const main = async (args: string[]) => {
     const cpuProfiled = cpuProfiler(values['cpu-prof']);
     const others = otherCpu();
     const profiled = <T>(name: string, work: () => Promise<T>) => others.during(() => cpuProfiled(name, work));
-    await add('raw MQTT, 1 in flight', profiled('commands-raw-1', () => raw.run(sequential, 1, keepRules)));
-    await add('POST /commands, 1 in flight', profiled('commands-api-1', () => endToEnd(sequential, 1)));
-    if (accessKey) await add('signed, 1 in flight', profiled('commands-signed-1', () => endToEnd(sequential, 1, true)));
-    await add(`raw MQTT, ${concurrency} in flight`, profiled(`commands-raw-${concurrency}`, () => raw.run(concurrent, concurrency, keepRules)));
-    await add(`POST /commands, ${concurrency} in flight`, profiled(`commands-api-${concurrency}`, () => endToEnd(concurrent, concurrency)));
-    if (accessKey) await add(`signed, ${concurrency} in flight`, profiled(`commands-signed-${concurrency}`, () => endToEnd(concurrent, concurrency, true)));
+    await add(
+      'raw MQTT, 1 in flight',
+      profiled('commands-raw-1', () => raw.run(sequential, 1, keepRules)),
+    );
+    await add(
+      'POST /commands, 1 in flight',
+      profiled('commands-api-1', () => endToEnd(sequential, 1)),
+    );
+    if (accessKey)
+      await add(
+        'signed, 1 in flight',
+        profiled('commands-signed-1', () => endToEnd(sequential, 1, true)),
+      );
+    await add(
+      `raw MQTT, ${concurrency} in flight`,
+      profiled(`commands-raw-${concurrency}`, () => raw.run(concurrent, concurrency, keepRules)),
+    );
+    await add(
+      `POST /commands, ${concurrency} in flight`,
+      profiled(`commands-api-${concurrency}`, () => endToEnd(concurrent, concurrency)),
+    );
+    if (accessKey)
+      await add(
+        `signed, ${concurrency} in flight`,
+        profiled(`commands-signed-${concurrency}`, () => endToEnd(concurrent, concurrency, true)),
+      );
     await raw.stop();
 
     printTable(
@@ -179,12 +238,16 @@ export const main = async (args: string[]) => {
         ['not answered', ...phases.map(([, p]) => `${failures(p)}`)],
       ],
     );
-    for (const [name, p] of phases) if (failures(p)) console.log(`${name}: ${JSON.stringify(p.outcomes)} ${p.firstErrors.join('; ')}`);
+    for (const [name, p] of phases)
+      if (failures(p)) console.log(`${name}: ${JSON.stringify(p.outcomes)} ${p.firstErrors.join('; ')}`);
 
     const phase = (name: string) => phases.find(([n]) => n === name)?.[1];
-    const [rawSeq, e2eSeq, rawConc, e2eConc] = ['raw MQTT, 1 in flight', 'POST /commands, 1 in flight', `raw MQTT, ${concurrency} in flight`, `POST /commands, ${concurrency} in flight`].map(
-      (n) => phase(n)!,
-    ) as [Phase, Phase, Phase, Phase];
+    const [rawSeq, e2eSeq, rawConc, e2eConc] = [
+      'raw MQTT, 1 in flight',
+      'POST /commands, 1 in flight',
+      `raw MQTT, ${concurrency} in flight`,
+      `POST /commands, ${concurrency} in flight`,
+    ].map((n) => phase(n)!) as [Phase, Phase, Phase, Phase];
     const compare = (label: string, r: Phase, e: Phase) =>
       console.log(
         `${label}: end to end / raw p50 ${ms(e.latencyMs.p50, 2)} / ${ms(r.latencyMs.p50, 2)} ms ` +
@@ -207,7 +270,8 @@ export const main = async (args: string[]) => {
       const rounds = Number(values['signed-rounds']);
       const cpu = { token: [] as number[], signed: [] as number[] };
       for (let r = 0; r < rounds; r++)
-        for (const signed of [false, true, true, false]) cpu[signed ? 'signed' : 'token'].push((await endToEnd(calls, concurrency, signed)).runtimeCpuMsPer);
+        for (const signed of [false, true, true, false])
+          cpu[signed ? 'signed' : 'token'].push((await endToEnd(calls, concurrency, signed)).runtimeCpuMsPer);
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       const extra = mean(cpu.signed) - mean(cpu.token);
       const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
@@ -217,7 +281,10 @@ export const main = async (args: string[]) => {
           `(${extra >= 0 ? '+' : ''}${extra.toFixed(2)} ms); aim <= +${AIM.signedCpuMsOverToken} ms: ${met(extra <= AIM.signedCpuMsOverToken)}`,
       );
     }
-    if (key) console.log(`the middleware's signature check alone (10,000 checks in this process): ${(await signatureCheckCpuMs(runtime, key.tokenId, key.secretKey!, 10_000)).toFixed(3)} ms of CPU each`);
+    if (key)
+      console.log(
+        `the middleware's signature check alone (10,000 checks in this process): ${(await signatureCheckCpuMs(runtime, key.tokenId, key.secretKey!, 10_000)).toFixed(3)} ms of CPU each`,
+      );
     console.log(others.report());
     process.exitCode = phases.some(([, p]) => failures(p)) ? 1 : 0;
   } finally {

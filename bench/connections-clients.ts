@@ -23,7 +23,8 @@ export interface ConnectReport {
 
 const devices: SimulatedDevice[] = [];
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 
 const connectAll = async (order: ConnectOrder): Promise<ConnectReport> => {
   const errors: string[] = [];
@@ -34,7 +35,16 @@ const connectAll = async (order: ConnectOrder): Promise<ConnectReport> => {
     const t = performance.now();
     try {
       // Silent: nothing is sent to the devices here, and the bench measures sign-in, not replies.
-      devices.push(await connectDevice({ deviceId, secret, host: order.host, port: order.port, root: order.root, reply: 'silent' }));
+      devices.push(
+        await connectDevice({
+          deviceId,
+          secret,
+          host: order.host,
+          port: order.port,
+          root: order.root,
+          reply: 'silent',
+        }),
+      );
       latencies.push(performance.now() - t);
     } catch (e) {
       errors.push((e as Error).message);

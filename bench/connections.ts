@@ -70,7 +70,10 @@ const measure = async (target: Target, concurrency: number): Promise<Result> => 
     })();
     const startedAt = performance.now();
     const { host, port, root, devices } = target;
-    const report = await clients.ask<ConnectReport>({ type: 'connect', host, port, root, devices, concurrency }, 120_000);
+    const report = await clients.ask<ConnectReport>(
+      { type: 'connect', host, port, root, devices, concurrency },
+      120_000,
+    );
     const connected = await target.usage();
     const presence = (await target.settle?.(startedAt)) ?? {};
     sampling = false;
@@ -144,11 +147,16 @@ const downlinkRuntime = async (count: number): Promise<Target> => {
   const runtime = await startRuntime(ephemeralSettings());
   try {
     const api = deviceApi(runtime);
-    await ensureBenchProduct(`${runtime.httpUrl}/v5/iot/${runtime.project}/products`, { 'X-Auth-Token': runtime.token, 'Content-Type': 'application/json' });
+    await ensureBenchProduct(`${runtime.httpUrl}/v5/iot/${runtime.project}/products`, {
+      'X-Auth-Token': runtime.token,
+      'Content-Type': 'application/json',
+    });
     const devices: ConnectOrder['devices'] = new Array(count);
     const t = performance.now();
     await forEachLimit(devices, 20, async (_d, i) => void (devices[i] = await api.add(i)));
-    console.log(`created ${count} devices through the API in ${((performance.now() - t) / 1000).toFixed(1)} s (not timed)`);
+    console.log(
+      `created ${count} devices through the API in ${((performance.now() - t) / 1000).toFixed(1)} s (not timed)`,
+    );
     await sleep(1_000); // let the creation's garbage go before the "before" figure
     const { hostname, port } = new URL(runtime.mqttUrl);
     const ids = devices.map((d) => d.deviceId);
@@ -176,7 +184,10 @@ const plainAedes = async (count: number): Promise<Target> => {
     port,
     root: 'oc',
     // Same ids and Huawei credentials as the runtime's devices; aedes accepts them without looking.
-    devices: Array.from({ length: count }, (_, i) => ({ deviceId: `bench_node-${String(i).padStart(5, '0')}`, secret: `bench-secret-${i}` })),
+    devices: Array.from({ length: count }, (_, i) => ({
+      deviceId: `bench_node-${String(i).padStart(5, '0')}`,
+      secret: `bench-secret-${i}`,
+    })),
     usage: () => broker.ask<Usage>({ type: 'usage' }, 10_000),
     stop: () => broker.stop({ type: 'stop' }, 10_000),
   };
@@ -197,21 +208,35 @@ const printTable = (count: number, results: [string, Result][]) => {
   const rows: [string, (r: Result) => string][] = [
     ['connects+subscribes / s', (r) => rate(r).toFixed(0)],
     [`wall time for ${count} (s)`, (r) => (r.report.elapsedMs / 1000).toFixed(2)],
-    ['connect+subscribe p50 / p99 / max (ms)', ({ report: { latencyMs: l } }) => `${l.p50.toFixed(0)} / ${l.p99.toFixed(0)} / ${l.max.toFixed(0)}`],
+    [
+      'connect+subscribe p50 / p99 / max (ms)',
+      ({ report: { latencyMs: l } }) => `${l.p50.toFixed(0)} / ${l.p99.toFixed(0)} / ${l.max.toFixed(0)}`,
+    ],
     ['failed', (r) => `${r.report.failed}`],
-    ['CPU s while connecting: broker / clients', (r) => `${(r.brokerCpuMs / 1000).toFixed(2)} / ${(r.report.cpuMs / 1000).toFixed(2)}`],
+    [
+      'CPU s while connecting: broker / clients',
+      (r) => `${(r.brokerCpuMs / 1000).toFixed(2)} / ${(r.report.cpuMs / 1000).toFixed(2)}`,
+    ],
     ['broker RSS before (MB)', (r) => `${r.rssBefore}`],
     ['broker RSS peak (MB)', (r) => `${r.rssPeak}`],
     ['broker RSS after (MB)', (r) => `${r.rssAfter}`],
-    [`all ${count} ONLINE via API after (s)`, (r) =>
-      r.onlineAfterMs !== undefined ? (r.onlineAfterMs / 1000).toFixed(2) : r.stillOffline ? `${r.stillOffline} still offline` : '-'],
+    [
+      `all ${count} ONLINE via API after (s)`,
+      (r) =>
+        r.onlineAfterMs !== undefined
+          ? (r.onlineAfterMs / 1000).toFixed(2)
+          : r.stillOffline
+            ? `${r.stillOffline} still offline`
+            : '-',
+    ],
   ];
   const columns = results.map(([name, r]) => [name, ...rows.map(([, cell]) => cell(r))]);
   const width = (cells: string[]) => Math.max(...cells.map((c) => c.length)) + 2;
   const labelWidth = width(rows.map(([label]) => label));
-  const line = (label: string, i: number) => label.padEnd(labelWidth) + columns.map((c) => c[i]!.padStart(width(c))).join('');
+  const line = (label: string, i: number) =>
+    label.padEnd(labelWidth) + columns.map((c) => c[i]!.padStart(width(c))).join('');
   console.log(`\n${line('', 0)}`);
-  rows.forEach(([label], i) => console.log(line(label, i + 1)));
+  for (const [i, [label]] of rows.entries()) console.log(line(label, i + 1));
 };
 
 export const main = async (args: string[]) => {
@@ -234,7 +259,9 @@ export const main = async (args: string[]) => {
     process.exit(1);
   }, WHOLE_RUN_MS).unref();
 
-  console.log(`connections: ${count} devices, ${concurrency} connects in flight, ulimit -n ${checkFileLimit(count)}, node ${process.version}`);
+  console.log(
+    `connections: ${count} devices, ${concurrency} connects in flight, ulimit -n ${checkFileLimit(count)}, node ${process.version}`,
+  );
   const results: [string, Result][] = [['downlink runtime', await run(() => downlinkRuntime(count), concurrency)]];
   if (!values['skip-baseline']) results.push(['plain aedes', await run(() => plainAedes(count), concurrency)]);
   printTable(count, results);

@@ -1,7 +1,15 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { PublishPacket } from 'aedes';
 import { iotRules } from '../functions/manifest.ts';
-import { currentScope, install, reset, runningInvocations, snapshot, type CallRecord, type InvocationRecord } from '../local/call-meter.ts';
+import {
+  currentScope,
+  install,
+  reset,
+  runningInvocations,
+  snapshot,
+  type CallRecord,
+  type InvocationRecord,
+} from '../local/call-meter.ts';
 import { compileRule, topicMatches } from '../local/iot-rules.ts';
 import type { Runtime } from '../local/runtime.ts';
 import { clientOptions, createDeps } from '../shared/deps.ts';
@@ -86,7 +94,15 @@ export const costProbe = async (runtime: Runtime) => {
 
   // IoT Core's meter, at the broker: what enters it, what it delivers, which rules match.
   const rules = iotRules(runtime.topicRoot).map((r) => compileRule(r.sql));
-  const empty = (): IotCounts => ({ deviceUnits: 0, apiUnits: 0, lifecycleUnits: 0, deliveries: 0, rulesTriggered: 0, connects: 0, subscribes: 0 });
+  const empty = (): IotCounts => ({
+    deviceUnits: 0,
+    apiUnits: 0,
+    lifecycleUnits: 0,
+    deliveries: 0,
+    rulesTriggered: 0,
+    connects: 0,
+    subscribes: 0,
+  });
   const iot = empty();
   const zero = () => Object.assign(iot, empty());
   runtime.broker.on('publish', (packet: PublishPacket, client) => {
@@ -108,7 +124,10 @@ export const costProbe = async (runtime: Runtime) => {
   const sqs = new SQSClient(clientOptions('us-east-1', runtime.sqsUrl));
   const queueEmpty = async () => {
     const { Attributes: a } = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: runtime.queueUrls.presence, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: runtime.queueUrls.presence,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     );
     return a?.ApproximateNumberOfMessages === '0' && a.ApproximateNumberOfMessagesNotVisible === '0';
   };
@@ -138,7 +157,14 @@ export const costProbe = async (runtime: Runtime) => {
   const port = Number(new URL(runtime.mqttUrl).port);
   const devices: SimulatedDevice[] = [];
   const connect = async (deviceId: string, secret: string) => {
-    const d = await connectDevice({ deviceId, secret, port, root: runtime.topicRoot, reply: 'echo', delayMs: DEVICE_DELAY_MS });
+    const d = await connectDevice({
+      deviceId,
+      secret,
+      port,
+      root: runtime.topicRoot,
+      reply: 'echo',
+      delayMs: DEVICE_DELAY_MS,
+    });
     devices.push(d);
     await until(async () => (await statusOf(deviceId)) === 'ONLINE', `${deviceId} ONLINE`);
     return d;
@@ -152,11 +178,20 @@ export const costProbe = async (runtime: Runtime) => {
   let n = 0;
   const register = async () => {
     const secret = `cost-secret-${++n}`;
-    const body = await ok(call('POST', '/devices', { node_id: `cost-${process.pid}-${Date.now()}-${n}`, product_id: 'cost', auth_info: { secret } }), 201, 'add device');
+    const body = await ok(
+      call('POST', '/devices', {
+        node_id: `cost-${process.pid}-${Date.now()}-${n}`,
+        product_id: 'cost',
+        auth_info: { secret },
+      }),
+      201,
+      'add device',
+    );
     return { deviceId: body.device_id as string, secret };
   };
   const created = await call('POST', '/products', COST_PRODUCT);
-  if (created.status !== 201 && created.status !== 409) throw new Error(`create product: ${created.status} ${JSON.stringify(created.body)}`);
+  if (created.status !== 201 && created.status !== 409)
+    throw new Error(`create product: ${created.status} ${JSON.stringify(created.body)}`);
   const online = async () => {
     const { deviceId, secret } = await register();
     const device = await connect(deviceId, secret);
@@ -187,7 +222,11 @@ export const costProbe = async (runtime: Runtime) => {
 
   const batch = async (taskType: 'createCommands' | 'createMessages', targets: string[]) => {
     const document = taskType === 'createCommands' ? COMMAND : { message: 'to all' };
-    const body = await ok(call('POST', '/batchtasks', { task_name: 'cost', task_type: taskType, targets, document }), 201, 'create batch task');
+    const body = await ok(
+      call('POST', '/batchtasks', { task_name: 'cost', task_type: taskType, targets, document }),
+      201,
+      'create batch task',
+    );
     const taskId = body.task_id as string;
     // Ended when the settle function has run and set a final status (read outside any invocation: not counted).
     await until(async () => {
@@ -218,14 +257,22 @@ export const costProbe = async (runtime: Runtime) => {
       },
       messageOnline: async (device: SimulatedDevice) => {
         const received = receives(device, 1);
-        const body = await ok(call('POST', `/devices/${device.deviceId}/messages`, { message: 'hello' }), 201, 'message');
+        const body = await ok(
+          call('POST', `/devices/${device.deviceId}/messages`, { message: 'hello' }),
+          201,
+          'message',
+        );
         if (body.result?.status !== 'DELIVERED') throw new Error(`message not delivered: ${JSON.stringify(body)}`);
         await received;
       },
       /** `count` messages to an offline device, then its reconnect, until it has them all. */
       messagesOffline: async (deviceId: string, secret: string, count: number) => {
         for (let i = 0; i < count; i++) {
-          const body = await ok(call('POST', `/devices/${deviceId}/messages`, { message: `kept ${i}` }), 201, 'message');
+          const body = await ok(
+            call('POST', `/devices/${deviceId}/messages`, { message: `kept ${i}` }),
+            201,
+            'message',
+          );
           if (body.result?.status !== 'PENDING') throw new Error(`message not pending: ${JSON.stringify(body)}`);
         }
         // The device's subscription is in its connect (the broker subscribes it), so nothing is missed.

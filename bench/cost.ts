@@ -20,12 +20,22 @@ const USAGE = 'npm run bench -- cost [--runs 20] [--batch 100] [--pending 10]';
 
 type Op = { name: string; runs: number; total: Measured; sync: boolean; perOp: number };
 
-const zeroIot = (): IotCounts => ({ deviceUnits: 0, apiUnits: 0, lifecycleUnits: 0, deliveries: 0, rulesTriggered: 0, connects: 0, subscribes: 0 });
+const zeroIot = (): IotCounts => ({
+  deviceUnits: 0,
+  apiUnits: 0,
+  lifecycleUnits: 0,
+  deliveries: 0,
+  rulesTriggered: 0,
+  connects: 0,
+  subscribes: 0,
+});
 const emptyMeasured = (): Measured => ({ calls: [], invocations: [], iot: zeroIot() });
 const add = (a: Measured, b: Measured): Measured => ({
   calls: [...a.calls, ...b.calls],
   invocations: [...a.invocations, ...b.invocations],
-  iot: Object.fromEntries(Object.keys(a.iot).map((k) => [k, a.iot[k as keyof IotCounts] + b.iot[k as keyof IotCounts]])) as unknown as IotCounts,
+  iot: Object.fromEntries(
+    Object.keys(a.iot).map((k) => [k, a.iot[k as keyof IotCounts] + b.iot[k as keyof IotCounts]]),
+  ) as unknown as IotCounts,
 });
 
 const callLatency = (c: Pick<CallRecord, 'service' | 'operation'>) => {
@@ -59,7 +69,13 @@ export const modelledWait = (answerMs: number) => {
 };
 
 /** From the publish's return to the answer's write: delivery, the device's think time, the rule's invoke, its write. */
-const answerMs = (deviceMs: number) => LATENCY_MS.iotDelivery + deviceMs + LATENCY_MS.iotDelivery + LATENCY_MS.ruleToLambda + LATENCY_MS.lambdaInvoke + LATENCY_MS.dynamoWrite;
+const answerMs = (deviceMs: number) =>
+  LATENCY_MS.iotDelivery +
+  deviceMs +
+  LATENCY_MS.iotDelivery +
+  LATENCY_MS.ruleToLambda +
+  LATENCY_MS.lambdaInvoke +
+  LATENCY_MS.dynamoWrite;
 
 /**
  * An invocation's billed duration, modelled: its calls one after another (an upper bound where it
@@ -71,7 +87,6 @@ const modelledDurationMs = (inv: InvocationRecord, calls: CallRecord[]) => {
   const work = own.filter((c) => pathPartOf(c) !== 'waiting').reduce((s, c) => s + callLatency(c), 0);
   return Math.ceil(LATENCY_MS.lambdaCompute + work + (waits ? modelledWait(answerMs(DEVICE_DELAY_MS)).waitMs : 0));
 };
-
 
 /** The bill of one operation, in USD, per item; from the totals of `runs` runs, `perOp` operations each. */
 const bill = (op: Op) => {
@@ -98,7 +113,9 @@ const bill = (op: Op) => {
   const chunks = invocations.filter((i) => i.fn === 'batch-chunk').length;
   const transitions = executions * 6 + chunks * 3;
   const logBytes =
-    invocations.reduce((s, i) => s + i.logBytes, 0) + invocations.length * LOG_LINES.lambdaPlatformBytes + apiRequests * LOG_LINES.apiAccessBytes;
+    invocations.reduce((s, i) => s + i.logBytes, 0) +
+    invocations.length * LOG_LINES.lambdaPlatformBytes +
+    apiRequests * LOG_LINES.apiAccessBytes;
   const usd = (count: number, price: Price, unit = 1e6) => (count * price.usd) / unit;
   const lines: [string, number][] = [
     ['API Gateway', usd(apiRequests, AWS.apiGatewayRest)],
@@ -164,7 +181,11 @@ export const main = async (args: string[]) => {
     },
   });
   if (values.help) return console.log(USAGE);
-  const [runs, batchSize, pending] = [values.runs, values.batch, values.pending].map(Number) as [number, number, number];
+  const [runs, batchSize, pending] = [values.runs, values.batch, values.pending].map(Number) as [
+    number,
+    number,
+    number,
+  ];
   if (![runs, batchSize, pending].every((v) => Number.isInteger(v) && v >= 1 && v <= 1000)) throw new Error(USAGE);
   capRun('cost', 20 * 60_000);
 
@@ -182,7 +203,9 @@ export const main = async (args: string[]) => {
 
   const runtime = await startRuntime(ephemeralSettings({ logLevel: 'INFO' }));
   const probe = await costProbe(runtime);
-  console.log(`cost: ${runs} runs of each operation, batch tasks of ${batchSize} devices, ${pending} messages pending per reconnect; device answers in ${DEVICE_DELAY_MS} ms; node ${process.version}`);
+  console.log(
+    `cost: ${runs} runs of each operation, batch tasks of ${batchSize} devices, ${pending} messages pending per reconnect; device answers in ${DEVICE_DELAY_MS} ms; node ${process.version}`,
+  );
   const ops: Op[] = [];
   const repeat = async (name: string, sync: boolean, perOp: number, times: number, once: () => Promise<Measured>) => {
     let total = emptyMeasured();
@@ -204,12 +227,17 @@ export const main = async (args: string[]) => {
     // Messages kept for an offline device: `pending` messages, then its connect; less a connect with none.
     const b = await probe.register();
     const connectOnly = await probe.register();
-    const plainConnect = await probe.measure(async () => void (await probe.connect(connectOnly.deviceId, connectOnly.secret)));
+    const plainConnect = await probe.measure(
+      async () => void (await probe.connect(connectOnly.deviceId, connectOnly.secret)),
+    );
     let flushed = emptyMeasured();
     const rounds = Math.max(1, Math.ceil(runs / pending));
     for (let i = 0; i < rounds; i++) {
       let device: Awaited<ReturnType<typeof probe.ops.messagesOffline>> | undefined;
-      flushed = add(flushed, await probe.measure(async () => void (device = await probe.ops.messagesOffline(b.deviceId, b.secret, pending))));
+      flushed = add(
+        flushed,
+        await probe.measure(async () => void (device = await probe.ops.messagesOffline(b.deviceId, b.secret, pending))),
+      );
       await probe.close(device!);
     }
     ops.push({ name: 'message, offline then flushed', runs: rounds, total: flushed, sync: false, perOp: pending });
@@ -220,8 +248,12 @@ export const main = async (args: string[]) => {
     const targets = await Promise.all(Array.from({ length: batchSize }, () => probe.online()));
     const ids = targets.map((t) => t.deviceId);
     const batchRuns = Math.max(1, Math.ceil(runs / batchSize));
-    await repeat('batch sub-task, command', false, batchSize, batchRuns, () => probe.measure(() => probe.ops.batchCommands(ids)));
-    await repeat('batch sub-task, message', false, batchSize, batchRuns, () => probe.measure(() => probe.ops.batchMessages(ids)));
+    await repeat('batch sub-task, command', false, batchSize, batchRuns, () =>
+      probe.measure(() => probe.ops.batchCommands(ids)),
+    );
+    await repeat('batch sub-task, message', false, batchSize, batchRuns, () =>
+      probe.measure(() => probe.ops.batchMessages(ids)),
+    );
 
     let device = a.device;
     await repeat('device online a month', false, 1, Math.min(runs, 5), () =>
@@ -237,8 +269,12 @@ export const main = async (args: string[]) => {
     offline.b.lines = offline.b.lines.map(([k, v], i) => [k, v - connectBill.lines[i]![1]]);
     const month = bills.find((x) => x.op.name === 'device online a month')!;
     const minutes = 30 * 24 * 60;
-    for (const k of Object.keys(month.b) as (keyof typeof month.b)[]) if (typeof month.b[k] === 'number' && k !== 'n') (month.b[k] as number) *= 30;
-    month.b.lines = [...month.b.lines.map(([k, v]) => [k, v * 30] as [string, number]), ['IoT connection minutes', (minutes * AWS.iotConnectionMinutes.usd) / 1e6]];
+    for (const k of Object.keys(month.b) as (keyof typeof month.b)[])
+      if (typeof month.b[k] === 'number' && k !== 'n') (month.b[k] as number) *= 30;
+    month.b.lines = [
+      ...month.b.lines.map(([k, v]) => [k, v * 30] as [string, number]),
+      ['IoT connection minutes', (minutes * AWS.iotConnectionMinutes.usd) / 1e6],
+    ];
     month.b.usd += (minutes * AWS.iotConnectionMinutes.usd) / 1e6;
 
     const f = (v: number, d = 2) => v.toFixed(d);
@@ -257,9 +293,20 @@ export const main = async (args: string[]) => {
         ['SQS requests', ...bills.map((x) => f(x.b.sqsRequests))],
         ['Step Functions transitions', ...bills.map((x) => f(x.b.transitions, 2))],
         ['CloudWatch Logs bytes', ...bills.map((x) => f(x.b.logBytes, 0))],
-        ...bills[0]!.b.lines.map(([k], i) => [`  USD per million: ${k}`, ...bills.map((x) => money((x.b.lines[i]?.[1] ?? 0) * 1e6))] as [string, ...string[]]),
+        ...bills[0]!.b.lines.map(
+          ([k], i) =>
+            [`  USD per million: ${k}`, ...bills.map((x) => money((x.b.lines[i]?.[1] ?? 0) * 1e6))] as [
+              string,
+              ...string[],
+            ],
+        ),
         ...(month.b.lines.length > bills[0]!.b.lines.length
-          ? [['  USD per million: IoT connection minutes', ...bills.map((x) => (x === month ? money(month.b.lines.at(-1)![1] * 1e6) : '-'))] as [string, ...string[]]]
+          ? [
+              [
+                '  USD per million: IoT connection minutes',
+                ...bills.map((x) => (x === month ? money(month.b.lines.at(-1)![1] * 1e6) : '-')),
+              ] as [string, ...string[]],
+            ]
           : []),
         ['USD per million, AWS (this stack)', ...bills.map((x) => money(x.b.usd * 1e6))],
         ['USD per million, IoTDA basic (UNCONFIRMED)', ...bills.map((x) => money(peerUsd(x.op.name).iotda * 1e6))],
@@ -267,22 +314,33 @@ export const main = async (args: string[]) => {
         ['USD per million, AWS IoT DM commands', ...bills.map(() => 'not priced')],
       ],
     );
-    console.log('\n"device online a month" is per device-month: 30 reconnects and 43,200 connection minutes; the others per operation.');
+    console.log(
+      '\n"device online a month" is per device-month: 30 reconnects and 43,200 connection minutes; the others per operation.',
+    );
     console.log('Prices (bench/prices.ts):');
     for (const [k, p] of Object.entries(AWS)) console.log(`  ${k}: ${p.usd} USD per ${p.per}; ${p.source}; ${p.asOf}`);
     console.log(`  IoT Core metering rules: ${IOT_METERING_SOURCE}`);
-    console.log(`  IoTDA basic: ${PEERS.iotdaBasic.usdPerMillionMessages.toFixed(3)} USD per million messages; ${PEERS.iotdaBasic.source}`);
-    console.log(`  Azure IoT Hub S1: ${PEERS.azureS1.usdPerUnitMonth} USD a unit-month, ${PEERS.azureS1.messagesPerUnitDay} messages a day; ${PEERS.azureS1.source}`);
-    console.log(`  AWS IoT Device Management commands: not priced (no stored copy of ${PEERS.awsDeviceManagementCommands.source})`);
+    console.log(
+      `  IoTDA basic: ${PEERS.iotdaBasic.usdPerMillionMessages.toFixed(3)} USD per million messages; ${PEERS.iotdaBasic.source}`,
+    );
+    console.log(
+      `  Azure IoT Hub S1: ${PEERS.azureS1.usdPerUnitMonth} USD a unit-month, ${PEERS.azureS1.messagesPerUnitDay} messages a day; ${PEERS.azureS1.source}`,
+    );
+    console.log(
+      `  AWS IoT Device Management commands: not priced (no stored copy of ${PEERS.awsDeviceManagementCommands.source})`,
+    );
 
     // The modelled latency of each sync operation on AWS.
-    console.log(`\nModelled AWS latency of a sync request (device answers in ${DEVICE_DELAY_MS} ms); per call (bench/prices.ts LATENCY_MS): ${JSON.stringify(LATENCY_MS)}`);
+    console.log(
+      `\nModelled AWS latency of a sync request (device answers in ${DEVICE_DELAY_MS} ms); per call (bench/prices.ts LATENCY_MS): ${JSON.stringify(LATENCY_MS)}`,
+    );
     const wait = modelledWait(answerMs(DEVICE_DELAY_MS));
     for (const x of bills.filter((y) => y.op.sync)) {
       const critical = x.op.total.calls.filter((c) => pathPartOf(c) === 'critical');
       const perRun = critical.reduce((s, c) => s + callLatency(c), 0) / x.op.runs;
       const callsPerRun = critical.length / x.op.runs;
-      const total = LATENCY_MS.apiGateway + 2 * (LATENCY_MS.lambdaInvoke + LATENCY_MS.lambdaCompute) + perRun + wait.waitMs;
+      const total =
+        LATENCY_MS.apiGateway + 2 * (LATENCY_MS.lambdaInvoke + LATENCY_MS.lambdaCompute) + perRun + wait.waitMs;
       console.log(
         `  ${x.op.name}: ${total.toFixed(0)} ms = API Gateway ${LATENCY_MS.apiGateway} + authorizer and handler invokes ${2 * (LATENCY_MS.lambdaInvoke + LATENCY_MS.lambdaCompute)} + ` +
           `${callsPerRun.toFixed(1)} calls before the answer ${perRun.toFixed(0)} + wait after the publish ${wait.waitMs} ` +

@@ -107,7 +107,14 @@ const connectAll = async (order: Extract<FleetOrder, { type: 'connect' }>): Prom
   const startedAt = now();
   await forEachLimit(order.devices, order.concurrency, async ({ deviceId, secret }) => {
     try {
-      const d = await connectDevice({ deviceId, secret, host: order.host, port: order.port, root: order.root, reply: order.reply });
+      const d = await connectDevice({
+        deviceId,
+        secret,
+        host: order.host,
+        port: order.port,
+        root: order.root,
+        reply: order.reply,
+      });
       d.onMessage(onDownlink(deviceId));
       devices.push(d);
       ok++;
@@ -117,7 +124,15 @@ const connectAll = async (order: Extract<FleetOrder, { type: 'connect' }>): Prom
   });
   const finishedAt = now();
   const used = process.cpuUsage(cpu);
-  return { type: 'connected', ok, failed: errors.length, firstErrors: errors.slice(0, 3), startedAt, finishedAt, cpuMs: (used.user + used.system) / 1000 };
+  return {
+    type: 'connected',
+    ok,
+    failed: errors.length,
+    firstErrors: errors.slice(0, 3),
+    startedAt,
+    finishedAt,
+    cpuMs: (used.user + used.system) / 1000,
+  };
 };
 
 const count = async (expect: number, timeoutMs: number): Promise<FleetCount> => {
@@ -134,7 +149,16 @@ const count = async (expect: number, timeoutMs: number): Promise<FleetCount> => 
     });
   waiting = undefined;
   const used = process.cpuUsage(cpuAtReset);
-  return { type: 'count', received, distinct: seen.size, outOfOrder, misrouted, firstAt, lastAt, cpuMs: (used.user + used.system) / 1000 };
+  return {
+    type: 'count',
+    received,
+    distinct: seen.size,
+    outOfOrder,
+    misrouted,
+    firstAt,
+    lastAt,
+    cpuMs: (used.user + used.system) / 1000,
+  };
 };
 
 const disconnectAll = async (concurrency: number) => {

@@ -41,7 +41,9 @@ const toJson = (v: J): string =>
     : Array.isArray(v)
       ? `[${v.map(toJson).join(',')}]`
       : v !== null && typeof v === 'object'
-        ? `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${toJson(x)}`).join(',')}}`
+        ? `{${Object.entries(v)
+            .map(([k, x]) => `${JSON.stringify(k)}:${toJson(x)}`)
+            .join(',')}}`
         : JSON.stringify(v);
 
 // Placeholders resolved when a request is sent: ids that exist only once the runtime is set up.
@@ -50,8 +52,44 @@ const TASK = (i: number) => `@@task${i}@@`;
 const DEVICES = 6;
 const TASKS = 3;
 
-const NUMBERS = ['1e400', '-1e400', '9007199254740993', '9007199254740991', '1e20', '1.5e300', '1e-200', '1e-400', '-0', '0.1', '1e-130', '123456789012345678901234567890', '-1', '0', '5', '1440', '1441', '3.5'];
-const STRINGS = ['', ' ', 'x'.repeat(129), 'x'.repeat(300), '😀', 'ünï©ødé', '\u0000', '\u202e', '%', '../..', '<script>', 'a/b', 'a+b#', '$oc/devices/x', 'DROP TABLE', 'ON'];
+const NUMBERS = [
+  '1e400',
+  '-1e400',
+  '9007199254740993',
+  '9007199254740991',
+  '1e20',
+  '1.5e300',
+  '1e-200',
+  '1e-400',
+  '-0',
+  '0.1',
+  '1e-130',
+  '123456789012345678901234567890',
+  '-1',
+  '0',
+  '5',
+  '1440',
+  '1441',
+  '3.5',
+];
+const STRINGS = [
+  '',
+  ' ',
+  'x'.repeat(129),
+  'x'.repeat(300),
+  '😀',
+  'ünï©ødé',
+  '\u0000',
+  '\u202e',
+  '%',
+  '../..',
+  '<script>',
+  'a/b',
+  'a+b#',
+  '$oc/devices/x',
+  'DROP TABLE',
+  'ON',
+];
 const RAW_STRINGS = ['"\\ud800"', '"\\udfff\\ud800"', '"\\u0000"', '"\\"\\\\"'];
 
 const evilValue = (r: Rng, depth = 0): J => {
@@ -69,7 +107,12 @@ const evilValue = (r: Rng, depth = 0): J => {
     case 5:
       return Array.from({ length: r.int(4) }, () => evilValue(r, depth + 1));
     case 6:
-      return Object.fromEntries(Array.from({ length: r.int(4) }, () => [r.pick(['', 'a', '__proto__', 'constructor', '.', '$x', '😀', 'x'.repeat(300)]), evilValue(r, depth + 1)]));
+      return Object.fromEntries(
+        Array.from({ length: r.int(4) }, () => [
+          r.pick(['', 'a', '__proto__', 'constructor', '.', '$x', '😀', 'x'.repeat(300)]),
+          evilValue(r, depth + 1),
+        ]),
+      );
     case 7:
       return deepValue(r);
     default:
@@ -80,7 +123,9 @@ const evilValue = (r: Rng, depth = 0): J => {
 /** A value nested `levels` deep, as text: arrays, objects or both. */
 const deepValue = (r: Rng): Raw => {
   const levels = r.pick([19, 20, 21, 32, 33, 100, 1_000, 6_000, 50_000]);
-  return r.chance(0.5) ? new Raw(`${'['.repeat(levels)}1${']'.repeat(levels)}`) : new Raw(`${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`);
+  return r.chance(0.5)
+    ? new Raw(`${'['.repeat(levels)}1${']'.repeat(levels)}`)
+    : new Raw(`${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`);
 };
 
 // ---- what each route takes, when well formed
@@ -91,19 +136,38 @@ const FUZZ_MODEL: J = [
     service_id: 'svc',
     service_type: 'Fuzz',
     properties: [{ property_name: 'on', data_type: 'boolean', method: 'RW' }],
-    commands: [{ command_name: 'cmd', paras: [{ para_name: 'on', data_type: 'boolean' }, { para_name: 'level', data_type: 'int', min: '0', max: '100' }] }],
+    commands: [
+      {
+        command_name: 'cmd',
+        paras: [
+          { para_name: 'on', data_type: 'boolean' },
+          { para_name: 'level', data_type: 'int', min: '0', max: '100' },
+        ],
+      },
+    ],
   },
 ];
 
 const validBody = (r: Rng, method: string, path: string): J | undefined => {
   const device = () => DEVICE(r.int(DEVICES));
   if (method === 'POST' && path.endsWith('/products'))
-    return { product_id: `p${r.int(1e6)}`, name: 'fuzz', device_type: 'Fuzz', protocol_type: 'MQTT', service_capabilities: r.chance(0.5) ? FUZZ_MODEL : [] };
+    return {
+      product_id: `p${r.int(1e6)}`,
+      name: 'fuzz',
+      device_type: 'Fuzz',
+      protocol_type: 'MQTT',
+      service_capabilities: r.chance(0.5) ? FUZZ_MODEL : [],
+    };
   if (method === 'PUT' && path.includes('/products/'))
     return r.chance(0.5) ? { description: 'changed' } : { service_capabilities: FUZZ_MODEL };
   if (method === 'POST' && path.endsWith('/devices'))
-    return { node_id: `n${r.int(1e6)}`, product_id: 'prod', ...(r.chance(0.5) ? { auth_info: { secret: 'secret-1234' } } : {}) };
-  if (path.endsWith('/commands')) return { service_id: 'svc', command_name: 'cmd', paras: { on: true, level: r.int(10) } };
+    return {
+      node_id: `n${r.int(1e6)}`,
+      product_id: 'prod',
+      ...(r.chance(0.5) ? { auth_info: { secret: 'secret-1234' } } : {}),
+    };
+  if (path.endsWith('/commands'))
+    return { service_id: 'svc', command_name: 'cmd', paras: { on: true, level: r.int(10) } };
   if (path.endsWith('/properties')) return { services: [{ service_id: 'svc', properties: { on: r.chance(0.5) } }] };
   if (path.endsWith('/messages'))
     return {
@@ -148,7 +212,20 @@ const mutate = (r: Rng, body: J): J => {
   return copy as J;
 };
 
-const INVALID_JSON = ['{', '{"a":1,}', "{'a':1}", 'NaN', '{"a":NaN}', '\ufeff{}', '{"a":1}{"b":2}', 'nul', '[1,2', '"\\x"', '{"a":"\\ud800', ''];
+const INVALID_JSON = [
+  '{',
+  '{"a":1,}',
+  "{'a':1}",
+  'NaN',
+  '{"a":NaN}',
+  '\ufeff{}',
+  '{"a":1}{"b":2}',
+  'nul',
+  '[1,2',
+  '"\\x"',
+  '{"a":"\\ud800',
+  '',
+];
 
 const bodyFor = (r: Rng, method: string, path: string): { text: string | Buffer; kind: string } | undefined => {
   const valid = validBody(r, method, path);
@@ -159,30 +236,122 @@ const bodyFor = (r: Rng, method: string, path: string): { text: string | Buffer;
   if (roll < 0.6) return { text: toJson(mutate(r, valid ?? {})), kind: 'mutated' };
   if (roll < 0.68) return { text: toJson(evilValue(r)), kind: 'evil value' };
   if (roll < 0.78) return { text: r.pick(INVALID_JSON), kind: 'invalid JSON' };
-  if (roll < 0.82) return { text: Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x22, 0x7d]), kind: 'invalid UTF-8' };
+  if (roll < 0.82)
+    return {
+      text: Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x22, 0x7d]),
+      kind: 'invalid UTF-8',
+    };
   if (roll < 0.86) return { text: '', kind: 'empty' };
   if (roll < 0.92) return { text: toJson(deepValue(r)), kind: 'deep' };
-  if (roll < 0.998) return { text: toJson({ message: 'x'.repeat(r.pick([256 * 1024, 1_000_000])), paras: { s: 'x'.repeat(300_000) } }), kind: 'large' };
+  if (roll < 0.998)
+    return {
+      text: toJson({ message: 'x'.repeat(r.pick([256 * 1024, 1_000_000])), paras: { s: 'x'.repeat(300_000) } }),
+      kind: 'large',
+    };
   return { text: Buffer.alloc(10 * 2 ** 20 + 1, 0x20), kind: 'over 10 MB' };
 };
 
 // ---- paths, headers, tokens
 
-const ROUTES = FUNCTIONS.flatMap((f) => f.triggers.flatMap((t) => (t.kind === 'http' ? [{ method: t.method as string, path: t.path }] : [])));
+const ROUTES = FUNCTIONS.flatMap((f) =>
+  f.triggers.flatMap((t) => (t.kind === 'http' ? [{ method: t.method as string, path: t.path }] : [])),
+);
 
-const BAD_SEGMENTS = ['%', '%E0%A4%A', '%ZZ', '%00', '%2F', '%252F', '%20', '..', '.', 'x'.repeat(129), 'x'.repeat(3000), '%F0%9F%98%80', encodeURIComponent('ünï'), '%C0%AF', 'a%2Fb', '-', '_', '%25', "'", '*', '%0D%0A'];
+const BAD_SEGMENTS = [
+  '%',
+  '%E0%A4%A',
+  '%ZZ',
+  '%00',
+  '%2F',
+  '%252F',
+  '%20',
+  '..',
+  '.',
+  'x'.repeat(129),
+  'x'.repeat(3000),
+  '%F0%9F%98%80',
+  encodeURIComponent('ünï'),
+  '%C0%AF',
+  'a%2Fb',
+  '-',
+  '_',
+  '%25',
+  "'",
+  '*',
+  '%0D%0A',
+];
 
 const paramValue = (r: Rng, name: string): string => {
   if (name === 'project_id') return r.chance(0.9) ? '@@project@@' : r.pick(['other', 'nope', ...BAD_SEGMENTS]);
-  if (r.chance(0.7)) return name === 'task_id' ? TASK(r.int(TASKS)) : name === 'message_id' ? `m${r.int(50)}` : name === 'product_id' ? 'prod' : DEVICE(r.int(DEVICES));
-  if (r.chance(0.5)) return name === 'task_id' ? Array.from({ length: 24 }, () => r.pick([...'0123456789abcdef'])).join('') : `id-${r.int(1e6)}`;
+  if (r.chance(0.7))
+    return name === 'task_id'
+      ? TASK(r.int(TASKS))
+      : name === 'message_id'
+        ? `m${r.int(50)}`
+        : name === 'product_id'
+          ? 'prod'
+          : DEVICE(r.int(DEVICES));
+  if (r.chance(0.5))
+    return name === 'task_id'
+      ? Array.from({ length: 24 }, () => r.pick([...'0123456789abcdef'])).join('')
+      : `id-${r.int(1e6)}`;
   return r.pick(BAD_SEGMENTS);
 };
 
-const QUERIES = ['', '', '', '?limit=0', '?limit=abc', '?limit=51', '?offset=-1', '?marker=%', '?marker=zz', '?service_id=', '?service_id=svc', '?task_type=createCommands', '?task_type=x&status=Success', '?status=%E0', '?task_detail_status=Fail&target=%', '?a=1&a=2', '?%=%'];
+const QUERIES = [
+  '',
+  '',
+  '',
+  '?limit=0',
+  '?limit=abc',
+  '?limit=51',
+  '?offset=-1',
+  '?marker=%',
+  '?marker=zz',
+  '?service_id=',
+  '?service_id=svc',
+  '?task_type=createCommands',
+  '?task_type=x&status=Success',
+  '?status=%E0',
+  '?task_detail_status=Fail&target=%',
+  '?a=1&a=2',
+  '?%=%',
+];
 
-const TOKENS = ['valid', 'valid', 'valid', 'valid', 'valid', 'valid', 'valid', 'valid', 'valid', 'valid', 'valid', 'valid', 'valid', 'valid', 'none', 'empty', 'garbage', 'other project', 'long'] as const;
-const CONTENT_TYPES = ['application/json', 'application/json', 'application/json', 'application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'text/plain', 'application/jsonx', 'multipart/form-data; boundary=x', '', undefined];
+const TOKENS = [
+  'valid',
+  'valid',
+  'valid',
+  'valid',
+  'valid',
+  'valid',
+  'valid',
+  'valid',
+  'valid',
+  'valid',
+  'valid',
+  'valid',
+  'valid',
+  'valid',
+  'none',
+  'empty',
+  'garbage',
+  'other project',
+  'long',
+] as const;
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json',
+  'application/json',
+  'application/json',
+  'application/json; charset=utf-8',
+  'APPLICATION/JSON',
+  'text/plain',
+  'application/jsonx',
+  'multipart/form-data; boundary=x',
+  '',
+  undefined,
+];
 
 export interface FuzzRequest {
   method: string;
@@ -197,7 +366,15 @@ const generate = (r: Rng): FuzzRequest => {
   const route = r.pick(ROUTES);
   let method = r.chance(0.04) ? r.pick(['PATCH', 'OPTIONS', 'HEAD', 'GET', 'DELETE', 'PUT', 'POST']) : route.method;
   let path = route.path.replace(/\{(\w+)\}/g, (_m, name: string) => paramValue(r, name));
-  if (r.chance(0.04)) path = r.pick([`${path}/`, path.replace('/v5/', '//v5/'), `${path}/extra`, '/', '/v5/iot', `/v5/iot/@@project@@/${r.pick(BAD_SEGMENTS)}`]);
+  if (r.chance(0.04))
+    path = r.pick([
+      `${path}/`,
+      path.replace('/v5/', '//v5/'),
+      `${path}/extra`,
+      '/',
+      '/v5/iot',
+      `/v5/iot/@@project@@/${r.pick(BAD_SEGMENTS)}`,
+    ]);
   path += r.pick(QUERIES);
   if (method === 'HEAD') method = r.chance(0.5) ? 'HEAD' : method;
   const token = r.pick(TOKENS);
@@ -232,18 +409,47 @@ const prepare = async (runtime: Runtime) => {
     });
     return (await res.json()) as Record<string, string>;
   };
-  await call('POST', '/products', { product_id: 'prod', name: 'fuzz', device_type: 'Fuzz', protocol_type: 'MQTT', service_capabilities: FUZZ_MODEL });
+  await call('POST', '/products', {
+    product_id: 'prod',
+    name: 'fuzz',
+    device_type: 'Fuzz',
+    protocol_type: 'MQTT',
+    service_capabilities: FUZZ_MODEL,
+  });
   const devices: string[] = [];
-  for (let i = 0; i < DEVICES; i++) devices.push((await call('POST', '/devices', { node_id: `fuzz${i}-${Date.now()}`, product_id: 'prod', auth_info: { secret: 'secret-1234' } })).device_id!);
+  for (let i = 0; i < DEVICES; i++)
+    devices.push(
+      (
+        await call('POST', '/devices', {
+          node_id: `fuzz${i}-${Date.now()}`,
+          product_id: 'prod',
+          auth_info: { secret: 'secret-1234' },
+        })
+      ).device_id!,
+    );
   const port = Number(new URL(runtime.mqttUrl).port);
   const online: SimulatedDevice[] = await Promise.all(
-    devices.slice(0, 3).map((deviceId, i) => connectDevice({ deviceId, secret: 'secret-1234', port, root: runtime.topicRoot, reply: i < 2 ? 'echo' : 'silent' })),
+    devices.slice(0, 3).map((deviceId, i) =>
+      connectDevice({
+        deviceId,
+        secret: 'secret-1234',
+        port,
+        root: runtime.topicRoot,
+        reply: i < 2 ? 'echo' : 'silent',
+      }),
+    ),
   );
   const tasks: string[] = [];
   for (let i = 0; i < TASKS; i++)
     tasks.push(
-      (await call('POST', '/batchtasks', { task_name: 'fuzz', task_type: i % 2 ? 'createMessages' : 'createCommands', targets: devices.slice(i), document: i % 2 ? { message: 'hi' } : { paras: {} } }))
-        .task_id!,
+      (
+        await call('POST', '/batchtasks', {
+          task_name: 'fuzz',
+          task_type: i % 2 ? 'createMessages' : 'createCommands',
+          targets: devices.slice(i),
+          document: i % 2 ? { message: 'hi' } : { paras: {} },
+        })
+      ).task_id!,
     );
   const { token: otherToken } = await createApiToken(runtime.deps, ['other'], 'fuzz-other');
   return { devices, tasks, otherToken, close: () => Promise.all(online.map((d) => d.close())) };
@@ -255,7 +461,10 @@ const describe = (q: FuzzRequest) => {
 };
 
 /** Sends `count` requests generated from `seed` to a running runtime, `concurrency` at a time. */
-export const runFuzz = async (runtime: Runtime, opts: { seed: number; count: number; concurrency: number }): Promise<FuzzResult> => {
+export const runFuzz = async (
+  runtime: Runtime,
+  opts: { seed: number; count: number; concurrency: number },
+): Promise<FuzzResult> => {
   const r = prng(opts.seed);
   const requests = Array.from({ length: opts.count }, () => generate(r));
   const setup = await prepare(runtime);
@@ -287,7 +496,11 @@ export const runFuzz = async (runtime: Runtime, opts: { seed: number; count: num
         method: q.method,
         path: resolve(q.path),
         agent,
-        headers: { ...q.headers, ...(token !== undefined ? { 'X-Auth-Token': token } : {}), ...(body ? { 'Content-Length': body.length } : {}) },
+        headers: {
+          ...q.headers,
+          ...(token !== undefined ? { 'X-Auth-Token': token } : {}),
+          ...(body ? { 'Content-Length': body.length } : {}),
+        },
         // The longest legitimate wait is a sync command's (1 s here); anything near this is a hang.
         timeout: 35_000,
       });
@@ -311,7 +524,8 @@ export const runFuzz = async (runtime: Runtime, opts: { seed: number; count: num
       const q = requests[next++]!;
       const { status, answer } = await send(q);
       counts[status] = (counts[status] ?? 0) + 1;
-      if (status === 'no answer' || (typeof status === 'number' && status >= 500)) failures.push({ request: describe(q), status, answer });
+      if (status === 'no answer' || (typeof status === 'number' && status >= 500))
+        failures.push({ request: describe(q), status, answer });
     }
   };
   try {
@@ -326,13 +540,19 @@ export const runFuzz = async (runtime: Runtime, opts: { seed: number; count: num
 export const main = async (args: string[]) => {
   const { values } = parseArgs({
     args,
-    options: { seed: { type: 'string', default: '1' }, count: { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '8' } },
+    options: {
+      seed: { type: 'string', default: '1' },
+      count: { type: 'string', default: '10000' },
+      concurrency: { type: 'string', default: '8' },
+    },
   });
   const opts = { seed: Number(values.seed), count: Number(values.count), concurrency: Number(values.concurrency) };
   const runtime = await startRuntime(ephemeralSettings({ commandTimeoutMs: 1_000, logLevel: 'ERROR' }));
   let result: FuzzResult;
   try {
-    console.log(`fuzz: ${opts.count} requests, seed ${opts.seed}, ${opts.concurrency} in flight, against ${runtime.httpUrl}`);
+    console.log(
+      `fuzz: ${opts.count} requests, seed ${opts.seed}, ${opts.concurrency} in flight, against ${runtime.httpUrl}`,
+    );
     result = await runFuzz(runtime, opts);
   } finally {
     await runtime.stop();
@@ -340,6 +560,10 @@ export const main = async (args: string[]) => {
   for (const f of result.failures) console.log(`\n${f.status} ${f.request}\n  -> ${f.answer.slice(0, 500)}`);
   const counts = Object.entries(result.counts).sort(([a], [b]) => a.localeCompare(b));
   console.log(`\nby status: ${counts.map(([s, n]) => `${s}: ${n}`).join(', ')}`);
-  console.log(result.failures.length ? `${result.failures.length} requests got a 5xx or no answer` : 'no 5xx, every request answered');
+  console.log(
+    result.failures.length
+      ? `${result.failures.length} requests got a 5xx or no answer`
+      : 'no 5xx, every request answered',
+  );
   process.exitCode = result.failures.length ? 1 : 0;
 };

@@ -5,7 +5,10 @@ import { fork } from 'node:child_process';
  * IPC channel. The answer to an order is the child's next message, so questions are asked one at a time.
  */
 export const forkTs = (module: URL) => {
-  const child = fork(module.pathname, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(module.pathname, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const next = <T>(timeoutMs: number, order?: object) =>
     new Promise<T>((resolve, reject) => {
       const done = (e: Error | undefined, answer?: T) => {
@@ -16,7 +19,10 @@ export const forkTs = (module: URL) => {
       };
       const onMessage = (m: T) => done(undefined, m);
       const onExit = (code: number | null) => done(new Error(`${module.pathname} exited (${code})`));
-      const timer = setTimeout(() => done(new Error(`${module.pathname} gave no answer in ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => done(new Error(`${module.pathname} gave no answer in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       child.on('message', onMessage).on('exit', onExit);
       if (order) child.send(order);
     });

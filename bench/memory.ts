@@ -53,13 +53,21 @@ export const main = async (argv: string[]) => {
   const runtime = await startRuntime(ephemeralSettings({ logLevel: 'SILENT', dataDir: values['data-dir'] }));
   const base = `${runtime.httpUrl}/v5/iot/${runtime.project}`;
   const call = async (method: string, path: string, body?: string, token = runtime.token) => {
-    const res = await fetch(`${base}${path}`, { method, headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' }, ...(body ? { body } : {}) });
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' },
+      ...(body ? { body } : {}),
+    });
     await res.arrayBuffer();
     return res.status;
   };
   const headers = { 'X-Auth-Token': runtime.token, 'Content-Type': 'application/json' };
   await ensureBenchProduct(`${base}/products`, headers);
-  const added = await fetch(`${base}/devices`, { method: 'POST', headers, body: JSON.stringify({ node_id: 'memory', product_id: 'bench' }) });
+  const added = await fetch(`${base}/devices`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ node_id: 'memory', product_id: 'bench' }),
+  });
   if (added.status !== 201) throw new Error(`add device: ${added.status} ${await added.text()}`);
   const device = (await added.json()) as { device_id: string };
   await settle();
@@ -70,14 +78,29 @@ export const main = async (argv: string[]) => {
   const kinds: Record<string, (i: number) => Promise<number>> = {
     'unknown-device': (i) => call('GET', `/devices/unknown-${i}`),
     'bad-json': (i) => call('POST', '/devices', `{"node_id":"n${i}","product_id":`),
-    'bad-device': (i) => call('POST', '/devices', JSON.stringify({ node_id: `x${i}`, product_id: 'p'.repeat(i % 300), auth_info: { secret: 'bad secret' } })),
+    'bad-device': (i) =>
+      call(
+        'POST',
+        '/devices',
+        JSON.stringify({ node_id: `x${i}`, product_id: 'p'.repeat(i % 300), auth_info: { secret: 'bad secret' } }),
+      ),
     'unknown-token': () => call('GET', '/devices/whatever', undefined, `dlk_${randomBytes(32).toString('base64url')}`),
-    message: (i) => call('POST', `/devices/${device.device_id}/messages`, JSON.stringify({ message_id: `m${i}`, message: { i, pad: 'x'.repeat(1000) } })),
+    message: (i) =>
+      call(
+        'POST',
+        `/devices/${device.device_id}/messages`,
+        JSON.stringify({ message_id: `m${i}`, message: { i, pad: 'x'.repeat(1000) } }),
+      ),
     'unknown-route': (i) => call('GET', `/no/such/route/${i}`),
     'offline-command': (i) => call('POST', `/devices/${device.device_id}/commands`, JSON.stringify({ paras: { i } })),
     'unknown-batch': (i) => call('GET', `/batchtasks/${i.toString(16).padStart(24, '0')}`),
     // Large bodies: one kept (a device keeps its newest 20 messages), one over the 256 KB limit.
-    'big-message': (i) => call('POST', `/devices/${device.device_id}/messages`, JSON.stringify({ message_id: `big${i}`, message: 'b'.repeat(200_000) })),
+    'big-message': (i) =>
+      call(
+        'POST',
+        `/devices/${device.device_id}/messages`,
+        JSON.stringify({ message_id: `big${i}`, message: 'b'.repeat(200_000) }),
+      ),
     'big-refused': () => call('POST', '/devices', 'x'.repeat(300_000)),
   };
   const only = values.only?.split(',') ?? Object.keys(kinds);
@@ -96,7 +119,9 @@ export const main = async (argv: string[]) => {
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
       },
     );
-    console.log(`round ${round}: ${total} requests in ${((Date.now() - started) / 1000).toFixed(1)} s, by status so far: ${JSON.stringify(Object.fromEntries(statuses))}`);
+    console.log(
+      `round ${round}: ${total} requests in ${((Date.now() - started) / 1000).toFixed(1)} s, by status so far: ${JSON.stringify(Object.fromEntries(statuses))}`,
+    );
     await measure(`round ${round}: after the load`);
     await settle();
     afterRounds.push(await measure(`round ${round}: after full GCs`));
@@ -108,7 +133,9 @@ export const main = async (argv: string[]) => {
   // a device's newest 20 messages (at most 20 × 256 KB), the authorizer cache its 10,000 answers.
   const [first, last] = [afterRounds[0]!, afterRounds.at(-1)!];
   const grew = (last.kept - first.kept) / MB;
-  console.log(`from round 1 to round ${afterRounds.length}, after full GCs: rss ${((last.rss - first.rss) / MB).toFixed(0)} MB, heaps and Buffers ${grew.toFixed(0)} MB (bound ${KEPT_GROWTH_MB} MB)`);
+  console.log(
+    `from round 1 to round ${afterRounds.length}, after full GCs: rss ${((last.rss - first.rss) / MB).toFixed(0)} MB, heaps and Buffers ${grew.toFixed(0)} MB (bound ${KEPT_GROWTH_MB} MB)`,
+  );
   if (grew > KEPT_GROWTH_MB) process.exitCode = 1;
   if (values.snapshot) console.log(`heap snapshot: ${writeHeapSnapshot()}`);
   await runtime.stop();

@@ -6,7 +6,22 @@ import type { CallOrder, CallReport } from './callers.ts';
 import type { FleetConnected, FleetCount, FleetOrder } from './fleet.ts';
 import { forkTs } from './ipc.ts';
 import { forEachLimit } from './limit.ts';
-import { api, askOk, capRun, cpuMsSince, cpuProfiler, otherCpu, epochMs, met, ms, printTable, spread, sqsOf, waitQueueIdle, type Spread } from './support.ts';
+import {
+  api,
+  askOk,
+  capRun,
+  cpuMsSince,
+  cpuProfiler,
+  otherCpu,
+  epochMs,
+  met,
+  ms,
+  printTable,
+  spread,
+  sqsOf,
+  waitQueueIdle,
+  type Spread,
+} from './support.ts';
 
 /**
  * Messages (IoTDA CreateMessage) through the local runtime, in two parts, each against plain MQTT publishes
@@ -42,13 +57,22 @@ type Callers = ReturnType<typeof forkTs>;
 type Device = { deviceId: string; secret: string };
 
 /** What the platform publishes for a standard-format message (shared/domain/messages.ts messagePayload). */
-const payloadOf = (messageId: string, k: number) => Buffer.from(JSON.stringify({ name: 'bench', id: messageId, content: { k } }));
+const payloadOf = (messageId: string, k: number) =>
+  Buffer.from(JSON.stringify({ name: 'bench', id: messageId, content: { k } }));
 /** Ids end in the per-device sequence number, so the devices can check the order they get them in. */
 const messageId = (part: string, device: number, k: number) => `${part}-${device}-${String(k).padStart(4, '0')}`;
 
 const connectOrder = (runtime: Runtime, devices: Device[], concurrency: number): FleetOrder => {
   const { hostname, port } = new URL(runtime.mqttUrl);
-  return { type: 'connect', host: hostname, port: Number(port), root: runtime.topicRoot, devices, concurrency, reply: 'echo' };
+  return {
+    type: 'connect',
+    host: hostname,
+    port: Number(port),
+    root: runtime.topicRoot,
+    devices,
+    concurrency,
+    reply: 'echo',
+  };
 };
 
 const connectAll = async (fleet: Fleet, runtime: Runtime, devices: Device[], concurrency: number) => {
@@ -68,7 +92,9 @@ const publishAll = async (runtime: Runtime, groups: { topic: string; payload: Bu
     for (const { topic, payload } of group) {
       const t = performance.now();
       await new Promise<void>((resolve, reject) =>
-        runtime.broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (e) => (e ? reject(e) : resolve())),
+        runtime.broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (e) =>
+          e ? reject(e) : resolve(),
+        ),
       );
       latencies.push(performance.now() - t);
     }
@@ -78,8 +104,27 @@ const publishAll = async (runtime: Runtime, groups: { topic: string; payload: Bu
 
 const downTopic = (runtime: Runtime, deviceId: string) => `${runtime.topicRoot}/devices/${deviceId}/sys/messages/down`;
 
-const callMessages = (callers: Callers, runtime: Runtime, base: string, calls: CallOrder['calls'], concurrency: number) =>
-  askOk<CallReport>(callers.ask({ type: 'call', base, token: runtime.token, method: 'POST', calls, concurrency, kind: 'message' } satisfies CallOrder, 600_000));
+const callMessages = (
+  callers: Callers,
+  runtime: Runtime,
+  base: string,
+  calls: CallOrder['calls'],
+  concurrency: number,
+) =>
+  askOk<CallReport>(
+    callers.ask(
+      {
+        type: 'call',
+        base,
+        token: runtime.token,
+        method: 'POST',
+        calls,
+        concurrency,
+        kind: 'message',
+      } satisfies CallOrder,
+      600_000,
+    ),
+  );
 
 const fmtCounts = (c: Record<string, number>) =>
   Object.entries(c)
@@ -120,12 +165,19 @@ const online = async (opts: { devices: number; messages: number; concurrency: nu
     const plan = (part: string, n: number) =>
       Array.from({ length: n }, (_, i) => {
         const d = i % devices.length;
-        return { device: devices[d]!.deviceId, id: messageId(part, d, Math.floor(i / devices.length)), k: Math.floor(i / devices.length) };
+        return {
+          device: devices[d]!.deviceId,
+          id: messageId(part, d, Math.floor(i / devices.length)),
+          k: Math.floor(i / devices.length),
+        };
       });
 
     const runApi = async (part: string, n: number): Promise<OnlineResult> => {
       await reset(fleet);
-      const calls = plan(part, n).map((m) => ({ path: `/${m.device}/messages`, body: { message_id: m.id, name: 'bench', message: { k: m.k } } }));
+      const calls = plan(part, n).map((m) => ({
+        path: `/${m.device}/messages`,
+        body: { message_id: m.id, name: 'bench', message: { k: m.k } },
+      }));
       const cpu = process.cpuUsage();
       const r = await callMessages(callers, runtime, client.base, calls, opts.concurrency);
       const runtimeCpuMs = cpuMsSince(cpu);
@@ -179,7 +231,10 @@ const online = async (opts: { devices: number; messages: number; concurrency: nu
   }
 };
 
-const printOnline = (o: { plain: OnlineResult; viaApi: OnlineResult }, opts: { devices: number; concurrency: number }) => {
+const printOnline = (
+  o: { plain: OnlineResult; viaApi: OnlineResult },
+  opts: { devices: number; concurrency: number },
+) => {
   const rate = (r: OnlineResult) => r.n / (r.elapsedMs / 1000);
   const cols = [o.plain, o.viaApi];
   console.log(`\n(a) ${o.viaApi.n} messages to ${opts.devices} online devices, ${opts.concurrency} in flight`);
@@ -189,7 +244,10 @@ const printOnline = (o: { plain: OnlineResult; viaApi: OnlineResult }, opts: { d
       ['messages', ...cols.map((r) => `${r.n}`)],
       ['messages / s (until the last answer)', ...cols.map((r) => rate(r).toFixed(0))],
       ['all received by the devices after (s)', ...cols.map((r) => (r.allReceivedMs / 1000).toFixed(2))],
-      ['latency p50 / p99 / max (ms)', ...cols.map((r) => `${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)} / ${ms(r.latencyMs.max)}`)],
+      [
+        'latency p50 / p99 / max (ms)',
+        ...cols.map((r) => `${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)} / ${ms(r.latencyMs.max)}`),
+      ],
       ['  (latency of)', ...cols.map((r) => r.latencyWhat)],
       ['answered DELIVERED', ...cols.map((r) => (r.delivered === undefined ? '-' : `${r.delivered}`))],
       ['received by devices (distinct / total)', ...cols.map((r) => `${r.count.distinct} / ${r.count.received}`)],
@@ -198,7 +256,8 @@ const printOnline = (o: { plain: OnlineResult; viaApi: OnlineResult }, opts: { d
       ['devices process CPU per message (ms)', ...cols.map((r) => (r.count.cpuMs / r.n).toFixed(2))],
     ],
   );
-  if (o.viaApi.outcomes && o.viaApi.delivered !== o.viaApi.n) console.log(`POST /messages answers: ${fmtCounts(o.viaApi.outcomes)}`);
+  if (o.viaApi.outcomes && o.viaApi.delivered !== o.viaApi.n)
+    console.log(`POST /messages answers: ${fmtCounts(o.viaApi.outcomes)}`);
   const r = rate(o.viaApi);
   const complete = o.viaApi.delivered === o.viaApi.n && o.viaApi.count.distinct === o.viaApi.n;
   console.log(
@@ -235,15 +294,25 @@ const deliveredNotifications = async (runtime: Runtime, prefix: string) => {
   let read = 0;
   for (;;) {
     const out = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: runtime.queueUrls.notifications, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 3_600 }),
+      new ReceiveMessageCommand({
+        QueueUrl: runtime.queueUrls.notifications,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 3_600,
+      }),
     );
     const messages = out.Messages ?? [];
     if (!messages.length) break;
     read += messages.length;
     for (const m of messages) {
-      const e = JSON.parse(m.Body!) as { resource: string; event_time_ms: string; notify_data: { body: { message_id?: string; status?: string } } };
+      const e = JSON.parse(m.Body!) as {
+        resource: string;
+        event_time_ms: string;
+        notify_data: { body: { message_id?: string; status?: string } };
+      };
       const b = e.notify_data.body;
-      if (e.resource !== 'device.message.status' || b.status !== 'DELIVERED' || !b.message_id?.startsWith(prefix)) continue;
+      if (e.resource !== 'device.message.status' || b.status !== 'DELIVERED' || !b.message_id?.startsWith(prefix))
+        continue;
       ids.add(b.message_id);
       last = Math.max(last || 0, Date.parse(e.event_time_ms));
     }
@@ -268,7 +337,10 @@ const checkLists = async (runtime: Runtime, devices: Device[], prefix: string) =
   return { delivered, other };
 };
 
-const flush = async (opts: { devices: number; perDevice: number; concurrency: number; reconnectConcurrency: number; capMs: number }, profiled: Profiled) => {
+const flush = async (
+  opts: { devices: number; perDevice: number; concurrency: number; reconnectConcurrency: number; capMs: number },
+  profiled: Profiled,
+) => {
   const runtime = await startRuntime(ephemeralSettings());
   const fleet = forkTs(new URL('./fleet.ts', import.meta.url));
   const callers = forkTs(new URL('./callers.ts', import.meta.url));
@@ -279,12 +351,17 @@ const flush = async (opts: { devices: number; perDevice: number; concurrency: nu
     const devices = await client.addDevices(opts.devices, 'flush-');
     await connectAll(fleet, runtime, devices, opts.reconnectConcurrency);
     await waitQueueIdle(runtime, 'presence', 120_000);
-    console.log(`(b) created and connected ${opts.devices} devices in ${((performance.now() - t) / 1000).toFixed(1)} s (not timed)`);
+    console.log(
+      `(b) created and connected ${opts.devices} devices in ${((performance.now() - t) / 1000).toFixed(1)} s (not timed)`,
+    );
 
     // Baseline: the same messages, published server-side to the connected devices, each device's in order.
     await reset(fleet);
     const groups = devices.map(({ deviceId }, d) =>
-      Array.from({ length: opts.perDevice }, (_, k) => ({ topic: downTopic(runtime, deviceId), payload: payloadOf(messageId('p', d, k), k) })),
+      Array.from({ length: opts.perDevice }, (_, k) => ({
+        topic: downTopic(runtime, deviceId),
+        payload: payloadOf(messageId('p', d, k), k),
+      })),
     );
     let cpu = process.cpuUsage();
     const publishStartedAt = epochMs();
@@ -309,11 +386,21 @@ const flush = async (opts: { devices: number; perDevice: number; concurrency: nu
     const calls = Array.from({ length: n }, (_, i) => {
       const d = i % opts.devices;
       const k = Math.floor(i / opts.devices);
-      return { path: `/${devices[d]!.deviceId}/messages`, body: { message_id: messageId('f', d, k), name: 'bench', message: { k } } };
+      return {
+        path: `/${devices[d]!.deviceId}/messages`,
+        body: { message_id: messageId('f', d, k), name: 'bench', message: { k } },
+      };
     });
-    const created = await profiled('messages-b-create-offline', () => callMessages(callers, runtime, client.base, calls, opts.concurrency), 'untimed');
-    if ((created.outcomes.PENDING ?? 0) !== n) throw new Error(`expected ${n} PENDING, got ${fmtCounts(created.outcomes)}; ${created.firstErrors.join('; ')}`);
-    console.log(`  created ${n} PENDING messages in ${((performance.now() - t) / 1000).toFixed(1)} s (${(n / (created.elapsedMs / 1000)).toFixed(0)}/s, not timed)`);
+    const created = await profiled(
+      'messages-b-create-offline',
+      () => callMessages(callers, runtime, client.base, calls, opts.concurrency),
+      'untimed',
+    );
+    if ((created.outcomes.PENDING ?? 0) !== n)
+      throw new Error(`expected ${n} PENDING, got ${fmtCounts(created.outcomes)}; ${created.firstErrors.join('; ')}`);
+    console.log(
+      `  created ${n} PENDING messages in ${((performance.now() - t) / 1000).toFixed(1)} s (${(n / (created.elapsedMs / 1000)).toFixed(0)}/s, not timed)`,
+    );
     const sqs = sqsOf(runtime);
     await sqs.send(new PurgeQueueCommand({ QueueUrl: runtime.queueUrls.notifications }));
     sqs.destroy();
@@ -328,7 +415,9 @@ const flush = async (opts: { devices: number; perDevice: number; concurrency: nu
     });
     const flushCpuMs = cpuMsSince(cpu);
     const receivedMs = count.lastAt - connected.startedAt;
-    console.log(`  flush: ${count.received} received, the last ${(receivedMs / 1000).toFixed(2)} s after the first connect`);
+    console.log(
+      `  flush: ${count.received} received, the last ${(receivedMs / 1000).toFixed(2)} s after the first connect`,
+    );
     // The flush runs in the presence function: once its queue is idle, every DELIVERED write and notification is
     // done. Past the cap, it is given only a little longer: what the counts say then is what happened.
     await waitQueueIdle(runtime, 'presence', count.received === n ? opts.capMs : 10_000).catch((e: unknown) =>
@@ -358,7 +447,10 @@ const flush = async (opts: { devices: number; perDevice: number; concurrency: nu
   }
 };
 
-const printFlush = (f: { plain: FlushResult; flushed: FlushResult }, opts: { devices: number; perDevice: number; concurrency: number; reconnectConcurrency: number }) => {
+const printFlush = (
+  f: { plain: FlushResult; flushed: FlushResult },
+  opts: { devices: number; perDevice: number; concurrency: number; reconnectConcurrency: number },
+) => {
   const s = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : (v / 1000).toFixed(2));
   const cols = [f.plain, f.flushed];
   console.log(
@@ -370,17 +462,26 @@ const printFlush = (f: { plain: FlushResult; flushed: FlushResult }, opts: { dev
     [
       ['messages', ...cols.map((r) => `${r.n}`)],
       ['all devices connected after (s)', ...cols.map((r) => s(r.connectedMs))],
-      ['all received by the devices after (s)', ...cols.map((r) => (r.count.received < r.n ? `only ${r.count.received} by ${s(r.receivedMs)}` : s(r.receivedMs)))],
+      [
+        'all received by the devices after (s)',
+        ...cols.map((r) =>
+          r.count.received < r.n ? `only ${r.count.received} by ${s(r.receivedMs)}` : s(r.receivedMs),
+        ),
+      ],
       ['last DELIVERED notification after (s)', ...cols.map((r) => s(r.deliveredMs))],
       ['messages / s', ...cols.map((r) => (r.complete ? (r.n / (r.totalMs / 1000)).toFixed(0) : '-'))],
       ['received by devices (distinct / total)', ...cols.map((r) => `${r.count.distinct} / ${r.count.received}`)],
       ['received out of order / misrouted', ...cols.map((r) => `${r.count.outOfOrder} / ${r.count.misrouted}`)],
-      ['DELIVERED: notified / in the API lists', ...cols.map((r) => (r.apiCheck ? `${r.deliveredNotified} / ${r.apiCheck.delivered}` : '-'))],
+      [
+        'DELIVERED: notified / in the API lists',
+        ...cols.map((r) => (r.apiCheck ? `${r.deliveredNotified} / ${r.apiCheck.delivered}` : '-')),
+      ],
       ['runtime process CPU (s)', ...cols.map((r) => (r.runtimeCpuMs / 1000).toFixed(1))],
       ['devices process CPU (s)', ...cols.map((r) => (r.count.cpuMs / 1000).toFixed(1))],
     ],
   );
-  if (f.flushed.apiCheck && Object.keys(f.flushed.apiCheck.other).length) console.log(`not DELIVERED in the API lists: ${fmtCounts(f.flushed.apiCheck.other)}`);
+  if (f.flushed.apiCheck && Object.keys(f.flushed.apiCheck.other).length)
+    console.log(`not DELIVERED in the API lists: ${fmtCounts(f.flushed.apiCheck.other)}`);
   const ratio = f.flushed.totalMs / f.plain.totalMs;
   console.log(
     `\naim flush <= ${AIM.flushOverPublish}x the plain publish: ${met(f.flushed.complete && ratio <= AIM.flushOverPublish)} ` +
@@ -417,11 +518,18 @@ export const main = async (args: string[]) => {
     capMs: num(values['flush-cap-s']) * 1000,
   };
   const positive = Object.values(o).every((v) => Number.isInteger(v) && v >= 1);
-  if (!positive || !['a', 'b', 'both'].includes(values.part!) || o.perDevice > HISTORY || o.flushDevices > 10_000 || o.messages > 100_000)
+  if (
+    !positive ||
+    !['a', 'b', 'both'].includes(values.part!) ||
+    o.perDevice > HISTORY ||
+    o.flushDevices > 10_000 ||
+    o.messages > 100_000
+  )
     throw new Error(USAGE);
   const cpuProfiled = cpuProfiler(values['cpu-prof']);
   const others = otherCpu();
-  const profiled: Profiled = (name, work, untimed) => (untimed ? cpuProfiled(name, work) : others.during(() => cpuProfiled(name, work)));
+  const profiled: Profiled = (name, work, untimed) =>
+    untimed ? cpuProfiled(name, work) : others.during(() => cpuProfiled(name, work));
   capRun('messages', WHOLE_RUN_MS);
   console.log(`messages: part ${values.part}, node ${process.version}`);
 
@@ -431,8 +539,23 @@ export const main = async (args: string[]) => {
     ok = printOnline(a, o) && ok;
   }
   if (values.part !== 'a') {
-    const b = await flush({ devices: o.flushDevices, perDevice: o.perDevice, concurrency: o.concurrency, reconnectConcurrency: o.reconnectConcurrency, capMs: o.capMs }, profiled);
-    ok = printFlush(b, { devices: o.flushDevices, perDevice: o.perDevice, concurrency: o.concurrency, reconnectConcurrency: o.reconnectConcurrency }) && ok;
+    const b = await flush(
+      {
+        devices: o.flushDevices,
+        perDevice: o.perDevice,
+        concurrency: o.concurrency,
+        reconnectConcurrency: o.reconnectConcurrency,
+        capMs: o.capMs,
+      },
+      profiled,
+    );
+    ok =
+      printFlush(b, {
+        devices: o.flushDevices,
+        perDevice: o.perDevice,
+        concurrency: o.concurrency,
+        reconnectConcurrency: o.reconnectConcurrency,
+      }) && ok;
   }
   console.log(`\n${others.report()}`);
   process.exit(ok ? 0 : 1);

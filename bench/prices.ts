@@ -15,20 +15,54 @@ export interface Price {
 }
 
 const LAST_SEEN = 'as of 2025 (last seen; UNCONFIRMED, no network on 2026-12-02)';
-const p = (usd: number, per: string, source: string, confirmed = false, asOf = LAST_SEEN): Price => ({ usd, per, source, asOf, confirmed });
+const p = (usd: number, per: string, source: string, confirmed = false, asOf = LAST_SEEN): Price => ({
+  usd,
+  per,
+  source,
+  asOf,
+  confirmed,
+});
 
 export const AWS = {
-  apiGatewayRest: p(3.5, 'million REST API requests (first 333 M a month)', 'https://aws.amazon.com/api-gateway/pricing/'),
+  apiGatewayRest: p(
+    3.5,
+    'million REST API requests (first 333 M a month)',
+    'https://aws.amazon.com/api-gateway/pricing/',
+  ),
   lambdaRequests: p(0.2, 'million invocations', 'https://aws.amazon.com/lambda/pricing/'),
-  lambdaArmGbSecond: p(0.0000133334, 'GB-second, arm64 (first 7.5 billion GB-s a month)', 'https://aws.amazon.com/lambda/pricing/'),
-  dynamoRead: p(0.125, 'million read request units, on-demand (after the November 2024 price cut)', 'https://aws.amazon.com/dynamodb/pricing/on-demand/'),
-  dynamoWrite: p(0.625, 'million write request units, on-demand (after the November 2024 price cut)', 'https://aws.amazon.com/dynamodb/pricing/on-demand/'),
-  iotMessages: p(1.0, 'million messages of up to 5 KB (first billion a month)', 'https://aws.amazon.com/iot-core/pricing/'),
+  lambdaArmGbSecond: p(
+    0.0000133334,
+    'GB-second, arm64 (first 7.5 billion GB-s a month)',
+    'https://aws.amazon.com/lambda/pricing/',
+  ),
+  dynamoRead: p(
+    0.125,
+    'million read request units, on-demand (after the November 2024 price cut)',
+    'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+  ),
+  dynamoWrite: p(
+    0.625,
+    'million write request units, on-demand (after the November 2024 price cut)',
+    'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+  ),
+  iotMessages: p(
+    1.0,
+    'million messages of up to 5 KB (first billion a month)',
+    'https://aws.amazon.com/iot-core/pricing/',
+  ),
   iotConnectionMinutes: p(0.08, 'million connection minutes', 'https://aws.amazon.com/iot-core/pricing/'),
   iotRulesTriggered: p(0.15, 'million rules triggered', 'https://aws.amazon.com/iot-core/pricing/'),
   iotActions: p(0.15, 'million actions executed', 'https://aws.amazon.com/iot-core/pricing/'),
-  sqsRequests: p(0.4, 'million requests, standard queue (each 64 KB chunk one request)', 'https://aws.amazon.com/sqs/pricing/'),
-  sfnTransitions: p(25, 'million state transitions, Standard workflows', 'https://aws.amazon.com/step-functions/pricing/'),
+  sqsRequests: p(
+    0.4,
+    'million requests, standard queue (each 64 KB chunk one request)',
+    'https://aws.amazon.com/sqs/pricing/',
+  ),
+  sfnTransitions: p(
+    25,
+    'million state transitions, Standard workflows',
+    'https://aws.amazon.com/step-functions/pricing/',
+  ),
   logsIngestion: p(0.5, 'GB ingested, CloudWatch Logs standard class', 'https://aws.amazon.com/cloudwatch/pricing/'),
 } satisfies Record<string, Price>;
 

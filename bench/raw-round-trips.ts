@@ -54,7 +54,10 @@ export const rawRoundTrips = async (runtime: Runtime, deviceIds: string[]) => {
       // The payload create-command publishes for the body the callers send.
       const payload = Buffer.from(JSON.stringify({ service_id: 'Bench', command_name: 'ping', paras: { i } }));
       const topic = `${root}/devices/${deviceId}/sys/commands/request_id=${requestId}`;
-      runtime.broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (e) => e && reject(e));
+      runtime.broker.publish(
+        { cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false },
+        (e) => e && reject(e),
+      );
     });
 
   const run = async (n: number, concurrency: number, keepRules: boolean): Promise<Phase> => {
@@ -72,23 +75,34 @@ export const rawRoundTrips = async (runtime: Runtime, deviceIds: string[]) => {
     const firstErrors: string[] = [];
     const cpu = process.cpuUsage();
     const t0 = performance.now();
-    await forEachLimit(Array.from({ length: n }, (_, i) => i), concurrency, async (i) => {
-      const t = performance.now();
-      try {
-        await one(deviceIds[i % deviceIds.length]!, i);
-        latencies.push(performance.now() - t);
-        outcomes.response = (outcomes.response ?? 0) + 1;
-      } catch (e) {
-        outcomes.failed = (outcomes.failed ?? 0) + 1;
-        if (firstErrors.length < 3) firstErrors.push((e as Error).message);
-      }
-    });
+    await forEachLimit(
+      Array.from({ length: n }, (_, i) => i),
+      concurrency,
+      async (i) => {
+        const t = performance.now();
+        try {
+          await one(deviceIds[i % deviceIds.length]!, i);
+          latencies.push(performance.now() - t);
+          outcomes.response = (outcomes.response ?? 0) + 1;
+        } catch (e) {
+          outcomes.failed = (outcomes.failed ?? 0) + 1;
+          if (firstErrors.length < 3) firstErrors.push((e as Error).message);
+        }
+      },
+    );
     const elapsedMs = performance.now() - t0;
-    return { n, concurrency, latencyMs: spread(latencies), elapsedMs, runtimeCpuMsPer: cpuMsSince(cpu) / n, outcomes, firstErrors };
+    return {
+      n,
+      concurrency,
+      latencyMs: spread(latencies),
+      elapsedMs,
+      runtimeCpuMsPer: cpuMsSince(cpu) / n,
+      outcomes,
+      firstErrors,
+    };
   };
   return {
     run,
     stop: () => new Promise<void>((resolve) => runtime.broker.unsubscribe(filter, deliver, resolve)),
   };
 };
-

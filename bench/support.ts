@@ -59,7 +59,11 @@ export type ProcessLoad = ReturnType<ReturnType<typeof processLoad>['end']>;
 /** What a request to one of this process's HTTP servers is: the AWS operation it names, else its method and first path segment. */
 const callName = (req: IncomingMessage) => {
   const target = req.headers['x-amz-target'];
-  if (typeof target === 'string') return target.replace(/^DynamoDB_\d+\./, 'DynamoDB ').replace(/^AmazonSQS\./, 'SQS ').replace(/^AWSStepFunctions\./, 'SFN ');
+  if (typeof target === 'string')
+    return target
+      .replace(/^DynamoDB_\d+\./, 'DynamoDB ')
+      .replace(/^AmazonSQS\./, 'SQS ')
+      .replace(/^AWSStepFunctions\./, 'SFN ');
   if (req.url?.startsWith('/topics/')) return 'iot-data Publish';
   return `${req.method} /${req.url?.split(/[/?]/)[1] ?? ''}`;
 };
@@ -91,7 +95,8 @@ export interface Spread {
   max: number;
 }
 
-export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 
 export const spread = (latencies: number[]): Spread => {
   const sorted = [...latencies].sort((a, b) => a - b);
@@ -106,9 +111,10 @@ export const printTable = (header: string[], rows: [string, ...string[]][]) => {
   const columns = header.map((h, c) => [h, ...rows.map((r) => r[c + 1] ?? '')]);
   const width = (cells: string[]) => Math.max(...cells.map((c) => c.length)) + 2;
   const labelWidth = width(rows.map(([label]) => label));
-  const line = (label: string, i: number) => label.padEnd(labelWidth) + columns.map((c) => c[i]!.padStart(width(c))).join('');
+  const line = (label: string, i: number) =>
+    label.padEnd(labelWidth) + columns.map((c) => c[i]!.padStart(width(c))).join('');
   console.log(`\n${line('', 0)}`);
-  rows.forEach(([label], i) => console.log(line(label, i + 1)));
+  for (const [i, [label]] of rows.entries()) console.log(line(label, i + 1));
 };
 
 /** A child's answer (bench/fleet.ts, bench/callers.ts), or the error it reported as `{type: 'error'}`. */
@@ -129,7 +135,9 @@ export const capRun = (name: string, ms: number) =>
 export const checkFileLimit = (count: number) => {
   const limit = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
   if (limit !== 'unlimited' && Number(limit) < count + 500)
-    throw new Error(`ulimit -n is ${limit}; ${count} connections need at least ${count + 500} (raise it with ulimit -n)`);
+    throw new Error(
+      `ulimit -n is ${limit}; ${count} connections need at least ${count + 500} (raise it with ulimit -n)`,
+    );
   return limit;
 };
 
@@ -138,8 +146,20 @@ export const checkFileLimit = (count: number) => {
  * pays for its check against the model as an application's would; 409 when it exists.
  */
 export const ensureBenchProduct = async (productsUrl: string, headers: Record<string, string>) => {
-  const ping = { command_name: 'ping', paras: [{ para_name: 'i', data_type: 'int', min: '0' }, { para_name: 'level', data_type: 'int', min: '0', max: '100' }] };
-  const body = { product_id: 'bench', name: 'bench', device_type: 'Bench', protocol_type: 'MQTT', service_capabilities: [{ service_id: 'Bench', service_type: 'Bench', commands: [ping] }] };
+  const ping = {
+    command_name: 'ping',
+    paras: [
+      { para_name: 'i', data_type: 'int', min: '0' },
+      { para_name: 'level', data_type: 'int', min: '0', max: '100' },
+    ],
+  };
+  const body = {
+    product_id: 'bench',
+    name: 'bench',
+    device_type: 'Bench',
+    protocol_type: 'MQTT',
+    service_capabilities: [{ service_id: 'Bench', service_type: 'Bench', commands: [ping] }],
+  };
   const res = await fetch(productsUrl, { method: 'POST', headers, body: JSON.stringify(body) });
   if (res.status !== 201 && res.status !== 409) throw new Error(`create product: ${res.status} ${await res.text()}`);
 };
@@ -176,7 +196,11 @@ export const api = (runtime: Runtime) => {
 };
 
 export const sqsOf = (runtime: Runtime) =>
-  new SQSClient({ region: 'us-east-1', endpoint: runtime.sqsUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  new SQSClient({
+    region: 'us-east-1',
+    endpoint: runtime.sqsUrl,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 
 /**
  * Waits until a queue has nothing waiting or in flight (every event sent so far handled), as
@@ -196,7 +220,8 @@ export const waitQueueIdle = async (runtime: Runtime, queue: keyof Runtime['queu
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }),
     );
-    idleReads = a?.ApproximateNumberOfMessages === '0' && a.ApproximateNumberOfMessagesNotVisible === '0' ? idleReads + 1 : 0;
+    idleReads =
+      a?.ApproximateNumberOfMessages === '0' && a.ApproximateNumberOfMessagesNotVisible === '0' ? idleReads + 1 : 0;
   }
   sqs.destroy();
 };
@@ -237,7 +262,11 @@ const ownTicks = (pid: number): number => {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "pid (comm) ".
   const self = Number(fields[11]) + Number(fields[12]);
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
   return self + children.reduce((sum, c) => sum + ownTicks(c), 0);
 };
 
@@ -248,7 +277,12 @@ const ownTicks = (pid: number): number => {
  */
 export const machineCpu = (): { busyMs: number; oursMs: number } | undefined => {
   try {
-    const [user, nice, system] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number) as number[];
+    const [user, nice, system] = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number) as number[];
     return { busyMs: (user! + nice! + system!) * TICK_MS, oursMs: ownTicks(process.pid) * TICK_MS };
   } catch {
     return undefined;

@@ -25,5 +25,9 @@ const call = (method, url, data) =>
 
 const device = await call('GET', '/v5/iot/{project_id}/devices/{device_id}');
 console.log(device.httpStatusCode, device.device_id, device.product_name, device.status);
-const command = await call('POST', '/v5/iot/{project_id}/devices/{device_id}/commands', { service_id: 'Valve', command_name: 'open', paras: { level: 5 } });
+const command = await call('POST', '/v5/iot/{project_id}/devices/{device_id}/commands', {
+  service_id: 'Valve',
+  command_name: 'open',
+  paras: { level: 5 },
+});
 console.log(command.httpStatusCode, JSON.stringify(command.response));

@@ -11,5 +11,6 @@ export type Build<E, R> = (deps: Deps) => (event: E, context: Context) => Promis
  */
 export const lambda = <E, R>(build: Build<E, R>, adapters: Adapters = {}) => {
   let handler: ((event: E, context: Context) => Promise<R>) | undefined;
-  return (event: E, context: Context): Promise<R> => (handler ??= build(createDeps(configFromEnv(process.env), adapters)))(event, context);
+  return (event: E, context: Context): Promise<R> =>
+    (handler ??= build(createDeps(configFromEnv(process.env), adapters)))(event, context);
 };

@@ -290,7 +290,10 @@ export const FUNCTIONS: FunctionDef[] = [
 ];
 
 /** The one function with this trigger: both runtimes wire the authorizers through it. */
-export const theOneWith = (functions: readonly FunctionDef[], kind: 'api-authorizer' | 'device-authorizer'): FunctionDef => {
+export const theOneWith = (
+  functions: readonly FunctionDef[],
+  kind: 'api-authorizer' | 'device-authorizer',
+): FunctionDef => {
   const found = functions.filter((def) => def.triggers.some((t) => t.kind === kind));
   if (found.length !== 1) throw new Error(`The manifest needs exactly one ${kind} function, found ${found.length}`);
   return found[0]!;

@@ -23,7 +23,11 @@ export interface Manifest {
   iotRules: IotRuleDef[];
 }
 
-export const MANIFEST: Manifest = { functions: manifest.FUNCTIONS, queues: manifest.QUEUES, iotRules: manifest.IOT_RULES };
+export const MANIFEST: Manifest = {
+  functions: manifest.FUNCTIONS,
+  queues: manifest.QUEUES,
+  iotRules: manifest.IOT_RULES,
+};
 
 export interface DownlinkStackProps extends StackProps {
   manifest?: Manifest;
@@ -48,7 +52,8 @@ export class DownlinkStack extends Stack {
           .filter((t): t is Extract<Trigger, { kind: K }> => t.kind === kind)
           .map((trigger) => ({ def, trigger, fn: fns.get(def.name) as NodejsFunction })),
       );
-    const theOne = (kind: 'api-authorizer' | 'device-authorizer') => fns.get(manifest.theOneWith(m.functions, kind).name) as NodejsFunction;
+    const theOne = (kind: 'api-authorizer' | 'device-authorizer') =>
+      fns.get(manifest.theOneWith(m.functions, kind).name) as NodejsFunction;
 
     // The batch state machine invokes three manifest functions and is started by those allowed to (access.startBatch).
     const fnNamed = (name: string) => {
@@ -61,7 +66,8 @@ export class DownlinkStack extends Stack {
       chunk: fnNamed(manifest.BATCH_WORKFLOW.chunkFunction),
       settle: fnNamed(manifest.BATCH_WORKFLOW.settleFunction),
     });
-    for (const def of m.functions.filter((f) => f.access.startBatch)) batch.bindStart(fnNamed(def.name), def.access.watchBatch === true);
+    for (const def of m.functions.filter((f) => f.access.startBatch))
+      batch.bindStart(fnNamed(def.name), def.access.watchBatch === true);
 
     const api = new DownlinkApi(this, 'Api', {
       authorizer: theOne('api-authorizer'),
@@ -83,19 +89,27 @@ export class DownlinkStack extends Stack {
       const timeout = fn.timeout?.toSeconds() ?? 0;
       // A message must stay hidden while the function works on it, or another poller picks it up again.
       if (visibility < timeout) {
-        throw new Error(`Queue ${trigger.queue} hides messages ${visibility} s, less than ${def.name}'s timeout of ${timeout} s`);
+        throw new Error(
+          `Queue ${trigger.queue} hides messages ${visibility} s, less than ${def.name}'s timeout of ${timeout} s`,
+        );
       }
-      fn.addEventSource(new SqsEventSource(queues[trigger.queue], { batchSize: trigger.batchSize, reportBatchItemFailures: true }));
+      fn.addEventSource(
+        new SqsEventSource(queues[trigger.queue], { batchSize: trigger.batchSize, reportBatchItemFailures: true }),
+      );
     }
 
     // Alarms to one topic; functions invoked asynchronously (schedules, IoT rule actions) keep what failed.
     const ops = new Operations(this, 'Operations', {
       functions: fns,
-      asynchronous: [...new Set([
-        ...triggersOf('schedule').map(({ def }) => def.name),
-        ...m.iotRules.flatMap((r) => ('function' in r.target ? [r.target.function] : [])),
-      ])],
-      deadLetterQueues: Object.fromEntries(Object.entries(downlinkQueues.deadLetters).map(([name, q]) => [`${name}-dlq`, q])),
+      asynchronous: [
+        ...new Set([
+          ...triggersOf('schedule').map(({ def }) => def.name),
+          ...m.iotRules.flatMap((r) => ('function' in r.target ? [r.target.function] : [])),
+        ]),
+      ],
+      deadLetterQueues: Object.fromEntries(
+        Object.entries(downlinkQueues.deadLetters).map(([name, q]) => [`${name}-dlq`, q]),
+      ),
       alertEmail: this.node.tryGetContext('alertEmail') as string | undefined,
     });
 

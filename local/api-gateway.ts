@@ -20,7 +20,10 @@ export interface HttpRoute {
   handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 }
 
-type Authorizer = (event: APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent, context: Context) => Promise<ApiPolicy>;
+type Authorizer = (
+  event: APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent,
+  context: Context,
+) => Promise<ApiPolicy>;
 
 // What API Gateway allows a REST request body.
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -42,7 +45,12 @@ const compile = (route: HttpRoute): CompiledRoute => {
 
 /** IAM-style resource match: `*` stands for any run of characters. */
 const resourceMatches = (pattern: string, arn: string) =>
-  new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(arn);
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  ).test(arn);
 
 const allows = (policy: ApiPolicy, arn: string): boolean => {
   const matching = policy.policyDocument.Statement.filter((s) => s.Resource.some((r) => resourceMatches(r, arn)));
@@ -150,7 +158,8 @@ export const startApiGateway = async (opts: {
     const params = Object.fromEntries(route.names.map((n, i) => [n, values[i]!]));
 
     // Refused before a byte of the body is read: too large by its own Content-Length, or no token at all.
-    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return gatewayResponse(GATEWAY_RESPONSES.requestTooLarge);
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES)
+      return gatewayResponse(GATEWAY_RESPONSES.requestTooLarge);
     const token = req.headers['x-auth-token'];
     const headers = Object.fromEntries(
       Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
@@ -159,7 +168,8 @@ export const startApiGateway = async (opts: {
     let policy: ApiPolicy | 'unauthorized';
     if (typeof token === 'string' && token !== '') policy = await authorize(token, methodArn);
     // No token: an AK/SK signature (CONTRACT.md §6), asked of the authorizer every time (no cache per signature).
-    else if (headers.authorization) policy = await ask({ type: 'REQUEST', methodArn, headers } as unknown as APIGatewayRequestAuthorizerEvent);
+    else if (headers.authorization)
+      policy = await ask({ type: 'REQUEST', methodArn, headers } as unknown as APIGatewayRequestAuthorizerEvent);
     else return gatewayResponse(GATEWAY_RESPONSES.unauthorized);
     if (policy === 'unauthorized') return gatewayResponse(GATEWAY_RESPONSES.unauthorized);
     if (!allows(policy, methodArn)) return gatewayResponse(GATEWAY_RESPONSES.accessDenied);
@@ -204,8 +214,14 @@ export const startApiGateway = async (opts: {
     const requestId = randomUUID();
     const site = opts.site;
     const path = (req.url ?? '/').split('?', 1)[0]!;
-    if (site && (req.method === 'GET' || req.method === 'HEAD') && (path === site.base || path.startsWith(`${site.base}/`)))
-      return site.serve(req, res, () => send(res, requestId, gatewayResponse(GATEWAY_RESPONSES.missingAuthenticationToken)));
+    if (
+      site &&
+      (req.method === 'GET' || req.method === 'HEAD') &&
+      (path === site.base || path.startsWith(`${site.base}/`))
+    )
+      return site.serve(req, res, () =>
+        send(res, requestId, gatewayResponse(GATEWAY_RESPONSES.missingAuthenticationToken)),
+      );
     inFlight++;
     res.on('close', () => {
       inFlight--;
@@ -214,7 +230,10 @@ export const startApiGateway = async (opts: {
     // A client that hung up (mid-body, or while a sync command waited for its device) is not our error.
     const gone = () => res.destroyed || req.socket.destroyed;
     const answer = (result: APIGatewayProxyResult) => {
-      if (gone()) return opts.onClientGone(new ClientGoneError(`the client closed the connection before the answer (${req.method} ${req.url})`));
+      if (gone())
+        return opts.onClientGone(
+          new ClientGoneError(`the client closed the connection before the answer (${req.method} ${req.url})`),
+        );
       // An answer given before the body was read closes the connection, so the rest is never read.
       send(res, requestId, req.complete ? result : { ...result, headers: { ...result.headers, Connection: 'close' } });
     };
@@ -227,7 +246,10 @@ export const startApiGateway = async (opts: {
   // A request Node cannot parse (a bad header, a broken chunk) gets the contract's body too, not Node's bare 400.
   server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
     if (e.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-    const def = e.code === 'HPE_HEADER_OVERFLOW' ? { ...GATEWAY_RESPONSES.default4xx, status: 431 } : GATEWAY_RESPONSES.default4xx;
+    const def =
+      e.code === 'HPE_HEADER_OVERFLOW'
+        ? { ...GATEWAY_RESPONSES.default4xx, status: 431 }
+        : GATEWAY_RESPONSES.default4xx;
     const body = JSON.stringify({ error_code: def.code, error_msg: def.message });
     socket.end(
       `HTTP/1.1 ${def.status} ${def.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\n` +

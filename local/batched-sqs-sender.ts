@@ -23,7 +23,12 @@ export const batchedSqsSender = (sqs: SQSClient) => {
     while (q.waiting.length) {
       const batch = q.waiting.splice(0, MAX_BATCH);
       sqs
-        .send(new SendMessageBatchCommand({ QueueUrl: url, Entries: batch.map((w, i) => ({ Id: String(i), MessageBody: w.body })) }))
+        .send(
+          new SendMessageBatchCommand({
+            QueueUrl: url,
+            Entries: batch.map((w, i) => ({ Id: String(i), MessageBody: w.body })),
+          }),
+        )
         .then(
           (out) => {
             const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
@@ -33,7 +38,9 @@ export const batchedSqsSender = (sqs: SQSClient) => {
               else w.resolve();
             });
           },
-          (e: unknown) => batch.forEach((w) => w.reject(e)),
+          (e: unknown) => {
+            for (const w of batch) w.reject(e);
+          },
         );
     }
   };

@@ -115,16 +115,29 @@ export const startBroker = async (opts: BrokerOptions) => {
   /** An AWS lifecycle event on its `$aws/events/...` topic, where the IoT rules pick it up. */
   const publishLifecycle = (event: LifecycleEvent, extra: Record<string, unknown> = {}) =>
     new Promise<void>((resolve, reject) => {
-      const kind = event.eventType === 'subscribed' || event.eventType === 'unsubscribed' ? 'subscriptions' : 'presence';
+      const kind =
+        event.eventType === 'subscribed' || event.eventType === 'unsubscribed' ? 'subscriptions' : 'presence';
       const payload = Buffer.from(JSON.stringify({ ...event, timestamp: stamp(), ...extra }));
       broker.publish(
-        { cmd: 'publish', topic: `$aws/events/${kind}/${event.eventType}/${event.clientId}`, payload, qos: 0, retain: false, dup: false },
+        {
+          cmd: 'publish',
+          topic: `$aws/events/${kind}/${event.eventType}/${event.clientId}`,
+          payload,
+          qos: 0,
+          retain: false,
+          dup: false,
+        },
         (e) => (e ? reject(e) : resolve()),
       );
     });
 
   const lifecycle = (type: LifecycleEvent['eventType'], client: Client, s: Session, extra: Record<string, unknown>) => {
-    const event = { clientId: client.id, eventType: type, sessionIdentifier: s.sessionId, principalIdentifier: s.deviceId };
+    const event = {
+      clientId: client.id,
+      eventType: type,
+      sessionIdentifier: s.sessionId,
+      principalIdentifier: s.deviceId,
+    };
     publishLifecycle(event, extra).catch(opts.onError);
   };
 
@@ -163,13 +176,18 @@ export const startBroker = async (opts: BrokerOptions) => {
     if (old === undefined || old === clientId) return;
     const persistence = (broker as unknown as { persistence: StoredSessions }).persistence;
     await persistence.cleanSubscriptions({ id: old });
-    for await (const packet of persistence.outgoingStream({ id: old })) await persistence.outgoingClearMessageId({ id: old }, packet);
+    for await (const packet of persistence.outgoingStream({ id: old }))
+      await persistence.outgoingClearMessageId({ id: old }, packet);
   };
 
   // aedes keeps connections by client id. A client closed while its connect was still on the way must not
   // register (it would take the id, and close the connection now holding it, after its own close was
   // handled), and a closing client must not remove the entry of a newer connection with its id.
-  const internals = broker as unknown as { registerClient(c: Client): void; unregisterClient(c: Client): void; clients: Record<string, Client> };
+  const internals = broker as unknown as {
+    registerClient(c: Client): void;
+    unregisterClient(c: Client): void;
+    clients: Record<string, Client>;
+  };
   const register = internals.registerClient.bind(broker);
   const unregister = internals.unregisterClient.bind(broker);
   internals.registerClient = (client) => {
@@ -186,7 +204,8 @@ export const startBroker = async (opts: BrokerOptions) => {
 
   broker.authenticate = (client, username, password, done) => {
     const s = sessions.get(client)!;
-    const refuse = (code: number, reason: string) => done(Object.assign(new Error(reason), { returnCode: code }), false);
+    const refuse = (code: number, reason: string) =>
+      done(Object.assign(new Error(reason), { returnCode: code }), false);
     if (!keepaliveAllowed(s.keepalive)) return refuse(ConnackCode.identifierRejected, 'keepalive out of range');
     // Password guessing is slowed per client address and claimed device id (local/sign-in-throttle.ts).
     const deviceId = deviceIdOfClient(client.id);
@@ -200,7 +219,8 @@ export const startBroker = async (opts: BrokerOptions) => {
           if (code === ConnackCode.badCredentials) throttle.failed(guesser);
           return refuse(code, 'sign-in refused by the device authorizer');
         }
-        if (!grant('iot:Connect', `client/${client.id}`)) return refuse(ConnackCode.notAuthorized, 'connect not allowed by the policy');
+        if (!grant('iot:Connect', `client/${client.id}`))
+          return refuse(ConnackCode.notAuthorized, 'connect not allowed by the policy');
         throttle.succeeded(guesser);
         s.deviceId = deviceId;
         s.grant = grant;
@@ -221,7 +241,8 @@ export const startBroker = async (opts: BrokerOptions) => {
 
   broker.authorizePublish = (client, packet, done) => {
     const s = client && sessions.get(client);
-    if (!s || !s.grant('iot:Publish', `topic/${packet.topic}`)) return done(new Error('topic not allowed by the policy'));
+    if (!s || !s.grant('iot:Publish', `topic/${packet.topic}`))
+      return done(new Error('topic not allowed by the policy'));
     if (packet.payload.length > MAX_PAYLOAD_BYTES) return done(new Error('payload over 128 KB'));
     // The device policy on AWS grants no iot:RetainPublish (the downlink never needs a retained message),
     // so IoT Core refuses a retained publish and disconnects: nothing a device sends is kept here either.

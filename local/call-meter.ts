@@ -72,7 +72,8 @@ const READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetI
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
 
 type Capacity = { CapacityUnits?: number } | { CapacityUnits?: number }[] | undefined;
-const unitsOf = (c: Capacity) => (Array.isArray(c) ? c : c ? [c] : []).reduce((sum, x) => sum + (x.CapacityUnits ?? 0), 0);
+const unitsOf = (c: Capacity) =>
+  (Array.isArray(c) ? c : c ? [c] : []).reduce((sum, x) => sum + (x.CapacityUnits ?? 0), 0);
 
 /** `DynamoDBClient`/`GetItemCommand` → `DynamoDB`/`GetItem`; the document client's `GetCommand` runs as `GetItem`. */
 const DOCUMENT_OPERATIONS: Record<string, string> = {
@@ -88,7 +89,10 @@ const DOCUMENT_OPERATIONS: Record<string, string> = {
 const nameOf = (clientName: string | undefined, commandName: string | undefined) => {
   const service = (clientName ?? 'unknown').replace(/Client$/, '');
   const command = (commandName ?? 'unknown').replace(/Command$/, '');
-  return { service: service === 'DynamoDBDocument' ? 'DynamoDB' : service, operation: DOCUMENT_OPERATIONS[command] ?? command };
+  return {
+    service: service === 'DynamoDBDocument' ? 'DynamoDB' : service,
+    operation: DOCUMENT_OPERATIONS[command] ?? command,
+  };
 };
 
 type Next = (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>;
@@ -100,7 +104,12 @@ const record = (context: Context, output: Record<string, unknown> | undefined, e
   if (scope && service === 'IoTDataPlane' && operation === 'Publish') scope.published = true;
   const units = unitsOf(output?.ConsumedCapacity as Capacity);
   let phase: Phase | undefined;
-  if (scope) phase = scope.returned ? 'after-return' : scope.published && service !== 'IoTDataPlane' ? 'after-publish' : 'during';
+  if (scope)
+    phase = scope.returned
+      ? 'after-return'
+      : scope.published && service !== 'IoTDataPlane'
+        ? 'after-publish'
+        : 'during';
   calls.push({
     service,
     operation,
@@ -117,7 +126,10 @@ const record = (context: Context, output: Record<string, unknown> | undefined, e
 const countingMiddleware = (next: Next, context: Context) => async (args: { input: Record<string, unknown> }) => {
   const { operation, service } = nameOf(context.clientName, context.commandName);
   // A copy: the caller's input object is left as it was.
-  const asked = service === 'DynamoDB' && (READS.has(operation) || WRITES.has(operation)) ? { ...args, input: { ...args.input, ReturnConsumedCapacity: 'TOTAL' } } : args;
+  const asked =
+    service === 'DynamoDB' && (READS.has(operation) || WRITES.has(operation))
+      ? { ...args, input: { ...args.input, ReturnConsumedCapacity: 'TOTAL' } }
+      : args;
   try {
     const result = await next(asked);
     record(context, result.output, undefined);
@@ -183,7 +195,13 @@ export const invoked =
     const done = () => {
       running--;
       scope.returned = true;
-      invocations.push({ id: scope.invocation, fn, trigger, durationMs: performance.now() - started, logBytes: scope.logBytes });
+      invocations.push({
+        id: scope.invocation,
+        fn,
+        trigger,
+        durationMs: performance.now() - started,
+        logBytes: scope.logBytes,
+      });
     };
     return scopes.run(scope, async () => {
       try {

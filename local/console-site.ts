@@ -10,7 +10,14 @@ const CONSOLE = join(ROOT, 'console');
 export const CONSOLE_DIST = join(CONSOLE, 'dist');
 const STAMP = join(CONSOLE_DIST, '.built');
 /** What the build is made from: the console, the model checks it shares with the server, the lock file. */
-const SOURCES = [join(CONSOLE, 'src'), join(CONSOLE, 'index.html'), join(CONSOLE, 'vite.config.ts'), join(ROOT, 'shared', 'domain'), join(ROOT, 'shared', 'time.ts'), join(ROOT, 'package-lock.json')];
+const SOURCES = [
+  join(CONSOLE, 'src'),
+  join(CONSOLE, 'index.html'),
+  join(CONSOLE, 'vite.config.ts'),
+  join(ROOT, 'shared', 'domain'),
+  join(ROOT, 'shared', 'time.ts'),
+  join(ROOT, 'package-lock.json'),
+];
 
 const newest = (path: string): number => {
   const s = statSync(path);
@@ -19,7 +26,8 @@ const newest = (path: string): number => {
 };
 
 /** Whether the build is missing or older than any of its sources. */
-export const consoleIsStale = () => !existsSync(STAMP) || statSync(STAMP).mtimeMs < Math.max(...SOURCES.filter(existsSync).map(newest));
+export const consoleIsStale = () =>
+  !existsSync(STAMP) || statSync(STAMP).mtimeMs < Math.max(...SOURCES.filter(existsSync).map(newest));
 
 /**
  * Builds the console when it is missing or stale (`npm ci && npm start` needs no other step). The build goes
@@ -32,10 +40,14 @@ export function ensureConsoleBuilt(log: (line: string) => void = () => {}): void
   // A child process with NODE_ENV=production: React's production build whatever the caller runs with
   // (vitest sets 'test'), and none of Vite's memory kept by the runtime.
   const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
-  const built = spawnSync(process.execPath, [vite, 'build', CONSOLE, '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
-    env: { ...process.env, NODE_ENV: 'production' },
-    encoding: 'utf8',
-  });
+  const built = spawnSync(
+    process.execPath,
+    [vite, 'build', CONSOLE, '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'],
+    {
+      env: { ...process.env, NODE_ENV: 'production' },
+      encoding: 'utf8',
+    },
+  );
   if (built.status !== 0) throw new Error(`the console build failed: ${built.stderr || built.stdout}`);
   writeFileSync(join(outDir, '.built'), new Date().toISOString());
   rmSync(CONSOLE_DIST, { recursive: true, force: true });
@@ -57,10 +69,17 @@ export const consoleSite = (dist = CONSOLE_DIST) => {
       dev: false,
       etag: true,
       single: true,
-      setHeaders: (res, path) => res.setHeader('Cache-Control', path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+      setHeaders: (res, path) =>
+        res.setHeader(
+          'Cache-Control',
+          path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+        ),
     }));
   return (req: IncomingMessage, res: ServerResponse, notFound: () => void) => {
-    if (!existsSync(join(dist, '.built'))) return void res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end('The console is not built: `npm start` builds it.\n');
+    if (!existsSync(join(dist, '.built')))
+      return void res
+        .writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' })
+        .end('The console is not built: `npm start` builds it.\n');
     // The gateway sends /console and everything below it here.
     const url = req.url ?? '/console';
     const rest = url.slice('/console'.length);

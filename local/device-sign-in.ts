@@ -22,7 +22,13 @@ export const signInThroughAuthorizer =
   (authorizer: (event: IotAuthorizerEvent, context: Context) => Promise<IotAuthorizerResult>) =>
   async (attempt: MqttSignIn): Promise<ConnectionGrant | undefined> => {
     const event: IotAuthorizerEvent = {
-      protocolData: { mqtt: { clientId: attempt.clientId, username: attempt.username, password: attempt.password?.toString('base64') } },
+      protocolData: {
+        mqtt: {
+          clientId: attempt.clientId,
+          username: attempt.username,
+          password: attempt.password?.toString('base64'),
+        },
+      },
     };
     const context = lambdaContext('device-authorizer');
     const result = await authorizer(event, context);

@@ -10,7 +10,8 @@ const readBody = async (req: IncomingMessage): Promise<Buffer> => {
 };
 
 // aedes keeps its connected clients by id; its type declarations leave the map out.
-const connectedClients = (broker: Aedes) => (broker as unknown as { clients: Record<string, Client | undefined> }).clients;
+const connectedClients = (broker: Aedes) =>
+  (broker as unknown as { clients: Record<string, Client | undefined> }).clients;
 
 /**
  * The iot-data `Publish` (POST /topics/{topic}?qos=) and `DeleteConnection` (DELETE /connections/{clientId})
@@ -38,7 +39,9 @@ export const startIotDataEndpoint = async (host: string, broker: Aedes, onError:
       .then(
         (payload) =>
           new Promise<void>((resolve, reject) =>
-            broker.publish({ cmd: 'publish', topic, payload, qos, retain: false, dup: false }, (e) => (e ? reject(e) : resolve())),
+            broker.publish({ cmd: 'publish', topic, payload, qos, retain: false, dup: false }, (e) =>
+              e ? reject(e) : resolve(),
+            ),
           ),
       )
       .then(

@@ -17,10 +17,16 @@ interface Statement {
 
 const listOf = (x: string | string[]) => (Array.isArray(x) ? x : [x]);
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 const wildcard = (pattern: string, flags = '') =>
-  new RegExp(`^${pattern.split('*').map((part) => part.split('?').map(escape).join('.')).join('.*')}$`, `s${flags}`);
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.split('?').map(escapeRegex).join('.'))
+      .join('.*')}$`,
+    `s${flags}`,
+  );
 
 /** What one connection may do, as its policy documents say; resources are full ARNs. */
 export type IotPermissions = (action: IotAction, resourceArn: string) => boolean;
@@ -35,7 +41,9 @@ export const iotPermissions = (policyDocuments: string[]): IotPermissions => {
       resources: listOf(s.Resource).map((r) => wildcard(r)),
     }));
   return (action, resourceArn) => {
-    const matching = statements.filter((s) => s.actions.some((a) => a.test(action)) && s.resources.some((r) => r.test(resourceArn)));
+    const matching = statements.filter(
+      (s) => s.actions.some((a) => a.test(action)) && s.resources.some((r) => r.test(resourceArn)),
+    );
     return matching.length > 0 && matching.every((s) => s.allow);
   };
 };

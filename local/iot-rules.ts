@@ -10,7 +10,8 @@ export interface CompiledRule {
 }
 
 const SQL = /^SELECT\s+(.+?)\s+FROM\s+'([^']+)'\s*$/i;
-const ITEM = /^(?:(\*)|(topic|clientid|timestamp)\((\d*)\)\s+AS\s+([A-Za-z_]\w*)|encode\(\*,\s*'base64'\)\s+AS\s+([A-Za-z_]\w*))$/i;
+const ITEM =
+  /^(?:(\*)|(topic|clientid|timestamp)\((\d*)\)\s+AS\s+([A-Za-z_]\w*)|encode\(\*,\s*'base64'\)\s+AS\s+([A-Za-z_]\w*))$/i;
 
 type Item = (payload: Buffer, topic: string, clientId: string | undefined) => Record<string, unknown>;
 

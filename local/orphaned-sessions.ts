@@ -8,7 +8,10 @@ import type { LifecycleEvent } from './broker.ts';
  * IoT Core would have sent their disconnect events; a freshly started local broker has no connections,
  * so it sends them now, for each recorded session, through the same lifecycle path.
  */
-export const endOrphanedSessions = async (deps: Deps, publishLifecycle: (event: LifecycleEvent, extra: Record<string, unknown>) => Promise<void>) => {
+export const endOrphanedSessions = async (
+  deps: Deps,
+  publishLifecycle: (event: LifecycleEvent, extra: Record<string, unknown>) => Promise<void>,
+) => {
   const db = createDynamoDb(deps.config.region, deps.config.endpoints?.dynamodb);
   let start: Record<string, unknown> | undefined;
   do {

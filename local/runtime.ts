@@ -121,7 +121,12 @@ export const startRuntime = async (settings: LocalSettings) => {
       commandTimeoutMs: settings.commandTimeoutMs,
       ttlMinuteMs: settings.ttlMinuteMs,
       logLevel: settings.logLevel,
-      endpoints: { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint, iotData: iotData.endpoint, stepFunctions: stepFunctions.endpoint },
+      endpoints: {
+        dynamodb: dynamo.endpoint,
+        sqs: sqsServer.endpoint,
+        iotData: iotData.endpoint,
+        stepFunctions: stepFunctions.endpoint,
+      },
       batchStateMachineArn: batchArn,
     };
     // One Deps for every handler, so it has every adapter (a Lambda bundle has only its own).
@@ -134,7 +139,16 @@ export const startRuntime = async (settings: LocalSettings) => {
     const pollers = handlers.flatMap(({ fn, handler }) =>
       fn.triggers.flatMap((t) =>
         t.kind === 'queue'
-          ? [startSqsPoller({ sqs, queueUrl: queueUrls[t.queue], batchSize: t.batchSize, handler, functionName: fn.name, onError })]
+          ? [
+              startSqsPoller({
+                sqs,
+                queueUrl: queueUrls[t.queue],
+                batchSize: t.batchSize,
+                handler,
+                functionName: fn.name,
+                onError,
+              }),
+            ]
           : [],
       ),
     );
@@ -163,7 +177,8 @@ export const startRuntime = async (settings: LocalSettings) => {
     const rules = iotRules(settings.topicRoot).map((r) => ({ ...compileRule(r.sql), deliver: deliverTo(r.target) }));
     broker.broker.on('publish', (packet, client) => {
       for (const rule of rules)
-        if (topicMatches(rule.filter, packet.topic)) track(rule.deliver(rule.select(packet.payload as Buffer, packet.topic, client?.id)));
+        if (topicMatches(rule.filter, packet.topic))
+          track(rule.deliver(rule.select(packet.payload as Buffer, packet.topic, client?.id)));
     });
     stops.push(async () => {
       await broker.stop();

@@ -31,7 +31,10 @@ const Env = z.object({
   DOWNLINK_TOPIC_ROOT: z.enum(['oc', '$oc']).default('oc'),
   DOWNLINK_DATA_DIR: z.string().min(1).default('./.downlink'),
   DOWNLINK_BOOTSTRAP_TOKEN: z.string().min(16).optional(),
-  DOWNLINK_BOOTSTRAP_PROJECT: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('demo'),
+  DOWNLINK_BOOTSTRAP_PROJECT: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('demo'),
   DOWNLINK_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
   DOWNLINK_TTL_MINUTE_MS: z.coerce.number().int().positive().default(60_000),
   DOWNLINK_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('WARN'),

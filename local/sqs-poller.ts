@@ -50,7 +50,10 @@ export const startSqsPoller = (opts: {
         );
         const messages = out.Messages ?? [];
         if (messages.length === 0) continue;
-        const result = await opts.handler({ Records: messages.map((m) => toRecord(m, queueArn)) }, lambdaContext(opts.functionName));
+        const result = await opts.handler(
+          { Records: messages.map((m) => toRecord(m, queueArn)) },
+          lambdaContext(opts.functionName),
+        );
         const failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
         const done = messages.filter((m) => !failed.has(m.MessageId!));
         if (done.length)

@@ -28,7 +28,9 @@ const listeningOn = async <T>(host: string, start: () => Promise<T>): Promise<T>
 export const startSqs = async (host: string, port: number, dataDir: string | undefined) => {
   const dir = dataDir ? join(dataDir, 'sqs') : undefined;
   if (dir) mkdirSync(dir, { recursive: true });
-  const server = await listeningOn(host, () => startFauxqs({ port, host, logger: false, ...(dir ? { dataDir: dir } : {}) }));
+  const server = await listeningOn(host, () =>
+    startFauxqs({ port, host, logger: false, ...(dir ? { dataDir: dir } : {}) }),
+  );
   return { endpoint: `http://${host}:${server.port}`, stop: () => server.stop() };
 };
 

@@ -29,7 +29,8 @@ const taskTargets = (definition: Definition, out = new Map<string, TaskTarget>()
       const fn = /^arn:aws:lambda:[^:]+:\d+:function:([^:]+)/.exec(String(state.Resource))?.[1];
       if (fn) out.set(name, { lambda: fn });
       else if (state.Resource === START_EXECUTION) out.set(name, { startExecution: true });
-      else throw new Error(`local Step Functions: task ${name} neither invokes a Lambda function nor starts an execution`);
+      else
+        throw new Error(`local Step Functions: task ${name} neither invokes a Lambda function nor starts an execution`);
     }
     for (const inner of [state.ItemProcessor, state.Iterator, ...((state.Branches as unknown[]) ?? [])])
       if (inner) taskTargets(inner as Definition, out);
@@ -101,7 +102,9 @@ export const startStepFunctionsEndpoint = async (opts: {
             const { StateMachineArn, Name, Input } = input as { StateMachineArn: string; Name: string; Input: unknown };
             const started: Started = startExecution(StateMachineArn, Name, JSON.stringify(Input));
             if ('error' in started)
-              throw Object.assign(new Error(started.error.message), { name: `StepFunctions.${started.error.type}Exception` });
+              throw Object.assign(new Error(started.error.message), {
+                name: `StepFunctions.${started.error.type}Exception`,
+              });
             return started as never;
           }
           const handler = opts.handlerOf(target.lambda);
@@ -124,19 +127,33 @@ export const startStepFunctionsEndpoint = async (opts: {
   /** StartExecution, from a call or from a run's own StartExecution state; refused once stopping. */
   const startExecution = (stateMachineArn: string, name: string | undefined, input: string | undefined): Started => {
     const m = prepared.get(stateMachineArn);
-    if (!m) return { error: { type: 'StateMachineDoesNotExist', message: `State Machine Does Not Exist: '${stateMachineArn}'` } };
+    if (!m)
+      return {
+        error: { type: 'StateMachineDoesNotExist', message: `State Machine Does Not Exist: '${stateMachineArn}'` },
+      };
     const executionName = name || crypto.randomUUID();
     const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
-    if (executions.has(executionArn)) return { error: { type: 'ExecutionAlreadyExists', message: `Execution Already Exists: '${executionArn}'` } };
+    if (executions.has(executionArn))
+      return { error: { type: 'ExecutionAlreadyExists', message: `Execution Already Exists: '${executionArn}'` } };
     if (closed) return { error: { type: 'ServiceUnavailable', message: 'the local runtime is stopping' } };
-    const execution: LocalExecution = { name: executionName, status: 'RUNNING', startDate: Date.now() / 1000, events: 0 };
+    const execution: LocalExecution = {
+      name: executionName,
+      status: 'RUNNING',
+      startDate: Date.now() / 1000,
+      events: 0,
+    };
     executions.set(executionArn, execution);
     const run = m.machine.run(JSON.parse(input ?? '{}'), {
       overrides: { taskResourceLocalHandlers: m.overrides },
       noThrowOnAbort: true,
       context: {
         StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').at(-1)! },
-        Execution: { Id: executionArn, Name: executionName, Input: JSON.parse(input ?? '{}'), StartTime: new Date().toISOString() },
+        Execution: {
+          Id: executionArn,
+          Name: executionName,
+          Input: JSON.parse(input ?? '{}'),
+          StartTime: new Date().toISOString(),
+        },
       } as never,
     });
     const counted = (async () => {
@@ -160,7 +177,11 @@ export const startStepFunctionsEndpoint = async (opts: {
   const ready = (arn: string) => {
     const m = opts.machines.find((x) => x.arn === arn);
     if (!m) return Promise.resolve();
-    if (!preparing.has(arn)) preparing.set(arn, prepare(m).then((p) => void prepared.set(arn, p)));
+    if (!preparing.has(arn))
+      preparing.set(
+        arn,
+        prepare(m).then((p) => void prepared.set(arn, p)),
+      );
     return preparing.get(arn)!;
   };
 
@@ -177,7 +198,10 @@ export const startStepFunctionsEndpoint = async (opts: {
             startDate: execution.startDate,
           },
         }
-      : { status: 400, body: { __type: 'ExecutionDoesNotExist', message: `Execution Does Not Exist: '${String(executionArn)}'` } };
+      : {
+          status: 400,
+          body: { __type: 'ExecutionDoesNotExist', message: `Execution Does Not Exist: '${String(executionArn)}'` },
+        };
   };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -186,27 +210,37 @@ export const startStepFunctionsEndpoint = async (opts: {
     const fail = (type: string, message: string) => reply(400, { __type: type, message });
     const target = req.headers['x-amz-target'];
     if (target === 'AWSStepFunctions.DescribeExecution')
-      return void readJson(req).then((body) => {
-        const { status, body: out } = describe(body);
-        reply(status, out);
-      }, () => fail('InvalidArn', 'the request is not JSON'));
-    if (target !== 'AWSStepFunctions.StartExecution') return fail('UnknownOperationException', 'only StartExecution and DescribeExecution are emulated');
-    readJson(req).then(
-      async ({ stateMachineArn, name, input }) => {
-        await ready(String(stateMachineArn));
-        const started = startExecution(String(stateMachineArn), typeof name === 'string' ? name : undefined, input === undefined ? undefined : String(input));
-        if ('error' in started) return fail(started.error.type, started.error.message);
-        reply(200, started);
-      },
-      (e: unknown) => {
+      return void readJson(req).then(
+        (body) => {
+          const { status, body: out } = describe(body);
+          reply(status, out);
+        },
+        () => fail('InvalidArn', 'the request is not JSON'),
+      );
+    if (target !== 'AWSStepFunctions.StartExecution')
+      return fail('UnknownOperationException', 'only StartExecution and DescribeExecution are emulated');
+    readJson(req)
+      .then(
+        async ({ stateMachineArn, name, input }) => {
+          await ready(String(stateMachineArn));
+          const started = startExecution(
+            String(stateMachineArn),
+            typeof name === 'string' ? name : undefined,
+            input === undefined ? undefined : String(input),
+          );
+          if ('error' in started) return fail(started.error.type, started.error.message);
+          reply(200, started);
+        },
+        (e: unknown) => {
+          opts.onError(e);
+          fail('InvalidExecutionInput', 'the request is not JSON');
+        },
+      )
+      .catch((e: unknown) => {
+        // The definition could not be prepared, or the run not started.
         opts.onError(e);
-        fail('InvalidExecutionInput', 'the request is not JSON');
-      },
-    ).catch((e: unknown) => {
-      // The definition could not be prepared, or the run not started.
-      opts.onError(e);
-      if (!res.headersSent) reply(500, { __type: 'InternalFailure', message: 'the run could not be started' });
-    });
+        if (!res.headersSent) reply(500, { __type: 'InternalFailure', message: 'the run could not be started' });
+      });
   });
   await listen(server, 0, opts.host);
   let stopped: Promise<void> | undefined;

@@ -64,7 +64,12 @@ const absent = <T extends object>(port: keyof Adapters): T =>
     get: (_, method) =>
       method === 'then'
         ? undefined // not a promise
-        : () => Promise.reject(new Error(`this function was built without the ${port} adapter (functions/manifest.ts access, and its entry's adapters)`)),
+        : () =>
+            Promise.reject(
+              new Error(
+                `this function was built without the ${port} adapter (functions/manifest.ts access, and its entry's adapters)`,
+              ),
+            ),
   });
 
 export const createDeps = (config: Config, adapters: Adapters = {}): Deps => {

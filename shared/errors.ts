@@ -19,12 +19,12 @@ export const errors = {
   forbiddenProject: () => new ApiError(403, 'IOTDA.000021', 'The token does not grant access to this project.'),
   malformed: (why: string) => new ApiError(400, 'IOTDA.000008', `Malformed request: ${why}`),
   invalid: (field: string, why: string) => new ApiError(400, 'IOTDA.000006', `Invalid input: ${field} ${why}`),
-  deviceNotFound: (deviceId: string) =>
-    new ApiError(404, 'IOTDA.014000', `The device does not exist: ${deviceId}`),
-  deviceExists: (deviceId: string) =>
-    new ApiError(409, 'IOTDA.014031', `The device already exists: ${deviceId}`),
-  productNotFound: (productId: string) => new ApiError(404, 'DOWNLINK.404003', `The product does not exist: ${productId}`),
-  productExists: (productId: string) => new ApiError(409, 'DOWNLINK.409004', `The product already exists: ${productId}`),
+  deviceNotFound: (deviceId: string) => new ApiError(404, 'IOTDA.014000', `The device does not exist: ${deviceId}`),
+  deviceExists: (deviceId: string) => new ApiError(409, 'IOTDA.014031', `The device already exists: ${deviceId}`),
+  productNotFound: (productId: string) =>
+    new ApiError(404, 'DOWNLINK.404003', `The product does not exist: ${productId}`),
+  productExists: (productId: string) =>
+    new ApiError(409, 'DOWNLINK.409004', `The product already exists: ${productId}`),
   productInUse: (productId: string) =>
     new ApiError(409, 'DOWNLINK.409003', `The product is used by devices and cannot be deleted: ${productId}`),
   routeNotFound: () => new ApiError(404, 'DOWNLINK.404000', 'No such resource or method.'),

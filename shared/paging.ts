@@ -15,6 +15,10 @@ const integer = (min: number, max: number, fallback: number) =>
  */
 export const PAGING = {
   limit: integer(1, 50, 10),
-  marker: z.string().regex(/^[0-9a-fA-F]{24}$/, 'must be 24 hexadecimal characters').transform((m) => m.toLowerCase()).default(FIRST_MARKER),
+  marker: z
+    .string()
+    .regex(/^[0-9a-fA-F]{24}$/, 'must be 24 hexadecimal characters')
+    .transform((m) => m.toLowerCase())
+    .default(FIRST_MARKER),
   offset: integer(0, 500, 0),
 };

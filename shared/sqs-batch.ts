@@ -8,7 +8,11 @@ import type { Deps } from './deps.ts';
  * conditional writes); records with different keys run concurrently.
  */
 export const forEachRecord =
-  (deps: Deps, each: (body: unknown) => Promise<unknown>, orderKey: (body: unknown) => string | undefined = () => undefined) =>
+  (
+    deps: Deps,
+    each: (body: unknown) => Promise<unknown>,
+    orderKey: (body: unknown) => string | undefined = () => undefined,
+  ) =>
   async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const bodies = event.Records.map((r) => {
       try {

@@ -5,7 +5,8 @@ import { errors } from './errors.ts';
 export const DEVICE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 export const ID_CHARS = /^[A-Za-z0-9_-]+$/;
 
-export const idString = (max: number) => z.string().min(1).max(max).regex(ID_CHARS, `must be at most ${max} of [A-Za-z0-9_-]`);
+export const idString = (max: number) =>
+  z.string().min(1).max(max).regex(ID_CHARS, `must be at most ${max} of [A-Za-z0-9_-]`);
 
 const fieldName = (path: PropertyKey[]): string => (path.length ? path.map(String).join('.') : 'body');
 
@@ -15,7 +16,9 @@ export const parseInput = <T extends z.ZodType>(schema: T, value: unknown): z.ou
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const why =
-    issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message.replace(/^Invalid input: /, '');
+    issue.code === 'invalid_type' && issue.input === undefined
+      ? 'is required'
+      : issue.message.replace(/^Invalid input: /, '');
   throw errors.invalid(fieldName(issue.path), why);
 };
 
@@ -40,7 +43,8 @@ const numberProblem = (n: number): string | undefined => {
   // JSON.parse turned it into Infinity: beyond a double.
   if (!Number.isFinite(n)) return 'is a number beyond the range of a double';
   // JSON.parse rounded it (9007199254740993 reads as ...992), and lib-dynamodb refuses it anyway.
-  if (Number.isInteger(n) && !Number.isSafeInteger(n)) return 'is an integer beyond ±9007199254740991 (2^53-1), which cannot be kept exactly';
+  if (Number.isInteger(n) && !Number.isSafeInteger(n))
+    return 'is an integer beyond ±9007199254740991 (2^53-1), which cannot be kept exactly';
   if (n !== 0 && Math.abs(n) < SMALLEST_STORABLE) return 'is a number closer to 0 than 1e-130, which cannot be stored';
   return undefined;
 };
@@ -60,7 +64,10 @@ export const findUnstorableJson = (value: unknown): { field: string; why: string
     } else if (typeof value === 'object' && value !== null) {
       // The path is one step per level below the top: this container is at level path.length + 1.
       if (path.length + 1 > MAX_JSON_DEPTH)
-        return { field: fieldName(path.slice(0, 1)), why: `must not nest deeper than ${MAX_JSON_DEPTH} levels (the body is level 1)` };
+        return {
+          field: fieldName(path.slice(0, 1)),
+          why: `must not nest deeper than ${MAX_JSON_DEPTH} levels (the body is level 1)`,
+        };
       for (const [key, child] of Object.entries(value)) stack.push({ value: child, path: [...path, key] });
     }
   }

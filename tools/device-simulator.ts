@@ -81,6 +81,7 @@ if (reply === 'fixed') {
 const printable = (payload: Buffer): string => {
   const text = payload.toString('utf8');
   if (!Buffer.from(text, 'utf8').equals(payload)) return `base64:${payload.toString('base64')}`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this escapes
   return text.replace(/[\u0000-\u001f]/g, (c) => JSON.stringify(c).slice(1, -1));
 };
 
@@ -89,7 +90,10 @@ const device = await connectDevice({
   // Its own answers come back through its `sys/#` subscription: they are printed as replies, not as received.
   ...(quiet
     ? {}
-    : { onMessage: (m: ReceivedMessage) => !m.topic.includes('/response/request_id=') && console.log(`${m.topic} ${printable(m.payload)}`) }),
+    : {
+        onMessage: (m: ReceivedMessage) =>
+          !m.topic.includes('/response/request_id=') && console.log(`${m.topic} ${printable(m.payload)}`),
+      }),
   deviceId: id,
   secret,
   root,

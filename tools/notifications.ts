@@ -41,7 +41,9 @@ if (values.help) {
   process.exit(0);
 }
 
-const endpoint = values.aws ? undefined : (values.endpoint ?? `http://${localHost(process.env)}:${process.env.DOWNLINK_SQS_PORT || '9324'}`);
+const endpoint = values.aws
+  ? undefined
+  : (values.endpoint ?? `http://${localHost(process.env)}:${process.env.DOWNLINK_SQS_PORT || '9324'}`);
 const sqs = new SQSClient(clientOptions(values.region, endpoint));
 const queueUrl =
   values['queue-url'] ?? (await sqs.send(new GetQueueUrlCommand({ QueueName: 'downlink-notifications' }))).QueueUrl!;
@@ -60,7 +62,10 @@ while (!stop) {
   if (values.keep) kept.push(...Messages);
   else if (Messages.length)
     await sqs.send(
-      new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
     );
   if (!Messages.length && !values.follow) break;
 }
@@ -68,6 +73,8 @@ for (let i = 0; i < kept.length; i += 10)
   await sqs.send(
     new ChangeMessageVisibilityBatchCommand({
       QueueUrl: queueUrl,
-      Entries: kept.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
+      Entries: kept
+        .slice(i, i + 10)
+        .map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
     }),
   );

@@ -128,7 +128,12 @@ export const connectDevice = async (opts: DeviceOptions): Promise<SimulatedDevic
     host,
     port: opts.port ?? (opts.tls ? 8883 : 1883),
     ...(opts.tls
-      ? { protocol: 'mqtts' as const, servername: host, rejectUnauthorized: true, ...(opts.tls.ca ? { ca: opts.tls.ca } : {}) }
+      ? {
+          protocol: 'mqtts' as const,
+          servername: host,
+          rejectUnauthorized: true,
+          ...(opts.tls.ca ? { ca: opts.tls.ca } : {}),
+        }
       : { protocol: 'mqtt' as const }),
     protocolVersion: 4,
     // IoTDA §4.1: keepalive 30..1200 s, 120 recommended; the SDKs always connect with a clean session.
@@ -186,7 +191,9 @@ export const connectDevice = async (opts: DeviceOptions): Promise<SimulatedDevic
     await client.subscribeAsync(deviceSysFilter(root, deviceId), { qos: 1 });
   } catch (e) {
     client.end(true);
-    throw new DeviceConnectError(`${deviceId}: subscribe to ${deviceSysFilter(root, deviceId)} refused`, undefined, { cause: e });
+    throw new DeviceConnectError(`${deviceId}: subscribe to ${deviceSysFilter(root, deviceId)} refused`, undefined, {
+      cause: e,
+    });
   }
   // Later errors (a refused publish, a dropped link) are reported by the 'close'/'offline' events, not thrown.
   client.on('error', () => undefined);

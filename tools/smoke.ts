@@ -94,7 +94,10 @@ export const runSmoke = async (target: SmokeTarget, log: (line: string) => void 
     }
   };
   const statusIs = (deviceId: string, status: string) =>
-    poll(async () => ((await call('GET', `/devices/${deviceId}`)).body?.status === status ? true : undefined), `${deviceId} ${status}`);
+    poll(
+      async () => ((await call('GET', `/devices/${deviceId}`)).body?.status === status ? true : undefined),
+      `${deviceId} ${status}`,
+    );
   const connect = async (deviceId: string, onMessage?: (m: { topic: string; payload: Buffer }) => void) => {
     const device = await connectDevice({
       deviceId,
@@ -115,7 +118,9 @@ export const runSmoke = async (target: SmokeTarget, log: (line: string) => void 
       const detail = await body();
       log(`ok    ${(performance.now() - started).toFixed(0).padStart(6)} ms  ${name}${detail ? `: ${detail}` : ''}`);
     } catch (e) {
-      log(`FAIL  ${(performance.now() - started).toFixed(0).padStart(6)} ms  ${name}: ${e instanceof Error ? e.message : String(e)}`);
+      log(
+        `FAIL  ${(performance.now() - started).toFixed(0).padStart(6)} ms  ${name}: ${e instanceof Error ? e.message : String(e)}`,
+      );
       throw e;
     }
   };
@@ -153,11 +158,16 @@ export const runSmoke = async (target: SmokeTarget, log: (line: string) => void 
     await step('command round trip', async () => {
       const res = await call('POST', `/devices/${first}/commands`, { command_name: 'ping', paras: { n: 1 } });
       expectStatus(res, 200, 'create command');
-      check(res.body.response?.result_code === 0 && res.body.response?.paras?.n === 1, `unexpected answer ${JSON.stringify(res.body)}`);
+      check(
+        res.body.response?.result_code === 0 && res.body.response?.paras?.n === 1,
+        `unexpected answer ${JSON.stringify(res.body)}`,
+      );
       return `command ${res.body.command_id}`;
     });
     await step('property set and query', async () => {
-      const set = await call('PUT', `/devices/${first}/properties`, { services: [{ service_id: 'Smoke', properties: { level: 1 } }] });
+      const set = await call('PUT', `/devices/${first}/properties`, {
+        services: [{ service_id: 'Smoke', properties: { level: 1 } }],
+      });
       expectStatus(set, 200, 'set properties');
       check(set.body.response?.result_code === 0, `unexpected set answer ${JSON.stringify(set.body)}`);
       const get = await call('GET', `/devices/${first}/properties?service_id=Smoke`);
@@ -182,9 +192,17 @@ export const runSmoke = async (target: SmokeTarget, log: (line: string) => void 
       });
       await Promise.race([
         got,
-        new Promise((_, reject) => setTimeout(() => reject(new SmokeFailure('the kept message never reached the device')), timeoutMs).unref()),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new SmokeFailure('the kept message never reached the device')), timeoutMs).unref(),
+        ),
       ]);
-      await poll(async () => ((await call('GET', `/devices/${first}/messages/${messageId}`)).body?.status === 'DELIVERED' ? true : undefined), 'message DELIVERED');
+      await poll(
+        async () =>
+          (await call('GET', `/devices/${first}/messages/${messageId}`)).body?.status === 'DELIVERED'
+            ? true
+            : undefined,
+        'message DELIVERED',
+      );
     });
     await step('3-device batch task to a final status', async () => {
       for (const id of ids.slice(1)) {
@@ -204,16 +222,36 @@ export const runSmoke = async (target: SmokeTarget, log: (line: string) => void 
         return FINAL.has(b?.status) ? b : undefined;
       }, 'the batch task to end');
       check(task.status === 'Success' && task.task_progress?.success === 3, `task ended ${JSON.stringify(task)}`);
-      cleanup.unshift(async () => expectStatus(await call('DELETE', `/batchtasks/${taskId}`), 204, 'delete batch task'));
+      cleanup.unshift(async () =>
+        expectStatus(await call('DELETE', `/batchtasks/${taskId}`), 204, 'delete batch task'),
+      );
       return `${taskId} ${task.status}`;
     });
     if (target.queue) {
       const queue = target.queue;
       await step('notifications read back', async () => {
         const wanted = new Map<string, (n: NotificationEnvelope) => boolean>([
-          [`device.status ONLINE ${first}`, (n) => n.resource === 'device.status' && n.notify_data.header?.device_id === first && n.notify_data.body?.status === 'ONLINE'],
-          [`message ${messageId} DELIVERED`, (n) => n.resource === 'device.message.status' && n.notify_data.body?.message_id === messageId && n.notify_data.body?.status === 'DELIVERED'],
-          [`batchtask ${taskId} Success`, (n) => n.resource === 'batchtask' && n.notify_data.body?.task_id === taskId && n.notify_data.body?.status === 'Success'],
+          [
+            `device.status ONLINE ${first}`,
+            (n) =>
+              n.resource === 'device.status' &&
+              n.notify_data.header?.device_id === first &&
+              n.notify_data.body?.status === 'ONLINE',
+          ],
+          [
+            `message ${messageId} DELIVERED`,
+            (n) =>
+              n.resource === 'device.message.status' &&
+              n.notify_data.body?.message_id === messageId &&
+              n.notify_data.body?.status === 'DELIVERED',
+          ],
+          [
+            `batchtask ${taskId} Success`,
+            (n) =>
+              n.resource === 'batchtask' &&
+              n.notify_data.body?.task_id === taskId &&
+              n.notify_data.body?.status === 'Success',
+          ],
         ]);
         await readNotifications(queue, [run, taskId!], wanted, timeoutMs);
         return 'device ONLINE, message DELIVERED, batch task Success';
@@ -249,7 +287,8 @@ const readNotifications = async (
   const sqs = new SQSClient(clientOptions(queue.region, queue.endpoint));
   const deadline = Date.now() + timeoutMs;
   while (wanted.size) {
-    if (Date.now() > deadline) throw new SmokeFailure(`not in the queue after ${timeoutMs} ms: ${[...wanted.keys()].join('; ')}`);
+    if (Date.now() > deadline)
+      throw new SmokeFailure(`not in the queue after ${timeoutMs} ms: ${[...wanted.keys()].join('; ')}`);
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
     );

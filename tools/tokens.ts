@@ -3,7 +3,12 @@ import { parseArgs } from 'node:util';
 import { DynamoDbTokenStore } from '../shared/adapters/aws/dynamodb-token-store.ts';
 import { createDynamoDb } from '../shared/deps.ts';
 import { systemClock } from '../shared/time.ts';
-import { createAccessKey, createApiToken, listApiTokens, revokeApiToken } from '../shared/use-cases/manage-api-tokens.ts';
+import {
+  createAccessKey,
+  createApiToken,
+  listApiTokens,
+  revokeApiToken,
+} from '../shared/use-cases/manage-api-tokens.ts';
 
 const USAGE = `Manage API tokens (X-Auth-Token) and access keys (AK/SK signatures) in a Downlink table.
 
@@ -69,7 +74,8 @@ switch (command) {
       );
     break;
   case 'revoke':
-    if (!(await revokeApiToken(deps, arg ?? fail('revoke needs a token id or AK')))) fail(`no token or key with id ${arg}`);
+    if (!(await revokeApiToken(deps, arg ?? fail('revoke needs a token id or AK'))))
+      fail(`no token or key with id ${arg}`);
     console.log(`revoked ${arg}`);
     break;
   default:

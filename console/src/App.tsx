@@ -24,7 +24,11 @@ function Shell({ session, signOut }: { session: Session; signOut: () => void }) 
   const [opened, { toggle, close }] = useDisclosure();
   const [location] = useLocation();
   return (
-    <AppShell header={{ height: 56 }} navbar={{ width: 200, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
+    <AppShell
+      header={{ height: 56 }}
+      navbar={{ width: 200, breakpoint: 'sm', collapsed: { mobile: !opened } }}
+      padding="md"
+    >
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
@@ -41,7 +45,14 @@ function Shell({ session, signOut }: { session: Session; signOut: () => void }) 
       </AppShell.Header>
       <AppShell.Navbar p="xs" component="nav" aria-label="Sections">
         {SECTIONS.map((s) => (
-          <NavLink key={s.href} component={Link} href={s.href} label={s.label} active={location.startsWith(s.href)} onClick={close} />
+          <NavLink
+            key={s.href}
+            component={Link}
+            href={s.href}
+            label={s.label}
+            active={location.startsWith(s.href)}
+            onClick={close}
+          />
         ))}
       </AppShell.Navbar>
       <AppShell.Main>

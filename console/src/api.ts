@@ -71,11 +71,21 @@ export interface Page {
  * Every row of a list route, page after page (50 at a time, the API's most), up to `max`: for pickers.
  * `key` names the list in the answer (`products`, `devices`).
  */
-export async function allPages<T>(session: Session, path: string, key: string, params: Record<string, string | undefined> = {}, max = Infinity): Promise<T[]> {
+export async function allPages<T>(
+  session: Session,
+  path: string,
+  key: string,
+  params: Record<string, string | undefined> = {},
+  max = Infinity,
+): Promise<T[]> {
   const out: T[] = [];
   let marker: string | undefined;
   while (out.length < max) {
-    const r = await call<{ page: Page } & Record<string, T[]>>(session, 'GET', `${path}${query({ ...params, limit: 50, marker })}`);
+    const r = await call<{ page: Page } & Record<string, T[]>>(
+      session,
+      'GET',
+      `${path}${query({ ...params, limit: 50, marker })}`,
+    );
     const rows = r[key] ?? [];
     out.push(...rows);
     if (!r.page.marker || rows.length < 50) break;
@@ -164,7 +174,11 @@ export const showTime = (t: string | null | undefined) => {
 };
 
 /** A Date as compact UTC, as the API takes times. */
-export const compactUtc = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+export const compactUtc = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 
 /** Plain words for the answers an operator meets, next to the raw code. */
 export const explain = (e: ApiError, session?: Session): string => {

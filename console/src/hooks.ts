@@ -37,6 +37,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], again?: (dat
     } finally {
       if (mine === generation.current) setLoading(false);
     }
+    // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what the load depends on
   }, deps);
 
   useEffect(() => {

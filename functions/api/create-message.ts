@@ -6,6 +6,9 @@ import { iotDataPublisher } from '../../shared/adapters/aws/iot-data-publisher.t
 import { lambda } from '../deps.ts';
 
 export const build = (deps: Deps) =>
-  apiHandler(deps, async (req) => ({ status: 201, body: await createMessage(deps, req.project, req.params.device_id, req.json()) }));
+  apiHandler(deps, async (req) => ({
+    status: 201,
+    body: await createMessage(deps, req.project, req.params.device_id, req.json()),
+  }));
 
 export const handler = lambda(build, { notifier: sqsNotifier, publisher: iotDataPublisher });

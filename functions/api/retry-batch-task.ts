@@ -6,6 +6,9 @@ import { sfnTaskRunner } from '../../shared/adapters/aws/sfn-task-runner.ts';
 import { lambda } from '../deps.ts';
 
 export const build = (deps: Deps) =>
-  apiHandler(deps, async (req) => ({ status: 200, body: await retryBatchTask(deps, req.project, req.params.task_id, req.optionalJson()) }));
+  apiHandler(deps, async (req) => ({
+    status: 200,
+    body: await retryBatchTask(deps, req.project, req.params.task_id, req.optionalJson()),
+  }));
 
 export const handler = lambda(build, { notifier: sqsNotifier, taskRunner: sfnTaskRunner });

@@ -4,6 +4,9 @@ import type { Deps } from '../../shared/deps.ts';
 import { lambda } from '../deps.ts';
 
 export const build = (deps: Deps) =>
-  apiHandler(deps, async (req) => ({ status: 200, body: await showBatchTask(deps, req.project, req.params.task_id, req.query) }));
+  apiHandler(deps, async (req) => ({
+    status: 200,
+    body: await showBatchTask(deps, req.project, req.params.task_id, req.query),
+  }));
 
 export const handler = lambda(build);

@@ -4,6 +4,9 @@ import type { Deps } from '../../shared/deps.ts';
 import { lambda } from '../deps.ts';
 
 export const build = (deps: Deps) =>
-  apiHandler(deps, async (req) => ({ status: 200, body: await updateProduct(deps, req.project, req.params.product_id, req.json()) }));
+  apiHandler(deps, async (req) => ({
+    status: 200,
+    body: await updateProduct(deps, req.project, req.params.product_id, req.json()),
+  }));
 
 export const handler = lambda(build);

@@ -5,6 +5,11 @@ import { lambda } from '../deps.ts';
 
 /** The batch state machine's settle step: the event is the execution's state (task key, run, pass). */
 export const build = (deps: Deps) => async (event: SettleRef) =>
-  settleBatchTask(deps, { project: event.project, taskId: event.taskId, run: event.run, ...(event.pass ? { pass: event.pass } : {}) });
+  settleBatchTask(deps, {
+    project: event.project,
+    taskId: event.taskId,
+    run: event.run,
+    ...(event.pass ? { pass: event.pass } : {}),
+  });
 
 export const handler = lambda(build, { notifier: sqsNotifier });

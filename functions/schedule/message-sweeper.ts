@@ -6,6 +6,8 @@ import { sweepExpiredMessages } from '../../shared/use-cases/sweep-expired-messa
 import { lambda } from '../deps.ts';
 
 export const build = (deps: Deps) => (_event: unknown, context: Context) =>
-  runAlone(deps, 'message-sweeper', context.getRemainingTimeInMillis(), async () => ({ swept: await sweepExpiredMessages(deps) }));
+  runAlone(deps, 'message-sweeper', context.getRemainingTimeInMillis(), async () => ({
+    swept: await sweepExpiredMessages(deps),
+  }));
 
 export const handler = lambda(build, { notifier: sqsNotifier });

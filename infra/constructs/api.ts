@@ -68,14 +68,16 @@ export class DownlinkApi extends Construct {
     });
 
     for (const { trigger, handler } of props.routes) {
-      this.restApi.root
-        .resourceForPath(trigger.path)
-        .addMethod(
-          trigger.method,
-          // 29 s covers the 20 s synchronous command wait (DESIGN.md "Flows").
-          new LambdaIntegration(handler, { proxy: true, timeout: Duration.seconds(API_SETTINGS.integrationTimeoutSeconds), allowTestInvoke: false }),
-          { authorizer, authorizationType: AuthorizationType.CUSTOM },
-        );
+      this.restApi.root.resourceForPath(trigger.path).addMethod(
+        trigger.method,
+        // 29 s covers the 20 s synchronous command wait (DESIGN.md "Flows").
+        new LambdaIntegration(handler, {
+          proxy: true,
+          timeout: Duration.seconds(API_SETTINGS.integrationTimeoutSeconds),
+          allowTestInvoke: false,
+        }),
+        { authorizer, authorizationType: AuthorizationType.CUSTOM },
+      );
     }
 
     for (const name of Object.keys(GATEWAY_RESPONSES) as GatewayResponseName[]) {
@@ -92,15 +94,18 @@ export class DownlinkApi extends Construct {
 
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason: 'The account-wide role API Gateway uses for execution logs; AWS maintains this policy for exactly that use.',
+      reason:
+        'The account-wide role API Gateway uses for execution logs; AWS maintains this policy for exactly that use.',
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-APIG2',
-      reason: 'Requests are validated in the Lambdas, because error codes and messages must match IoTDA (CONTRACT.md §1).',
+      reason:
+        'Requests are validated in the Lambdas, because error codes and messages must match IoTDA (CONTRACT.md §1).',
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-COG4',
-      reason: 'IoTDA clients authenticate with X-Auth-Token or an AK/SK signature, checked by a Lambda authorizer by design (CONTRACT.md §1, §6).',
+      reason:
+        'IoTDA clients authenticate with X-Auth-Token or an AK/SK signature, checked by a Lambda authorizer by design (CONTRACT.md §1, §6).',
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-APIG3',

@@ -53,7 +53,11 @@ const timeoutOf = (name: string): Timeout => {
  * `partition` names the service integration ARN: the stack's (a token) on AWS, a literal locally, where the
  * definition is read as plain JSON.
  */
-export const batchDefinition = (scope: Construct, fns: BatchFunctions, partition: string = Stack.of(scope).partition): IChainable => {
+export const batchDefinition = (
+  scope: Construct,
+  fns: BatchFunctions,
+  partition: string = Stack.of(scope).partition,
+): IChainable => {
   // payloadResponseOnly: the Task's Resource is the function itself and its input is the state input as is.
   // Each state times out with its function, as AWS does; left unset, aws-local-stepfunctions would give up
   // after 60 s and retry a call still running.
@@ -130,7 +134,9 @@ export const batchDefinition = (scope: Construct, fns: BatchFunctions, partition
     .next(scheduled)
     .next(chunks)
     .next(settle)
-    .next(new Choice(scope, 'Again').when(Condition.isPresent('$.settled.retryAt'), nextPass.next(ended)).otherwise(ended));
+    .next(
+      new Choice(scope, 'Again').when(Condition.isPresent('$.settled.retryAt'), nextPass.next(ended)).otherwise(ended),
+    );
 };
 
 /** A Lambda ARN for a manifest function, as the local runtime names them. */
@@ -140,19 +146,28 @@ export const localFunctionArn = (name: string) => `arn:aws:lambda:us-east-1:0000
  * The Amazon States Language the stack deploys, with the functions at `arnOf(name)`: synthesized by CDK
  * from batchDefinition, so the local runtime runs exactly what AWS runs.
  */
-export const synthesizeBatchDefinition = (arnOf: (functionName: string) => string = localFunctionArn): Record<string, unknown> => {
+export const synthesizeBatchDefinition = (
+  arnOf: (functionName: string) => string = localFunctionArn,
+): Record<string, unknown> => {
   const stack = new Stack(new App(), 'BatchDefinition');
   const fn = (name: string) => LambdaFunction.fromFunctionArn(stack, name, arnOf(name));
   const sm = new StateMachine(stack, 'StateMachine', {
     definitionBody: DefinitionBody.fromChainable(
-      batchDefinition(stack, {
-        prepare: fn(BATCH_WORKFLOW.prepareFunction),
-        chunk: fn(BATCH_WORKFLOW.chunkFunction),
-        settle: fn(BATCH_WORKFLOW.settleFunction),
-      }, 'aws'),
+      batchDefinition(
+        stack,
+        {
+          prepare: fn(BATCH_WORKFLOW.prepareFunction),
+          chunk: fn(BATCH_WORKFLOW.chunkFunction),
+          settle: fn(BATCH_WORKFLOW.settleFunction),
+        },
+        'aws',
+      ),
     ),
   });
-  return JSON.parse(stack.resolve((sm.node.defaultChild as CfnStateMachine).definitionString) as string) as Record<string, unknown>;
+  return JSON.parse(stack.resolve((sm.node.defaultChild as CfnStateMachine).definitionString) as string) as Record<
+    string,
+    unknown
+  >;
 };
 
 /** The Standard state machine that runs batch tasks, with its execution log and tracing. */
@@ -174,7 +189,9 @@ export class BatchWorkflow extends Construct {
     // own, not the role's default one: the state machine waits for that, so naming itself there is a cycle.
     new Policy(this, 'StartsNextPass', {
       roles: [this.stateMachine.role],
-      statements: [new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] })],
+      statements: [
+        new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }),
+      ],
     });
     // LambdaInvoke also grants `{function}:*` (any version or alias of the same function).
     for (const fn of [fns.prepare, fns.chunk, fns.settle]) {

@@ -150,12 +150,14 @@ export class ConsoleSite extends Construct {
     const provider = stack.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
     if (!provider) throw new Error('BucketDeployment no longer creates its provider where expected');
     const files = stack.resolve((this.bucket.node.defaultChild as CfnElement).logicalId) as string;
-    const acknowledge = (id: string, reason: string) => Validations.of(provider).acknowledge({ id: `AwsSolutions-${id}`, reason });
+    const acknowledge = (id: string, reason: string) =>
+      Validations.of(provider).acknowledge({ id: `AwsSolutions-${id}`, reason });
     acknowledge(
       'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       'CDK creates the BucketDeployment provider and its role; it runs only during deployment.',
     );
-    const copying = 'CDK grants the BucketDeployment provider read of the CDK asset bucket and write of the console bucket; it runs only during deployment.';
+    const copying =
+      'CDK grants the BucketDeployment provider read of the CDK asset bucket and write of the console bucket; it runs only during deployment.';
     for (const finding of [
       'Action::s3:GetObject*',
       'Action::s3:GetBucket*',
@@ -166,17 +168,21 @@ export class ConsoleSite extends Construct {
       `Resource::<${files}.Arn>/*`,
     ])
       acknowledge(`IAM5[${finding}]`, copying);
-    acknowledge('L1', 'CDK picks the BucketDeployment provider\'s runtime (Python, with the AWS CLI layer); it runs only during deployment.');
+    acknowledge(
+      'L1',
+      "CDK picks the BucketDeployment provider's runtime (Python, with the AWS CLI layer); it runs only during deployment.",
+    );
   }
 
   private acknowledgeDefaultDomain() {
     Validations.of(this.distribution).acknowledge({
       id: 'AwsSolutions-CFR4',
-      reason: 'The distribution uses its default *.cloudfront.net certificate, whose minimum TLS version cannot be set; a custom domain and certificate are the operator\'s.',
+      reason:
+        "The distribution uses its default *.cloudfront.net certificate, whose minimum TLS version cannot be set; a custom domain and certificate are the operator's.",
     });
     Validations.of(this.distribution).acknowledge({
       id: 'AwsSolutions-CFR1',
-      reason: 'Devices and operators may be anywhere; which countries to refuse is the operator\'s choice.',
+      reason: "Devices and operators may be anywhere; which countries to refuse is the operator's choice.",
     });
     Validations.of(this.distribution).acknowledge({
       id: 'AwsSolutions-CFR2',

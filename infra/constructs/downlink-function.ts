@@ -99,7 +99,12 @@ const bindAccess = (scope: Construct, fn: NodejsFunction, access: Access, b: Bin
 
 /** DeleteConnection of any device's client: a deleted device's connection is cut (its client id carries an hour stamp). */
 const grantDisconnectDevices = (scope: Construct, fn: NodejsFunction): void => {
-  const clients = Stack.of(fn).formatArn({ service: 'iot', resource: 'client', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  const clients = Stack.of(fn).formatArn({
+    service: 'iot',
+    resource: 'client',
+    resourceName: '*',
+    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
   fn.addToRolePolicy(new PolicyStatement({ actions: ['iot:DeleteConnection'], resources: [clients] }));
   Validations.of(scope).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:client/*]',

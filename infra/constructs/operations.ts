@@ -38,7 +38,8 @@ export class Operations extends Construct {
         'CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key, and the notices carry only alarm names and states, not data.',
     });
     if (props.alertEmail !== undefined) {
-      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alertEmail)) throw new Error(`alertEmail is not an email address: ${props.alertEmail}`);
+      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alertEmail))
+        throw new Error(`alertEmail is not an email address: ${props.alertEmail}`);
       this.topic.addSubscription(new EmailSubscription(props.alertEmail));
     }
 
@@ -53,14 +54,19 @@ export class Operations extends Construct {
       });
       Validations.of(queue).acknowledge({
         id: 'AwsSolutions-SQS3',
-        reason: 'It is itself a dead-letter queue: the on-failure destination of a function (and the DLQ of its schedule target).',
+        reason:
+          'It is itself a dead-letter queue: the on-failure destination of a function (and the DLQ of its schedule target).',
       });
       fn.configureAsyncInvoke({ onFailure: new SqsDestination(queue), retryAttempts: 2 });
       this.failures.set(name, queue);
     }
 
     for (const [name, fn] of props.functions)
-      this.alarm(`${name}-errors`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), `${name} failed (Lambda Errors)`);
+      this.alarm(
+        `${name}-errors`,
+        fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        `${name} failed (Lambda Errors)`,
+      );
     const watched: [string, IQueue][] = [
       ...Object.entries(props.deadLetterQueues),
       ...[...this.failures].map(([name, queue]): [string, IQueue] => [`${name}-failures`, queue]),

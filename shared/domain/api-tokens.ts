@@ -32,7 +32,8 @@ export const newTokenRecord = (token: string, projects: string[], createdAt: num
 };
 
 const KEY_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-const randomChars = (n: number, chars: string): string => [...randomBytes(n)].map((b) => chars[b % chars.length]).join('');
+const randomChars = (n: number, chars: string): string =>
+  [...randomBytes(n)].map((b) => chars[b % chars.length]).join('');
 
 /** An AK/SK pair shaped like Huawei's: a 20-character AK (public, also the key's id) and a 40-character SK. */
 export const newAccessKeyRecord = (projects: string[], createdAt: number, name?: string): ApiTokenRecord => {

@@ -6,11 +6,28 @@ import { newListId } from '../ids.ts';
  */
 
 // IoTDA §6.3, spelling as Huawei's ("Waitting").
-export const TASK_STATUSES = ['Initializing', 'Waitting', 'Processing', 'Success', 'Fail', 'PartialSuccess', 'Stopping', 'Stopped'] as const;
+export const TASK_STATUSES = [
+  'Initializing',
+  'Waitting',
+  'Processing',
+  'Success',
+  'Fail',
+  'PartialSuccess',
+  'Stopping',
+  'Stopped',
+] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 // IoTDA §6.5.
-export const SUBTASK_STATUSES = ['Waitting', 'Processing', 'Success', 'Fail', 'FailWaitRetry', 'Stopped', 'Removed'] as const;
+export const SUBTASK_STATUSES = [
+  'Waitting',
+  'Processing',
+  'Success',
+  'Fail',
+  'FailWaitRetry',
+  'Stopped',
+  'Removed',
+] as const;
 export type SubtaskStatus = (typeof SUBTASK_STATUSES)[number];
 
 export const TASK_TYPES = ['createCommands', 'createMessages'] as const;
@@ -51,7 +68,16 @@ export const partCount = (total: number): number => Math.ceil(total / TARGETS_PE
 export const PREPARE_IN_CALL_MAX = 1_000;
 
 /** IoTDA §6.4, the counter names as the API shows them. */
-export const PROGRESS_FIELDS = ['total', 'processing', 'success', 'fail', 'waitting', 'fail_wait_retry', 'stopped', 'removed'] as const;
+export const PROGRESS_FIELDS = [
+  'total',
+  'processing',
+  'success',
+  'fail',
+  'waitting',
+  'fail_wait_retry',
+  'stopped',
+  'removed',
+] as const;
 export type ProgressField = (typeof PROGRESS_FIELDS)[number];
 export type TaskProgress = Record<ProgressField, number>;
 
@@ -209,7 +235,12 @@ export const paceSlot = (seq: number, startAt: number, perMinute: number | undef
   perMinute ? startAt + Math.floor(seq / perMinute) * minuteMs : startAt;
 
 /** A failed attempt becomes FailWaitRetry while the policy allows another (IoTDA §6.6), else stays Fail. */
-export const retryAfterFailure = (attempt: number, policy: TaskPolicy | undefined, now: number, minuteMs: number): number | undefined =>
+export const retryAfterFailure = (
+  attempt: number,
+  policy: TaskPolicy | undefined,
+  now: number,
+  minuteMs: number,
+): number | undefined =>
   policy?.retry_count !== undefined && policy.retry_interval !== undefined && attempt <= policy.retry_count
     ? now + policy.retry_interval * minuteMs
     : undefined;
@@ -224,7 +255,8 @@ export const abortReason = (p: TaskProgress, policy: TaskPolicy | undefined): st
 };
 
 /** A Step Functions Wait timestamp: whole seconds (it truncates milliseconds), rounded up so it is never early. */
-export const waitTimestamp = (ms: number): string => new Date(Math.ceil(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+export const waitTimestamp = (ms: number): string =>
+  new Date(Math.ceil(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 /** One sub-task as stored: its status plus what the runner needs to decide about it. */
 export interface SubtaskRecord {

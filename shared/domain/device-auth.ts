@@ -38,7 +38,12 @@ const timestampMs = (ts: string): number =>
 const HOUR_MS = 3_600_000;
 
 /** MQTT 3.1.1 CONNACK return codes used for refusals. */
-export const ConnackCode = { identifierRejected: 2, serverUnavailable: 3, badCredentials: 4, notAuthorized: 5 } as const;
+export const ConnackCode = {
+  identifierRejected: 2,
+  serverUnavailable: 3,
+  badCredentials: 4,
+  notAuthorized: 5,
+} as const;
 
 export type ConnectVerdict =
   | { ok: true; deviceId: string }
@@ -80,7 +85,8 @@ export const verifyDeviceConnect = async (
 };
 
 /** IoTDA §4.1: a keepalive of 30..1200 s, else CONNACK 2. */
-export const keepaliveAllowed = (seconds: number | undefined) => seconds === undefined || (seconds >= 30 && seconds <= 1200);
+export const keepaliveAllowed = (seconds: number | undefined) =>
+  seconds === undefined || (seconds >= 30 && seconds <= 1200);
 
 /**
  * The CONNACK code of a refused sign-in as IoTDA answers it: 2 for a client id that is not Huawei's shape,

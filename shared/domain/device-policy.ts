@@ -18,7 +18,8 @@ export const accountOfFunction = (functionArn: string): IotAccount => {
 };
 
 /** An IoT resource's ARN: `resource` is `client/…`, `topic/…` or `topicfilter/…`. */
-export const iotArn = (where: IotAccount, resource: string) => `arn:${where.partition}:iot:${where.region}:${where.account}:${resource}`;
+export const iotArn = (where: IotAccount, resource: string) =>
+  `arn:${where.partition}:iot:${where.region}:${where.account}:${resource}`;
 
 export const deviceIotPolicy = (input: IotAccount & { root: TopicRoot; deviceId: string; clientId: string }) => {
   const arn = (type: string, rest: string) => iotArn(input, `${type}/${rest}`);

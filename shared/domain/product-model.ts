@@ -7,13 +7,33 @@ import { parseCompactUtc } from '../time.ts';
  * property request makes against it before anything is sent. Pure: no I/O.
  */
 
-export const DATA_TYPES = ['int', 'long', 'decimal', 'string', 'DateTime', 'jsonObject', 'enum', 'boolean', 'string list'] as const;
+export const DATA_TYPES = [
+  'int',
+  'long',
+  'decimal',
+  'string',
+  'DateTime',
+  'jsonObject',
+  'enum',
+  'boolean',
+  'string list',
+] as const;
 export type DataType = (typeof DATA_TYPES)[number];
 
 /** R readable, W writable, E reported on change. */
 export const METHODS = ['RWE', 'RW', 'RE', 'WE', 'E', 'W', 'R'] as const;
 
-export const PROTOCOL_TYPES = ['MQTT', 'CoAP', 'HTTP', 'HTTPS', 'Modbus', 'ONVIF', 'OPC-UA', 'OPC-DA', 'Other'] as const;
+export const PROTOCOL_TYPES = [
+  'MQTT',
+  'CoAP',
+  'HTTP',
+  'HTTPS',
+  'Modbus',
+  'ONVIF',
+  'OPC-UA',
+  'OPC-DA',
+  'Other',
+] as const;
 
 /** IoTDA's quotas: per product, per service, and the capability JSON as a whole. */
 export const MODEL_LIMITS = { services: 500, perService: 500, capabilityBytes: 500 * 1024 } as const;
@@ -31,7 +51,12 @@ const fieldShape = {
   enum_list: z.array(z.string().max(1024)).max(1000).optional(),
   min: bound.optional(),
   max: bound.optional(),
-  max_length: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  max_length: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
   step: z.number().min(0).optional(),
   unit: z.string().max(16).optional(),
   description: z.string().max(128).optional(),
@@ -49,11 +74,13 @@ export type FieldDef = {
 
 /** The limits themselves must make sense: numeric bounds that are numbers and in order, an enum with values. */
 const checkLimits = (f: FieldDef, ctx: z.RefinementCtx) => {
-  if (f.data_type === 'enum' && !f.enum_list?.length) ctx.addIssue({ code: 'custom', path: ['enum_list'], message: 'is required for data_type enum' });
+  if (f.data_type === 'enum' && !f.enum_list?.length)
+    ctx.addIssue({ code: 'custom', path: ['enum_list'], message: 'is required for data_type enum' });
   if (!NUMERIC.includes(f.data_type)) return;
   for (const key of ['min', 'max'] as const) {
     const v = f[key];
-    if (v !== undefined && !Number.isFinite(Number(v))) ctx.addIssue({ code: 'custom', path: [key], message: 'must be a number' });
+    if (v !== undefined && !Number.isFinite(Number(v)))
+      ctx.addIssue({ code: 'custom', path: [key], message: 'must be a number' });
   }
   if (f.min !== undefined && f.max !== undefined && Number(f.min) > Number(f.max))
     ctx.addIssue({ code: 'custom', path: ['min'], message: 'must not be greater than max' });
@@ -72,9 +99,7 @@ const uniqueBy =
 
 const name = (max: number) => z.string().min(1).max(max);
 
-const Para = z
-  .object({ para_name: name(32), ...fieldShape })
-  .superRefine((p, ctx) => checkLimits(p, ctx));
+const Para = z.object({ para_name: name(32), ...fieldShape }).superRefine((p, ctx) => checkLimits(p, ctx));
 const Paras = z.array(Para).max(MODEL_LIMITS.perService).superRefine(uniqueBy('para_name'));
 
 const Property = z
@@ -130,7 +155,8 @@ export type ServiceDef = z.output<typeof Service>;
 export type PropertyDef = z.output<typeof Property>;
 export type CommandDef = z.output<typeof Command>;
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Whether `value` is a whole number of steps of `step` from `base`, allowing for binary fractions (0.1 steps). */
 const onStep = (value: number, base: number, step: number) => {
@@ -138,13 +164,15 @@ const onStep = (value: number, base: number, step: number) => {
   return Math.abs(steps - Math.round(steps)) < 1e-9 * Math.max(1, Math.abs(steps));
 };
 
-
 /** Why `value` does not fit the field's type and limits (in words for an error_msg), or undefined when it fits. */
 export function checkValue(f: FieldDef, value: unknown): string | undefined {
   switch (f.data_type) {
     case 'int':
     case 'long': {
-      const ok = f.data_type === 'int' ? Number.isInteger(value) && (value as number) >= INT_RANGE.min && (value as number) <= INT_RANGE.max : Number.isSafeInteger(value);
+      const ok =
+        f.data_type === 'int'
+          ? Number.isInteger(value) && (value as number) >= INT_RANGE.min && (value as number) <= INT_RANGE.max
+          : Number.isSafeInteger(value);
       if (!ok) return f.data_type === 'int' ? 'must be an integer (int, 32 bits)' : 'must be an integer (long)';
       return checkNumberLimits(f, value as number);
     }
@@ -153,18 +181,26 @@ export function checkValue(f: FieldDef, value: unknown): string | undefined {
       return checkNumberLimits(f, value);
     case 'string':
       if (typeof value !== 'string') return 'must be a string';
-      return f.max_length !== undefined && value.length > f.max_length ? `must be at most ${f.max_length} characters` : undefined;
+      return f.max_length !== undefined && value.length > f.max_length
+        ? `must be at most ${f.max_length} characters`
+        : undefined;
     case 'enum':
-      return typeof value === 'string' && f.enum_list?.includes(value) ? undefined : `must be one of ${(f.enum_list ?? []).join(', ')}`;
+      return typeof value === 'string' && f.enum_list?.includes(value)
+        ? undefined
+        : `must be one of ${(f.enum_list ?? []).join(', ')}`;
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'must be true or false';
     case 'DateTime':
-      return typeof value === 'string' && !Number.isNaN(parseCompactUtc(value)) ? undefined : "must be a time as yyyyMMdd'T'HHmmss'Z'";
+      return typeof value === 'string' && !Number.isNaN(parseCompactUtc(value))
+        ? undefined
+        : "must be a time as yyyyMMdd'T'HHmmss'Z'";
     case 'jsonObject':
       return isPlainObject(value) ? undefined : 'must be a JSON object';
     case 'string list':
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) return 'must be a list of strings';
-      return f.max_length !== undefined && value.some((v: string) => v.length > f.max_length!) ? `must hold strings of at most ${f.max_length} characters` : undefined;
+      return f.max_length !== undefined && value.some((v: string) => v.length > f.max_length!)
+        ? `must hold strings of at most ${f.max_length} characters`
+        : undefined;
   }
 }
 
@@ -185,9 +221,15 @@ export interface ModelRefusal {
 const refuse = (path: string, rule: string): ModelRefusal => ({ path, rule });
 
 /** Checks an object of named values against field definitions: required present, none undefined, each valid. */
-const checkFields = (defs: readonly (FieldDef & { name: string })[], values: Record<string, unknown>, path: string, what: string): ModelRefusal | undefined => {
+const checkFields = (
+  defs: readonly (FieldDef & { name: string })[],
+  values: Record<string, unknown>,
+  path: string,
+  what: string,
+): ModelRefusal | undefined => {
   const byName = new Map(defs.map((d) => [d.name, d]));
-  for (const d of defs) if (d.required && values[d.name] === undefined) return refuse(`${path}.${d.name}`, 'is required');
+  for (const d of defs)
+    if (d.required && values[d.name] === undefined) return refuse(`${path}.${d.name}`, 'is required');
   for (const [key, value] of Object.entries(values)) {
     const d = byName.get(key);
     if (!d) return refuse(`${path}.${key}`, `is not a ${what} of the product model`);
@@ -197,7 +239,8 @@ const checkFields = (defs: readonly (FieldDef & { name: string })[], values: Rec
   return undefined;
 };
 
-const serviceOf = (services: readonly ServiceDef[], serviceId: string) => services.find((s) => s.service_id === serviceId);
+const serviceOf = (services: readonly ServiceDef[], serviceId: string) =>
+  services.find((s) => s.service_id === serviceId);
 
 /**
  * A command against the device's product (IoTDA: "commands can be delivered only after being defined in the
@@ -212,7 +255,12 @@ export const checkCommand = (
   if (!service) return refuse('service_id', 'is not a service of the product model');
   const def = service.commands?.find((c) => c.command_name === command.command_name);
   if (!def) return refuse('command_name', `must be one of the commands of service ${service.service_id}`);
-  return checkFields((def.paras ?? []).map((p) => ({ ...p, name: p.para_name })), command.paras, 'paras', 'parameter');
+  return checkFields(
+    (def.paras ?? []).map((p) => ({ ...p, name: p.para_name })),
+    command.paras,
+    'paras',
+    'parameter',
+  );
 };
 
 /** A property set: every property defined and writable (W in its method), every value valid. */
@@ -231,12 +279,22 @@ export const checkPropertySet = (
       if (p && !p.method.includes('W')) return refuse(`${path}.properties.${key}`, 'is not writable');
     }
     // A set names some properties, not all: `required` is about what a device reports.
-    const wrong = checkFields(props.map((p) => ({ ...p, required: false, name: p.property_name })), s.properties, `${path}.properties`, 'property');
+    const wrong = checkFields(
+      props.map((p) => ({ ...p, required: false, name: p.property_name })),
+      s.properties,
+      `${path}.properties`,
+      'property',
+    );
     if (wrong) return wrong;
   }
   return undefined;
 };
 
 /** A property query names a service of the product, when it names one. */
-export const checkPropertyQuery = (services: readonly ServiceDef[], serviceId: string | undefined): ModelRefusal | undefined =>
-  services.length && serviceId !== undefined && !serviceOf(services, serviceId) ? refuse('service_id', 'is not a service of the product model') : undefined;
+export const checkPropertyQuery = (
+  services: readonly ServiceDef[],
+  serviceId: string | undefined,
+): ModelRefusal | undefined =>
+  services.length && serviceId !== undefined && !serviceOf(services, serviceId)
+    ? refuse('service_id', 'is not a service of the product model')
+    : undefined;

@@ -97,20 +97,34 @@ export const signingKey = (auth: ParsedAuthorization, secretKey: string): string
 export type SignatureCheck = { ok: true } | { ok: false; reason: string };
 
 /** The whole signature, body included (unless the client declared `UNSIGNED-PAYLOAD` in a signed header). */
-export const verifySignature = (auth: ParsedAuthorization, req: SignedRequestParts, secretKey: string, now: number): SignatureCheck => {
+export const verifySignature = (
+  auth: ParsedAuthorization,
+  req: SignedRequestParts,
+  secretKey: string,
+  now: number,
+): SignatureCheck => {
   const sdkDate = req.headers['x-sdk-date'];
   if (!checkFreshness(req.headers, now)) return { ok: false, reason: 'X-Sdk-Date missing or more than 15 minutes off' };
   if (!auth.signedHeaders.includes('x-sdk-date')) return { ok: false, reason: 'X-Sdk-Date is not signed' };
   if (auth.algorithm === 'V11-HMAC-SHA256' && auth.scope?.split('/')[0] !== sdkDate!.slice(0, 8))
     return { ok: false, reason: 'the scope date is not X-Sdk-Date' };
-  const declared = auth.signedHeaders.includes('x-sdk-content-sha256') ? req.headers['x-sdk-content-sha256'] : undefined;
+  const declared = auth.signedHeaders.includes('x-sdk-content-sha256')
+    ? req.headers['x-sdk-content-sha256']
+    : undefined;
   const payloadHash = declared ?? (req.body ? createHash('sha256').update(req.body).digest('hex') : EMPTY_SHA256);
-  const canonicalHash = createHash('sha256').update(canonicalRequest(req, auth.signedHeaders, payloadHash)).digest('hex');
+  const canonicalHash = createHash('sha256')
+    .update(canonicalRequest(req, auth.signedHeaders, payloadHash))
+    .digest('hex');
   const stringToSign = [auth.algorithm, sdkDate, ...(auth.scope ? [auth.scope] : []), canonicalHash].join('\n');
   const expected = Buffer.from(hmacHex(signingKey(auth, secretKey), stringToSign), 'hex');
-  if (!timingSafeEqual(expected, Buffer.from(auth.signature, 'hex'))) return { ok: false, reason: 'signature mismatch' };
+  if (!timingSafeEqual(expected, Buffer.from(auth.signature, 'hex')))
+    return { ok: false, reason: 'signature mismatch' };
   // A declared payload hash other than UNSIGNED-PAYLOAD must also be the body's.
-  if (declared !== undefined && declared !== 'UNSIGNED-PAYLOAD' && declared !== createHash('sha256').update(req.body).digest('hex'))
+  if (
+    declared !== undefined &&
+    declared !== 'UNSIGNED-PAYLOAD' &&
+    declared !== createHash('sha256').update(req.body).digest('hex')
+  )
     return { ok: false, reason: 'body does not match X-Sdk-Content-Sha256' };
   return { ok: true };
 };

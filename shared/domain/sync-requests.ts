@@ -19,7 +19,8 @@ export const requestTopic = (root: TopicRoot, deviceId: string, kind: SyncKind, 
   `${root}/devices/${deviceId}/sys/${PATHS[kind]}/request_id=${requestId}`;
 
 /** The response topic filters, one per kind; the IoT rules listen on these. */
-export const responseTopicFilter = (root: TopicRoot, kind: SyncKind): string => `${root}/devices/+/sys/${PATHS[kind]}/response/+`;
+export const responseTopicFilter = (root: TopicRoot, kind: SyncKind): string =>
+  `${root}/devices/+/sys/${PATHS[kind]}/response/+`;
 
 export interface ResponseTopic {
   deviceId: string;

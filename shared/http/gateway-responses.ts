@@ -6,7 +6,11 @@
  */
 export const GATEWAY_RESPONSES = {
   /** TOKEN authorizer said "Unauthorized", or X-Auth-Token is missing. */
-  unauthorized: { status: 401, code: 'IOTDA.000002', message: 'Authentication failed: missing or unknown X-Auth-Token.' },
+  unauthorized: {
+    status: 401,
+    code: 'IOTDA.000002',
+    message: 'Authentication failed: missing or unknown X-Auth-Token.',
+  },
   /** The token's policy does not cover this project. */
   accessDenied: { status: 403, code: 'IOTDA.000021', message: 'The token does not grant access to this project.' },
   /** What API Gateway answers for an unknown route or method. */

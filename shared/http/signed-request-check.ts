@@ -9,7 +9,8 @@ import { accessKeyRecord, secretKeyRead } from '../use-cases/authorize-api-token
  * Node's legacy url.parse, which the SDK core signs with, escapes only these characters of a path and
  * keeps the rest (non-ASCII included) as the caller wrote it, while the wire carries them percent-encoded.
  */
-const legacyEscape = (s: string): string => s.replace(/[\t\n\r "'<>`{}|^]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+const legacyEscape = (s: string): string =>
+  s.replace(/[\t\n\r "'<>`{}|^]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 
 /**
  * The paths the client may have signed: the one the function sees, and the route's template filled with
@@ -39,7 +40,10 @@ const keyOf = async (
   accessKey: string,
 ): Promise<{ projects: string[]; secretKey: string } | undefined> => {
   const vouched = event.requestContext?.authorizer as { principalId?: string; projects?: string } | null | undefined;
-  const secretKey = vouched?.principalId === accessKey && typeof vouched.projects === 'string' ? secretKeyRead(deps, accessKey) : undefined;
+  const secretKey =
+    vouched?.principalId === accessKey && typeof vouched.projects === 'string'
+      ? secretKeyRead(deps, accessKey)
+      : undefined;
   if (secretKey) return { projects: vouched!.projects!.split(','), secretKey };
   return accessKeyRecord(deps, accessKey);
 };
@@ -48,7 +52,9 @@ const keyOf = async (
  * The whole AK/SK signature, body included, before any use case runs (CONTRACT.md §6): the authorizer
  * could not see the body. A request with a token was authenticated by it alone and is left as is.
  */
-export const signedRequestCheck = (deps: Pick<Deps, 'tokens' | 'clock'>): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+export const signedRequestCheck = (
+  deps: Pick<Deps, 'tokens' | 'clock'>,
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
   before: async ({ event }) => {
     const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? '']));
     // A token, or no signature at all (the authorizer let nothing else through), is not this check's business.

@@ -1,4 +1,12 @@
-import type { ProgressField, SubtaskRecord, SubtaskStatus, TaskPolicy, TaskProgress, TaskStatus, TaskType } from '../domain/batch-tasks.ts';
+import type {
+  ProgressField,
+  SubtaskRecord,
+  SubtaskStatus,
+  TaskPolicy,
+  TaskProgress,
+  TaskStatus,
+  TaskType,
+} from '../domain/batch-tasks.ts';
 
 export type { SubtaskRecord, TaskPolicy };
 
@@ -72,7 +80,9 @@ export interface TaskChanges {
   pass?: number;
 }
 
-export type SubtaskChanges = Partial<Pick<SubtaskRecord, 'output' | 'error' | 'claimedAt' | 'finishedAt' | 'run' | 'attempt' | 'retryAt'>>;
+export type SubtaskChanges = Partial<
+  Pick<SubtaskRecord, 'output' | 'error' | 'claimedAt' | 'finishedAt' | 'run' | 'attempt' | 'retryAt'>
+>;
 
 /** Batch tasks and their sub-tasks. Every status change is one conditional write; counters move by ADD. */
 export interface BatchTaskStore {
@@ -98,7 +108,12 @@ export interface BatchTaskStore {
    * Moves the task to `to` if it is in one of `from` (and, when `set.run` is given, still at `key.run`);
    * false otherwise.
    */
-  moveTask(key: TaskKey & { taskType: TaskType; run: number }, from: readonly TaskStatus[], to: TaskStatus, set?: TaskChanges): Promise<boolean>;
+  moveTask(
+    key: TaskKey & { taskType: TaskType; run: number },
+    from: readonly TaskStatus[],
+    to: TaskStatus,
+    set?: TaskChanges,
+  ): Promise<boolean>;
   /**
    * Deleting, first step: a finished task leaves every list and is marked for removal (false if it is not
    * finished); then `purgeDeleted` removes its sub-tasks and itself, which `deleting` finds again after a crash.
@@ -125,5 +140,10 @@ export interface BatchTaskStore {
    * Moves a sub-task from what `seen` was (status and claim) to `to`, with the given fields; false when it
    * changed since it was read. Every sub-task status change goes through this one compare-and-set.
    */
-  moveSubtask(key: TaskKey, seen: Pick<SubtaskRecord, 'seq' | 'status' | 'claimedAt'>, to: SubtaskStatus, set?: SubtaskChanges): Promise<boolean>;
+  moveSubtask(
+    key: TaskKey,
+    seen: Pick<SubtaskRecord, 'seq' | 'status' | 'claimedAt'>,
+    to: SubtaskStatus,
+    set?: SubtaskChanges,
+  ): Promise<boolean>;
 }

@@ -47,7 +47,11 @@ export interface ProductStore {
   /** Replaces the product if it is still at `product.version - 1`; false otherwise. */
   replace(product: ProductRecord): Promise<boolean>;
   /** Deletes the product unless a live device uses it. */
-  delete(project: string, productId: string, isLive: (device: DeviceRegistration) => Promise<boolean>): Promise<DeleteProductOutcome>;
+  delete(
+    project: string,
+    productId: string,
+    isLive: (device: DeviceRegistration) => Promise<boolean>,
+  ): Promise<DeleteProductOutcome>;
   /** Records that a device registration uses the product (before the device is stored). */
   link(productId: string, device: DeviceRegistration, at: number): Promise<void>;
   /** Removes that record (after the device is deleted, or when adding it failed). */

@@ -16,7 +16,10 @@ const AddDeviceBody = z.object({
   device_id: z
     .string()
     .min(1)
-    .max(MAX_DEVICE_ID, `must be at most ${MAX_DEVICE_ID} characters: its MQTT client id (15 more) must fit IoT Core's 128 bytes`)
+    .max(
+      MAX_DEVICE_ID,
+      `must be at most ${MAX_DEVICE_ID} characters: its MQTT client id (15 more) must fit IoT Core's 128 bytes`,
+    )
     .regex(ID_CHARS, 'must be of [A-Za-z0-9_-]')
     .optional(),
   node_id: idString(64),
@@ -26,7 +29,10 @@ const AddDeviceBody = z.object({
   auth_info: z
     .object({
       auth_type: z.literal('SECRET').optional(),
-      secret: z.string().regex(/^[A-Za-z0-9_-]{8,32}$/, 'must be 8-32 of [A-Za-z0-9_-]').optional(),
+      secret: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{8,32}$/, 'must be 8-32 of [A-Za-z0-9_-]')
+        .optional(),
       secure_access: z.boolean().optional(),
     })
     .optional(),

@@ -14,7 +14,11 @@ export class UnauthorizedError extends Error {
  * TOKEN authorizer (CONTRACT.md §1): an unknown token is 401; a known one gets a policy for its projects,
  * so a call on any other project is denied by the gateway with 403.
  */
-export const authorizeApiToken = async (deps: Deps, token: string | undefined, methodArn: string): Promise<ApiPolicy> => {
+export const authorizeApiToken = async (
+  deps: Deps,
+  token: string | undefined,
+  methodArn: string,
+): Promise<ApiPolicy> => {
   if (!token) throw new UnauthorizedError();
   const record = await deps.tokens.getByHash(hashToken(token));
   if (!record) throw new UnauthorizedError();
@@ -62,9 +66,13 @@ const remember = (deps: Pick<Deps, 'tokens'>, record: ApiTokenRecord & { secretK
 };
 
 /** The SK of a key this runtime has read before; never a sign that the key is still valid. */
-export const secretKeyRead = (deps: Pick<Deps, 'tokens'>, accessKey: string): string | undefined => secretsRead.get(deps.tokens)?.get(accessKey);
+export const secretKeyRead = (deps: Pick<Deps, 'tokens'>, accessKey: string): string | undefined =>
+  secretsRead.get(deps.tokens)?.get(accessKey);
 
-export const accessKeyRecord = async (deps: Pick<Deps, 'tokens'>, accessKey: string): Promise<(ApiTokenRecord & { secretKey: string }) | undefined> => {
+export const accessKeyRecord = async (
+  deps: Pick<Deps, 'tokens'>,
+  accessKey: string,
+): Promise<(ApiTokenRecord & { secretKey: string }) | undefined> => {
   const record = await deps.tokens.getByHash(hashToken(accessKey));
   if (!record?.secretKey || record.tokenId !== accessKey) return undefined;
   const key = record as ApiTokenRecord & { secretKey: string };

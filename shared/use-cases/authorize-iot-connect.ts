@@ -30,8 +30,19 @@ export const authorizeIotConnect = async (
   // principalId must be alphanumeric, which device ids are not always.
   const principalId = sha256Hex(clientId).slice(0, 32);
   if (!verdict.ok)
-    return { isAuthenticated: false, principalId, disconnectAfterInSeconds: 300, refreshAfterInSeconds: 300, policyDocuments: [] };
-  const policy = deviceIotPolicy({ ...accountOfFunction(functionArn), root: deps.config.topicRoot, deviceId: verdict.deviceId, clientId });
+    return {
+      isAuthenticated: false,
+      principalId,
+      disconnectAfterInSeconds: 300,
+      refreshAfterInSeconds: 300,
+      policyDocuments: [],
+    };
+  const policy = deviceIotPolicy({
+    ...accountOfFunction(functionArn),
+    root: deps.config.topicRoot,
+    deviceId: verdict.deviceId,
+    clientId,
+  });
   return {
     isAuthenticated: true,
     principalId,

@@ -24,7 +24,13 @@ interface TaskTypeAction {
 /** One createCommands sub-task: the single-device sync command, its outcome turned into a result (IoTDA §6.6). */
 const sendCommand = async (deps: Deps, task: BatchTaskRecord, target: string): Promise<SubtaskResult> => {
   const command = CommandBody.parse(task.document);
-  const outcome = await sendSyncRequest(deps, { project: task.project, deviceId: target, kind: 'command', payload: task.document, check: (model) => checkCommand(model, command) });
+  const outcome = await sendSyncRequest(deps, {
+    project: task.project,
+    deviceId: target,
+    kind: 'command',
+    payload: task.document,
+    check: (model) => checkCommand(model, command),
+  });
   if ('timedOut' in outcome) return { status: 'Fail', error: { ...syncTimeout } };
   return { status: 'Success', output: JSON.stringify(outcome.response) };
 };
@@ -47,10 +53,19 @@ const parseMessageDocument = (document: unknown) => {
  */
 const sendTaskMessage = async (deps: Deps, task: BatchTaskRecord, target: string): Promise<SubtaskResult> => {
   const input = MessageBody.parse(task.document);
-  const m = await sendMessage(deps, task.project, target, { ...input, message_id: input.message_id ?? task.taskId }, { batchTaskId: task.taskId });
+  const m = await sendMessage(
+    deps,
+    task.project,
+    target,
+    { ...input, message_id: input.message_id ?? task.taskId },
+    { batchTaskId: task.taskId },
+  );
   // IoTDA §6.6 (as for createCommands): an offline device is the sub-task's failure when the message may not wait.
   if (refusedOffline(m)) return { status: 'Fail', error: { ...MESSAGE_ERRORS.offline } };
-  return { status: 'Success', output: JSON.stringify({ message_id: m.messageId, status: messageResult(m, deps.clock.now()).status }) };
+  return {
+    status: 'Success',
+    output: JSON.stringify({ message_id: m.messageId, status: messageResult(m, deps.clock.now()).status }),
+  };
 };
 
 const ACTIONS: Record<TaskType, TaskTypeAction> = {
@@ -62,7 +77,8 @@ const ACTIONS: Record<TaskType, TaskTypeAction> = {
 };
 
 /** The document, validated exactly as the single-device call validates its body, named under `document.`. */
-export const parseTaskDocument = (taskType: TaskType, document: unknown): Record<string, unknown> => ACTIONS[taskType].parse(document);
+export const parseTaskDocument = (taskType: TaskType, document: unknown): Record<string, unknown> =>
+  ACTIONS[taskType].parse(document);
 
 /** An error of the single-device call as a sub-task's error; anything else is logged and shown as internal. */
 const asFailure = (deps: Deps, task: BatchTaskRecord, target: string, e: unknown): SubtaskResult => {

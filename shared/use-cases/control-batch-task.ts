@@ -19,7 +19,9 @@ import { parseTaskId } from './show-batch-tasks.ts';
 import { runInput } from './run-batch-task.ts';
 
 // IoTDA §2.10 BatchTargets: at most 100 device ids; none means every sub-task the action applies to.
-const TargetsBody = z.object({ targets: z.array(z.string().regex(DEVICE_ID, 'must be device ids')).min(1).max(100).optional() });
+const TargetsBody = z.object({
+  targets: z.array(z.string().regex(DEVICE_ID, 'must be device ids')).min(1).max(100).optional(),
+});
 
 /** IoTDA §2.10 Stop/Retry answer: one entry per target asked for. */
 type TargetResult = { target: string; status: 'success' } | ({ target: string; status: 'failure' } & ErrorBody);
@@ -36,7 +38,9 @@ const notTarget = (target: string): TargetResult => ({
 
 /** The named targets (repeats dropped) with their sub-tasks, where the task has one. */
 const subtasksOf = async (deps: Deps, task: BatchTaskRecord, targets: string[]) =>
-  Promise.all(uniqueTargets(targets).map(async (target) => ({ target, sub: await deps.batchTasks.subtaskOf(task, target) })));
+  Promise.all(
+    uniqueTargets(targets).map(async (target) => ({ target, sub: await deps.batchTasks.subtaskOf(task, target) })),
+  );
 
 type Named = Awaited<ReturnType<typeof subtasksOf>>;
 
@@ -44,19 +48,37 @@ type Named = Awaited<ReturnType<typeof subtasksOf>>;
  * Applies `to` to each named sub-task whose status is one of `from`, each move a compare-and-set with the
  * counters following; the answer says per target what happened.
  */
-const moveTargets = (deps: Deps, task: BatchTaskRecord, named: Named, from: readonly SubtaskStatus[], to: SubtaskStatus) =>
+const moveTargets = (
+  deps: Deps,
+  task: BatchTaskRecord,
+  named: Named,
+  from: readonly SubtaskStatus[],
+  to: SubtaskStatus,
+) =>
   Promise.all(
     named.map(async ({ target, sub }): Promise<TargetResult> => {
       if (!sub) return notTarget(target);
       if (!from.includes(sub.status) || !(await deps.batchTasks.moveSubtask(task, sub, to)))
-        return { target, status: 'failure', error_code: 'DOWNLINK.409002', error_msg: `The sub-task is ${sub.status}.` };
+        return {
+          target,
+          status: 'failure',
+          error_code: 'DOWNLINK.409002',
+          error_msg: `The sub-task is ${sub.status}.`,
+        };
       await deps.batchTasks.addProgress(task, { [COUNTER_OF[sub.status]]: -1, [COUNTER_OF[to]]: 1 });
       return { target, status: 'success' };
     }),
   );
 
 /** Moves the task to its next run (notified when it runs again); a task moved meanwhile is a 409 as it now stands. */
-const moveToNextRun = async (deps: Deps, task: BatchTaskRecord, from: readonly TaskStatus[], to: TaskStatus, action: string, rerun: boolean) => {
+const moveToNextRun = async (
+  deps: Deps,
+  task: BatchTaskRecord,
+  from: readonly TaskStatus[],
+  to: TaskStatus,
+  action: string,
+  rerun: boolean,
+) => {
   const run = task.run + 1;
   const changes = { run, statusDesc: '', ...(rerun ? { rerunFrom: run, startAt: deps.clock.now() } : {}) };
   if (!(await deps.batchTasks.moveTask(task, from, to, changes))) throw wrongState(await findTask(deps, task), action);
@@ -65,7 +87,8 @@ const moveToNextRun = async (deps: Deps, task: BatchTaskRecord, from: readonly T
 };
 
 // A stop run converts what is left at once; a retry run paces from now.
-const startRun = (deps: Deps, task: BatchTaskRecord) => deps.taskRunner.start(runInput(task, task.run, deps.clock.now()));
+const startRun = (deps: Deps, task: BatchTaskRecord) =>
+  deps.taskRunner.start(runInput(task, task.run, deps.clock.now()));
 
 /**
  * IoTDA StopBatchTask. With targets: their sub-tasks not yet run become Stopped, the task runs on. Without:
@@ -77,7 +100,10 @@ export const stopBatchTask = async (deps: Deps, project: string, rawTaskId: stri
   const input = parseInput(TargetsBody, body);
   const task = await findTask(deps, { project, taskId });
   if (!STOPPABLE.includes(task.status)) throw wrongState(task, 'stopped');
-  if (input.targets) return { targets: await moveTargets(deps, task, await subtasksOf(deps, task, input.targets), STOPPABLE_SUBTASK, 'Stopped') };
+  if (input.targets)
+    return {
+      targets: await moveTargets(deps, task, await subtasksOf(deps, task, input.targets), STOPPABLE_SUBTASK, 'Stopped'),
+    };
   await startRun(deps, await moveToNextRun(deps, task, STOPPABLE, 'Stopping', 'stopped', false));
   return { targets: [] };
 };
@@ -116,7 +142,9 @@ export const deleteBatchTask = async (deps: Deps, project: string, rawTaskId: st
   if (!FINISHED.includes(task.status)) throw wrongState(task, 'deleted');
   // Lost to a concurrent move: a 409 (or 404) as the task now stands, as the stop and retry calls answer.
   if (!(await deps.batchTasks.markDeleted(key))) throw wrongState(await findTask(deps, key), 'deleted');
-  const purge = deps.batchTasks.purgeDeleted(key).catch((e: unknown) => deps.logger.warn('purge left to the sweeper', { taskId: key.taskId, error: e as Error }));
+  const purge = deps.batchTasks
+    .purgeDeleted(key)
+    .catch((e: unknown) => deps.logger.warn('purge left to the sweeper', { taskId: key.taskId, error: e as Error }));
   await Promise.race([purge, new Promise((r) => setTimeout(r, PURGE_IN_CALL_MS).unref())]);
 };
 

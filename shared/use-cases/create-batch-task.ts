@@ -1,5 +1,14 @@
 import * as z from 'zod';
-import { emptyProgress, INLINE_TARGETS, MAX_PACED_MINUTES, MAX_TARGETS, newTaskId, PREPARE_IN_CALL_MAX, TASK_TYPES, uniqueTargets } from '../domain/batch-tasks.ts';
+import {
+  emptyProgress,
+  INLINE_TARGETS,
+  MAX_PACED_MINUTES,
+  MAX_TARGETS,
+  newTaskId,
+  PREPARE_IN_CALL_MAX,
+  TASK_TYPES,
+  uniqueTargets,
+} from '../domain/batch-tasks.ts';
 import { errors } from '../errors.ts';
 import { parseCompactUtc } from '../time.ts';
 import type { Deps } from '../deps.ts';
@@ -11,13 +20,20 @@ import { runInput, writeSubtasks } from './run-batch-task.ts';
 
 // IoTDA §2.10 CreateBatchTask. task_name: CJK, letters, digits and "_", at most 128.
 const TaskBody = z.object({
-  task_name: z.string().min(1).max(128).regex(/^[\p{Script=Han}A-Za-z0-9_]+$/u, 'must be letters, digits, _ or CJK'),
+  task_name: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[\p{Script=Han}A-Za-z0-9_]+$/u, 'must be letters, digits, _ or CJK'),
   task_type: z.enum(TASK_TYPES),
   targets: z.array(z.string().regex(DEVICE_ID, 'must be device ids')).min(1).max(MAX_TARGETS),
   document: z.unknown(),
   task_policy: z
     .object({
-      schedule_time: z.string().regex(/^\d{8}T\d{6}Z$/, 'must be yyyyMMddTHHmmssZ').optional(),
+      schedule_time: z
+        .string()
+        .regex(/^\d{8}T\d{6}Z$/, 'must be yyyyMMddTHHmmssZ')
+        .optional(),
       retry_count: z.number().int().min(0).max(5).optional(),
       retry_interval: z.number().int().min(1).max(1440).optional(),
       // Beyond IoTDA, as AWS IoT Jobs offers them (docs/decisions.md).
@@ -51,7 +67,8 @@ const startTime = (policy: z.output<typeof TaskBody>['task_policy'], targetCount
   const at = parseCompactUtc(policy.schedule_time);
   if (Number.isNaN(at)) throw errors.invalid('task_policy.schedule_time', 'is not a real time');
   if (at < now - SCHEDULE_SKEW_MS) throw errors.invalid('task_policy.schedule_time', 'is in the past');
-  if (at > now + MAX_SCHEDULE_AHEAD_MS) throw errors.invalid('task_policy.schedule_time', 'must be within the next 7 days');
+  if (at > now + MAX_SCHEDULE_AHEAD_MS)
+    throw errors.invalid('task_policy.schedule_time', 'must be within the next 7 days');
   return Math.max(at, now);
 };
 

@@ -21,7 +21,13 @@ export const commandPayload = (input: z.output<typeof CommandBody>) => {
 
 export const createCommand = async (deps: Deps, project: string, deviceId: string | undefined, body: unknown) => {
   const payload = commandPayload(parseInput(CommandBody, body));
-  const outcome = await sendSyncRequest(deps, { project, deviceId, kind: 'command', payload, check: (model) => checkCommand(model, payload) });
+  const outcome = await sendSyncRequest(deps, {
+    project,
+    deviceId,
+    kind: 'command',
+    payload,
+    check: (model) => checkCommand(model, payload),
+  });
   // The command id is the request_id the device saw in its topic (IoTDA §4.2).
   return 'timedOut' in outcome
     ? { command_id: outcome.requestId, response: null, ...syncTimeout }

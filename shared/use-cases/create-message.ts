@@ -42,8 +42,15 @@ export const MessageBody = z
     properties: z
       .object({
         correlation_data: idString(128).optional(),
-        response_topic: z.string().max(128).regex(/^[A-Za-z0-9_\-?=$#+/]*$/).optional(),
-        user_properties: z.array(z.object({ prop_key: idString(128), prop_value: z.string().max(128) })).max(20).optional(),
+        response_topic: z
+          .string()
+          .max(128)
+          .regex(/^[A-Za-z0-9_\-?=$#+/]*$/)
+          .optional(),
+        user_properties: z
+          .array(z.object({ prop_key: idString(128), prop_value: z.string().max(128) }))
+          .max(20)
+          .optional(),
       })
       .optional(),
   })
@@ -65,12 +72,22 @@ export interface MessageOrigin {
 
 export const messageResult = (m: MessageRecord, now: number) => {
   const { status, finishedAt } = effectiveStatus(m, now);
-  return { status, created_time: compactUtc(m.createdAt), ...(finishedAt !== undefined ? { finished_time: compactUtc(finishedAt) } : {}) };
+  return {
+    status,
+    created_time: compactUtc(m.createdAt),
+    ...(finishedAt !== undefined ? { finished_time: compactUtc(finishedAt) } : {}),
+  };
 };
 
 /** CONTRACT.md §1: 413 over 256 KB, measured on the bytes the device would get for a message with this id. */
 export const rejectOversizedMessage = (input: MessageInput, messageId: string): void => {
-  const bytes = messagePayload({ messageId, name: input.name, message: input.message, encoding: input.encoding, payloadFormat: input.payload_format });
+  const bytes = messagePayload({
+    messageId,
+    name: input.name,
+    message: input.message,
+    encoding: input.encoding,
+    payloadFormat: input.payload_format,
+  });
   if (bytes.length > MAX_PAYLOAD_BYTES) throw errors.payloadTooLarge('256 KB');
 };
 
@@ -78,7 +95,13 @@ const duplicateMessage = (messageId: string, cause: unknown) =>
   new ApiError(409, 'DOWNLINK.409001', `The device already has a message with id ${messageId}.`, { cause });
 
 /** The record to store: PENDING, or FAILED at once when the device cannot receive and the ttl is 0. */
-const buildMessage = (deps: Deps, device: DeviceRecord, input: MessageInput, origin: MessageOrigin, canReceive: boolean): MessageRecord => {
+const buildMessage = (
+  deps: Deps,
+  device: DeviceRecord,
+  input: MessageInput,
+  origin: MessageOrigin,
+  canReceive: boolean,
+): MessageRecord => {
   const topic = resolveMessageTopic(deps.config.topicRoot, device.deviceId, input);
   if (topic === 'outside-device') throw errors.invalid('topic_full_name', "must be one of the device's own topics");
   const messageId = input.message_id ?? newUuid();
@@ -102,7 +125,9 @@ const buildMessage = (deps: Deps, device: DeviceRecord, input: MessageInput, ori
     ...(origin.batchTaskId !== undefined ? { batchTaskId: origin.batchTaskId } : {}),
   };
   // IoTDA §2.4: ttl 0 means "do not cache": an offline device fails it at once.
-  return !canReceive && input.ttl === 0 ? { ...record, status: 'FAILED', finishedAt: now, errorInfo: MESSAGE_ERRORS.offline } : record;
+  return !canReceive && input.ttl === 0
+    ? { ...record, status: 'FAILED', finishedAt: now, errorInfo: MESSAGE_ERRORS.offline }
+    : record;
 };
 
 /**
@@ -110,7 +135,11 @@ const buildMessage = (deps: Deps, device: DeviceRecord, input: MessageInput, ori
  * (its sub-task run again after a worker died, or retried): that earlier message is returned to carry on
  * from, except one refused because the device was offline (ttl 0), which is replaced so the retry sends it.
  */
-const storeMessage = async (deps: Deps, m: MessageRecord, origin: MessageOrigin): Promise<MessageRecord | undefined> => {
+const storeMessage = async (
+  deps: Deps,
+  m: MessageRecord,
+  origin: MessageOrigin,
+): Promise<MessageRecord | undefined> => {
   const key = { deviceId: m.deviceId, generation: m.generation, messageId: m.messageId };
   try {
     await deps.messages.create(m);
@@ -118,7 +147,8 @@ const storeMessage = async (deps: Deps, m: MessageRecord, origin: MessageOrigin)
   } catch (e) {
     if (!(e instanceof ConditionFailedError)) throw e;
     const earlier = await deps.messages.get(key);
-    if (origin.batchTaskId === undefined || earlier === undefined || earlier.batchTaskId !== origin.batchTaskId) throw duplicateMessage(m.messageId, e);
+    if (origin.batchTaskId === undefined || earlier === undefined || earlier.batchTaskId !== origin.batchTaskId)
+      throw duplicateMessage(m.messageId, e);
     if (!refusedOffline(earlier)) return earlier;
     await deps.messages.remove(key);
     // Without the origin: a message that took the id in between is someone else's.
@@ -126,7 +156,8 @@ const storeMessage = async (deps: Deps, m: MessageRecord, origin: MessageOrigin)
   }
 };
 
-const canReceiveNow = (device: DeviceRecord) => device.presence.status === 'ONLINE' && device.presence.subscribed === true;
+const canReceiveNow = (device: DeviceRecord) =>
+  device.presence.status === 'ONLINE' && device.presence.subscribed === true;
 
 /**
  * Whether the device subscribed between the read that found it unable to receive and the store of its
@@ -163,7 +194,7 @@ export const sendMessage = async (
     const send = earlier === undefined ? publishMessage : deliverMessage;
     if (canReceive || (m.status === 'PENDING' && (await subscribedSinceRead(deps, device))))
       await send(deps, device, m).catch((e: unknown) => {
-      // Stays PENDING: the device gets it on its next subscription, or it times out.
+        // Stays PENDING: the device gets it on its next subscription, or it times out.
         deps.logger.warn('publish failed; message stays pending', { messageId: m.messageId, error: e as Error });
       });
   }

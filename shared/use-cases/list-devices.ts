@@ -24,7 +24,11 @@ export const listDevices = async (deps: Deps, project: string, query: unknown) =
     limit: q.limit,
   });
   // A page's products, each read once (reads in one turn of the loop go out together).
-  const products = new Map(await Promise.all([...new Set(page.items.map((d) => d.productId))].map(async (id) => [id, await deps.products.get(id)] as const)));
+  const products = new Map(
+    await Promise.all(
+      [...new Set(page.items.map((d) => d.productId))].map(async (id) => [id, await deps.products.get(id)] as const),
+    ),
+  );
   const last = page.items.at(-1);
   return {
     devices: page.items.map((d) => deviceView(d, products.get(d.productId))),

@@ -20,7 +20,11 @@ const fields = {
   service_capabilities: ServiceCapabilities,
 };
 
-const CreateProductBody = z.object({ product_id: idString(36).optional(), ...fields, data_format: fields.data_format.default('json') });
+const CreateProductBody = z.object({
+  product_id: idString(36).optional(),
+  ...fields,
+  data_format: fields.data_format.default('json'),
+});
 const UpdateProductBody = z.object(fields).partial();
 const ListQuery = z.object({ product_name: z.string().min(1).max(64).optional(), ...PAGING });
 
@@ -46,7 +50,11 @@ const productView = (p: ProductRecord) => ({ ...summaryView(p), service_capabili
 const parseProductId = (value: string | undefined): string => parseInput(idString(36), value ?? '');
 
 /** A product of this project; another project's product is as unknown as a missing one. */
-export const findProduct = async (deps: Pick<Deps, 'products'>, project: string, productId: string): Promise<ProductRecord> => {
+export const findProduct = async (
+  deps: Pick<Deps, 'products'>,
+  project: string,
+  productId: string,
+): Promise<ProductRecord> => {
   const product = await deps.products.get(productId);
   if (!product || product.project !== project) throw errors.productNotFound(productId);
   return product;
@@ -93,9 +101,17 @@ export const showProduct = async (deps: Deps, project: string, rawProductId: str
 /** IoTDA ListProducts: summaries, newest first, `product_name` matching by substring. */
 export const listProducts = async (deps: Deps, project: string, query: unknown) => {
   const q = parseInput(ListQuery, query);
-  const page = await deps.products.list(project, { nameContains: q.product_name, below: q.marker, offset: q.offset, limit: q.limit });
+  const page = await deps.products.list(project, {
+    nameContains: q.product_name,
+    below: q.marker,
+    offset: q.offset,
+    limit: q.limit,
+  });
   const last = page.items.at(-1);
-  return { products: page.items.map(summaryView), page: { count: page.count, ...(last ? { marker: last.listId } : {}) } };
+  return {
+    products: page.items.map(summaryView),
+    page: { count: page.count, ...(last ? { marker: last.listId } : {}) },
+  };
 };
 
 /** IoTDA UpdateProduct: the fields given replace the stored ones (a given `service_capabilities` replaces the model whole). */
@@ -116,7 +132,8 @@ export const updateProduct = async (deps: Deps, project: string, rawProductId: s
 /** IoTDA DeleteProduct: refused with 409 while a device uses the product. */
 export const deleteProduct = async (deps: Deps, project: string, rawProductId: string | undefined): Promise<void> => {
   const productId = parseProductId(rawProductId);
-  const isLive = async (d: { deviceId: string; generation: string }) => (await deps.devices.get(d.deviceId))?.generation === d.generation;
+  const isLive = async (d: { deviceId: string; generation: string }) =>
+    (await deps.devices.get(d.deviceId))?.generation === d.generation;
   const outcome = await deps.products.delete(project, productId, isLive);
   if (outcome === 'not-found') throw errors.productNotFound(productId);
   if (outcome === 'in-use') throw errors.productInUse(productId);

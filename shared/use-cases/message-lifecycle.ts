@@ -1,5 +1,12 @@
 import { deviceHeader, envelope } from '../domain/notifications.ts';
-import { HISTORY_SIZE, MESSAGE_ERRORS, messagePayload, type ErrorInfo, type MessageRecord, type MessageStatus } from '../domain/messages.ts';
+import {
+  HISTORY_SIZE,
+  MESSAGE_ERRORS,
+  messagePayload,
+  type ErrorInfo,
+  type MessageRecord,
+  type MessageStatus,
+} from '../domain/messages.ts';
 import type { Deps } from '../deps.ts';
 import { stableUuid } from '../ids.ts';
 import type { DeviceRecord, DeviceRegistration } from '../ports/device-store.ts';

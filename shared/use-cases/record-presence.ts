@@ -31,7 +31,10 @@ const toPresenceEvent = (deps: Deps, raw: unknown): { deviceId: string; event: P
   // Only a subscription to its own system topics means the device can now receive downlink traffic.
   const sysPrefix = `${deviceTopicPrefix(deps.config.topicRoot, deviceId)}sys/`;
   if (e.eventType === 'subscribed' && !e.topics?.some((t) => t.startsWith(sysPrefix))) return undefined;
-  return { deviceId, event: { kind: e.eventType, session: e.sessionIdentifier, at: e.timestamp, clientId: e.clientId } };
+  return {
+    deviceId,
+    event: { kind: e.eventType, session: e.sessionIdentifier, at: e.timestamp, clientId: e.clientId },
+  };
 };
 
 /** One device's events are applied in queue order: they would otherwise race each other's writes. */

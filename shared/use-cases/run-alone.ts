@@ -6,7 +6,12 @@ import type { Deps } from '../deps.ts';
  * time"): a scheduled run that outlasts its interval, or a retried invocation, is skipped instead of running
  * beside it. The lease lasts `maxMs`, the caller's remaining time, so a run that died frees it by then.
  */
-export const runAlone = async <T>(deps: Deps, name: string, maxMs: number, work: () => Promise<T>): Promise<T | { skipped: true }> => {
+export const runAlone = async <T>(
+  deps: Deps,
+  name: string,
+  maxMs: number,
+  work: () => Promise<T>,
+): Promise<T | { skipped: true }> => {
   const holder = randomUUID();
   const now = deps.clock.now();
   if (!(await deps.leases.acquire(name, holder, now, now + maxMs))) {

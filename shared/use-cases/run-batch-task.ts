@@ -67,7 +67,9 @@ const progressBuffer = (deps: Deps, key: TaskKey & { run: number }) => {
     const delta = pending;
     pending = {};
     writing = writing.then(() =>
-      deps.batchTasks.addProgress(key, delta).catch((e: unknown) => deps.logger.warn('progress not written', { taskId: key.taskId, error: e as Error })),
+      deps.batchTasks
+        .addProgress(key, delta)
+        .catch((e: unknown) => deps.logger.warn('progress not written', { taskId: key.taskId, error: e as Error })),
     );
     return writing;
   };
@@ -87,7 +89,8 @@ type Progress = ReturnType<typeof progressBuffer>;
 /** The first chunk to run moves the task Waitting → Processing; the others find it moved. */
 const markProcessing = async (deps: Deps, task: BatchTaskRecord) => {
   if (task.status !== 'Waitting') return;
-  if (await deps.batchTasks.moveTask(task, ['Waitting'], 'Processing')) await notifyTaskStatus(deps, task, 'Processing', '');
+  if (await deps.batchTasks.moveTask(task, ['Waitting'], 'Processing'))
+    await notifyTaskStatus(deps, task, 'Processing', '');
 };
 
 /** Where an attempt's result leaves the sub-task: a failure the policy retries waits as FailWaitRetry. */
@@ -103,7 +106,8 @@ const outcome = (deps: Deps, task: BatchTaskRecord, attempt: number, result: Sub
 const runSubtask = async (deps: Deps, task: BatchTaskRecord, sub: SubtaskRecord, progress: Progress) => {
   const claimedAt = deps.clock.now();
   // A policy retry is the next attempt; an abandoned one is the same attempt again; anything else starts anew.
-  const attempt = sub.status === 'FailWaitRetry' ? (sub.attempt ?? 1) + 1 : sub.status === 'Processing' ? (sub.attempt ?? 1) : 1;
+  const attempt =
+    sub.status === 'FailWaitRetry' ? (sub.attempt ?? 1) + 1 : sub.status === 'Processing' ? (sub.attempt ?? 1) : 1;
   if (!(await deps.batchTasks.moveSubtask(task, sub, 'Processing', { claimedAt, run: task.run, attempt }))) return;
   // A re-claimed Processing sub-task is already counted as processing.
   if (sub.status !== 'Processing') progress.add({ [COUNTER_OF[sub.status]]: -1, processing: 1 });
@@ -116,10 +120,13 @@ const runSubtask = async (deps: Deps, task: BatchTaskRecord, sub: SubtaskRecord,
 /** A stopping task: the chunk's sub-tasks not yet run (and claims abandoned by dead workers) become Stopped. */
 const stopChunk = async (deps: Deps, task: BatchTaskRecord, subs: SubtaskRecord[], progress: Progress) => {
   const before = staleBefore(deps, deps.clock.now());
-  const stoppable = subs.filter((s) => STOPPABLE_SUBTASK.includes(s.status) || (s.status === 'Processing' && (s.claimedAt ?? 0) < before));
+  const stoppable = subs.filter(
+    (s) => STOPPABLE_SUBTASK.includes(s.status) || (s.status === 'Processing' && (s.claimedAt ?? 0) < before),
+  );
   await Promise.all(
     stoppable.map(async (s) => {
-      if (await deps.batchTasks.moveSubtask(task, s, 'Stopped')) progress.add({ [COUNTER_OF[s.status]]: -1, stopped: 1 });
+      if (await deps.batchTasks.moveSubtask(task, s, 'Stopped'))
+        progress.add({ [COUNTER_OF[s.status]]: -1, stopped: 1 });
     }),
   );
 };
@@ -136,11 +143,23 @@ const abortIfFailing = async (deps: Deps, key: TaskKey, run: number) => {
  * Runs the sub-tasks due now, all at once; returns when the next paced one is due (max_per_minute), if any.
  * Pacing applies to first attempts: policy retries and abandoned claims are due at once.
  */
-const runDue = async (deps: Deps, task: BatchTaskRecord, subs: SubtaskRecord[], reclaim: boolean, progress: Progress) => {
+const runDue = async (
+  deps: Deps,
+  task: BatchTaskRecord,
+  subs: SubtaskRecord[],
+  reclaim: boolean,
+  progress: Progress,
+) => {
   const now = deps.clock.now();
-  const window = { now, staleBefore: reclaim ? Number.MAX_SAFE_INTEGER : staleBefore(deps, now), rerunFrom: task.rerunFrom };
+  const window = {
+    now,
+    staleBefore: reclaim ? Number.MAX_SAFE_INTEGER : staleBefore(deps, now),
+    rerunFrom: task.rerunFrom,
+  };
   const slotOf = (s: SubtaskRecord) =>
-    s.status === 'FailWaitRetry' || s.status === 'Processing' ? now : paceSlot(s.seq, task.startAt, task.taskPolicy?.max_per_minute, deps.config.ttlMinuteMs);
+    s.status === 'FailWaitRetry' || s.status === 'Processing'
+      ? now
+      : paceSlot(s.seq, task.startAt, task.taskPolicy?.max_per_minute, deps.config.ttlMinuteMs);
   const runnable = subs.filter((s) => runnableNow(s, window));
   await Promise.all(runnable.filter((s) => slotOf(s) <= now).map((s) => runSubtask(deps, task, s, progress)));
   const later = runnable.map(slotOf).filter((slot) => slot > now);
@@ -153,7 +172,13 @@ const runDue = async (deps: Deps, task: BatchTaskRecord, subs: SubtaskRecord[], 
  * max_per_minute, sub-tasks not yet due are left, and the iteration is told when to come back.
  */
 export const runBatchChunk = async (deps: Deps, ref: ChunkRef): Promise<ChunkRef> => {
-  const done: ChunkRef = { project: ref.project, taskId: ref.taskId, chunk: ref.chunk, run: ref.run, ...(ref.reclaim ? { reclaim: true } : {}) };
+  const done: ChunkRef = {
+    project: ref.project,
+    taskId: ref.taskId,
+    chunk: ref.chunk,
+    run: ref.run,
+    ...(ref.reclaim ? { reclaim: true } : {}),
+  };
   const task = await deps.batchTasks.get(ref);
   // A newer run (stop, retry, resume) has taken over: this one has nothing left to do.
   if (!task || task.run !== ref.run || FINISHED.includes(task.status)) return done;
@@ -191,7 +216,8 @@ export const settleBatchTask = async (deps: Deps, ref: SettleRef): Promise<Settl
   const pass = ref.pass ?? 1;
   const again = async (at: number): Promise<SettleResult> => {
     // Lost to a status move (a stop, an abort) or a newer run: settle again as the task now stands.
-    if (!(await deps.batchTasks.moveTask(task, [task.status], task.status, { pass: pass + 1 }))) return settleBatchTask(deps, ref);
+    if (!(await deps.batchTasks.moveTask(task, [task.status], task.status, { pass: pass + 1 })))
+      return settleBatchTask(deps, ref);
     return { status: task.status, retryAt: waitTimestamp(at), pass: pass + 1 };
   };
   const inFlight = states.some((s) => s.status === 'Processing' && (s.claimedAt ?? 0) >= staleBefore(deps, now));
@@ -200,11 +226,16 @@ export const settleBatchTask = async (deps: Deps, ref: SettleRef): Promise<Settl
   const retries = states.filter((s) => s.status === 'FailWaitRetry').map((s) => s.retryAt ?? now);
   // Each pass runs every due retry; more passes than the policy allows mean the chunks are not running them.
   const maxPasses = (task.taskPolicy?.retry_count ?? 0) + 2;
-  if (task.status !== 'Stopping' && retries.length && pass <= maxPasses) return again(Math.max(now, Math.min(...retries)));
+  if (task.status !== 'Stopping' && retries.length && pass <= maxPasses)
+    return again(Math.max(now, Math.min(...retries)));
 
   const status = task.status === 'Stopping' ? 'Stopped' : settledStatus(progress);
-  const statusDesc = status === 'Stopped' ? (task.statusDesc || `Stopped: ${progress.stopped} sub-tasks did not run.`) : settledDescription(status, progress);
-  if (await deps.batchTasks.moveTask(task, [task.status], status, { statusDesc, progress })) await notifyTaskStatus(deps, task, status, statusDesc);
+  const statusDesc =
+    status === 'Stopped'
+      ? task.statusDesc || `Stopped: ${progress.stopped} sub-tasks did not run.`
+      : settledDescription(status, progress);
+  if (await deps.batchTasks.moveTask(task, [task.status], status, { statusDesc, progress }))
+    await notifyTaskStatus(deps, task, status, statusDesc);
   return { status };
 };
 
@@ -231,11 +262,18 @@ export const prepareBatchTask = async (deps: Deps, ref: TaskKey & { run: number 
 /** Sub-tasks written (those missing), then the task moved Initializing → Waitting and notified. */
 export const writeSubtasks = async (deps: Deps, task: BatchTaskRecord, targets: readonly string[]) => {
   await deps.batchTasks.addSubtasks(task, targets);
-  if (await deps.batchTasks.moveTask(task, ['Initializing'], 'Waitting')) await notifyTaskStatus(deps, task, 'Waitting', '');
+  if (await deps.batchTasks.moveTask(task, ['Initializing'], 'Waitting'))
+    await notifyTaskStatus(deps, task, 'Waitting', '');
 };
 
 /** The input of a new run of `task`, numbered `run` (or of one of its later passes). */
-export const runInput = (task: BatchTaskRecord, run: number, startAt: number, reclaim = false, pass = 1): BatchRunInput => ({
+export const runInput = (
+  task: BatchTaskRecord,
+  run: number,
+  startAt: number,
+  reclaim = false,
+  pass = 1,
+): BatchRunInput => ({
   project: task.project,
   taskId: task.taskId,
   run,
@@ -248,7 +286,8 @@ export const runInput = (task: BatchTaskRecord, run: number, startAt: number, re
 /** A task that lost its create call before the targets were all stored: its creator was not answered 201. */
 const failInterrupted = async (deps: Deps, task: BatchTaskRecord) => {
   const statusDesc = 'The task was interrupted while it was being created.';
-  if (await deps.batchTasks.moveTask(task, ['Initializing'], 'Fail', { statusDesc })) await notifyTaskStatus(deps, task, 'Fail', statusDesc);
+  if (await deps.batchTasks.moveTask(task, ['Initializing'], 'Fail', { statusDesc }))
+    await notifyTaskStatus(deps, task, 'Fail', statusDesc);
 };
 
 /**
@@ -257,7 +296,8 @@ const failInterrupted = async (deps: Deps, task: BatchTaskRecord) => {
  */
 const resume = async (deps: Deps, task: BatchTaskRecord) => {
   const run = task.run + 1;
-  if (await deps.batchTasks.moveTask(task, [task.status], task.status, { run })) await deps.taskRunner.start(runInput(task, run, task.startAt, true));
+  if (await deps.batchTasks.moveTask(task, [task.status], task.status, { run }))
+    await deps.taskRunner.start(runInput(task, run, task.startAt, true));
 };
 
 /**
@@ -286,10 +326,16 @@ export const reviveBatchTasks = async (deps: Deps): Promise<number> => {
     const pass = task.pass ?? 1;
     const state = await deps.taskRunner.state(task.taskId, task.run, pass);
     if (state === 'running') continue;
-    if (state === 'absent' && task.status === 'Initializing' && deps.clock.now() - task.createdAt <= CREATE_ABANDONED_MS) continue;
+    if (
+      state === 'absent' &&
+      task.status === 'Initializing' &&
+      deps.clock.now() - task.createdAt <= CREATE_ABANDONED_MS
+    )
+      continue;
     revived++;
     // A later pass starts now: the chunks run what is due, and settle names the next time.
-    if (state === 'absent') await deps.taskRunner.start(runInput(task, task.run, pass > 1 ? deps.clock.now() : task.startAt, false, pass));
+    if (state === 'absent')
+      await deps.taskRunner.start(runInput(task, task.run, pass > 1 ? deps.clock.now() : task.startAt, false, pass));
     else await resume(deps, task);
   }
   return revived;

@@ -17,7 +17,10 @@ const rejectIfOffline = (device: DeviceRecord) => {
 };
 
 /** CONTRACT.md §5: checked against the device's product model before anything is sent. */
-const rejectIfOffModel = (product: ProductRecord | undefined, check: (model: readonly ServiceDef[]) => ModelRefusal | undefined) => {
+const rejectIfOffModel = (
+  product: ProductRecord | undefined,
+  check: (model: readonly ServiceDef[]) => ModelRefusal | undefined,
+) => {
   // A device whose product is not stored (added before products existed) is free-form, like a model with no services.
   const refusal = check(product?.serviceCapabilities ?? []);
   if (refusal) throw errors.invalid(refusal.path, refusal.rule);
@@ -30,7 +33,13 @@ const rejectIfOffModel = (product: ProductRecord | undefined, check: (model: rea
  */
 export const sendSyncRequest = async (
   deps: Deps,
-  input: { project: string; deviceId: string | undefined; kind: SyncKind; payload: unknown; check: (model: readonly ServiceDef[]) => ModelRefusal | undefined },
+  input: {
+    project: string;
+    deviceId: string | undefined;
+    kind: SyncKind;
+    payload: unknown;
+    check: (model: readonly ServiceDef[]) => ModelRefusal | undefined;
+  },
 ): Promise<SyncOutcome> => {
   const { device, product } = await findDeviceAndProduct(deps, input.project, input.deviceId);
   rejectIfOffModel(product, input.check);
@@ -38,8 +47,16 @@ export const sendSyncRequest = async (
   const requestId = newUuid();
   const sentAt = deps.clock.now();
   await deps.requests.open({ requestId, deviceId: device.deviceId, kind: input.kind, createdAt: sentAt });
-  await deps.publisher.publish(requestTopic(deps.config.topicRoot, device.deviceId, input.kind, requestId), JSON.stringify(input.payload), 1);
-  const text = await awaitResponse(() => deps.requests.responseOf(requestId), sentAt + deps.config.commandTimeoutMs, deps.clock);
+  await deps.publisher.publish(
+    requestTopic(deps.config.topicRoot, device.deviceId, input.kind, requestId),
+    JSON.stringify(input.payload),
+    1,
+  );
+  const text = await awaitResponse(
+    () => deps.requests.responseOf(requestId),
+    sentAt + deps.config.commandTimeoutMs,
+    deps.clock,
+  );
   return text === undefined ? { requestId, timedOut: true } : { requestId, response: responseBody(text) };
 };
 

@@ -1,5 +1,15 @@
 import * as z from 'zod';
-import { COUNTER_OF, FINISHED, INLINE_TARGETS, firstSeqBelow, subtaskId, SUBTASK_STATUSES, TASK_ID, TASK_STATUSES, TASK_TYPES } from '../domain/batch-tasks.ts';
+import {
+  COUNTER_OF,
+  FINISHED,
+  INLINE_TARGETS,
+  firstSeqBelow,
+  subtaskId,
+  SUBTASK_STATUSES,
+  TASK_ID,
+  TASK_STATUSES,
+  TASK_TYPES,
+} from '../domain/batch-tasks.ts';
 import type { Deps } from '../deps.ts';
 import { errors } from '../errors.ts';
 import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
@@ -32,13 +42,21 @@ const subtaskPage = async (deps: Deps, task: BatchTaskRecord, q: z.output<typeof
   if (q.target !== undefined) {
     const sub = await deps.batchTasks.subtaskOf(task, q.target);
     const matching = sub && (status === undefined || sub.status === status) ? [sub] : [];
-    return { items: matching.filter((s) => s.seq >= fromSeq).slice(q.offset, q.offset + q.limit), count: matching.length };
+    return {
+      items: matching.filter((s) => s.seq >= fromSeq).slice(q.offset, q.offset + q.limit),
+      count: matching.length,
+    };
   }
   // The progress counters count by status (during a run they trail the sub-tasks by up to a second).
   const count = status === undefined ? task.progress.total : task.progress[COUNTER_OF[status]];
   // An ended task has exact counters: no sub-task in a status counted 0, so no chunk needs reading.
   if (count === 0 && FINISHED.includes(task.status)) return { items: [], count };
-  const found = await deps.batchTasks.subtasks(task, { status, fromSeq, total: task.progress.total, max: q.offset + q.limit });
+  const found = await deps.batchTasks.subtasks(task, {
+    status,
+    fromSeq,
+    total: task.progress.total,
+    max: q.offset + q.limit,
+  });
   return { items: found.slice(q.offset), count };
 };
 
@@ -50,7 +68,9 @@ export const showBatchTask = async (deps: Deps, project: string, rawTaskId: stri
   // A large task's targets are read beside its sub-tasks' page.
   const [page, targets] = await Promise.all([
     subtaskPage(deps, task, q),
-    task.targets || task.progress.total <= INLINE_TARGETS ? task.targets : deps.batchTasks.targets(task, task.progress.total),
+    task.targets || task.progress.total <= INLINE_TARGETS
+      ? task.targets
+      : deps.batchTasks.targets(task, task.progress.total),
   ]);
   const last = page.items.at(-1);
   return {
@@ -63,7 +83,13 @@ export const showBatchTask = async (deps: Deps, project: string, rawTaskId: stri
 /** IoTDA ListBatchTasks: newest first (descending task id), paged by marker and offset. */
 export const listBatchTasks = async (deps: Deps, project: string, query: unknown) => {
   const q = parseInput(ListQuery, query);
-  const page = await deps.batchTasks.list(project, { taskType: q.task_type, status: q.status, below: q.marker, offset: q.offset, limit: q.limit });
+  const page = await deps.batchTasks.list(project, {
+    taskType: q.task_type,
+    status: q.status,
+    below: q.marker,
+    offset: q.offset,
+    limit: q.limit,
+  });
   const last = page.items.at(-1);
   return {
     batchtasks: page.items.map((t) => taskView(t)),

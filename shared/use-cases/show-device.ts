@@ -6,7 +6,11 @@ import { parseDeviceId } from '../validation.ts';
 import { deviceView } from './device-view.ts';
 
 /** A device of this project; another project's device is as unknown as a missing one. */
-export const findDevice = async (deps: Deps, project: string, rawDeviceId: string | undefined): Promise<DeviceRecord> => {
+export const findDevice = async (
+  deps: Deps,
+  project: string,
+  rawDeviceId: string | undefined,
+): Promise<DeviceRecord> => {
   const deviceId = parseDeviceId(rawDeviceId);
   const device = await deps.devices.get(deviceId);
   if (!device || device.project !== project) throw errors.deviceNotFound(deviceId);
@@ -29,7 +33,10 @@ export const findDeviceAndProduct = async (
   rawDeviceId: string | undefined,
 ): Promise<{ device: DeviceRecord; product: ProductRecord | undefined }> => {
   const guess = rawDeviceId === undefined ? undefined : productGuesses.get(rawDeviceId);
-  const [device, guessed] = await Promise.all([findDevice(deps, project, rawDeviceId), guess === undefined ? undefined : deps.products.get(guess)]);
+  const [device, guessed] = await Promise.all([
+    findDevice(deps, project, rawDeviceId),
+    guess === undefined ? undefined : deps.products.get(guess),
+  ]);
   if (device.productId === guess) return { device, product: guessed };
   if (productGuesses.size >= GUESSES_KEPT) productGuesses.delete(productGuesses.keys().next().value!);
   productGuesses.set(device.deviceId, device.productId);

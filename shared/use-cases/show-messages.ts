@@ -33,7 +33,12 @@ export const listMessages = async (deps: Deps, project: string, rawDeviceId: str
   return { device_id: device.deviceId, messages: messages.map((m) => messageView(m, now)) };
 };
 
-export const showMessage = async (deps: Deps, project: string, rawDeviceId: string | undefined, rawMessageId: string | undefined) => {
+export const showMessage = async (
+  deps: Deps,
+  project: string,
+  rawDeviceId: string | undefined,
+  rawMessageId: string | undefined,
+) => {
   const device = await findDevice(deps, project, rawDeviceId);
   const messageId = parseInput(idString(128), rawMessageId);
   const m = await deps.messages.get({ deviceId: device.deviceId, generation: device.generation, messageId });

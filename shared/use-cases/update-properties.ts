@@ -16,7 +16,13 @@ export const updateProperties = async (deps: Deps, project: string, deviceId: st
   const input = parseInput(PropertiesBody, body);
   const payload = { services: input.services };
   rejectOversized(payload);
-  const outcome = await sendSyncRequest(deps, { project, deviceId, kind: 'properties-set', payload, check: (model) => checkPropertySet(model, payload) });
+  const outcome = await sendSyncRequest(deps, {
+    project,
+    deviceId,
+    kind: 'properties-set',
+    payload,
+    check: (model) => checkPropertySet(model, payload),
+  });
   return 'timedOut' in outcome
     ? { request_id: outcome.requestId, response: null, ...syncTimeout }
     : { request_id: outcome.requestId, response: outcome.response };

@@ -11,7 +11,10 @@ import { apiClient, ensureProduct, startTestRuntime, waitForQueueIdle, waitForSt
  */
 const CHROMIUM = process.env.DOWNLINK_CHROMIUM ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`console browser tests SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium, or set DOWNLINK_CHROMIUM)`);
+if (!hasChromium)
+  console.warn(
+    `console browser tests SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium, or set DOWNLINK_CHROMIUM)`,
+  );
 
 const valve = JSON.parse(readFileSync(new URL('../../examples/water-valve.product.json', import.meta.url), 'utf8'));
 const WIDTHS = [
@@ -30,19 +33,38 @@ beforeAll(async () => {
   await ensureProduct(runtime, 'water', valve.service_capabilities);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 60_000);
 afterAll(() => browser?.close());
 
 const addDevice = async (secret = 'secret-1234') => {
-  const res = await apiClient(runtime).addDevice({ node_id: `ui${process.pid}n${nextNode++}`, product_id: 'water', device_name: 'Garden valve', auth_info: { secret } });
+  const res = await apiClient(runtime).addDevice({
+    node_id: `ui${process.pid}n${nextNode++}`,
+    product_id: 'water',
+    device_name: 'Garden valve',
+    auth_info: { secret },
+  });
   expect(res.status).toBe(201);
   return { deviceId: res.body.device_id as string, secret };
 };
 
 const online = async (deviceId: string, secret: string, reply: 'echo' | 'silent' = 'echo') => {
-  const device = await connectSimulated({ deviceId, secret, port: Number(new URL(runtime.mqttUrl).port), root: runtime.topicRoot, reply });
+  const device = await connectSimulated({
+    deviceId,
+    secret,
+    port: Number(new URL(runtime.mqttUrl).port),
+    root: runtime.topicRoot,
+    reply,
+  });
   await waitForStatus(runtime, deviceId, 'ONLINE');
   await waitForQueueIdle(runtime, 'presence');
   return device;
@@ -59,7 +81,10 @@ const newPage = async (viewport: { width: number; height: number }) => {
 const signedIn = async (viewport: { width: number; height: number }, hash = '#/devices') => {
   const page = await newPage(viewport);
   await page.goto(`${runtime.httpUrl}/console/${hash}`);
-  await page.evaluate(([token, project]) => sessionStorage.setItem('downlink.session', JSON.stringify({ token, project })), [runtime.token, runtime.project]);
+  await page.evaluate(
+    ([token, project]) => sessionStorage.setItem('downlink.session', JSON.stringify({ token, project })),
+    [runtime.token, runtime.project],
+  );
   await page.reload();
   return page;
 };
@@ -109,7 +134,11 @@ const chooseByKeys = async (page: Page, combobox: Locator, option: string) => {
 const unnamedControls = async (page: Page) =>
   (await page.locator('body').ariaSnapshot())
     .split('\n')
-    .filter((line) => /^\s*- (textbox|combobox|checkbox|switch|radio|spinbutton|slider|searchbox|listbox|button)(\s*\[[^\]]*\])*\s*(:.*)?$/.test(line));
+    .filter((line) =>
+      /^\s*- (textbox|combobox|checkbox|switch|radio|spinbutton|slider|searchbox|listbox|button)(\s*\[[^\]]*\])*\s*(:.*)?$/.test(
+        line,
+      ),
+    );
 
 const openCommandDialog = async (page: Page) => {
   await page.getByRole('tab', { name: 'Commands' }).click();
@@ -145,7 +174,11 @@ describe.skipIf(!hasChromium).each(WIDTHS)('console at $name width', ({ name, vi
     await dialog.getByRole('button', { name: 'Send' }).click();
     const answer = dialog.getByTestId('device-response');
     await answer.waitFor();
-    expect(JSON.parse(await answer.getByLabel('Device response').innerText())).toEqual({ result_code: 0, response_name: 'open', paras: { level: 42, mode: 'SLOW' } });
+    expect(JSON.parse(await answer.getByLabel('Device response').innerText())).toEqual({
+      result_code: 0,
+      response_name: 'open',
+      paras: { level: 42, mode: 'SLOW' },
+    });
     expect(await answer.innerText()).toMatch(/answered in \d+ ms/);
 
     // The history keeps it; one click sends it again.
@@ -222,7 +255,9 @@ describe.skipIf(!hasChromium).each(WIDTHS)('console at $name width', ({ name, vi
     await expect.poll(() => row.locator('[data-status]').getAttribute('data-status')).toBe('PENDING');
 
     const device = await online(deviceId, secret);
-    await expect.poll(() => row.locator('[data-status]').getAttribute('data-status'), { timeout: 20_000 }).toBe('DELIVERED');
+    await expect
+      .poll(() => row.locator('[data-status]').getAttribute('data-status'), { timeout: 20_000 })
+      .toBe('DELIVERED');
     await device.close();
     await page.close();
   });
@@ -245,7 +280,9 @@ describe.skipIf(!hasChromium).each(WIDTHS)('console at $name width', ({ name, vi
 
     const status = page.locator('h2 + [data-status]');
     await expect.poll(() => status.getAttribute('data-status'), { timeout: 20_000 }).toBe('PartialSuccess');
-    expect(await page.locator(`tr[data-target="${deviceId}"] [data-status]`).getAttribute('data-status')).toBe('Success');
+    expect(await page.locator(`tr[data-target="${deviceId}"] [data-status]`).getAttribute('data-status')).toBe(
+      'Success',
+    );
     expect(await page.locator(`tr[data-target="${missing}"]`).innerText()).toContain('IOTDA.014000');
     if (name === 'desktop') await page.screenshot({ path: 'docs/console-batch-task.png', fullPage: true });
 
@@ -265,7 +302,14 @@ describe.skipIf(!hasChromium).each(WIDTHS)('console at $name width', ({ name, vi
     const nameInput = page.getByRole('textbox', { name: 'Name' });
     await expect.poll(() => nameInput.getAttribute('aria-invalid')).toBe('true');
     const describedBy = (await nameInput.getAttribute('aria-describedby')) ?? '';
-    const errorText = await page.locator(describedBy.split(' ').map((id) => `[id="${id}"]`).join(', ')).allInnerTexts();
+    const errorText = await page
+      .locator(
+        describedBy
+          .split(' ')
+          .map((id) => `[id="${id}"]`)
+          .join(', '),
+      )
+      .allInnerTexts();
     expect(errorText.join(' ')).toContain('name');
     expect(errorText.join(' ')).toMatch(/at most 64|too big|<=64/i);
     await page.close();
@@ -309,12 +353,16 @@ describe.skipIf(!hasChromium).each(WIDTHS)('console at $name width', ({ name, vi
     await page.getByText('JSON', { exact: true }).click();
     const json = textbox(page, 'Product (JSON)');
     const body = JSON.parse(await json.inputValue());
-    expect(body.service_capabilities[0].commands[0].paras).toEqual([{ para_name: 'rpm', data_type: 'int', required: true, min: '100', max: '3000' }]);
+    expect(body.service_capabilities[0].commands[0].paras).toEqual([
+      { para_name: 'rpm', data_type: 'int', required: true, min: '100', max: '3000' },
+    ]);
     body.service_capabilities[0].commands[0].paras[0].step = 1e-200;
     await json.fill(JSON.stringify(body, null, 2));
     await page.getByRole('button', { name: 'Create' }).click();
     await expect.poll(() => json.getAttribute('aria-invalid')).toBe('true');
-    expect(await errorOf(page, json)).toContain('service_capabilities.0.commands.0.paras.0.step is a number closer to 0');
+    expect(await errorOf(page, json)).toContain(
+      'service_capabilities.0.commands.0.paras.0.step is a number closer to 0',
+    );
     await page.getByText('Form', { exact: true }).click();
     const step = textbox(para, 'Step');
     expect(await step.getAttribute('aria-invalid')).toBe('true');
@@ -323,13 +371,19 @@ describe.skipIf(!hasChromium).each(WIDTHS)('console at $name width', ({ name, vi
     await page.getByRole('button', { name: 'Create' }).click();
     await page.waitForURL(new RegExp(`#/products/${productId}$`));
 
-    const stored = async () => (await apiClient(runtime).call('GET', `/v5/iot/${runtime.project}/products/${productId}`)).body;
+    const stored = async () =>
+      (await apiClient(runtime).call('GET', `/v5/iot/${runtime.project}/products/${productId}`)).body;
     const model = [
       {
         service_id: 'Pump',
         service_type: 'Motor',
         properties: [{ property_name: 'speed', data_type: 'int', required: false, method: 'RW', min: '0', max: '10' }],
-        commands: [{ command_name: 'run', paras: [{ para_name: 'rpm', data_type: 'int', required: true, min: '100', max: '3000' }] }],
+        commands: [
+          {
+            command_name: 'run',
+            paras: [{ para_name: 'rpm', data_type: 'int', required: true, min: '100', max: '3000' }],
+          },
+        ],
       },
     ];
     expect((await stored()).service_capabilities).toEqual(model);
@@ -346,7 +400,12 @@ describe.skipIf(!hasChromium).each(WIDTHS)('console at $name width', ({ name, vi
     await page.getByRole('button', { name: 'Save' }).click();
     await page.waitForURL(new RegExp(`#/products/${productId}$`));
     const { properties: _, ...withoutProperties } = model[0]!;
-    expect((await stored()).service_capabilities).toEqual([{ ...withoutProperties, commands: [{ command_name: 'run', paras: [{ ...model[0]!.commands[0]!.paras[0]!, max: '2000' }] }] }]);
+    expect((await stored()).service_capabilities).toEqual([
+      {
+        ...withoutProperties,
+        commands: [{ command_name: 'run', paras: [{ ...model[0]!.commands[0]!.paras[0]!, max: '2000' }] }],
+      },
+    ]);
     await page.close();
   });
 
@@ -385,7 +444,11 @@ describe.skipIf(!hasChromium).each(WIDTHS)('console at $name width', ({ name, vi
     await page.keyboard.press('Space');
     const answer = dialog.getByTestId('device-response');
     await answer.waitFor();
-    expect(JSON.parse(await answer.getByLabel('Device response').innerText())).toEqual({ result_code: 0, response_name: 'open', paras: { level: 42, mode: 'SLOW' } });
+    expect(JSON.parse(await answer.getByLabel('Device response').innerText())).toEqual({
+      result_code: 0,
+      response_name: 'open',
+      paras: { level: 42, mode: 'SLOW' },
+    });
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     await device.close();
@@ -396,7 +459,8 @@ describe.skipIf(!hasChromium).each(WIDTHS)('console at $name width', ({ name, vi
 // Many pages each: a minute for a loaded machine.
 describe.skipIf(!hasChromium)('console accessibility', { timeout: 60_000 }, () => {
   const viewport = WIDTHS[0]!.viewport;
-  const expectAllNamed = async (page: Page, where: string) => expect(await unnamedControls(page), `unnamed controls on ${where}`).toEqual([]);
+  const expectAllNamed = async (page: Page, where: string) =>
+    expect(await unnamedControls(page), `unnamed controls on ${where}`).toEqual([]);
 
   it('names every form control of sign-in, devices and a device, dialogs included', async () => {
     const { deviceId } = await addDevice();

@@ -12,7 +12,9 @@ const [machineId, machine] = Object.entries(machines)[0]!;
 const policies = Object.values(resources(template, 'AWS::IAM::Policy'));
 type Statement = { Action: string | string[]; Resource: unknown };
 const statements = (filter: (roles: string) => boolean) =>
-  policies.filter((p) => filter(JSON.stringify(p.Properties.Roles))).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+  policies
+    .filter((p) => filter(JSON.stringify(p.Properties.Roles)))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
 const actionsOf = (s: Statement) => [s.Action].flat();
 
 /**
@@ -49,7 +51,11 @@ describe('batch state machine', () => {
     // Each Lambda state times out with its function (no default 60 s locally, none on AWS).
     const timeout = (name: string) => FUNCTIONS.find((f) => f.name === name)!.timeoutSeconds;
     expect(def.States.Prepare).toMatchObject({
-      Type: 'Task', Resource: localFunctionArn('batch-prepare'), ResultPath: null, Next: 'Scheduled', TimeoutSeconds: timeout('batch-prepare'),
+      Type: 'Task',
+      Resource: localFunctionArn('batch-prepare'),
+      ResultPath: null,
+      Next: 'Scheduled',
+      TimeoutSeconds: timeout('batch-prepare'),
     });
     expect(def.States.Scheduled).toEqual({ Type: 'Wait', TimestampPath: '$.startAt', Next: 'Chunks' });
     expect(def.States.Chunks).toMatchObject({
@@ -57,7 +63,13 @@ describe('batch state machine', () => {
       ItemsPath: '$.chunks',
       MaxConcurrency: BATCH_WORKFLOW.maxConcurrency,
       ResultPath: null,
-      ItemSelector: { 'project.$': '$.project', 'taskId.$': '$.taskId', 'run.$': '$.run', 'chunk.$': '$$.Map.Item.Value', 'reclaim.$': '$.reclaim' },
+      ItemSelector: {
+        'project.$': '$.project',
+        'taskId.$': '$.taskId',
+        'run.$': '$.run',
+        'chunk.$': '$$.Map.Item.Value',
+        'reclaim.$': '$.reclaim',
+      },
       Next: 'Settle',
       Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Settle', ResultPath: '$.error' }],
     });
@@ -66,14 +78,30 @@ describe('batch state machine', () => {
     const iteration = def.States.Chunks.ItemProcessor;
     expect(iteration.StartAt).toBe('SendChunk');
     expect(iteration.States.SendChunk).toMatchObject({
-      Type: 'Task', Resource: localFunctionArn('batch-chunk'), Next: 'ChunkDone', TimeoutSeconds: timeout('batch-chunk'),
+      Type: 'Task',
+      Resource: localFunctionArn('batch-chunk'),
+      Next: 'ChunkDone',
+      TimeoutSeconds: timeout('batch-chunk'),
     });
     expect(def.States.Settle.TimeoutSeconds).toBe(timeout('batch-settle'));
-    expect(iteration.States.ChunkDone).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.waitUntil', IsPresent: true, Next: 'Pace' }], Default: 'ChunkSent' });
+    expect(iteration.States.ChunkDone).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.waitUntil', IsPresent: true, Next: 'Pace' }],
+      Default: 'ChunkSent',
+    });
     expect(iteration.States.Pace).toEqual({ Type: 'Wait', TimestampPath: '$.waitUntil', Next: 'SendChunk' });
     // Settle keeps the execution input (the next pass needs it) and its answer decides whether to pass again.
-    expect(def.States.Settle).toMatchObject({ Type: 'Task', Resource: localFunctionArn('batch-settle'), ResultPath: '$.settled', Next: 'Again' });
-    expect(def.States.Again).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.settled.retryAt', IsPresent: true, Next: 'NextPass' }], Default: 'Ended' });
+    expect(def.States.Settle).toMatchObject({
+      Type: 'Task',
+      Resource: localFunctionArn('batch-settle'),
+      ResultPath: '$.settled',
+      Next: 'Again',
+    });
+    expect(def.States.Again).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.settled.retryAt', IsPresent: true, Next: 'NextPass' }],
+      Default: 'Ended',
+    });
     // No loop back: the next pass is an execution of its own, of this same state machine, named by pass.
     expect(def.States.NextPass).toMatchObject({
       Type: 'Task',
@@ -81,26 +109,41 @@ describe('batch state machine', () => {
       Parameters: {
         'StateMachineArn.$': '$$.StateMachine.Id',
         'Name.$': "States.Format('{}-{}-{}', $.taskId, $.run, $.settled.pass)",
-        Input: { 'startAt.$': '$.settled.retryAt', 'pass.$': '$.settled.pass', 'chunks.$': '$.chunks', 'run.$': '$.run' },
+        Input: {
+          'startAt.$': '$.settled.retryAt',
+          'pass.$': '$.settled.pass',
+          'chunks.$': '$.chunks',
+          'run.$': '$.run',
+        },
       },
       ResultPath: null,
       Next: 'Ended',
       Catch: [{ ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], Next: 'Ended' }],
     });
     const transitions = JSON.stringify(def.States).match(/"(Next|Default)":"[^"]+"/g) ?? [];
-    expect(transitions.filter((t) => /"(Prepare|Scheduled|Chunks)"$/.test(t))).toEqual(['"Next":"Scheduled"', '"Next":"Chunks"']);
+    expect(transitions.filter((t) => /"(Prepare|Scheduled|Chunks)"$/.test(t))).toEqual([
+      '"Next":"Scheduled"',
+      '"Next":"Chunks"',
+    ]);
   });
 
   it('keeps one execution under 25,000 history events at 30,000 targets paced over 1,000 minutes, every call failing all its retries', () => {
     const def = deployedDefinition();
     const iteration = def.States.Chunks.ItemProcessor.States;
     // The retries a failing call gets (Lambda service errors aside: their own retrier is not this design's case).
-    const retries = (state: any) => Math.max(0, ...(state.Retry ?? []).filter((r: any) => r.ErrorEquals.includes('States.ALL')).map((r: any) => r.MaxAttempts ?? 3));
+    const retries = (state: any) =>
+      Math.max(
+        0,
+        ...(state.Retry ?? [])
+          .filter((r: any) => r.ErrorEquals.includes('States.ALL'))
+          .map((r: any) => r.MaxAttempts ?? 3),
+      );
     // AWS's events for a Task state: entered, scheduled, started, its result, exited; each retry three more.
     const task = (state: any, events = 5) => events + 3 * retries(state);
     const perIteration = 2 + task(iteration.SendChunk) + 2 + 2; // started and succeeded, the call, ChunkDone, ChunkSent
     const perPacedMinute = 2 + task(iteration.SendChunk) + 2; // Pace, the call again, ChunkDone
-    const around = 2 + task(def.States.Prepare) + 2 + 4 + task(def.States.Settle) + 2 + task(def.States.NextPass, 6) + 2;
+    const around =
+      2 + task(def.States.Prepare) + 2 + 4 + task(def.States.Settle) + 2 + task(def.States.NextPass, 6) + 2;
     const worst = around + chunkCount(MAX_TARGETS) * perIteration + MAX_PACED_MINUTES * perPacedMinute;
     expect(worst).toBeLessThan(BATCH_WORKFLOW.maxHistoryEvents);
   });
@@ -124,7 +167,8 @@ describe('batch state machine', () => {
     for (const id of Object.keys(resources(template, 'AWS::Lambda::Function')))
       expect(targets.includes(id), id).toBe(allowed.includes(id));
     // The one unscoped statement is for X-Ray and log delivery, which have no resource-level permissions.
-    for (const s of own.filter((s) => s.Resource === '*')) expect(actionsOf(s).every((a) => /^(xray|logs):/.test(a))).toBe(true);
+    for (const s of own.filter((s) => s.Resource === '*'))
+      expect(actionsOf(s).every((a) => /^(xray|logs):/.test(a))).toBe(true);
     // Its next pass: StartExecution of this state machine and nothing else.
     const start = own.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
     expect(start).toEqual([expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: machineId } })]);
@@ -135,7 +179,9 @@ describe('batch state machine', () => {
     const starters = policies.filter(
       (p) =>
         !JSON.stringify(p.Properties.Roles).includes(machineRole) &&
-        (p.Properties.PolicyDocument.Statement as Statement[]).some((s) => actionsOf(s).includes('states:StartExecution')),
+        (p.Properties.PolicyDocument.Statement as Statement[]).some((s) =>
+          actionsOf(s).includes('states:StartExecution'),
+        ),
     );
     const expected = FUNCTIONS.filter((f) => f.access.startBatch).map((f) => f.name);
     expect(expected).toEqual(['create-batch-task', 'stop-batch-task', 'retry-batch-task', 'batch-sweeper']);
@@ -143,26 +189,36 @@ describe('batch state machine', () => {
     const roles = JSON.stringify(starters.map((p) => p.Properties.Roles));
     for (const name of expected) expect(roles).toContain(functionIds(stack, name).role);
     for (const starter of starters) {
-      const start = (starter.Properties.PolicyDocument.Statement as Statement[]).filter((s) => actionsOf(s).includes('states:StartExecution'));
-      expect(start).toEqual([expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: machineId } })]);
+      const start = (starter.Properties.PolicyDocument.Statement as Statement[]).filter((s) =>
+        actionsOf(s).includes('states:StartExecution'),
+      );
+      expect(start).toEqual([
+        expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: machineId } }),
+      ]);
     }
     // Only the sweeper looks at how runs stand.
     const watchers = policies.filter((p) =>
-      (p.Properties.PolicyDocument.Statement as Statement[]).some((s) => actionsOf(s).includes('states:DescribeExecution')),
+      (p.Properties.PolicyDocument.Statement as Statement[]).some((s) =>
+        actionsOf(s).includes('states:DescribeExecution'),
+      ),
     );
     expect(watchers).toHaveLength(1);
     expect(JSON.stringify(watchers[0]!.Properties.Roles)).toContain(functionIds(stack, 'batch-sweeper').role);
     const lambdas = resources(template, 'AWS::Lambda::Function');
     for (const def of FUNCTIONS) {
       const vars = lambdas[functionIds(stack, def.name).fn]!.Properties.Environment.Variables;
-      expect(vars.DOWNLINK_BATCH_STATE_MACHINE_ARN, def.name).toEqual(def.access.startBatch ? { Ref: machineId } : undefined);
+      expect(vars.DOWNLINK_BATCH_STATE_MACHINE_ARN, def.name).toEqual(
+        def.access.startBatch ? { Ref: machineId } : undefined,
+      );
     }
   });
 
   it('gives the chunk function a timeout beyond one sync wait and publish rights under device topics only', () => {
     const props = resources(template, 'AWS::Lambda::Function')[functionIds(stack, 'batch-chunk').fn]!.Properties;
     expect(props.Timeout).toBeGreaterThan(20 + 30);
-    const iot = statements((roles) => roles.includes(functionIds(stack, 'batch-chunk').role)).filter((s) => actionsOf(s).some((a) => a.startsWith('iot:')));
+    const iot = statements((roles) => roles.includes(functionIds(stack, 'batch-chunk').role)).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('iot:')),
+    );
     expect(iot).toHaveLength(1);
     // createMessages sends on any of a device's topics (custom ones too), createCommands on its command topic.
     expect(JSON.stringify(iot[0]!.Resource)).toMatch(/:topic\/oc\/devices\/\*\/\*"\]\]\}$/);

@@ -96,7 +96,8 @@ describe('function bundles', () => {
     async (def) => {
       const { bytes, packages } = await bundle(def.entry);
       expect(packages).toContain('@aws-sdk/client-dynamodb');
-      for (const { pkg, needed } of CLIENTS) expect(packages.has(pkg), `${def.name} bundles ${pkg}`).toBe(needed(def.access));
+      for (const { pkg, needed } of CLIENTS)
+        expect(packages.has(pkg), `${def.name} bundles ${pkg}`).toBe(needed(def.access));
       expect(bytes / 1024).toBeLessThanOrEqual(CEILING_KB[def.name]!);
     },
     BUNDLE_TIMEOUT_MS,
@@ -106,7 +107,8 @@ describe('function bundles', () => {
     '%s bundles no Step Functions, SQS or IoT data client',
     async (name) => {
       const { packages } = await bundle(FUNCTIONS.find((f) => f.name === name)!.entry);
-      for (const pkg of ['@aws-sdk/client-sfn', '@aws-sdk/client-sqs', '@aws-sdk/client-iot-data-plane']) expect(packages).not.toContain(pkg);
+      for (const pkg of ['@aws-sdk/client-sfn', '@aws-sdk/client-sqs', '@aws-sdk/client-iot-data-plane'])
+        expect(packages).not.toContain(pkg);
     },
     BUNDLE_TIMEOUT_MS,
   );

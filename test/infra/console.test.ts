@@ -8,7 +8,6 @@ import type { DownlinkApi } from '../../infra/constructs/api.ts';
 import { ConsoleSite, VIEWER_REQUEST_CODE } from '../../infra/constructs/console.ts';
 import { logicalId, resources, synthStack } from './synth.ts';
 
-
 const { stack, template } = synthStack();
 const site = stack.node.findChild('Console') as ConsoleSite;
 const restApi = (stack.node.findChild('Api') as DownlinkApi).restApi;
@@ -17,8 +16,10 @@ const ids = {
   distribution: logicalId(site.distribution),
   restApi: logicalId(restApi),
 };
-const distribution = resources(template, 'AWS::CloudFront::Distribution')[ids.distribution]!.Properties.DistributionConfig;
-const originOf = (behavior: { TargetOriginId: string }) => distribution.Origins.find((o: { Id: string }) => o.Id === behavior.TargetOriginId);
+const distribution = resources(template, 'AWS::CloudFront::Distribution')[ids.distribution]!.Properties
+  .DistributionConfig;
+const originOf = (behavior: { TargetOriginId: string }) =>
+  distribution.Origins.find((o: { Id: string }) => o.Id === behavior.TargetOriginId);
 const apiBehavior = distribution.CacheBehaviors.find((b: { PathPattern: string }) => b.PathPattern === '/v5/*');
 
 // AWS managed policies, by their fixed ids.
@@ -28,24 +29,42 @@ const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 
 describe('console bucket', () => {
   const bucket = resources(template, 'AWS::S3::Bucket')[ids.files]!.Properties;
-  const statements = Object.values(resources(template, 'AWS::S3::BucketPolicy')).find((p) => p.Properties.Bucket.Ref === ids.files)!
-    .Properties.PolicyDocument.Statement as Record<string, any>[];
+  const statements = Object.values(resources(template, 'AWS::S3::BucketPolicy')).find(
+    (p) => p.Properties.Bucket.Ref === ids.files,
+  )!.Properties.PolicyDocument.Statement as Record<string, any>[];
 
   it('is private, encrypted, logged and no website', () => {
-    expect(bucket.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
-    expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(
+      bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm,
+    ).toBe('AES256');
     expect(bucket.WebsiteConfiguration).toBeUndefined();
-    expect(bucket.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: logicalId(site.node.findChild('Logs')) }, LogFilePrefix: 's3/' });
+    expect(bucket.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: logicalId(site.node.findChild('Logs')) },
+      LogFilePrefix: 's3/',
+    });
   });
 
   it('refuses plain HTTP and lets only this distribution read, through Origin Access Control', () => {
     expect(statements).toContainEqual(
-      expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Principal: { AWS: '*' },
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
     );
     const reads = statements.filter((s) => s.Principal?.Service === 'cloudfront.amazonaws.com');
     expect(reads).toHaveLength(1);
     expect(reads[0]).toMatchObject({ Effect: 'Allow', Action: 's3:GetObject' });
-    expect(JSON.stringify(reads[0]!.Condition.StringEquals['AWS:SourceArn'])).toContain(`{"Ref":"${ids.distribution}"}`);
+    expect(JSON.stringify(reads[0]!.Condition.StringEquals['AWS:SourceArn'])).toContain(
+      `{"Ref":"${ids.distribution}"}`,
+    );
     // Nobody else is allowed anything but CDK's own object cleaner (on stack deletion).
     const others = statements.filter((s) => s.Effect === 'Allow' && s !== reads[0]);
     expect(others.map((s) => JSON.stringify(s.Principal))).toEqual([expect.stringContaining('AutoDeleteObjects')]);
@@ -54,7 +73,11 @@ describe('console bucket', () => {
   it('is reached with an OAC signing every request, not a legacy OAI', () => {
     template.resourceCountIs('AWS::CloudFront::CloudFrontOriginAccessIdentity', 0);
     const [oacId, oac] = Object.entries(resources(template, 'AWS::CloudFront::OriginAccessControl'))[0]!;
-    expect(oac.Properties.OriginAccessControlConfig).toMatchObject({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' });
+    expect(oac.Properties.OriginAccessControlConfig).toMatchObject({
+      OriginAccessControlOriginType: 's3',
+      SigningBehavior: 'always',
+      SigningProtocol: 'sigv4',
+    });
     expect(originOf(distribution.DefaultCacheBehavior)).toMatchObject({
       DomainName: { 'Fn::GetAtt': [ids.files, 'RegionalDomainName'] },
       OriginAccessControlId: { 'Fn::GetAtt': [oacId, 'Id'] },
@@ -93,20 +116,42 @@ describe('console distribution', () => {
     expect(origin.CustomOriginConfig).toEqual({ OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] });
     const stageId = logicalId(restApi.deploymentStage);
     // The URL https://{api}.execute-api.{region}.{suffix}/{stage}/ split on '/': host is part 2, stage part 3.
-    const url = { 'Fn::Join': ['', ['https://', { Ref: ids.restApi }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/', { Ref: stageId }, '/']] };
+    const url = {
+      'Fn::Join': [
+        '',
+        [
+          'https://',
+          { Ref: ids.restApi },
+          '.execute-api.',
+          { Ref: 'AWS::Region' },
+          '.',
+          { Ref: 'AWS::URLSuffix' },
+          '/',
+          { Ref: stageId },
+          '/',
+        ],
+      ],
+    };
     expect(origin.DomainName).toEqual({ 'Fn::Select': [2, { 'Fn::Split': ['/', url] }] });
     expect(origin.OriginPath).toEqual({ 'Fn::Join': ['', ['/', { 'Fn::Select': [3, { 'Fn::Split': ['/', url] }] }]] });
     // ...because the API's resources start at its root with v5 (no prefix of their own to strip).
-    const v5 = Object.values(resources(template, 'AWS::ApiGateway::Resource')).filter((r) => r.Properties.PathPart === 'v5');
+    const v5 = Object.values(resources(template, 'AWS::ApiGateway::Resource')).filter(
+      (r) => r.Properties.PathPart === 'v5',
+    );
     expect(v5.map((r) => r.Properties.ParentId)).toEqual([{ 'Fn::GetAtt': [ids.restApi, 'RootResourceId'] }]);
   });
 
   it('writes its access logs to the log bucket', () => {
-    expect(distribution.Logging).toEqual({ Bucket: { 'Fn::GetAtt': [logicalId(site.node.findChild('Logs')), 'RegionalDomainName'] }, Prefix: 'cloudfront/' });
+    expect(distribution.Logging).toEqual({
+      Bucket: { 'Fn::GetAtt': [logicalId(site.node.findChild('Logs')), 'RegionalDomainName'] },
+      Prefix: 'cloudfront/',
+    });
   });
 
   it('gives the console URL as an output', () => {
-    template.hasOutput('ConsoleUrl', { Value: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [ids.distribution, 'DomainName'] }, '/console/']] } });
+    template.hasOutput('ConsoleUrl', {
+      Value: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [ids.distribution, 'DomainName'] }, '/console/']] },
+    });
   });
 });
 
@@ -157,7 +202,9 @@ describe('console build in the deployment asset', () => {
     new ConsoleSite(small, 'Console', { api });
     const assembly = app.synth();
     // The zip both deployments copy from, as the asset folder the CLI zips and uploads.
-    const keys = Object.values(assembly.getStackByName('ConsoleOnly').template.Resources as ReturnType<typeof resources>)
+    const keys = Object.values(
+      assembly.getStackByName('ConsoleOnly').template.Resources as ReturnType<typeof resources>,
+    )
       .filter((r) => r.Type === 'Custom::CDKBucketDeployment')
       .flatMap((r) => r.Properties.SourceObjectKeys as string[]);
     expect(new Set(keys).size).toBe(1);

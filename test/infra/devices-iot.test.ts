@@ -63,7 +63,9 @@ describe('IoT rules', () => {
         Actions: [{ Lambda: { FunctionArn: { 'Fn::GetAtt': [fnId, 'Arn'] } } }],
       },
     });
-    expect(rule.sql).toMatch(/^SELECT encode\(\*, 'base64'\) AS payload, topic\(\) AS topic, clientid\(\) AS clientid FROM 'oc\/devices\/\+\/sys\/.+\/response\/\+'$/);
+    expect(rule.sql).toMatch(
+      /^SELECT encode\(\*, 'base64'\) AS payload, topic\(\) AS topic, clientid\(\) AS clientid FROM 'oc\/devices\/\+\/sys\/.+\/response\/\+'$/,
+    );
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
       FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] },
@@ -82,7 +84,10 @@ describe('IoT rules', () => {
         RuleDisabled: false,
         Actions: [{ Sqs: { QueueUrl: { Ref: queue }, RoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] }, UseBase64: false } }],
         ErrorAction: {
-          CloudwatchLogs: { LogGroupName: { Ref: logicalId(devices.findChild('RuleErrors')) }, RoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] } },
+          CloudwatchLogs: {
+            LogGroupName: { Ref: logicalId(devices.findChild('RuleErrors')) },
+            RoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] },
+          },
         },
       },
     });
@@ -91,6 +96,8 @@ describe('IoT rules', () => {
       .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
       .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
     const sqs = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('sqs:')));
-    expect(sqs).toEqual([expect.objectContaining({ Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [queue, 'Arn'] } })]);
+    expect(sqs).toEqual([
+      expect.objectContaining({ Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [queue, 'Arn'] } }),
+    ]);
   });
 });

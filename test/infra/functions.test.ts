@@ -46,7 +46,9 @@ describe('functions', () => {
     expect('DOWNLINK_NOTIFICATION_QUEUE_URL' in vars).toBe(Boolean(def.access.notify));
     expect('DOWNLINK_IOT_DATA_ENDPOINT' in vars).toBe(Boolean(def.access.publish || def.access.disconnect));
     // Deploy-time values are tokens here; any string stands in for them.
-    const env = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved-${k}`]));
+    const env = Object.fromEntries(
+      Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved-${k}`]),
+    );
     expect(() => configFromEnv(env)).not.toThrow();
   });
 
@@ -86,15 +88,18 @@ describe('queue triggers', () => {
     def.triggers.flatMap((t) => (t.kind === 'queue' ? [{ name: def.name, trigger: t }] : [])),
   );
 
-  it.each(queueTriggers)('feeds $trigger.queue to $name in batches, reporting partial failures', ({ name, trigger }) => {
-    const queue = logicalId(stack.node.findChild('Queues').node.findChild(trigger.queue));
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FunctionName: { Ref: functionIds(stack, name).fn },
-      EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
-      BatchSize: trigger.batchSize,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-    });
-  });
+  it.each(queueTriggers)(
+    'feeds $trigger.queue to $name in batches, reporting partial failures',
+    ({ name, trigger }) => {
+      const queue = logicalId(stack.node.findChild('Queues').node.findChild(trigger.queue));
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: functionIds(stack, name).fn },
+        EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+        BatchSize: trigger.batchSize,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    },
+  );
 
   it('refuses a queue whose visibility timeout is shorter than its function timeout', () => {
     const slow = {
@@ -111,7 +116,12 @@ describe('queue triggers', () => {
 });
 
 describe('a function with publish access', () => {
-  const publisher = { name: 'publisher', entry: 'functions/api/show-device.ts', triggers: [], access: { publish: ['sys/x/*', 'user/*'] } };
+  const publisher = {
+    name: 'publisher',
+    entry: 'functions/api/show-device.ts',
+    triggers: [],
+    access: { publish: ['sys/x/*', 'user/*'] },
+  };
   const variant = synthStack(withFunction(publisher));
 
   it('gets the account iot:Data-ATS endpoint from IoT DescribeEndpoint', () => {
@@ -134,7 +144,9 @@ describe('a function with publish access', () => {
       .filter((s) => [s.Action].flat().some((a) => a.startsWith('iot:')));
     expect(statements).toHaveLength(1);
     expect(statements[0]!.Action).toBe('iot:Publish');
-    expect(JSON.stringify(statements[0]!.Resource)).toMatch(/topic\/oc\/devices\/\*\/sys\/x\/\*.*topic\/oc\/devices\/\*\/user\/\*/);
+    expect(JSON.stringify(statements[0]!.Resource)).toMatch(
+      /topic\/oc\/devices\/\*\/sys\/x\/\*.*topic\/oc\/devices\/\*\/user\/\*/,
+    );
     expect(statements[0]!.Resource).toHaveLength(2);
   });
 
@@ -156,7 +168,20 @@ describe('a function with publish access', () => {
         .filter((st) => [st.Action].flat().some((a) => a.startsWith('iot:')));
       expect(iot, name).toHaveLength(1);
       expect(JSON.stringify(iot[0]!.Resource), name).toBe(
-        JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iot:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:topic/oc/devices/*/${suffix}`]] }),
+        JSON.stringify({
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':iot:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              `:topic/oc/devices/*/${suffix}`,
+            ],
+          ],
+        }),
       );
     }
   });
@@ -164,18 +189,35 @@ describe('a function with publish access', () => {
 
 describe('device delete', () => {
   it('may cut device connections (iot:DeleteConnection on clients) and publishes nothing', () => {
-    const iot = statementsOf(functionIds(stack, 'delete-device').role).filter((st) => [st.Action].flat().some((a) => a.startsWith('iot:')));
+    const iot = statementsOf(functionIds(stack, 'delete-device').role).filter((st) =>
+      [st.Action].flat().some((a) => a.startsWith('iot:')),
+    );
     expect(iot).toHaveLength(1);
     expect(iot[0]!.Action).toBe('iot:DeleteConnection');
     expect(JSON.stringify(iot[0]!.Resource)).toBe(
-      JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iot:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':client/*']] }),
+      JSON.stringify({
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':iot:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':client/*',
+          ],
+        ],
+      }),
     );
   });
 });
 
 describe('schedules', () => {
   it('runs each schedule trigger from an EventBridge rule at its rate', () => {
-    const schedules = FUNCTIONS.flatMap((def) => def.triggers.flatMap((t) => (t.kind === 'schedule' ? [{ def, t }] : [])));
+    const schedules = FUNCTIONS.flatMap((def) =>
+      def.triggers.flatMap((t) => (t.kind === 'schedule' ? [{ def, t }] : [])),
+    );
     expect(schedules.map(({ def }) => def.name)).toEqual(['message-sweeper', 'batch-sweeper']);
     for (const { def, t } of schedules)
       template.hasResourceProperties('AWS::Events::Rule', {

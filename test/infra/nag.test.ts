@@ -8,7 +8,9 @@ import type { Manifest } from '../../infra/stack.ts';
 import { appWithoutBundling } from './synth.ts';
 
 const outdirs: string[] = [];
-afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
 
 interface Report {
   pluginReports: { pluginName: string; violations: { ruleName: string; severity: string }[] }[];

@@ -27,7 +27,9 @@ describe('failed asynchronous invocations', () => {
   });
 
   it.each(asynchronous)('sends what %s failed after two retries to its own encrypted failure queue', (name) => {
-    const config = configs.find((c) => JSON.stringify(c.FunctionName) === JSON.stringify({ Ref: functionIds(stack, name).fn }));
+    const config = configs.find(
+      (c) => JSON.stringify(c.FunctionName) === JSON.stringify({ Ref: functionIds(stack, name).fn }),
+    );
     expect(config).toMatchObject({ MaximumRetryAttempts: 2, Qualifier: '$LATEST' });
     const queue = resources(template, 'AWS::SQS::Queue')[queueIdOf(config!.DestinationConfig.OnFailure.Destination)]!;
     expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
@@ -36,7 +38,9 @@ describe('failed asynchronous invocations', () => {
       (p) =>
         JSON.stringify(p.Properties.Roles).includes(functionIds(stack, name).role) &&
         JSON.stringify(p.Properties.PolicyDocument).includes('sqs:SendMessage') &&
-        JSON.stringify(p.Properties.PolicyDocument).includes(queueIdOf(config!.DestinationConfig.OnFailure.Destination)),
+        JSON.stringify(p.Properties.PolicyDocument).includes(
+          queueIdOf(config!.DestinationConfig.OnFailure.Destination),
+        ),
     );
     expect(sends).toBe(true);
   });
@@ -59,7 +63,12 @@ describe('alarms', () => {
   const toTopic = (a: Record<string, any>) => {
     expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
     expect(a.OKActions).toEqual([{ Ref: topicId }]);
-    expect(a).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+    expect(a).toMatchObject({
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
   };
 
   it.each(FUNCTIONS)("alarms on $name's errors", (def) => {
@@ -67,7 +76,8 @@ describe('alarms', () => {
       (a) =>
         a.Namespace === 'AWS/Lambda' &&
         a.MetricName === 'Errors' &&
-        JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: { Ref: functionIds(stack, def.name).fn } }]),
+        JSON.stringify(a.Dimensions) ===
+          JSON.stringify([{ Name: 'FunctionName', Value: { Ref: functionIds(stack, def.name).fn } }]),
     );
     expect(found).toHaveLength(1);
     expect(found[0]!.Statistic).toBe('Sum');
@@ -80,9 +90,13 @@ describe('alarms', () => {
       ...Object.values(resources(template, 'AWS::SQS::Queue')).flatMap((q) =>
         q.Properties.RedrivePolicy ? [queueIdOf(q.Properties.RedrivePolicy.deadLetterTargetArn)] : [],
       ),
-      ...Object.values(resources(template, 'AWS::Lambda::EventInvokeConfig')).map((c) => queueIdOf(c.Properties.DestinationConfig.OnFailure.Destination)),
+      ...Object.values(resources(template, 'AWS::Lambda::EventInvokeConfig')).map((c) =>
+        queueIdOf(c.Properties.DestinationConfig.OnFailure.Destination),
+      ),
       ...Object.values(resources(template, 'AWS::Events::Rule')).flatMap((r) =>
-        (r.Properties.Targets as { DeadLetterConfig?: { Arn: unknown } }[]).flatMap((t) => (t.DeadLetterConfig ? [queueIdOf(t.DeadLetterConfig.Arn)] : [])),
+        (r.Properties.Targets as { DeadLetterConfig?: { Arn: unknown } }[]).flatMap((t) =>
+          t.DeadLetterConfig ? [queueIdOf(t.DeadLetterConfig.Arn)] : [],
+        ),
       ),
     ]);
     expect(dlqs.size).toBe(2 + asynchronous.length);
@@ -91,7 +105,8 @@ describe('alarms', () => {
         (a) =>
           a.Namespace === 'AWS/SQS' &&
           a.MetricName === 'ApproximateNumberOfMessagesVisible' &&
-          JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id, 'QueueName'] } }]),
+          JSON.stringify(a.Dimensions) ===
+            JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id, 'QueueName'] } }]),
       );
       expect(found, id).toHaveLength(1);
       toTopic(found[0]!);
@@ -112,7 +127,11 @@ describe('alarms', () => {
     const withEmail = new App({ context: { 'aws:cdk:bundling-stacks': [], alertEmail: 'ops@example.com' } });
     const t = Template.fromStack(new DownlinkStack(withEmail, 'Downlink'));
     t.resourceCountIs('AWS::SNS::Subscription', 1);
-    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: topicId } });
+    t.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: topicId },
+    });
   });
 
   it('refuses an alertEmail that is not an address', () => {

@@ -2,7 +2,14 @@ import { request, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { connectDevice as connectSimulated } from '../../tools/simulated-device.ts';
-import { apiClient, registerDevice, startTestRuntime, waitFor, waitForQueueIdle, waitForStatus } from '../support/runtime.ts';
+import {
+  apiClient,
+  registerDevice,
+  startTestRuntime,
+  waitFor,
+  waitForQueueIdle,
+  waitForStatus,
+} from '../support/runtime.ts';
 
 const runtime = await startTestRuntime({ commandTimeoutMs: 1_500 });
 const api = apiClient(runtime);
@@ -13,8 +20,10 @@ const captureLogs = () => {
   const logger = runtime.deps.logger;
   const seen = { error: [] as string[], debug: [] as string[] };
   const { error, debug } = logger;
-  logger.error = ((msg: string, ...rest: unknown[]) => void seen.error.push(`${msg} ${JSON.stringify(rest)}`)) as typeof logger.error;
-  logger.debug = ((msg: string, ...rest: unknown[]) => void seen.debug.push(`${msg} ${JSON.stringify(rest)}`)) as typeof logger.debug;
+  logger.error = ((msg: string, ...rest: unknown[]) =>
+    void seen.error.push(`${msg} ${JSON.stringify(rest)}`)) as typeof logger.error;
+  logger.debug = ((msg: string, ...rest: unknown[]) =>
+    void seen.debug.push(`${msg} ${JSON.stringify(rest)}`)) as typeof logger.debug;
   onTestFinished(() => void Object.assign(logger, { error, debug }));
   return seen;
 };
@@ -25,7 +34,10 @@ const captureLogs = () => {
  */
 const unfinishedPost = (headers: Record<string, string | number>, first: Buffer | string[]) =>
   new Promise<{ status: number; headers: IncomingHttpHeaders; body: any }>((resolve, reject) => {
-    const req = request(`${runtime.httpUrl}${api.base}/devices`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers } });
+    const req = request(`${runtime.httpUrl}${api.base}/devices`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...headers },
+    });
     onTestFinished(() => void req.destroy());
     req.on('error', reject);
     req.on('response', (res) => {
@@ -61,7 +73,10 @@ describe('local API gateway, malformed paths', () => {
 describe('local API gateway, requests HTTP cannot parse', () => {
   it.each([
     ['a header line without a colon', `GET ${'/v5/iot/test/devices/x'} HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n`],
-    ['a broken chunk size', `POST /v5/iot/test/devices HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${runtime.token}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`],
+    [
+      'a broken chunk size',
+      `POST /v5/iot/test/devices HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${runtime.token}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`,
+    ],
   ])('answers %s with 400 in the contract body', async (_what, raw) => {
     const socket = connect(Number(port), '127.0.0.1');
     onTestFinished(() => void socket.destroy());
@@ -71,7 +86,10 @@ describe('local API gateway, requests HTTP cannot parse', () => {
     socket.write(raw);
     await closed;
     expect(text).toMatch(/^HTTP\/1\.1 400 /);
-    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toEqual({ error_code: 'IOTDA.000008', error_msg: 'Malformed request.' });
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toEqual({
+      error_code: 'IOTDA.000008',
+      error_msg: 'Malformed request.',
+    });
   });
 });
 
@@ -91,7 +109,10 @@ describe('local API gateway, request bodies over the limit', () => {
 
   it('cuts a chunked body off once it passes 10 MB, with 413', async () => {
     // 11 MB in 1 MB chunks, never ended: an answer can only come from the cut-off.
-    const res = await unfinishedPost({ 'X-Auth-Token': runtime.token }, Array.from({ length: 11 }, () => 'a'.repeat(2 ** 20)));
+    const res = await unfinishedPost(
+      { 'X-Auth-Token': runtime.token },
+      Array.from({ length: 11 }, () => 'a'.repeat(2 ** 20)),
+    );
     expect(res.status).toBe(413);
     expect(res.body.error_code).toBe('DOWNLINK.413001');
   });
@@ -107,14 +128,23 @@ describe('local API gateway, clients that hang up', () => {
       `POST ${api.base}/devices HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${runtime.token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"node_id":`,
       () => socket.destroy(),
     );
-    await waitFor(async () => (logs.debug.some((l) => l.includes('client closed')) ? true : undefined), 'the debug line');
+    await waitFor(
+      async () => (logs.debug.some((l) => l.includes('client closed')) ? true : undefined),
+      'the debug line',
+    );
     expect(logs.error).toEqual([]);
   });
 
   it('logs no ERROR for a client that gives up on a sync command while it waits for the device', async () => {
     const logs = captureLogs();
     const { deviceId, secret } = await registerDevice(runtime);
-    const device = await connectSimulated({ deviceId, secret, port: Number(new URL(runtime.mqttUrl).port), root: runtime.topicRoot, reply: 'silent' });
+    const device = await connectSimulated({
+      deviceId,
+      secret,
+      port: Number(new URL(runtime.mqttUrl).port),
+      root: runtime.topicRoot,
+      reply: 'silent',
+    });
     onTestFinished(() => device.close());
     await waitForStatus(runtime, deviceId, 'ONLINE');
     await waitForQueueIdle(runtime, 'presence');
@@ -129,7 +159,10 @@ describe('local API gateway, clients that hang up', () => {
     await sent; // the command is out and the call is waiting for the answer
     abort.abort();
     await call;
-    await waitFor(async () => (logs.debug.some((l) => l.includes('client closed')) ? true : undefined), 'the debug line');
+    await waitFor(
+      async () => (logs.debug.some((l) => l.includes('client closed')) ? true : undefined),
+      'the debug line',
+    );
     expect(logs.error).toEqual([]);
   });
 });

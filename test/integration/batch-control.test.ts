@@ -3,7 +3,15 @@ import { emptyProgress, newTaskId } from '../../shared/domain/batch-tasks.ts';
 import { compactUtc } from '../../shared/time.ts';
 import { reviveBatchTasks } from '../../shared/use-cases/run-batch-task.ts';
 import { answerWhenTold, batchClient, nobody } from '../support/batch.ts';
-import { drainNotifications, expectInvalid, registerDevice, startTestRuntime, waitFor, waitForQueueIdle, waitForStatus } from '../support/runtime.ts';
+import {
+  drainNotifications,
+  expectInvalid,
+  registerDevice,
+  startTestRuntime,
+  waitFor,
+  waitForQueueIdle,
+  waitForStatus,
+} from '../support/runtime.ts';
 import { connectDevice } from '../../tools/simulated-device.ts';
 
 // A one-second minute, so policy retries (retry_interval minutes) and max_per_minute pacing play out in
@@ -18,7 +26,8 @@ const slow = batchClient(patient);
 type Client = ReturnType<typeof batchClient>;
 const post = (taskId: string, action: 'stop' | 'retry', body?: unknown, client: Client = batchClient(runtime)) =>
   client.api.call('POST', `${client.tasks}/${taskId}/${action}`, body);
-const statuses = (body: any) => Object.fromEntries(body.task_details.map((d: { target: string; status: string }) => [d.target, d.status]));
+const statuses = (body: any) =>
+  Object.fromEntries(body.task_details.map((d: { target: string; status: string }) => [d.target, d.status]));
 const commandsTo = (device: { onMessage(f: (m: { topic: string }) => void): void }) => {
   const seen = { count: 0 };
   device.onMessage((m) => void (m.topic.includes('/sys/commands/request_id=') && seen.count++));
@@ -37,9 +46,15 @@ describe('stop', () => {
     const ghosts = nobody(8, 'stopped');
     await drainNotifications(patient);
     // Two sub-tasks a minute: the ghosts wait for minutes that do not come before the stop.
-    const created = await slow.createTask([holding.deviceId, echo.deviceId, ...ghosts], { task_policy: { max_per_minute: 2 } });
+    const created = await slow.createTask([holding.deviceId, echo.deviceId, ...ghosts], {
+      task_policy: { max_per_minute: 2 },
+    });
     const taskId = created.body.task_id as string;
-    await slow.waitForTask(taskId, (b) => statuses(b)[holding.deviceId] === 'Processing' && statuses(b)[echo.deviceId] === 'Success', 'the first two running');
+    await slow.waitForTask(
+      taskId,
+      (b) => statuses(b)[holding.deviceId] === 'Processing' && statuses(b)[echo.deviceId] === 'Success',
+      'the first two running',
+    );
 
     const stop = await post(taskId, 'stop', undefined, slow);
     expect(stop).toMatchObject({ status: 200, body: { targets: [] } });
@@ -50,11 +65,22 @@ describe('stop', () => {
 
     const done = await slow.waitUntilFinished(taskId);
     expect(done.batchtask).toMatchObject({ status: 'Stopped', status_desc: 'Stopped: 8 sub-tasks did not run.' });
-    expect(done.batchtask.task_progress).toEqual({ total: 10, processing: 0, success: 2, fail: 0, waitting: 0, fail_wait_retry: 0, stopped: 8, removed: 0 });
+    expect(done.batchtask.task_progress).toEqual({
+      total: 10,
+      processing: 0,
+      success: 2,
+      fail: 0,
+      waitting: 0,
+      fail_wait_retry: 0,
+      stopped: 8,
+      removed: 0,
+    });
     const byTarget = statuses(done);
     expect([byTarget[holding.deviceId], byTarget[echo.deviceId]]).toEqual(['Success', 'Success']);
     expect(ghosts.filter((g) => byTarget[g] !== 'Stopped')).toEqual([]);
-    const notices = (await drainNotifications(patient)).filter((n) => n.resource === 'batchtask' && n.notify_data.body.task_id === taskId);
+    const notices = (await drainNotifications(patient)).filter(
+      (n) => n.resource === 'batchtask' && n.notify_data.body.task_id === taskId,
+    );
     expect(notices.map((n) => n.notify_data.body.status)).toEqual(['Waitting', 'Processing', 'Stopped']);
     wrongState(await post(taskId, 'stop', undefined, slow), 'Stopped');
   });
@@ -63,7 +89,11 @@ describe('stop', () => {
     const ghosts = nobody(6, 'partstop');
     const taskId = (await slow.createTask(ghosts, { task_policy: { max_per_minute: 2 } })).body.task_id as string;
     // The first minute's two have run; the others wait for minutes to come.
-    await slow.waitForTask(taskId, (b) => statuses(b)[ghosts[0]!] === 'Fail' && statuses(b)[ghosts[1]!] === 'Fail', 'the first minute run');
+    await slow.waitForTask(
+      taskId,
+      (b) => statuses(b)[ghosts[0]!] === 'Fail' && statuses(b)[ghosts[1]!] === 'Fail',
+      'the first minute run',
+    );
     const res = await post(taskId, 'stop', { targets: [ghosts[4], ghosts[5], 'not-in-task', ghosts[4]] }, slow);
     expect(res.status).toBe(200);
     expect(res.body.targets).toEqual([
@@ -73,11 +103,21 @@ describe('stop', () => {
     ]);
     const running = await slow.showTask(taskId, 'limit=50');
     expect(running.batchtask.status).toBe('Processing');
-    expect(ghosts.map((g) => statuses(running)[g])).toEqual(['Fail', 'Fail', 'Waitting', 'Waitting', 'Stopped', 'Stopped']);
+    expect(ghosts.map((g) => statuses(running)[g])).toEqual([
+      'Fail',
+      'Fail',
+      'Waitting',
+      'Waitting',
+      'Stopped',
+      'Stopped',
+    ]);
     // Ended here rather than after two more minutes.
     expect((await post(taskId, 'stop', undefined, slow)).status).toBe(200);
     const done = await slow.waitUntilFinished(taskId);
-    expect(done.batchtask).toMatchObject({ status: 'Stopped', task_progress: { total: 6, fail: 2, stopped: 4, waitting: 0 } });
+    expect(done.batchtask).toMatchObject({
+      status: 'Stopped',
+      task_progress: { total: 6, fail: 2, stopped: 4, waitting: 0 },
+    });
   });
 });
 
@@ -109,7 +149,13 @@ describe('retry', () => {
     expect(first.task_details[0].error.error_code).toBe('IOTDA.014016');
 
     // The offline device comes online; a retry sends it the command, and nothing to the one that answered.
-    const device = await connectDevice({ deviceId: late, secret, port: Number(new URL(patient.mqttUrl).port), root: patient.topicRoot, reply: 'silent' });
+    const device = await connectDevice({
+      deviceId: late,
+      secret,
+      port: Number(new URL(patient.mqttUrl).port),
+      root: patient.topicRoot,
+      reply: 'silent',
+    });
     const answers = answerWhenTold(device);
     try {
       await waitForStatus(patient, late, 'ONLINE');
@@ -119,8 +165,15 @@ describe('retry', () => {
       wrongState(await post(taskId, 'retry', undefined, slow), 'Processing');
       answers.answerAll();
       const done = await slow.waitUntilFinished(taskId);
-      expect(done.batchtask).toMatchObject({ status: 'Success', task_progress: { total: 2, success: 2, fail: 0, processing: 0 } });
-      expect(done.task_details[0]).toEqual({ target: late, status: 'Success', output: expect.stringContaining('"response_name":"open"') });
+      expect(done.batchtask).toMatchObject({
+        status: 'Success',
+        task_progress: { total: 2, success: 2, fail: 0, processing: 0 },
+      });
+      expect(done.task_details[0]).toEqual({
+        target: late,
+        status: 'Success',
+        output: expect.stringContaining('"response_name":"open"'),
+      });
       expect(sent.count).toBe(1);
       wrongState(await post(taskId, 'retry', undefined, slow), 'Success');
     } finally {
@@ -131,14 +184,22 @@ describe('retry', () => {
   it('retries a createMessages task: a ttl-0 message refused while the device was offline is sent once it is back', async () => {
     const { deviceId, secret } = await registerDevice(runtime);
     const created = await api.call('POST', tasks, {
-      task_name: 'notify', task_type: 'createMessages', targets: [deviceId], document: { message: { text: 'now or never' }, ttl: 0 },
+      task_name: 'notify',
+      task_type: 'createMessages',
+      targets: [deviceId],
+      document: { message: { text: 'now or never' }, ttl: 0 },
     });
     const taskId = created.body.task_id as string;
     const first = await waitUntilFinished(taskId);
     expect(first.batchtask.status).toBe('Fail');
     expect(first.task_details[0].error.error_code).toBe('IOTDA.014016');
 
-    const device = await connectDevice({ deviceId, secret, port: Number(new URL(runtime.mqttUrl).port), root: runtime.topicRoot });
+    const device = await connectDevice({
+      deviceId,
+      secret,
+      port: Number(new URL(runtime.mqttUrl).port),
+      root: runtime.topicRoot,
+    });
     try {
       const got: string[] = [];
       device.onMessage((m) => void (m.topic.endsWith('/sys/messages/down') && got.push(m.payload.toString())));
@@ -165,7 +226,10 @@ describe('retry', () => {
       { target: 'not-in-task', status: 'failure', error_code: 'DOWNLINK.404003', error_msg: expect.any(String) },
     ]);
     const done = await waitUntilFinished(taskId);
-    expect(done.batchtask).toMatchObject({ status: 'Fail', task_progress: { total: 3, fail: 3, waitting: 0, processing: 0 } });
+    expect(done.batchtask).toMatchObject({
+      status: 'Fail',
+      task_progress: { total: 3, fail: 3, waitting: 0, processing: 0 },
+    });
   });
 
   it('retries a failed sub-task on the task_policy schedule (FailWaitRetry), and ends Fail once the retries are used up', async () => {
@@ -173,7 +237,8 @@ describe('retry', () => {
     const device = await onlineDevice({ reply: 'silent' });
     const answers = answerWhenTold(device);
     const ghost = nobody(1, 'policyretry')[0]!;
-    const taskId = (await createTask([device.deviceId, ghost], { task_policy: { retry_count: 2, retry_interval: 1 } })).body.task_id as string;
+    const taskId = (await createTask([device.deviceId, ghost], { task_policy: { retry_count: 2, retry_interval: 1 } }))
+      .body.task_id as string;
     const waiting = await waitForTask(
       taskId,
       (b) => statuses(b)[device.deviceId] === 'FailWaitRetry' && b.batchtask.task_progress.fail_wait_retry > 0,
@@ -185,7 +250,10 @@ describe('retry', () => {
     answers.answerAll();
     const done = await waitUntilFinished(taskId);
     expect(statuses(done)).toEqual({ [device.deviceId]: 'Success', [ghost]: 'Fail' });
-    expect(done.batchtask).toMatchObject({ status: 'PartialSuccess', task_progress: { total: 2, success: 1, fail: 1, fail_wait_retry: 0 } });
+    expect(done.batchtask).toMatchObject({
+      status: 'PartialSuccess',
+      task_progress: { total: 2, success: 1, fail: 1, fail_wait_retry: 0 },
+    });
   });
 });
 
@@ -198,19 +266,27 @@ describe('task_policy', () => {
     const task = (await runtime.deps.batchTasks.get(key))!;
     const subs = await runtime.deps.batchTasks.subtaskRange(key, 0, 6);
     // Minute m (a second here) starts sub-tasks 3m..3m+2; the last minute's one starts two minutes in.
-    for (const s of subs) expect(s.claimedAt!, s.target).toBeGreaterThanOrEqual(task.startAt + Math.floor(s.seq / 3) * 1_000);
+    for (const s of subs)
+      expect(s.claimedAt!, s.target).toBeGreaterThanOrEqual(task.startAt + Math.floor(s.seq / 3) * 1_000);
     expect(Math.max(...subs.map((s) => s.claimedAt!)) - task.startAt).toBeGreaterThanOrEqual(2_000);
   });
 
   it('waits for schedule_time, Waitting until then', async () => {
     // An hour ahead: Waitting however slow the machine.
-    const later = (await createTask(nobody(1, 'later'), { task_policy: { schedule_time: compactUtc(Date.now() + 3_600_000) } })).body.task_id as string;
+    const later = (
+      await createTask(nobody(1, 'later'), { task_policy: { schedule_time: compactUtc(Date.now() + 3_600_000) } })
+    ).body.task_id as string;
     expect((await showTask(later)).batchtask).toMatchObject({ status: 'Waitting', task_progress: { waitting: 1 } });
     expect((await post(later, 'stop')).status).toBe(200);
-    expect((await waitUntilFinished(later)).batchtask).toMatchObject({ status: 'Stopped', task_progress: { stopped: 1 } });
+    expect((await waitUntilFinished(later)).batchtask).toMatchObject({
+      status: 'Stopped',
+      task_progress: { stopped: 1 },
+    });
 
     // Two seconds ahead: it runs once due, never before.
-    const soon = (await createTask(nobody(1, 'scheduled'), { task_policy: { schedule_time: compactUtc(Date.now() + 2_000) } })).body.task_id as string;
+    const soon = (
+      await createTask(nobody(1, 'scheduled'), { task_policy: { schedule_time: compactUtc(Date.now() + 2_000) } })
+    ).body.task_id as string;
     const done = await waitUntilFinished(soon);
     expect(done.batchtask.status).toBe('Fail');
     expect(done.task_details[0].error.error_code).toBe('IOTDA.014000');
@@ -223,7 +299,9 @@ describe('task_policy', () => {
   it('aborts once the failures reach abort_on_failure_percent: the rest is Stopped, and status_desc says why', async () => {
     // 50 a minute (a second here): the first 50 fail at once, which stops what comes later.
     const taskId = (
-      await createTask(nobody(200, 'abort'), { task_policy: { max_per_minute: 50, abort_on_failure_percent: 50, abort_min_count: 20 } })
+      await createTask(nobody(200, 'abort'), {
+        task_policy: { max_per_minute: 50, abort_on_failure_percent: 50, abort_min_count: 20 },
+      })
     ).body.task_id as string;
     const done = await waitUntilFinished(taskId);
     const p = done.batchtask.task_progress;
@@ -231,14 +309,20 @@ describe('task_policy', () => {
     // each of 50 failures, and everything after them Stopped.
     expect(p.fail % 50).toBe(0);
     expect(p.fail).toBeGreaterThanOrEqual(50);
-    expect(done.batchtask).toMatchObject({ status: 'Stopped', task_progress: { total: 200, success: 0, stopped: 200 - p.fail, waitting: 0 } });
-    expect(done.batchtask.status_desc).toMatch(/^Aborted: (\d+) of \1 ended sub-tasks failed, at or over abort_on_failure_percent 50/);
+    expect(done.batchtask).toMatchObject({
+      status: 'Stopped',
+      task_progress: { total: 200, success: 0, stopped: 200 - p.fail, waitting: 0 },
+    });
+    expect(done.batchtask.status_desc).toMatch(
+      /^Aborted: (\d+) of \1 ended sub-tasks failed, at or over abort_on_failure_percent 50/,
+    );
   });
 });
 
 describe('delete', () => {
   it('deletes a finished task with its sub-tasks; a running one is refused', async () => {
-    const running = (await createTask(nobody(4, 'delrun'), { task_policy: { max_per_minute: 1 } })).body.task_id as string;
+    const running = (await createTask(nobody(4, 'delrun'), { task_policy: { max_per_minute: 1 } })).body
+      .task_id as string;
     // Waitting, or Processing once its first sub-task has run: running either way.
     wrongState(await api.call('DELETE', `${tasks}/${running}`), /Waitting|Processing/);
     await post(running, 'stop');
@@ -251,7 +335,9 @@ describe('delete', () => {
     expect(res.status).toBe(204);
     expect((await api.call('GET', `${tasks}/${taskId}`)).status).toBe(404);
     expect((await api.call('DELETE', `${tasks}/${taskId}`)).body.error_code).toBe('DOWNLINK.404002');
-    const listed = (await api.call('GET', `${tasks}?task_type=createCommands&limit=50`)).body.batchtasks.map((t: { task_id: string }) => t.task_id);
+    const listed = (await api.call('GET', `${tasks}?task_type=createCommands&limit=50`)).body.batchtasks.map(
+      (t: { task_id: string }) => t.task_id,
+    );
     expect(listed).not.toContain(taskId);
     const key = { project: runtime.project, taskId };
     // Its target parts (150: over INLINE_TARGETS, so stored beside the task) go too.
@@ -267,8 +353,17 @@ describe('batch sweeper', () => {
     // A task stored Waitting by a create call that died before starting its execution.
     const now = Date.now();
     const lost = {
-      project: runtime.project, taskId: newTaskId(now), taskName: 'lost', taskType: 'createCommands' as const, document: { paras: {} },
-      status: 'Waitting' as const, progress: { ...emptyProgress(), total: 2, waitting: 2 }, createdAt: now, startAt: now, run: 1, rerunFrom: 0,
+      project: runtime.project,
+      taskId: newTaskId(now),
+      taskName: 'lost',
+      taskType: 'createCommands' as const,
+      document: { paras: {} },
+      status: 'Waitting' as const,
+      progress: { ...emptyProgress(), total: 2, waitting: 2 },
+      createdAt: now,
+      startAt: now,
+      run: 1,
+      rerunFrom: 0,
     };
     await runtime.deps.batchTasks.create(lost);
     await runtime.deps.batchTasks.addSubtasks(lost, nobody(2, 'lost'));
@@ -281,7 +376,10 @@ describe('batch sweeper', () => {
 
     // The runtime's own sweeper (every 5 s here) may get there first; either way both end.
     await reviveBatchTasks(runtime.deps);
-    expect((await waitUntilFinished(lost.taskId)).batchtask).toMatchObject({ status: 'Fail', task_progress: { fail: 2 } });
+    expect((await waitUntilFinished(lost.taskId)).batchtask).toMatchObject({
+      status: 'Fail',
+      task_progress: { fail: 2 },
+    });
     expect((await waitUntilFinished(ended)).batchtask).toMatchObject({ status: 'Fail', task_progress: { fail: 1 } });
     expect((await runtime.deps.batchTasks.get(key))!.run).toBe(2);
     // Nothing left to revive: running or ended runs of ended tasks are left alone.
@@ -293,25 +391,38 @@ describe('batch sweeper', () => {
     const now = Date.now();
     const targets = nobody(2, 'uncut');
     const cut = {
-      project: runtime.project, taskId: newTaskId(now), taskName: 'uncut', taskType: 'createCommands' as const, document: { paras: {} },
-      targets, status: 'Initializing' as const, progress: { ...emptyProgress(), total: 2, waitting: 2 }, createdAt: now - 10 * 60_000,
-      startAt: now, run: 1, rerunFrom: 0,
+      project: runtime.project,
+      taskId: newTaskId(now),
+      taskName: 'uncut',
+      taskType: 'createCommands' as const,
+      document: { paras: {} },
+      targets,
+      status: 'Initializing' as const,
+      progress: { ...emptyProgress(), total: 2, waitting: 2 },
+      createdAt: now - 10 * 60_000,
+      startAt: now,
+      run: 1,
+      rerunFrom: 0,
     };
     await runtime.deps.batchTasks.create(cut);
     // The runtime's own sweeper may start it first; either way the run's first step writes the sub-tasks.
     await reviveBatchTasks(runtime.deps);
     const done = await waitUntilFinished(cut.taskId);
-    expect(done.batchtask).toMatchObject({ status: 'Fail', targets, task_progress: { total: 2, fail: 2, waitting: 0 } });
+    expect(done.batchtask).toMatchObject({
+      status: 'Fail',
+      targets,
+      task_progress: { total: 2, fail: 2, waitting: 0 },
+    });
     expect(done.batchtask.status_desc).not.toMatch(/interrupted/);
     expect(done.task_details.map((d: { target: string }) => d.target).sort()).toEqual([...targets].sort());
   });
 });
 
 describe('bad input', () => {
-
   it('refuses policies out of range, and schedules in the past, too far ahead or not real', async () => {
     const targets = nobody(2, 'badpolicy');
-    const policy = async (task_policy: object, field: string) => expectInvalid(await createTask(targets, { task_policy }), field);
+    const policy = async (task_policy: object, field: string) =>
+      expectInvalid(await createTask(targets, { task_policy }), field);
     await policy({ max_per_minute: 0 }, 'max_per_minute');
     await policy({ max_per_minute: 100_001 }, 'max_per_minute');
     await policy({ abort_on_failure_percent: 101 }, 'abort_on_failure_percent');
@@ -320,7 +431,10 @@ describe('bad input', () => {
     await policy({ schedule_time: compactUtc(Date.now() + 8 * 24 * 3_600_000) }, 'schedule_time');
     await policy({ schedule_time: '20261331T000000Z' }, 'schedule_time');
     // 2 000 targets at one a minute would outlive what one execution can record.
-    expectInvalid(await createTask(nobody(2_000, 'slow'), { task_policy: { max_per_minute: 1 } }), 'max_per_minute must be at least 2');
+    expectInvalid(
+      await createTask(nobody(2_000, 'slow'), { task_policy: { max_per_minute: 1 } }),
+      'max_per_minute must be at least 2',
+    );
   });
 
   it('refuses stop and retry bodies with too many or bad targets, and unknown tasks', async () => {

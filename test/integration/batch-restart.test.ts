@@ -11,7 +11,11 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 // A silent device keeps its sub-task Processing for the whole sync wait: 3 s here.
 const startProcess = () =>
-  startRuntimeProcess({ DOWNLINK_DATA_DIR: dataDir, DOWNLINK_BOOTSTRAP_PROJECT: 'restart', DOWNLINK_COMMAND_TIMEOUT_MS: '3000' });
+  startRuntimeProcess({
+    DOWNLINK_DATA_DIR: dataDir,
+    DOWNLINK_BOOTSTRAP_PROJECT: 'restart',
+    DOWNLINK_COMMAND_TIMEOUT_MS: '3000',
+  });
 
 type Rt = Awaited<ReturnType<typeof startProcess>>;
 
@@ -30,10 +34,14 @@ const startSilentTask = async (rt: Rt, node: string) => {
   const secret = 'secret-restart-1';
   // 409 when an earlier process on this data dir made it.
   expect([201, 409]).toContain((await rt.call('POST', '/products', freeFormProduct('batch'))).status);
-  const deviceId = (await rt.call('POST', '/devices', { node_id: node, product_id: 'batch', auth_info: { secret } })).body.device_id as string;
+  const deviceId = (await rt.call('POST', '/devices', { node_id: node, product_id: 'batch', auth_info: { secret } }))
+    .body.device_id as string;
   const device = await connectDevice({ deviceId, secret, port: rt.mqttPort, reply: 'silent' });
   onTestFinished(() => device.close().catch(() => undefined));
-  await until(async () => ((await rt.call('GET', `/devices/${deviceId}`)).body.status === 'ONLINE' ? true : undefined), 'online');
+  await until(
+    async () => ((await rt.call('GET', `/devices/${deviceId}`)).body.status === 'ONLINE' ? true : undefined),
+    'online',
+  );
   // The command reaching the device means its sub-task is claimed (Processing): an event, not a poll that a
   // busy machine could make miss the 3 s the sub-task stays so.
   const commanded = device.nextMessage((m) => m.topic.includes('/sys/commands/request_id='), 15_000);
@@ -57,7 +65,9 @@ const finished = (rt: Rt, taskId: string) =>
 
 // Each test starts runtime processes one after another: a minute and more on a busy machine.
 describe('batch task across a restart of the local runtime', () => {
-  it('stops cleanly mid-run once the running chunk is recorded, and the next start finishes the task', { timeout: 120_000 }, async () => {
+  it('stops cleanly mid-run once the running chunk is recorded, and the next start finishes the task', {
+    timeout: 120_000,
+  }, async () => {
     const first = await startProcess();
     const { taskId, deviceId } = await startSilentTask(first, 'n-stop');
     expect(await signal(first.child, 'SIGINT')).toBe(0);
@@ -70,7 +80,10 @@ describe('batch task across a restart of the local runtime', () => {
         { target: deviceId, status: 'Fail', error: expect.objectContaining({ error_code: 'IOTDA.014111' }) },
         { target: 'nobody-restart', status: 'Fail', error: expect.objectContaining({ error_code: 'IOTDA.014000' }) },
       ]);
-      expect(done.batchtask).toMatchObject({ status: 'Fail', task_progress: { total: 2, fail: 2, processing: 0, waitting: 0 } });
+      expect(done.batchtask).toMatchObject({
+        status: 'Fail',
+        task_progress: { total: 2, fail: 2, processing: 0, waitting: 0 },
+      });
     } finally {
       await signal(second.child, 'SIGTERM');
     }
@@ -85,7 +98,11 @@ describe('batch task across a restart of the local runtime', () => {
     try {
       const done = await finished(second, taskId);
       // Run again at once on the next start: the device is gone with the old broker, so it is offline now.
-      expect(done.task_details[0]).toEqual({ target: deviceId, status: 'Fail', error: expect.objectContaining({ error_code: 'IOTDA.014016' }) });
+      expect(done.task_details[0]).toEqual({
+        target: deviceId,
+        status: 'Fail',
+        error: expect.objectContaining({ error_code: 'IOTDA.014016' }),
+      });
       expect(done.batchtask.task_progress).toMatchObject({ total: 2, fail: 2, processing: 0 });
     } finally {
       await signal(second.child, 'SIGTERM');

@@ -41,14 +41,29 @@ describe('createCommands task', () => {
     const done = await waitUntilFinished(created.body.task_id);
     expect(done.batchtask.status).toBe('PartialSuccess');
     expect(done.batchtask.task_progress).toEqual({
-      total: 5, processing: 0, success: 2, fail: 3, waitting: 0, fail_wait_retry: 0, stopped: 0, removed: 0,
+      total: 5,
+      processing: 0,
+      success: 2,
+      fail: 3,
+      waitting: 0,
+      fail_wait_retry: 0,
+      stopped: 0,
+      removed: 0,
     });
     expect(done.task_details).toEqual([
-      { target: online.deviceId, status: 'Success', output: JSON.stringify({ result_code: 0, paras: { opened: true } }) },
+      {
+        target: online.deviceId,
+        status: 'Success',
+        output: JSON.stringify({ result_code: 0, paras: { opened: true } }),
+      },
       { target: offline, status: 'Fail', error: { error_code: 'IOTDA.014016', error_msg: expect.any(String) } },
       { target: silent.deviceId, status: 'Fail', error: { error_code: 'IOTDA.014111', error_msg: expect.any(String) } },
       { target: unknown, status: 'Fail', error: { error_code: 'IOTDA.014000', error_msg: expect.any(String) } },
-      { target: echo.deviceId, status: 'Success', output: JSON.stringify({ result_code: 0, response_name: 'open', paras: { level: 3 } }) },
+      {
+        target: echo.deviceId,
+        status: 'Success',
+        output: JSON.stringify({ result_code: 0, response_name: 'open', paras: { level: 3 } }),
+      },
     ]);
     expect(done.page).toEqual({ count: 5, marker: expect.stringMatching(/^[0-9a-f]{24}$/) });
     // The device got the single-device command, on its own command topic.
@@ -72,7 +87,13 @@ describe('createCommands task', () => {
       event_time_ms: expect.any(String),
       request_id: expect.any(String),
       notify_data: {
-        body: { app_id: runtime.project, task_id: created.body.task_id, task_type: 'createCommands', status: 'Success', status_desc: expect.any(String) },
+        body: {
+          app_id: runtime.project,
+          task_id: created.body.task_id,
+          task_type: 'createCommands',
+          status: 'Success',
+          status_desc: expect.any(String),
+        },
       },
     });
   });
@@ -92,28 +113,48 @@ describe('createCommands task', () => {
     expect(taskNotices(await drainNotifications(runtime), key.taskId)).toEqual([]);
     // A late counter flush of a chunk call that outlived its state (timed out, retried) changes nothing now.
     await runtime.deps.batchTasks.addProgress(key, { processing: -1, success: 1 });
-    expect((await api.call('GET', `${tasks}/${key.taskId}`)).body.batchtask.task_progress).toMatchObject({ total: 1, success: 1, processing: 0 });
+    expect((await api.call('GET', `${tasks}/${key.taskId}`)).body.batchtask.task_progress).toMatchObject({
+      total: 1,
+      success: 1,
+      processing: 0,
+    });
   });
 
   it('still ends a task whose run failed (the Map caught a chunk failing all its retries)', async () => {
     // A stored task whose chunks never ran, as a failed Map leaves it; the settle step runs on the Catch.
     const now = Date.now();
     const task = {
-      project: runtime.project, taskId: newTaskId(now), taskName: 'broken', taskType: 'createCommands' as const, document: command,
-      status: 'Processing' as const, progress: { ...emptyProgress(), total: 2, waitting: 2 }, createdAt: now, startAt: now, run: 1, rerunFrom: 0,
+      project: runtime.project,
+      taskId: newTaskId(now),
+      taskName: 'broken',
+      taskType: 'createCommands' as const,
+      document: command,
+      status: 'Processing' as const,
+      progress: { ...emptyProgress(), total: 2, waitting: 2 },
+      createdAt: now,
+      startAt: now,
+      run: 1,
+      rerunFrom: 0,
     };
     await runtime.deps.batchTasks.create(task);
     await runtime.deps.batchTasks.addSubtasks(task, ['a-1', 'a-2']);
     expect(await settleBatchTask(runtime.deps, task)).toEqual({ status: 'Fail' });
     const shown = (await api.call('GET', `${tasks}/${task.taskId}`)).body.batchtask;
-    expect(shown).toMatchObject({ status: 'Fail', status_desc: '0 of 2 sub-tasks failed. 2 did not run: the run failed.', task_progress: { waitting: 2 } });
+    expect(shown).toMatchObject({
+      status: 'Fail',
+      status_desc: '0 of 2 sub-tasks failed. 2 did not run: the run failed.',
+      task_progress: { waitting: 2 },
+    });
   });
 
   it('ends Fail when every sub-task fails, over several chunks', async () => {
     const created = await createTask(nobody(250));
     expect(created.status).toBe(201);
     const done = await waitUntilFinished(created.body.task_id);
-    expect(done.batchtask).toMatchObject({ status: 'Fail', task_progress: { total: 250, fail: 250, success: 0, waitting: 0, processing: 0 } });
+    expect(done.batchtask).toMatchObject({
+      status: 'Fail',
+      task_progress: { total: 250, fail: 250, success: 0, waitting: 0, processing: 0 },
+    });
   });
 });
 
@@ -144,7 +185,9 @@ describe('sub-task pages', () => {
   it('shows all the targets of a task over 100 in ShowBatchTask, whatever the page, and leaves them out of ListBatchTasks rows', async () => {
     expect((await show('limit=1')).body.batchtask.targets).toEqual(targets);
     expect((await show(`target=${targets[7]}`)).body.batchtask.targets).toEqual(targets);
-    const row = (await api.call('GET', `${tasks}?task_type=createCommands&limit=50`)).body.batchtasks.find((t: { task_id: string }) => t.task_id === taskId);
+    const row = (await api.call('GET', `${tasks}?task_type=createCommands&limit=50`)).body.batchtasks.find(
+      (t: { task_id: string }) => t.task_id === taskId,
+    );
     expect(row).toMatchObject({ task_id: taskId, task_progress: { total: 120 } });
     expect(row.targets).toBeUndefined();
   });
@@ -158,7 +201,9 @@ describe('sub-task pages', () => {
     expect(across.body.task_details.map((d: { target: string }) => d.target)).toEqual(targets.slice(80, 120));
     expect((await show('task_detail_status=Success')).body).toMatchObject({ task_details: [], page: { count: 0 } });
     const one = await show(`target=${targets[7]}`);
-    expect(one.body.task_details).toEqual([{ target: targets[7], status: 'Fail', error: expect.objectContaining({ error_code: 'IOTDA.014000' }) }]);
+    expect(one.body.task_details).toEqual([
+      { target: targets[7], status: 'Fail', error: expect.objectContaining({ error_code: 'IOTDA.014000' }) },
+    ]);
     expect(one.body.page.count).toBe(1);
     expect((await show(`target=${targets[7]}&task_detail_status=Success`)).body.page.count).toBe(0);
   });
@@ -175,7 +220,11 @@ describe('task list', () => {
     const page = await api.call('GET', `${tasks}?task_type=createCommands&limit=2`);
     expect(page.status).toBe(200);
     expect(page.body.batchtasks.map((t: { task_id: string }) => t.task_id)).toEqual([b, a]);
-    expect(page.body.batchtasks[0]).toMatchObject({ task_name: 'open_valves', status: 'Fail', task_progress: { total: 1 } });
+    expect(page.body.batchtasks[0]).toMatchObject({
+      task_name: 'open_valves',
+      status: 'Fail',
+      task_progress: { total: 1 },
+    });
     // IoTDA's Task object carries its targets, in the list too.
     expect(page.body.batchtasks[0].targets).toEqual(nobody(1, 'listb'));
     expect(page.body.batchtasks[1].targets).toEqual(nobody(1, 'lista'));
@@ -194,7 +243,10 @@ describe('task list', () => {
     expect(failed.body.batchtasks.every((t: { status: string }) => t.status === 'Fail')).toBe(true);
     expect(failed.body.batchtasks.map((t: { task_id: string }) => t.task_id)).toEqual(expect.arrayContaining([a, b]));
     expect((await api.call('GET', `${tasks}?task_type=createCommands&status=Processing`)).body.batchtasks).toEqual([]);
-    expect((await api.call('GET', `${tasks}?task_type=createMessages`)).body).toEqual({ batchtasks: [], page: { count: 0 } });
+    expect((await api.call('GET', `${tasks}?task_type=createMessages`)).body).toEqual({
+      batchtasks: [],
+      page: { count: 0 },
+    });
   });
 });
 
@@ -212,15 +264,25 @@ describe('bad input', () => {
     expectInvalid(await api.call('POST', tasks, { ...body, document: { paras: 'open' } }), 'document.paras');
     expectInvalid(await api.call('POST', tasks, { ...body, document: undefined }), 'document');
     expectInvalid(await api.call('POST', tasks, { ...body, task_policy: { retry_count: 2 } }), 'retry_count');
-    expectInvalid(await api.call('POST', tasks, { ...body, task_policy: { retry_count: 6, retry_interval: 5 } }), 'retry_count');
+    expectInvalid(
+      await api.call('POST', tasks, { ...body, task_policy: { retry_count: 6, retry_interval: 5 } }),
+      'retry_count',
+    );
     expect((await api.call('POST', tasks, '{not json')).body.error_code).toBe('IOTDA.000008');
   });
 
   it('stores an accepted task_policy and shows it', async () => {
-    const res = await api.call('POST', tasks, { ...body, targets: nobody(1, 'policy'), task_policy: { retry_count: 2, retry_interval: 5 } });
+    const res = await api.call('POST', tasks, {
+      ...body,
+      targets: nobody(1, 'policy'),
+      task_policy: { retry_count: 2, retry_interval: 5 },
+    });
     expect(res.status).toBe(201);
     expect(res.body.task_policy).toEqual({ retry_count: 2, retry_interval: 5 });
-    expect((await api.call('GET', `${tasks}/${res.body.task_id}`)).body.batchtask.task_policy).toEqual({ retry_count: 2, retry_interval: 5 });
+    expect((await api.call('GET', `${tasks}/${res.body.task_id}`)).body.batchtask.task_policy).toEqual({
+      retry_count: 2,
+      retry_interval: 5,
+    });
   });
 
   it('answers an unknown task with 404 DOWNLINK.404002, and a bad id or page with 400', async () => {
@@ -244,6 +306,6 @@ describe('bad input', () => {
     const res = await api.call('GET', `/v5/iot/elsewhere/batchtasks/${id}`);
     // The bootstrap token does not grant the other project at all; the key carries the project either way.
     expect(res.status).toBe(403);
-    expect((await runtime.deps.batchTasks.get({ project: 'elsewhere', taskId: id }))).toBeUndefined();
+    expect(await runtime.deps.batchTasks.get({ project: 'elsewhere', taskId: id })).toBeUndefined();
   });
 });

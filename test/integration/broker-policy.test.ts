@@ -27,7 +27,8 @@ beforeAll(async () => {
     host: '127.0.0.1',
     port: 0,
     root: 'oc',
-    signIn: async ({ password }) => (password?.toString() === 'right' ? (action, resource) => allows(action, `${ARN}:${resource}`) : undefined),
+    signIn: async ({ password }) =>
+      password?.toString() === 'right' ? (action, resource) => allows(action, `${ARN}:${resource}`) : undefined,
     onError: (e) => {
       throw e;
     },
@@ -49,7 +50,12 @@ const connackOf = async (clientId: string, password: string) => {
 };
 
 const brokerPublish = (topic: string) =>
-  new Promise<void>((resolve) => broker.broker.publish({ cmd: 'publish', topic, payload: Buffer.from('{}'), qos: 1, retain: false, dup: false }, () => resolve()));
+  new Promise<void>((resolve) =>
+    broker.broker.publish(
+      { cmd: 'publish', topic, payload: Buffer.from('{}'), qos: 1, retain: false, dup: false },
+      () => resolve(),
+    ),
+  );
 
 describe('local broker enforcing the sign-in policy', () => {
   it('refuses a sign-in the authorizer refused with IoTDA codes, and a connect the policy does not allow with 5', async () => {

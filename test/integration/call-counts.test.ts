@@ -29,7 +29,14 @@ const split = (m: Measured) => {
 };
 
 const NO_CONNECT = { connects: 0, subscribes: 0 };
-const SYNC_ANSWERED = { deviceUnits: 1, apiUnits: 1, lifecycleUnits: 0, deliveries: 2, rulesTriggered: 1, ...NO_CONNECT };
+const SYNC_ANSWERED = {
+  deviceUnits: 1,
+  apiUnits: 1,
+  lifecycleUnits: 0,
+  deliveries: 2,
+  rulesTriggered: 1,
+  ...NO_CONNECT,
+};
 
 describe('calls per operation', () => {
   it('sync command: the device and its product read once the function knows the device, one more read before', async () => {
@@ -90,7 +97,14 @@ describe('calls per operation', () => {
       'critical create-message SQS SendMessage': 2,
     });
     expect(invocationShape(m)).toEqual({ 'api-authorizer': 1, 'create-message': 1 });
-    expect(m.iot).toEqual({ deviceUnits: 0, apiUnits: 1, lifecycleUnits: 0, deliveries: 1, rulesTriggered: 0, ...NO_CONNECT });
+    expect(m.iot).toEqual({
+      deviceUnits: 0,
+      apiUnits: 1,
+      lifecycleUnits: 0,
+      deliveries: 1,
+      rulesTriggered: 0,
+      ...NO_CONNECT,
+    });
   });
 
   // The presence function's events reach it through SQS, which may hand a device's events to one invocation
@@ -125,7 +139,15 @@ describe('calls per operation', () => {
     expect(invocations).toEqual({ 'api-authorizer': 1, 'create-message': 1, 'device-authorizer': 1 });
     expect(presence).toBeGreaterThanOrEqual(1);
     expect(presence).toBeLessThanOrEqual(3);
-    expect(m.iot).toEqual({ deviceUnits: 0, apiUnits: 1, lifecycleUnits: 3, deliveries: 1, rulesTriggered: 3, connects: 1, subscribes: 2 });
+    expect(m.iot).toEqual({
+      deviceUnits: 0,
+      apiUnits: 1,
+      lifecycleUnits: 3,
+      deliveries: 1,
+      rulesTriggered: 3,
+      connects: 1,
+      subscribes: 2,
+    });
   });
 
   it('a reconnect of an online device (once a day for the month)', async () => {
@@ -145,7 +167,15 @@ describe('calls per operation', () => {
     expect(presence).toBeLessThanOrEqual(4);
     // disconnected, connected and two subscribed events: the local broker subscribes the device at connect
     // (as IoTDA does) and the device subscribes itself too; IoT Core would see only the device's.
-    expect(m.iot).toEqual({ deviceUnits: 0, apiUnits: 0, lifecycleUnits: 4, deliveries: 0, rulesTriggered: 4, connects: 1, subscribes: 2 });
+    expect(m.iot).toEqual({
+      deviceUnits: 0,
+      apiUnits: 0,
+      lifecycleUnits: 4,
+      deliveries: 0,
+      rulesTriggered: 4,
+      connects: 1,
+      subscribes: 2,
+    });
   });
 
   const TASK_CREATED = {
@@ -194,7 +224,14 @@ describe('calls per operation', () => {
       'rest batch-chunk SQS SendMessage': 1,
     });
     expect(Object.keys(split(m).polls)).toEqual(['waiting batch-chunk DynamoDB BatchGetItem']);
-    expect(invocationShape(m)).toEqual({ 'api-authorizer': 1, 'batch-chunk': 1, 'batch-prepare': 1, 'batch-settle': 1, 'create-batch-task': 1, 'device-response': 1 });
+    expect(invocationShape(m)).toEqual({
+      'api-authorizer': 1,
+      'batch-chunk': 1,
+      'batch-prepare': 1,
+      'batch-settle': 1,
+      'create-batch-task': 1,
+      'device-response': 1,
+    });
     expect(m.iot).toEqual(SYNC_ANSWERED);
   });
 
@@ -212,7 +249,20 @@ describe('calls per operation', () => {
       'rest batch-chunk IoTDataPlane Publish': 1,
       'rest batch-chunk SQS SendMessage': 3,
     });
-    expect(invocationShape(m)).toEqual({ 'api-authorizer': 1, 'batch-chunk': 1, 'batch-prepare': 1, 'batch-settle': 1, 'create-batch-task': 1 });
-    expect(m.iot).toEqual({ deviceUnits: 0, apiUnits: 1, lifecycleUnits: 0, deliveries: 1, rulesTriggered: 0, ...NO_CONNECT });
+    expect(invocationShape(m)).toEqual({
+      'api-authorizer': 1,
+      'batch-chunk': 1,
+      'batch-prepare': 1,
+      'batch-settle': 1,
+      'create-batch-task': 1,
+    });
+    expect(m.iot).toEqual({
+      deviceUnits: 0,
+      apiUnits: 1,
+      lifecycleUnits: 0,
+      deliveries: 1,
+      rulesTriggered: 0,
+      ...NO_CONNECT,
+    });
   });
 });

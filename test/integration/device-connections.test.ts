@@ -70,7 +70,10 @@ describe('device sign-in', () => {
     expect(await connackCodeOf(runtime, huaweiOptions(deviceId, 'wrong-secret'))).toBe(4);
     expect(await connackCodeOf(runtime, huaweiOptions('no-such-device', secret))).toBe(4);
     expect(
-      await connackCodeOf(runtime, huaweiOptions(deviceId, secret, { clientId: `${deviceId}_0_1_${old}`, password: devicePassword(secret, old) })),
+      await connackCodeOf(
+        runtime,
+        huaweiOptions(deviceId, secret, { clientId: `${deviceId}_0_1_${old}`, password: devicePassword(secret, old) }),
+      ),
     ).toBe(4);
     expect(await connackCodeOf(runtime, huaweiOptions(deviceId, secret, { password: undefined }))).toBe(4);
   });
@@ -96,7 +99,13 @@ describe('device sign-in', () => {
 
   it('keeps a device ONLINE when it connects again and the old connection is closed', async () => {
     const { deviceId, secret } = await registerDevice(runtime);
-    const first = await connectDevice(runtime, huaweiOptions(deviceId, secret, { clientId: `${deviceId}_0_0_2020010100`, password: devicePassword(secret, '2020010100') }));
+    const first = await connectDevice(
+      runtime,
+      huaweiOptions(deviceId, secret, {
+        clientId: `${deviceId}_0_0_2020010100`,
+        password: devicePassword(secret, '2020010100'),
+      }),
+    );
     await waitForStatus(runtime, deviceId, 'ONLINE');
     const closed = new Promise<void>((resolve) => first.once('close', () => resolve()));
     await connectDevice(runtime, huaweiOptions(deviceId, secret));
@@ -113,7 +122,10 @@ describe('device topic ACL', () => {
     const received = new Promise<string>((resolve) => client.on('message', (topic) => resolve(topic)));
     const topic = `oc/devices/${deviceId}/sys/messages/down`;
     await waitFor(async () => {
-      runtime.broker.publish({ cmd: 'publish', topic, payload: Buffer.from('{}'), qos: 1, retain: false, dup: false }, () => undefined);
+      runtime.broker.publish(
+        { cmd: 'publish', topic, payload: Buffer.from('{}'), qos: 1, retain: false, dup: false },
+        () => undefined,
+      );
       return Promise.race([received, new Promise<undefined>((r) => setTimeout(() => r(undefined), 50))]);
     }, 'the implicit subscription');
     expect(await received).toBe(topic);
@@ -123,9 +135,9 @@ describe('device topic ACL', () => {
     const a = await registerDevice(runtime);
     const b = await registerDevice(runtime);
     const client = await connectDevice(runtime, huaweiOptions(a.deviceId, a.secret));
-    const granted = await client.subscribeAsync([`oc/devices/${b.deviceId}/sys/#`, 'oc/devices/+/sys/#', '#'], { qos: 1 }).catch(
-      (e: { packet?: { granted?: number[] } }) => e.packet?.granted,
-    );
+    const granted = await client
+      .subscribeAsync([`oc/devices/${b.deviceId}/sys/#`, 'oc/devices/+/sys/#', '#'], { qos: 1 })
+      .catch((e: { packet?: { granted?: number[] } }) => e.packet?.granted);
     expect(granted).toEqual([128, 128, 128]);
   });
 
@@ -142,7 +154,10 @@ describe('device topic ACL', () => {
     // A publish made after the refusal reaches the victim after anything the intruder's could have sent.
     const marker = `oc/devices/${victim.deviceId}/sys/messages/down`;
     const markerArrived = new Promise<void>((resolve) => v.on('message', (topic) => topic === marker && resolve()));
-    runtime.broker.publish({ cmd: 'publish', topic: marker, payload: Buffer.from('{}'), qos: 1, retain: false, dup: false }, () => undefined);
+    runtime.broker.publish(
+      { cmd: 'publish', topic: marker, payload: Buffer.from('{}'), qos: 1, retain: false, dup: false },
+      () => undefined,
+    );
     await markerArrived;
     expect(got).toEqual([marker]);
   });

@@ -25,11 +25,18 @@ const project = (name: string) => {
   const base = `/v5/iot/${name}`;
   return {
     addDevice: (deviceId: string, secret: string) =>
-      http.call('POST', `${base}/devices`, { device_id: deviceId, node_id: deviceId, product_id: `product-of-${name}`, auth_info: { secret } }),
+      http.call('POST', `${base}/devices`, {
+        device_id: deviceId,
+        node_id: deviceId,
+        product_id: `product-of-${name}`,
+        auth_info: { secret },
+      }),
     deleteDevice: (deviceId: string) => http.call('DELETE', `${base}/devices/${deviceId}`),
-    sendMessage: (deviceId: string, body: Record<string, unknown>) => http.call('POST', `${base}/devices/${deviceId}/messages`, body),
+    sendMessage: (deviceId: string, body: Record<string, unknown>) =>
+      http.call('POST', `${base}/devices/${deviceId}/messages`, body),
     listMessages: (deviceId: string) => http.call('GET', `${base}/devices/${deviceId}/messages`),
-    showMessage: (deviceId: string, messageId: string) => http.call('GET', `${base}/devices/${deviceId}/messages/${messageId}`),
+    showMessage: (deviceId: string, messageId: string) =>
+      http.call('GET', `${base}/devices/${deviceId}/messages/${messageId}`),
     showDevice: (deviceId: string) => http.call('GET', `${base}/devices/${deviceId}`),
   };
 };
@@ -38,7 +45,10 @@ const b = project('proj-b');
 for (const name of ['proj-a', 'proj-b']) await ensureProduct(runtime, `product-of-${name}`, [], token, name);
 
 const waitForStatus = (owner: ReturnType<typeof project>, deviceId: string, status: string) =>
-  waitFor(async () => ((await owner.showDevice(deviceId)).body?.status === status ? true : undefined), `${deviceId} to be ${status}`);
+  waitFor(
+    async () => ((await owner.showDevice(deviceId)).body?.status === status ? true : undefined),
+    `${deviceId} to be ${status}`,
+  );
 
 let next = 0;
 const freshId = () => `dev-${process.pid}-${next++}`;
@@ -57,7 +67,11 @@ const connectAndCollect = async (deviceId: string, secret: string) => {
 };
 
 /** Adds the device again under `owner`, gives it a message of its own while offline, and connects it. */
-const expectCleanRegistration = async (owner: ReturnType<typeof project>, deviceId: string, oldMessageIds: string[]) => {
+const expectCleanRegistration = async (
+  owner: ReturnType<typeof project>,
+  deviceId: string,
+  oldMessageIds: string[],
+) => {
   expect((await owner.addDevice(deviceId, 'second-secret')).status).toBe(201);
   const listed = await owner.listMessages(deviceId);
   expect(listed.status).toBe(200);
@@ -69,7 +83,10 @@ const expectCleanRegistration = async (owner: ReturnType<typeof project>, device
   expect(own.body.result.status).toBe('PENDING');
 
   const got = await connectAndCollect(deviceId, 'second-secret');
-  await waitFor(async () => (got.some((m) => m.payload.includes('mine')) ? true : undefined), 'its own pending message');
+  await waitFor(
+    async () => (got.some((m) => m.payload.includes('mine')) ? true : undefined),
+    'its own pending message',
+  );
   await waitForQueueIdle(runtime, 'presence');
   // Only its own message: the old registration's pending one would have been flushed first (oldest first).
   expect(got.map((m) => JSON.parse(m.payload).content)).toEqual(['mine']);
@@ -79,8 +96,12 @@ describe('deleting a device deletes what it owned', () => {
   it('a device added again by another project sees none of the old messages, over HTTP and MQTT', async () => {
     const deviceId = freshId();
     expect((await a.addDevice(deviceId, 'first-secret')).status).toBe(201);
-    expect((await a.sendMessage(deviceId, { message_id: 'a-1', message: { secret: 'of A' }, ttl: 60 })).status).toBe(201);
-    expect((await a.sendMessage(deviceId, { message_id: 'a-2', message: { secret: 'of A too' }, ttl: 60 })).status).toBe(201);
+    expect((await a.sendMessage(deviceId, { message_id: 'a-1', message: { secret: 'of A' }, ttl: 60 })).status).toBe(
+      201,
+    );
+    expect(
+      (await a.sendMessage(deviceId, { message_id: 'a-2', message: { secret: 'of A too' }, ttl: 60 })).status,
+    ).toBe(201);
     expect((await a.deleteDevice(deviceId)).status).toBe(204);
 
     await expectCleanRegistration(b, deviceId, ['a-1', 'a-2']);
@@ -99,7 +120,8 @@ describe('deleting a device deletes what it owned', () => {
     const deviceId = freshId();
     expect((await a.addDevice(deviceId, 'first-secret')).status).toBe(201);
     const device = (await runtime.deps.devices.get(deviceId))!;
-    for (const id of ['r-1', 'r-2', 'r-3']) expect((await a.sendMessage(deviceId, { message_id: id, message: id, ttl: 60 })).status).toBe(201);
+    for (const id of ['r-1', 'r-2', 'r-3'])
+      expect((await a.sendMessage(deviceId, { message_id: id, message: id, ttl: 60 })).status).toBe(201);
     expect(await runtime.deps.messages.newest(device, 20)).toHaveLength(3);
     expect((await a.deleteDevice(deviceId)).status).toBe(204);
     expect(await runtime.deps.messages.removeAll(device)).toBe(0);
@@ -127,8 +149,13 @@ describe('deleting a device deletes what it owned', () => {
     await drainNotifications(runtime);
 
     const leftKey = { deviceId, generation: first.generation, messageId: 'left-1' };
-    await waitFor(async () => ((await runtime.deps.messages.get(leftKey)) === undefined ? true : undefined), 'the leftover to be removed');
-    const notified = (await drainNotifications(runtime)).filter((n) => n.resource === 'device.message.status' && n.notify_data.header?.device_id === deviceId);
+    await waitFor(
+      async () => ((await runtime.deps.messages.get(leftKey)) === undefined ? true : undefined),
+      'the leftover to be removed',
+    );
+    const notified = (await drainNotifications(runtime)).filter(
+      (n) => n.resource === 'device.message.status' && n.notify_data.header?.device_id === deviceId,
+    );
     expect(notified).toEqual([]);
   });
 
@@ -137,7 +164,11 @@ describe('deleting a device deletes what it owned', () => {
     expect((await a.addDevice(deviceId, 'first-secret')).status).toBe(201);
     expect((await a.deleteDevice(deviceId)).status).toBe(204);
     expect((await b.addDevice(deviceId, 'second-secret')).status).toBe(201);
-    const device = await connectSimulated({ deviceId, secret: 'second-secret', port: Number(new URL(runtime.mqttUrl).port) });
+    const device = await connectSimulated({
+      deviceId,
+      secret: 'second-secret',
+      port: Number(new URL(runtime.mqttUrl).port),
+    });
     onTestFinished(() => device.close());
     await waitForStatus(b, deviceId, 'ONLINE');
     await waitForQueueIdle(runtime, 'presence');
@@ -153,14 +184,40 @@ describe('deleting a device deletes what it owned', () => {
     const put = (Item: Record<string, unknown>) => db.send(new PutCommand({ TableName: runtime.tableName, Item }));
     const now = Date.now();
     // The items as the previous version wrote them: no generation, keys without one.
-    await put({ pk: `DEVICE#${deviceId}`, sk: 'DEVICE', project: 'proj-a', deviceId, nodeId: deviceId, productId: 'p', secret: 'first-secret', createdAt: now, rev: 0, presence: {} });
     await put({
-      pk: `DEVICE#${deviceId}`, sk: 'MSG#legacy-1', gsi1pk: `HISTORY#${deviceId}`, gsi1sk: `${String(now).padStart(15, '0')}#legacy-1`,
-      project: 'proj-a', deviceId, messageId: 'legacy-1', message: 'old', encoding: 'none', payloadFormat: 'standard',
-      topic: `oc/devices/${deviceId}/sys/messages/down`, ttlMinutes: 60, status: 'DELIVERED', createdAt: now, deadline: now + 3_600_000, finishedAt: now,
+      pk: `DEVICE#${deviceId}`,
+      sk: 'DEVICE',
+      project: 'proj-a',
+      deviceId,
+      nodeId: deviceId,
+      productId: 'p',
+      secret: 'first-secret',
+      createdAt: now,
+      rev: 0,
+      presence: {},
+    });
+    await put({
+      pk: `DEVICE#${deviceId}`,
+      sk: 'MSG#legacy-1',
+      gsi1pk: `HISTORY#${deviceId}`,
+      gsi1sk: `${String(now).padStart(15, '0')}#legacy-1`,
+      project: 'proj-a',
+      deviceId,
+      messageId: 'legacy-1',
+      message: 'old',
+      encoding: 'none',
+      payloadFormat: 'standard',
+      topic: `oc/devices/${deviceId}/sys/messages/down`,
+      ttlMinutes: 60,
+      status: 'DELIVERED',
+      createdAt: now,
+      deadline: now + 3_600_000,
+      finishedAt: now,
     });
     expect((await a.showMessage(deviceId, 'legacy-1')).body.status).toBe('DELIVERED');
-    expect((await a.listMessages(deviceId)).body.messages.map((m: { message_id: string }) => m.message_id)).toEqual(['legacy-1']);
+    expect((await a.listMessages(deviceId)).body.messages.map((m: { message_id: string }) => m.message_id)).toEqual([
+      'legacy-1',
+    ]);
     expect((await a.deleteDevice(deviceId)).status).toBe(204);
     await expectCleanRegistration(b, deviceId, ['legacy-1']);
   });

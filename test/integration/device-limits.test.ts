@@ -1,7 +1,16 @@
 import mqtt from 'mqtt';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { devicePassword } from '../../shared/domain/device-auth.ts';
-import { apiClient, connackCodeOf, connectDevice, huaweiOptions, registerDevice, startTestRuntime, waitFor, waitForStatus } from '../support/runtime.ts';
+import {
+  apiClient,
+  connackCodeOf,
+  connectDevice,
+  huaweiOptions,
+  registerDevice,
+  startTestRuntime,
+  waitFor,
+  waitForStatus,
+} from '../support/runtime.ts';
 
 // A short sync wait: the refused answers end in the device-timeout outcome.
 const runtime = await startTestRuntime({ commandTimeoutMs: 1_500 });
@@ -26,35 +35,43 @@ describe('device packet size', () => {
     ['128 KB and 1 byte', 128 * 1024 + 1],
     ['200 KB', 200 * 1024],
     ['1 MB', 1024 * 1024],
-  ])('refuses a %s answer and closes the connection, as IoT Core does; the caller gets IOTDA.014111', async (_, size) => {
-    const { deviceId, client } = await answeringDevice(() => 'x'.repeat(size));
-    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-    const res = await command(deviceId);
-    await closed;
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ response: null, error_code: 'IOTDA.014111' });
-    await waitForStatus(runtime, deviceId, 'OFFLINE');
+  ])(
+    'refuses a %s answer and closes the connection, as IoT Core does; the caller gets IOTDA.014111',
+    async (_, size) => {
+      const { deviceId, client } = await answeringDevice(() => 'x'.repeat(size));
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+      const res = await command(deviceId);
+      await closed;
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ response: null, error_code: 'IOTDA.014111' });
+      await waitForStatus(runtime, deviceId, 'OFFLINE');
 
-    // The runtime keeps serving: a device answering within the limit gets its answer through.
-    const healthy = await answeringDevice(() => 'y'.repeat(128 * 1024));
-    const ok = await command(healthy.deviceId);
-    expect(ok.status).toBe(200);
-    expect(ok.body.response).toHaveLength(128 * 1024);
-  });
+      // The runtime keeps serving: a device answering within the limit gets its answer through.
+      const healthy = await answeringDevice(() => 'y'.repeat(128 * 1024));
+      const ok = await command(healthy.deviceId);
+      expect(ok.status).toBe(200);
+      expect(ok.body.response).toHaveLength(128 * 1024);
+    },
+  );
 });
 
 /** Publishes as the platform does, resolving once aedes has also queued it for offline persistent sessions. */
 const platformPublish = (topic: string, payload: string) =>
   new Promise<void>((resolve, reject) =>
-    runtime.broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, (e) =>
-      e ? reject(e) : resolve(),
+    runtime.broker.publish(
+      { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false },
+      (e) => (e ? reject(e) : resolve()),
     ),
   );
 
 /** Connects with a sign-type-0 client id of the given hour, and records every message from the first byte on. */
 const connectAs = async (deviceId: string, secret: string, hour: string, clean: boolean) => {
   const ts = `20200101${hour}`;
-  const options = huaweiOptions(deviceId, secret, { clientId: `${deviceId}_0_0_${ts}`, password: devicePassword(secret, ts), clean });
+  const options = huaweiOptions(deviceId, secret, {
+    clientId: `${deviceId}_0_0_${ts}`,
+    password: devicePassword(secret, ts),
+    clean,
+  });
   const client = mqtt.connect(runtime.mqttUrl, options);
   onTestFinished(() => void client.endAsync(true));
   const got: string[] = [];
@@ -122,7 +139,8 @@ describe('failed sign-ins', () => {
     // Another device from the same address signs in; the locked one does once its lock has run out.
     expect(await connackCodeOf(runtime, huaweiOptions(other.deviceId, other.secret))).toBe(0);
     await waitFor(
-      async () => ((await connackCodeOf(runtime, huaweiOptions(target.deviceId, target.secret))) === 0 ? true : undefined),
+      async () =>
+        (await connackCodeOf(runtime, huaweiOptions(target.deviceId, target.secret))) === 0 ? true : undefined,
       'the lock to run out',
     );
   });

@@ -49,7 +49,11 @@ const expectOneSurvivor = async (deviceId: string, all: ReturnType<typeof connec
 };
 
 /** The survivor gets a command and answers it; no other connection got it; then it leaves and the device is OFFLINE. */
-const expectCommandToOneThenOffline = async (deviceId: string, all: ReturnType<typeof connectAll>, survivor: MqttClient) => {
+const expectCommandToOneThenOffline = async (
+  deviceId: string,
+  all: ReturnType<typeof connectAll>,
+  survivor: MqttClient,
+) => {
   const received = { count: 0 };
   for (const c of all) answerCommands(c.client, received);
   await waitForStatus(runtime, deviceId, 'ONLINE');
@@ -79,7 +83,10 @@ describe('one connection per device', () => {
     const { deviceId, secret } = await registerDevice(runtime);
     const options = Array.from({ length: 10 }, (_, i) => {
       const ts = `20200101${String(i).padStart(2, '0')}`;
-      return huaweiOptions(deviceId, secret, { clientId: `${deviceId}_0_0_${ts}`, password: devicePassword(secret, ts) });
+      return huaweiOptions(deviceId, secret, {
+        clientId: `${deviceId}_0_0_${ts}`,
+        password: devicePassword(secret, ts),
+      });
     });
     const all = connectAll(options);
     const survivor = await expectOneSurvivor(deviceId, all);
@@ -96,7 +103,10 @@ describe('one connection per device', () => {
     }
     const received = { count: 0 };
     answerCommands(last!, received);
-    await waitFor(async () => (runtime.connectionsOf(deviceId) === 1 ? true : undefined), 'the earlier connections to close');
+    await waitFor(
+      async () => (runtime.connectionsOf(deviceId) === 1 ? true : undefined),
+      'the earlier connections to close',
+    );
     await waitForStatus(runtime, deviceId, 'ONLINE');
     await waitForQueueIdle(runtime, 'presence');
     expect((await api.showDevice(deviceId)).body.status).toBe('ONLINE');

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { apiClient, connectDevice, ensureProduct, expectInvalid, huaweiOptions, startTestRuntime } from '../support/runtime.ts';
+import {
+  apiClient,
+  connectDevice,
+  ensureProduct,
+  expectInvalid,
+  huaweiOptions,
+  startTestRuntime,
+} from '../support/runtime.ts';
 
 const runtime = await startTestRuntime();
 const api = apiClient(runtime);
@@ -8,7 +15,11 @@ await ensureProduct(runtime, 'p');
 
 describe('device registry API', () => {
   it('refuses a device whose product is not one of the project, and stores nothing', async () => {
-    const other = await apiClient(runtime).call('POST', `/v5/iot/${runtime.project}/devices`, { device_id: 'orphan-1', node_id: 'n', product_id: 'nowhere' });
+    const other = await apiClient(runtime).call('POST', `/v5/iot/${runtime.project}/devices`, {
+      device_id: 'orphan-1',
+      node_id: 'n',
+      product_id: 'nowhere',
+    });
     expect([other.status, other.body.error_code]).toEqual([404, 'DOWNLINK.404003']);
     expect((await api.showDevice('orphan-1')).status).toBe(404);
   });
@@ -30,7 +41,9 @@ describe('device registry API', () => {
 
   it('never leaves a device on a deleted product when adds and the delete race', async () => {
     await ensureProduct(runtime, 'raced');
-    const adds = Array.from({ length: 10 }, (_, i) => api.addDevice({ device_id: `race-${i}`, node_id: 'n', product_id: 'raced' }));
+    const adds = Array.from({ length: 10 }, (_, i) =>
+      api.addDevice({ device_id: `race-${i}`, node_id: 'n', product_id: 'raced' }),
+    );
     const removal = api.call('DELETE', `${api.base}/products/raced`);
     const [added, removed] = await Promise.all([Promise.all(adds), removal]);
     const created = added.filter((r) => r.status === 201).length;
@@ -47,22 +60,40 @@ describe('device registry API', () => {
   it('adds a device with the default id and a generated secret shown once', async () => {
     const added = await api.addDevice({ node_id: 'meter-1', product_id: 'water' });
     expect(added.status).toBe(201);
-    expect(added.body).toMatchObject({ device_id: 'water_meter-1', node_id: 'meter-1', product_id: 'water', app_id: runtime.project, app_name: runtime.project });
+    expect(added.body).toMatchObject({
+      device_id: 'water_meter-1',
+      node_id: 'meter-1',
+      product_id: 'water',
+      app_id: runtime.project,
+      app_name: runtime.project,
+    });
     expect(added.body.auth_info.secret).toMatch(/^[0-9a-f]{32}$/);
     expect(added.body.create_time).toMatch(/^\d{8}T\d{6}Z$/);
 
     const shown = await api.showDevice('water_meter-1');
     expect(shown.status).toBe(200);
-    expect(shown.body).toMatchObject({ device_id: 'water_meter-1', product_name: 'water', status: 'INACTIVE', app_id: runtime.project, app_name: runtime.project });
+    expect(shown.body).toMatchObject({
+      device_id: 'water_meter-1',
+      product_name: 'water',
+      status: 'INACTIVE',
+      app_id: runtime.project,
+      app_name: runtime.project,
+    });
     // What a device never given or never connected has no value for is left out, as IoTDA leaves it out (not null).
-    for (const field of ['description', 'last_online_time', 'connection_status_update_time']) expect(shown.body).not.toHaveProperty(field);
+    for (const field of ['description', 'last_online_time', 'connection_status_update_time'])
+      expect(shown.body).not.toHaveProperty(field);
     const listed = await api.call('GET', `${api.base}/devices?node_id=meter-1`);
     expect(listed.body.devices).toEqual([shown.body]);
     expect(JSON.stringify(shown.body)).not.toContain(added.body.auth_info.secret);
   });
 
   it('takes a caller-chosen device id and secret', async () => {
-    const added = await api.addDevice({ device_id: 'chosen-id', node_id: 'n', product_id: 'p', auth_info: { secret: 'my_secret_1' } });
+    const added = await api.addDevice({
+      device_id: 'chosen-id',
+      node_id: 'n',
+      product_id: 'p',
+      auth_info: { secret: 'my_secret_1' },
+    });
     expect(added.status).toBe(201);
     expect(added.body.device_id).toBe('chosen-id');
     expect(added.body.auth_info.secret).toBe('my_secret_1');
@@ -70,14 +101,19 @@ describe('device registry API', () => {
 
   // Its MQTT client id `{device_id}_0_{0|1}_{YYYYMMDDHH}` is 15 characters longer, and IoT Core refuses client
   // ids over 128 bytes at connect: such a device could be added and never connect on AWS.
-  it('refuses at AddDevice a device id whose client id would exceed IoT Core\'s 128 bytes, and stores nothing', async () => {
+  it("refuses at AddDevice a device id whose client id would exceed IoT Core's 128 bytes, and stores nothing", async () => {
     const longest = 'a'.repeat(113);
     const refused = await api.addDevice({ device_id: 'a'.repeat(200), node_id: 'n', product_id: 'p' });
     expectInvalid(refused, 'device_id');
     expect(refused.body.error_msg).toContain('128');
     expectInvalid(await api.addDevice({ device_id: 'a'.repeat(114), node_id: 'n', product_id: 'p' }), 'device_id');
     expect((await api.showDevice('a'.repeat(114))).status).toBe(404);
-    const added = await api.addDevice({ device_id: longest, node_id: 'n', product_id: 'p', auth_info: { secret: 'secret-1234' } });
+    const added = await api.addDevice({
+      device_id: longest,
+      node_id: 'n',
+      product_id: 'p',
+      auth_info: { secret: 'secret-1234' },
+    });
     expect(added.status).toBe(201);
     const client = await connectDevice(runtime, huaweiOptions(longest, 'secret-1234'));
     expect(client.connected).toBe(true);
@@ -140,7 +176,9 @@ describe('device API bad input', () => {
     const broken = await api.call('POST', `${api.base}/devices`, '{"node_id":', { 'Content-Type': 'application/json' });
     expect(broken.status).toBe(400);
     expect(broken.body.error_code).toBe('IOTDA.000008');
-    const asText = await api.call('POST', `${api.base}/devices`, '{"node_id":"n","product_id":"p"}', { 'Content-Type': 'text/plain' });
+    const asText = await api.call('POST', `${api.base}/devices`, '{"node_id":"n","product_id":"p"}', {
+      'Content-Type': 'text/plain',
+    });
     expect(asText.status).toBe(400);
     expect(asText.body.error_code).toBe('IOTDA.000008');
     const empty = await api.call('POST', `${api.base}/devices`, '', { 'Content-Type': 'application/json' });

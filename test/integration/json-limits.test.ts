@@ -1,7 +1,15 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { connectDevice as connectSimulated } from '../../tools/simulated-device.ts';
 import { MAX_JSON_DEPTH } from '../../shared/validation.ts';
-import { apiClient, connectReceiving, expectInvalid, registerDevice, startTestRuntime, waitForQueueIdle, waitForStatus } from '../support/runtime.ts';
+import {
+  apiClient,
+  connectReceiving,
+  expectInvalid,
+  registerDevice,
+  startTestRuntime,
+  waitForQueueIdle,
+  waitForStatus,
+} from '../support/runtime.ts';
 
 const runtime = await startTestRuntime();
 const api = apiClient(runtime);
@@ -17,10 +25,18 @@ const nest = (levels: number, inner: unknown = 1): unknown => {
 const deepArrayText = (levels: number) => `${'['.repeat(levels)}1${']'.repeat(levels)}`;
 
 // Each of the four ways a JSON value reaches a device, with `value` (JSON text) at the free-form place.
-const PATHS: Record<'message' | 'command' | 'properties' | 'batch document', (value: string) => [string, string, string, string]> = {
+const PATHS: Record<
+  'message' | 'command' | 'properties' | 'batch document',
+  (value: string) => [string, string, string, string]
+> = {
   message: (value: string) => ['POST', `/devices/${deviceId}/messages`, `{"message":{"v":${value}}}`, 'message'],
   command: (value: string) => ['POST', `/devices/${deviceId}/commands`, `{"paras":{"v":${value}}}`, 'paras'],
-  properties: (value: string) => ['PUT', `/devices/${deviceId}/properties`, `{"services":[{"service_id":"s","properties":{"v":${value}}}]}`, 'services'],
+  properties: (value: string) => [
+    'PUT',
+    `/devices/${deviceId}/properties`,
+    `{"services":[{"service_id":"s","properties":{"v":${value}}}]}`,
+    'services',
+  ],
   'batch document': (value: string) => [
     'POST',
     '/batchtasks',
@@ -76,8 +92,18 @@ describe('nesting a body may have', () => {
       }
     }
     // The issue's own shapes: command paras 6,000 arrays deep, a message 4,000 objects deep.
-    expectInvalid(await api.call('POST', `${api.base}/devices/${deviceId}/commands`, `{"paras":{"p":${deepArrayText(6_000)}}}`), 'paras');
-    expectInvalid(await api.call('POST', `${api.base}/devices/${deviceId}/messages`, `{"message":${'{"a":'.repeat(4_000)}1${'}'.repeat(4_000)}}`), 'message');
+    expectInvalid(
+      await api.call('POST', `${api.base}/devices/${deviceId}/commands`, `{"paras":{"p":${deepArrayText(6_000)}}}`),
+      'paras',
+    );
+    expectInvalid(
+      await api.call(
+        'POST',
+        `${api.base}/devices/${deviceId}/messages`,
+        `{"message":${'{"a":'.repeat(4_000)}1${'}'.repeat(4_000)}}`,
+      ),
+      'message',
+    );
   });
 
   it(`stores and shows back a body nested exactly ${MAX_JSON_DEPTH} levels deep`, async () => {
@@ -90,7 +116,12 @@ describe('nesting a body may have', () => {
 
     // body (1) > document (2) > message (3) > ... level 20: the task stores it, and its sub-task's message too.
     const document = { message: nest(MAX_JSON_DEPTH - 2) };
-    const task = await api.call('POST', `${api.base}/batchtasks`, { task_name: 't', task_type: 'createMessages', targets: [deviceId], document });
+    const task = await api.call('POST', `${api.base}/batchtasks`, {
+      task_name: 't',
+      task_type: 'createMessages',
+      targets: [deviceId],
+      document,
+    });
     expect(task.body).toMatchObject({ task_id: expect.any(String) });
     const shownTask = await api.call('GET', `${api.base}/batchtasks/${task.body.task_id}`);
     expect(shownTask.body.batchtask.document.message).toEqual(document.message);
@@ -103,13 +134,20 @@ describe('device answers the API cannot return as sent', () => {
     ['holding 1e400', '{"v":1e400}'],
   ])('returns an answer %s as its text', async (_what, answer) => {
     const { deviceId: id, secret: s } = await registerDevice(runtime);
-    const device = await connectSimulated({ deviceId: id, secret: s, port: Number(new URL(runtime.mqttUrl).port), root: runtime.topicRoot, reply: 'silent' });
+    const device = await connectSimulated({
+      deviceId: id,
+      secret: s,
+      port: Number(new URL(runtime.mqttUrl).port),
+      root: runtime.topicRoot,
+      reply: 'silent',
+    });
     onTestFinished(() => device.close());
     await waitForStatus(runtime, id, 'ONLINE');
     await waitForQueueIdle(runtime, 'presence');
     device.onMessage((m) => {
       const requestId = /request_id=(.+)$/.exec(m.topic)?.[1];
-      if (m.topic.includes('/sys/commands/') && requestId) device.client.publish(`oc/devices/${id}/sys/commands/response/request_id=${requestId}`, answer);
+      if (m.topic.includes('/sys/commands/') && requestId)
+        device.client.publish(`oc/devices/${id}/sys/commands/response/request_id=${requestId}`, answer);
     });
     const res = await api.call('POST', `${api.base}/devices/${id}/commands`, { paras: {} });
     expect(res.status).toBe(200);

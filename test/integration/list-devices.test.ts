@@ -16,7 +16,13 @@ const api = apiClient(runtime, token);
 const devices = '/v5/iot/fleet/devices';
 for (const product of ['meter', 'valve']) await ensureProduct(runtime, product, [], token, 'fleet');
 
-type Row = { device_id: string; node_id: string; device_name: string; product_id: string; auth_info: Record<string, unknown> };
+type Row = {
+  device_id: string;
+  node_id: string;
+  device_name: string;
+  product_id: string;
+  auth_info: Record<string, unknown>;
+};
 const ids = (body: { devices: Row[] }) => body.devices.map((d) => d.device_id);
 
 // 120 devices, added in order: every third on product "meter", the others on "valve"; names "north-…" or "south-…".
@@ -91,7 +97,23 @@ describe('ListDevices over a data dir from before it existed', () => {
     const db = createDynamoDb('us-east-1', first.dynamodbUrl);
     // As the previous version stored them: no list keys, no list id.
     for (const [i, deviceId] of ['old-a', 'old-b'].entries())
-      await db.send(new PutCommand({ TableName: first.tableName, Item: { pk: `DEVICE#${deviceId}`, sk: 'DEVICE', project: first.project, deviceId, nodeId: deviceId, productId: 'p', secret: 'old-secret', createdAt: 1_700_000_000_000 + i, rev: 0, presence: {} } }));
+      await db.send(
+        new PutCommand({
+          TableName: first.tableName,
+          Item: {
+            pk: `DEVICE#${deviceId}`,
+            sk: 'DEVICE',
+            project: first.project,
+            deviceId,
+            nodeId: deviceId,
+            productId: 'p',
+            secret: 'old-secret',
+            createdAt: 1_700_000_000_000 + i,
+            rev: 0,
+            presence: {},
+          },
+        }),
+      );
     await first.stop();
 
     const second = await startRuntime(settings);

@@ -8,7 +8,15 @@ import { startRuntime } from '../../local/runtime.ts';
 import { ephemeralSettings } from '../../local/settings.ts';
 import { startRuntimeProcess, signal } from '../support/process.ts';
 import { descendantsOf, isAlive, listeningSockets } from '../support/os.ts';
-import { apiClient, connectDevice, freeFormProduct, huaweiOptions, registerDevice, waitFor, waitForStatus } from '../support/runtime.ts';
+import {
+  apiClient,
+  connectDevice,
+  freeFormProduct,
+  huaweiOptions,
+  registerDevice,
+  waitFor,
+  waitForStatus,
+} from '../support/runtime.ts';
 
 const run = promisify(execFile);
 const NODE = process.execPath;
@@ -74,7 +82,9 @@ describe('npm start', () => {
       DOWNLINK_BOOTSTRAP_TOKEN: 'dlk_bootstrap-token-for-tests',
       DOWNLINK_BOOTSTRAP_PROJECT: 'proj1',
     });
-    expect(rt.ready).toMatch(/^downlink ready: api http:\/\/127\.0\.0\.1:\d+\/v5\/iot\/proj1 .* X-Auth-Token dlk_bootstrap-token-for-tests$/);
+    expect(rt.ready).toMatch(
+      /^downlink ready: api http:\/\/127\.0\.0\.1:\d+\/v5\/iot\/proj1 .* X-Auth-Token dlk_bootstrap-token-for-tests$/,
+    );
     expect((await rt.call('POST', '/products', freeFormProduct('p'))).status).toBe(201);
     expect((await rt.call('POST', '/devices', { node_id: 'n', product_id: 'p' })).status).toBe(201);
     expect(await signal(rt.child, 'SIGTERM')).toBe(0);
@@ -144,7 +154,8 @@ describe('local DynamoDB memory', () => {
     try {
       const { deviceId } = await registerDevice(rt);
       const api = apiClient(rt);
-      const send = async (message: string) => expect((await api.call('POST', `${api.base}/devices/${deviceId}/messages`, { message })).status).toBe(201);
+      const send = async (message: string) =>
+        expect((await api.call('POST', `${api.base}/devices/${deviceId}/messages`, { message })).status).toBe(201);
       const before = await rt.dynamodbMemory();
       for (let i = 0; i < 40; i++) await send(`${i}`.padEnd(200_000, 'b'));
       for (let i = 0; i < 20; i++) await send(`small ${i}`);

@@ -6,7 +6,8 @@ import { connectDevice, type SimulatedDevice } from '../../tools/simulated-devic
 import { signal, startRuntimeProcess } from '../support/process.ts';
 import { freeFormProduct, waitFor } from '../support/runtime.ts';
 
-const startProcess = (dataDir: string) => startRuntimeProcess({ DOWNLINK_DATA_DIR: dataDir, DOWNLINK_BOOTSTRAP_PROJECT: 'faults' });
+const startProcess = (dataDir: string) =>
+  startRuntimeProcess({ DOWNLINK_DATA_DIR: dataDir, DOWNLINK_BOOTSTRAP_PROJECT: 'faults' });
 
 const dataDir = mkdtempSync(join(tmpdir(), 'downlink-faults-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -15,13 +16,22 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 describe('runtime killed during a reconnect flush', () => {
   // With the kill at the fifth message, the restart finds four DELIVERED, one published but still PENDING,
   // and fifteen never sent (seen when this test was written).
-  it('loses no message, leaves none PENDING once the device is back, and marks none DELIVERED unsent', { timeout: 120_000 }, async () => {
+  it('loses no message, leaves none PENDING once the device is back, and marks none DELIVERED unsent', {
+    timeout: 120_000,
+  }, async () => {
     const first = await startProcess(dataDir);
     expect((await first.call('POST', '/products', freeFormProduct('kill'))).status).toBe(201);
-    const added = await first.call('POST', '/devices', { node_id: 'n', product_id: 'kill', auth_info: { secret: 'secret-kill-1' } });
+    const added = await first.call('POST', '/devices', {
+      node_id: 'n',
+      product_id: 'kill',
+      auth_info: { secret: 'secret-kill-1' },
+    });
     const deviceId = added.body.device_id as string;
     const ids = Array.from({ length: 20 }, (_, i) => `k-${String(i).padStart(2, '0')}`);
-    for (const id of ids) expect((await first.call('POST', `/devices/${deviceId}/messages`, { message_id: id, message: id })).status).toBe(201);
+    for (const id of ids)
+      expect((await first.call('POST', `/devices/${deviceId}/messages`, { message_id: id, message: id })).status).toBe(
+        201,
+      );
 
     // The device comes back; the runtime dies (SIGKILL) as the fifth message reaches it, mid-flush.
     const received = new Set<string>();

@@ -23,7 +23,12 @@ const api = apiClient(runtime);
 const messagesOf = (deviceId: string) => `${api.base}/devices/${deviceId}/messages`;
 
 const connect = async (rt: Runtime, deviceId: string, secret: string): Promise<SimulatedDevice> => {
-  const device = await connectSimulated({ deviceId, secret, port: Number(new URL(rt.mqttUrl).port), root: rt.topicRoot });
+  const device = await connectSimulated({
+    deviceId,
+    secret,
+    port: Number(new URL(rt.mqttUrl).port),
+    root: rt.topicRoot,
+  });
   onTestFinished(() => device.close());
   return device;
 };
@@ -33,19 +38,33 @@ const connectReceiving = (deviceId: string, secret: string) => receiving(runtime
 const errorCodeOf = (n: { notify_data: { body: Record<string, unknown> } }) =>
   (n.notify_data.body.error_info as { error_code?: string } | undefined)?.error_code;
 
-const statusOf = async (deviceId: string, messageId: string) => (await api.call('GET', `${messagesOf(deviceId)}/${messageId}`)).body.status;
+const statusOf = async (deviceId: string, messageId: string) =>
+  (await api.call('GET', `${messagesOf(deviceId)}/${messageId}`)).body.status;
 
 const messageNotifications = async (deviceId: string) =>
-  (await drainNotifications(runtime)).filter((n) => n.resource === 'device.message.status' && n.notify_data.header?.device_id === deviceId);
+  (await drainNotifications(runtime)).filter(
+    (n) => n.resource === 'device.message.status' && n.notify_data.header?.device_id === deviceId,
+  );
 
 describe('message to an online device', () => {
   it('is published at once in the standard wrapping and reads DELIVERED', async () => {
     const { deviceId, secret } = await registerDevice(runtime);
     const device = await connectReceiving(deviceId, secret);
     const received = device.nextMessage((m) => m.topic.endsWith('/sys/messages/down'));
-    const res = await api.call('POST', messagesOf(deviceId), { message_id: 'm-1', name: 'greet', message: { hello: 'world' } });
+    const res = await api.call('POST', messagesOf(deviceId), {
+      message_id: 'm-1',
+      name: 'greet',
+      message: { hello: 'world' },
+    });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ message_id: 'm-1', result: { status: 'DELIVERED', created_time: expect.stringMatching(/^\d{8}T\d{6}Z$/), finished_time: expect.any(String) } });
+    expect(res.body).toEqual({
+      message_id: 'm-1',
+      result: {
+        status: 'DELIVERED',
+        created_time: expect.stringMatching(/^\d{8}T\d{6}Z$/),
+        finished_time: expect.any(String),
+      },
+    });
     const m = await received;
     expect(m.topic).toBe(`oc/devices/${deviceId}/sys/messages/down`);
     expect(JSON.parse(m.payload.toString())).toEqual({ name: 'greet', id: 'm-1', content: { hello: 'world' } });
@@ -71,7 +90,10 @@ describe('message to an online device', () => {
     expect(notes[1]).toMatchObject({
       resource: 'device.message.status',
       event: 'update',
-      notify_data: { header: { app_id: runtime.project, device_id: deviceId }, body: { message_id: 'n-1', topic: `oc/devices/${deviceId}/sys/messages/down` } },
+      notify_data: {
+        header: { app_id: runtime.project, device_id: deviceId },
+        body: { message_id: 'n-1', topic: `oc/devices/${deviceId}/sys/messages/down` },
+      },
     });
     expect(notes[0]!.request_id).not.toBe(notes[1]!.request_id);
   });
@@ -82,14 +104,26 @@ describe('message to an online device', () => {
     await device.client.subscribeAsync(`oc/devices/${deviceId}/user/#`, { qos: 1 });
     const got = inbox(device);
     const bytes = Buffer.from([0, 1, 2, 250, 255]);
-    await api.call('POST', messagesOf(deviceId), { message: 'plain text', payload_format: 'raw', topic: 'alerts/high' });
-    await api.call('POST', messagesOf(deviceId), { message: bytes.toString('base64'), encoding: 'base64', topic_full_name: `oc/devices/${deviceId}/user/bin` });
+    await api.call('POST', messagesOf(deviceId), {
+      message: 'plain text',
+      payload_format: 'raw',
+      topic: 'alerts/high',
+    });
+    await api.call('POST', messagesOf(deviceId), {
+      message: bytes.toString('base64'),
+      encoding: 'base64',
+      topic_full_name: `oc/devices/${deviceId}/user/bin`,
+    });
     await waitFor(async () => (got.length >= 2 ? true : undefined), 'two messages');
     expect(got[0]).toEqual({ topic: `oc/devices/${deviceId}/user/alerts/high`, payload: 'plain text' });
     expect(got[1]!.topic).toBe(`oc/devices/${deviceId}/user/bin`);
     const raw: Buffer[] = [];
     device.onMessage((m) => raw.push(m.payload));
-    await api.call('POST', messagesOf(deviceId), { message: bytes.toString('base64'), encoding: 'base64', topic: 'bin2' });
+    await api.call('POST', messagesOf(deviceId), {
+      message: bytes.toString('base64'),
+      encoding: 'base64',
+      topic: 'bin2',
+    });
     await waitFor(async () => (raw.length ? true : undefined), 'binary message');
     expect(Buffer.compare(raw[0]!, bytes)).toBe(0);
   });
@@ -112,7 +146,12 @@ describe('message sent while the device subscribes', () => {
         },
       },
     };
-    const m = await sendMessage(staleFirstRead, runtime.project, deviceId, MessageBody.parse({ message_id: 'race-1', message: 'in between' }));
+    const m = await sendMessage(
+      staleFirstRead,
+      runtime.project,
+      deviceId,
+      MessageBody.parse({ message_id: 'race-1', message: 'in between' }),
+    );
     expect(m.status).toBe('DELIVERED');
     expect(JSON.parse((await received).payload.toString())).toMatchObject({ id: 'race-1' });
   });
@@ -131,7 +170,11 @@ describe('message to an offline device', () => {
     await waitFor(async () => ((await statusOf(deviceId, 'p-3')) === 'DELIVERED' ? true : undefined), 'p-3 delivered');
     await waitFor(async () => (got.length >= 3 ? true : undefined), 'three messages');
     expect(got.map((m) => JSON.parse(m.payload).id)).toEqual(['p-1', 'p-2', 'p-3']);
-    expect((await messageNotifications(deviceId)).map((n) => n.notify_data.body.status)).toEqual(['DELIVERED', 'DELIVERED', 'DELIVERED']);
+    expect((await messageNotifications(deviceId)).map((n) => n.notify_data.body.status)).toEqual([
+      'DELIVERED',
+      'DELIVERED',
+      'DELIVERED',
+    ]);
   });
 
   it('fails a ttl-0 message at once with IOTDA.014016', async () => {
@@ -140,7 +183,11 @@ describe('message to an offline device', () => {
     expect(res.status).toBe(201);
     expect(res.body.result.status).toBe('FAILED');
     const shown = await api.call('GET', `${messagesOf(deviceId)}/z-1`);
-    expect(shown.body).toMatchObject({ status: 'FAILED', error_info: { error_code: 'IOTDA.014016' }, finished_time: expect.any(String) });
+    expect(shown.body).toMatchObject({
+      status: 'FAILED',
+      error_info: { error_code: 'IOTDA.014016' },
+      finished_time: expect.any(String),
+    });
     // No name or properties given: left out, as IoTDA leaves them out (not null).
     expect(shown.body).not.toHaveProperty('name');
     expect(shown.body).not.toHaveProperty('properties');
@@ -168,16 +215,24 @@ describe('message to an offline device', () => {
 describe('message history', () => {
   it('lists the newest 20, newest first; the 21st pushes out the oldest, failing it if PENDING', async () => {
     const { deviceId } = await registerDevice(runtime);
-    for (let i = 1; i <= 21; i++) await api.call('POST', messagesOf(deviceId), { message_id: `h-${i}`, message: `m${i}` });
+    for (let i = 1; i <= 21; i++)
+      await api.call('POST', messagesOf(deviceId), { message_id: `h-${i}`, message: `m${i}` });
     const list = await api.call('GET', messagesOf(deviceId));
     expect(list.status).toBe(200);
     expect(list.body.device_id).toBe(deviceId);
-    expect(list.body.messages.map((m: { message_id: string }) => m.message_id)).toEqual(Array.from({ length: 20 }, (_, i) => `h-${21 - i}`));
+    expect(list.body.messages.map((m: { message_id: string }) => m.message_id)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `h-${21 - i}`),
+    );
     // Still PENDING: no finished_time nor error_info yet, left out rather than null.
     expect(list.body.messages[0]).toMatchObject({ message_id: 'h-21', status: 'PENDING' });
     expect(list.body.messages[0]).not.toHaveProperty('finished_time');
     expect(list.body.messages[0]).not.toHaveProperty('error_info');
-    expect(list.body.messages[0]).toMatchObject({ message: 'm21', encoding: 'none', payload_format: 'standard', status: 'PENDING' });
+    expect(list.body.messages[0]).toMatchObject({
+      message: 'm21',
+      encoding: 'none',
+      payload_format: 'standard',
+      status: 'PENDING',
+    });
     const gone = await api.call('GET', `${messagesOf(deviceId)}/h-1`);
     expect([gone.status, gone.body.error_code]).toEqual([404, 'DOWNLINK.404001']);
     const pushed = (await messageNotifications(deviceId)).filter((n) => n.notify_data.body.message_id === 'h-1');
@@ -190,10 +245,16 @@ describe('message history', () => {
   it('keeps and lists the newest 20 of large messages too (a query page stops at 1 MB, five of them)', async () => {
     const { deviceId } = await registerDevice(runtime);
     const big = (i: number) => `${i}`.padEnd(200_000, 'b');
-    for (let i = 1; i <= 25; i++) expect((await api.call('POST', messagesOf(deviceId), { message_id: `big-${i}`, message: big(i) })).status).toBe(201);
+    for (let i = 1; i <= 25; i++)
+      expect((await api.call('POST', messagesOf(deviceId), { message_id: `big-${i}`, message: big(i) })).status).toBe(
+        201,
+      );
     const list = await api.call('GET', messagesOf(deviceId));
-    expect(list.body.messages.map((m: { message_id: string }) => m.message_id)).toEqual(Array.from({ length: 20 }, (_, i) => `big-${25 - i}`));
-    for (const gone of ['big-1', 'big-5']) expect((await api.call('GET', `${messagesOf(deviceId)}/${gone}`)).status).toBe(404);
+    expect(list.body.messages.map((m: { message_id: string }) => m.message_id)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `big-${25 - i}`),
+    );
+    for (const gone of ['big-1', 'big-5'])
+      expect((await api.call('GET', `${messagesOf(deviceId)}/${gone}`)).status).toBe(404);
     expect((await api.call('GET', `${messagesOf(deviceId)}/big-6`)).body.message).toBe(big(6));
   });
 
@@ -261,7 +322,12 @@ describe('messages with repeated and out-of-order presence events', () => {
     await drainNotifications(runtime);
     const t = Date.now();
     const subscribed = lifecycleEvent(deviceId, 'subscribed', 's2', t + 2);
-    for (const e of [lifecycleEvent(deviceId, 'connected', 's1', t), lifecycleEvent(deviceId, 'connected', 's2', t + 1), subscribed, subscribed]) {
+    for (const e of [
+      lifecycleEvent(deviceId, 'connected', 's1', t),
+      lifecycleEvent(deviceId, 'connected', 's2', t + 1),
+      subscribed,
+      subscribed,
+    ]) {
       await sendLifecycleEvent(runtime, e);
     }
     await sendLifecycleEvent(runtime, lifecycleEvent(deviceId, 'disconnected', 's1', t + 3)); // the old session, late

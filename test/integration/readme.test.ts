@@ -18,8 +18,15 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 const tableAfter = (heading: string): Record<string, string>[] => {
   const lines = README.slice(README.indexOf(`\n${heading}\n`)).split('\n');
   const start = lines.findIndex((l) => l.startsWith('|'));
-  const rows = lines.slice(start, lines.findIndex((l, i) => i > start && !l.startsWith('|')));
-  const cells = (l: string) => l.slice(1, -1).split('|').map((c) => c.trim());
+  const rows = lines.slice(
+    start,
+    lines.findIndex((l, i) => i > start && !l.startsWith('|')),
+  );
+  const cells = (l: string) =>
+    l
+      .slice(1, -1)
+      .split('|')
+      .map((c) => c.trim());
   const header = cells(rows[0]!);
   return rows.slice(2).map((r) => Object.fromEntries(cells(r).map((c, i) => [header[i], c])));
 };
@@ -53,7 +60,11 @@ describe('README ports table', () => {
   it('lists exactly the ports the running runtime listens on, as the OS sees them', async () => {
     const ports = await freePorts(chosen.length);
     const env = Object.fromEntries(chosen.map((r, i) => [unquote(r.Setting!), String(ports[i])]));
-    const rt = await startRuntimeProcess({ ...env, DOWNLINK_DATA_DIR: join(dataDir, 'ports'), DOWNLINK_HOST: '127.0.0.1' });
+    const rt = await startRuntimeProcess({
+      ...env,
+      DOWNLINK_DATA_DIR: join(dataDir, 'ports'),
+      DOWNLINK_HOST: '127.0.0.1',
+    });
     try {
       const sockets = listeningSockets([rt.child.pid!, ...descendantsOf(rt.child.pid!)]);
       const listening = [...new Set(sockets.map((s) => s.port))];
@@ -73,16 +84,23 @@ describe('README configuration table', () => {
       (r) => /^`DOWNLINK_\w+`$/.test(r.Setting!) && /^`?[^\s`]+`?$/.test(r.Default!),
     );
     expect(plain.length).toBeGreaterThanOrEqual(8);
-    for (const r of plain) expect(settingsFromEnv({ [unquote(r.Setting!)]: unquote(r.Default!) }), r.Setting).toEqual(settingsFromEnv({}));
+    for (const r of plain)
+      expect(settingsFromEnv({ [unquote(r.Setting!)]: unquote(r.Default!) }), r.Setting).toEqual(settingsFromEnv({}));
   });
 });
 
 describe('README on the stack', () => {
   it('names exactly the functions that may start the batch state machine', () => {
-    const sentence = /which exactly \w+ functions may start\s+\(`access\.startBatch` in the manifest\):([^;]+);/.exec(README)?.[1];
+    const sentence = /which exactly \w+ functions may start\s+\(`access\.startBatch` in the manifest\):([^;]+);/.exec(
+      README,
+    )?.[1];
     expect(sentence).toBeDefined();
     const named = [...sentence!.matchAll(/`([a-z-]+)`/g)].map((m) => m[1]);
-    expect(named.sort()).toEqual(FUNCTIONS.filter((f) => f.access.startBatch).map((f) => f.name).sort());
+    expect(named.sort()).toEqual(
+      FUNCTIONS.filter((f) => f.access.startBatch)
+        .map((f) => f.name)
+        .sort(),
+    );
   });
 
   it('says a revoked token stops at once only while API Gateway caches no authorizer answer', () => {

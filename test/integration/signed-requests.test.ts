@@ -24,7 +24,10 @@ const clientFor = (ak: string, sk: string, algorithm: Algorithm, projectId = pro
     credentials.withDerivedPredicate(() => true);
     credentials.processDerivedAuthParams('iotdm', 'cn-north-4');
   }
-  return new ClientBuilder<HcClient>((c: HcClient) => c).withCredential(credentials).withEndpoint(runtime.httpUrl).build();
+  return new ClientBuilder<HcClient>((c: HcClient) => c)
+    .withCredential(credentials)
+    .withEndpoint(runtime.httpUrl)
+    .build();
 };
 
 interface Call {
@@ -63,30 +66,54 @@ describe.each(['SDK-HMAC-SHA256', 'V11-HMAC-SHA256'] as Algorithm[])('signed wit
       data: { node_id: node, product_id: 'signed', device_name: name },
     });
     expect(added.status).toBe(201);
-    const found = await send(client, { method: 'GET', url: '/v5/iot/{project_id}/devices', queryParams: { device_name: name, limit: '10' } });
+    const found = await send(client, {
+      method: 'GET',
+      url: '/v5/iot/{project_id}/devices',
+      queryParams: { device_name: name, limit: '10' },
+    });
     expect(found.status).toBe(200);
     expect(found.body.devices.map((d: any) => d.device_id)).toEqual([`signed_${node}`]);
-    const shown = await send(client, { method: 'GET', url: '/v5/iot/{project_id}/devices/{device_id}', pathParams: { device_id: `signed_${node}` } });
+    const shown = await send(client, {
+      method: 'GET',
+      url: '/v5/iot/{project_id}/devices/{device_id}',
+      pathParams: { device_id: `signed_${node}` },
+    });
     expect(shown.status).toBe(200);
     expect(shown.body.device_name).toBe(name);
   });
 
-  it('accepts a path id that needs encoding: the answer is the route\'s own 404, not a 401', async () => {
-    const res = await send(client, { method: 'GET', url: '/v5/iot/{project_id}/devices/{device_id}', pathParams: { device_id: 'no such é' } });
+  it("accepts a path id that needs encoding: the answer is the route's own 404, not a 401", async () => {
+    const res = await send(client, {
+      method: 'GET',
+      url: '/v5/iot/{project_id}/devices/{device_id}',
+      pathParams: { device_id: 'no such é' },
+    });
     expect(res.status).not.toBe(401);
     expect(res.body.error_code).not.toBe('IOTDA.000002');
   });
 
   it('refuses a key for another project with 403 IOTDA.000021', async () => {
-    const res = await send(clientFor(other.tokenId, other.secretKey!, algorithm), { method: 'GET', url: '/v5/iot/{project_id}/devices' });
+    const res = await send(clientFor(other.tokenId, other.secretKey!, algorithm), {
+      method: 'GET',
+      url: '/v5/iot/{project_id}/devices',
+    });
     expect(res).toMatchObject({ status: 403, body: { error_code: 'IOTDA.000021' } });
   });
 
   it('refuses a wrong SK, an unknown AK and a stale X-Sdk-Date with 401 IOTDA.000002', async () => {
-    const stale = new Date(Date.now() - 16 * 60_000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stale = new Date(Date.now() - 16 * 60_000)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     for (const res of [
-      await send(clientFor(key.tokenId, 'x'.repeat(40), algorithm), { method: 'GET', url: '/v5/iot/{project_id}/devices' }),
-      await send(clientFor('UNKNOWNAK00000000000', key.secretKey!, algorithm), { method: 'GET', url: '/v5/iot/{project_id}/devices' }),
+      await send(clientFor(key.tokenId, 'x'.repeat(40), algorithm), {
+        method: 'GET',
+        url: '/v5/iot/{project_id}/devices',
+      }),
+      await send(clientFor('UNKNOWNAK00000000000', key.secretKey!, algorithm), {
+        method: 'GET',
+        url: '/v5/iot/{project_id}/devices',
+      }),
       await send(client, { method: 'GET', url: '/v5/iot/{project_id}/devices', headers: { 'X-Sdk-Date': stale } }),
     ])
       expect(res).toMatchObject({ status: 401, body: { error_code: 'IOTDA.000002' } });
@@ -94,7 +121,9 @@ describe.each(['SDK-HMAC-SHA256', 'V11-HMAC-SHA256'] as Algorithm[])('signed wit
 });
 
 // Every HTTP route of the manifest, as `METHOD path`: the walk below must call each one.
-const ROUTES = FUNCTIONS.flatMap((f) => f.triggers.flatMap((t) => (t.kind === 'http' ? [`${t.method} ${t.path}`] : [])));
+const ROUTES = FUNCTIONS.flatMap((f) =>
+  f.triggers.flatMap((t) => (t.kind === 'http' ? [`${t.method} ${t.path}`] : [])),
+);
 const API = '/v5/iot/{project_id}';
 
 describe.each(['SDK-HMAC-SHA256', 'V11-HMAC-SHA256'] as Algorithm[])('every route, signed with %s', (algorithm) => {
@@ -119,53 +148,115 @@ describe.each(['SDK-HMAC-SHA256', 'V11-HMAC-SHA256'] as Algorithm[])('every rout
     const device = { device_id: deviceId };
 
     await expectCall(201, 'POST', '/products', { data: freeFormProduct(productId) });
-    const products = await expectCall(200, 'GET', '/products', { queryParams: { product_name: productId, limit: '50' } });
+    const products = await expectCall(200, 'GET', '/products', {
+      queryParams: { product_name: productId, limit: '50' },
+    });
     expect(products.products.map((p: any) => p.product_id)).toContain(productId);
     await expectCall(200, 'GET', '/products/{product_id}', { pathParams: product });
-    expect(await expectCall(200, 'PUT', '/products/{product_id}', { pathParams: product, data: { description: 'Vanne é & 100% {x}' } })).toMatchObject({
+    expect(
+      await expectCall(200, 'PUT', '/products/{product_id}', {
+        pathParams: product,
+        data: { description: 'Vanne é & 100% {x}' },
+      }),
+    ).toMatchObject({
       description: 'Vanne é & 100% {x}',
     });
 
-    await expectCall(201, 'POST', '/devices', { data: { node_id: nodeId, product_id: productId, device_name: deviceName, auth_info: { secret: 'secret-1234' } } });
-    const found = await expectCall(200, 'GET', '/devices', { queryParams: { device_name: deviceName, product_id: productId } });
+    await expectCall(201, 'POST', '/devices', {
+      data: { node_id: nodeId, product_id: productId, device_name: deviceName, auth_info: { secret: 'secret-1234' } },
+    });
+    const found = await expectCall(200, 'GET', '/devices', {
+      queryParams: { device_name: deviceName, product_id: productId },
+    });
     expect(found.devices.map((d: any) => d.device_id)).toEqual([deviceId]);
-    expect(await expectCall(200, 'GET', '/devices/{device_id}', { pathParams: device })).toMatchObject({ device_name: deviceName });
+    expect(await expectCall(200, 'GET', '/devices/{device_id}', { pathParams: device })).toMatchObject({
+      device_name: deviceName,
+    });
 
     // An answering device, for the sync routes.
-    const sim = await connectDevice({ deviceId, secret: 'secret-1234', port: Number(new URL(runtime.mqttUrl).port), root: runtime.topicRoot });
+    const sim = await connectDevice({
+      deviceId,
+      secret: 'secret-1234',
+      port: Number(new URL(runtime.mqttUrl).port),
+      root: runtime.topicRoot,
+    });
     try {
       await waitForStatus(runtime, deviceId, 'ONLINE');
-      expect(await expectCall(200, 'POST', '/devices/{device_id}/commands', { pathParams: device, data: { command_name: 'open', paras: { note: 'é & #' } } })).toMatchObject({
+      expect(
+        await expectCall(200, 'POST', '/devices/{device_id}/commands', {
+          pathParams: device,
+          data: { command_name: 'open', paras: { note: 'é & #' } },
+        }),
+      ).toMatchObject({
         response: expect.anything(),
       });
-      await expectCall(200, 'PUT', '/devices/{device_id}/properties', { pathParams: device, data: { services: [{ service_id: 'Valve', properties: { level: 3 } }] } });
-      await expectCall(200, 'GET', '/devices/{device_id}/properties', { pathParams: device, queryParams: { service_id: 'Valve é' } });
-      await expectCall(201, 'POST', '/devices/{device_id}/messages', { pathParams: device, data: { message_id: messageId, message: 'hello é & ?' } });
+      await expectCall(200, 'PUT', '/devices/{device_id}/properties', {
+        pathParams: device,
+        data: { services: [{ service_id: 'Valve', properties: { level: 3 } }] },
+      });
+      await expectCall(200, 'GET', '/devices/{device_id}/properties', {
+        pathParams: device,
+        queryParams: { service_id: 'Valve é' },
+      });
+      await expectCall(201, 'POST', '/devices/{device_id}/messages', {
+        pathParams: device,
+        data: { message_id: messageId, message: 'hello é & ?' },
+      });
     } finally {
       await sim.close();
     }
     const messages = await expectCall(200, 'GET', '/devices/{device_id}/messages', { pathParams: device });
     expect(messages.messages.map((m: any) => m.message_id)).toContain(messageId);
-    await expectCall(200, 'GET', '/devices/{device_id}/messages/{message_id}', { pathParams: { ...device, message_id: messageId } });
+    await expectCall(200, 'GET', '/devices/{device_id}/messages/{message_id}', {
+      pathParams: { ...device, message_id: messageId },
+    });
 
     // IoTDA's TaskPolicy fields and Downlink's additions, through the SDK and back.
-    const policy = { retry_count: 1, retry_interval: 5, max_per_minute: 6000, abort_on_failure_percent: 50, abort_min_count: 2 };
+    const policy = {
+      retry_count: 1,
+      retry_interval: 5,
+      max_per_minute: 6000,
+      abort_on_failure_percent: 50,
+      abort_min_count: 2,
+    };
     const task = await expectCall(201, 'POST', '/batchtasks', {
-      data: { task_name: `signed_${tag}`, task_type: 'createMessages', targets: [deviceId], document: { message: 'to all é' }, task_policy: policy },
+      data: {
+        task_name: `signed_${tag}`,
+        task_type: 'createMessages',
+        targets: [deviceId],
+        document: { message: 'to all é' },
+        task_policy: policy,
+      },
     });
     const taskPath = { task_id: task.task_id };
-    const listed = await expectCall(200, 'GET', '/batchtasks', { queryParams: { task_type: 'createMessages', limit: '50' } });
-    expect(listed.batchtasks.find((t: any) => t.task_id === task.task_id)).toMatchObject({ targets: [deviceId], task_policy: policy });
+    const listed = await expectCall(200, 'GET', '/batchtasks', {
+      queryParams: { task_type: 'createMessages', limit: '50' },
+    });
+    expect(listed.batchtasks.find((t: any) => t.task_id === task.task_id)).toMatchObject({
+      targets: [deviceId],
+      task_policy: policy,
+    });
     // A kept message is accepted at once: the task ends Success, then stop and retry are refused as IoTDA refuses them.
     await waitFor(
-      async () => ((await send(client, { method: 'GET', url: `${API}/batchtasks/{task_id}`, pathParams: taskPath })).body.batchtask?.status === 'Success' ? true : undefined),
+      async () =>
+        (await send(client, { method: 'GET', url: `${API}/batchtasks/{task_id}`, pathParams: taskPath })).body.batchtask
+          ?.status === 'Success'
+          ? true
+          : undefined,
       'the task to succeed',
     );
-    const shown = await expectCall(200, 'GET', '/batchtasks/{task_id}', { pathParams: taskPath, queryParams: { target: deviceId, task_detail_status: 'Success' } });
+    const shown = await expectCall(200, 'GET', '/batchtasks/{task_id}', {
+      pathParams: taskPath,
+      queryParams: { target: deviceId, task_detail_status: 'Success' },
+    });
     expect(shown.task_details.map((d: any) => d.target)).toEqual([deviceId]);
     expect(shown.batchtask).toMatchObject({ targets: [deviceId], task_policy: policy });
-    expect((await expectCall(409, 'POST', '/batchtasks/{task_id}/stop', { pathParams: taskPath, data: {} })).error_code).toBe('DOWNLINK.409002');
-    expect((await expectCall(409, 'POST', '/batchtasks/{task_id}/retry', { pathParams: taskPath, data: {} })).error_code).toBe('DOWNLINK.409002');
+    expect(
+      (await expectCall(409, 'POST', '/batchtasks/{task_id}/stop', { pathParams: taskPath, data: {} })).error_code,
+    ).toBe('DOWNLINK.409002');
+    expect(
+      (await expectCall(409, 'POST', '/batchtasks/{task_id}/retry', { pathParams: taskPath, data: {} })).error_code,
+    ).toBe('DOWNLINK.409002');
     await expectCall(204, 'DELETE', '/batchtasks/{task_id}', { pathParams: taskPath });
 
     await expectCall(204, 'DELETE', '/devices/{device_id}', { pathParams: device });
@@ -174,7 +265,7 @@ describe.each(['SDK-HMAC-SHA256', 'V11-HMAC-SHA256'] as Algorithm[])('every rout
   });
 
   it.each(ROUTES.filter((r) => r.replace('{project_id}', '').includes('{')))(
-    '%s: a path id that needs encoding gets the route\'s own answer, not an authentication error',
+    "%s: a path id that needs encoding gets the route's own answer, not an authentication error",
     async (route) => {
       const [method, url] = route.split(' ') as [string, string];
       const odd = 'n° 1 é&=+';
@@ -196,13 +287,20 @@ describe("the README's walkthrough step", () => {
       body: JSON.stringify({ node_id: 'walk', product_id: 'signed', auth_info: { secret: 'secret-1234' } }),
     });
     expect(added.status).toBe(201);
-    const sim = await connectDevice({ deviceId, secret: 'secret-1234', port: Number(new URL(runtime.mqttUrl).port), root: runtime.topicRoot });
+    const sim = await connectDevice({
+      deviceId,
+      secret: 'secret-1234',
+      port: Number(new URL(runtime.mqttUrl).port),
+      root: runtime.topicRoot,
+    });
     try {
       await waitForStatus(runtime, deviceId, 'ONLINE');
       const { stdout } = await promisify(execFile)(process.execPath, ['examples/huawei-sdk.mjs', deviceId], {
         env: { ...process.env, ENDPOINT: runtime.httpUrl, PROJECT: project, AK: key.tokenId, SK: key.secretKey! },
       });
-      expect(stdout).toBe(`200 ${deviceId} signed ONLINE\n200 {"result_code":0,"response_name":"open","paras":{"level":5}}\n`);
+      expect(stdout).toBe(
+        `200 ${deviceId} signed ONLINE\n200 {"result_code":0,"response_name":"open","paras":{"level":5}}\n`,
+      );
     } finally {
       await sim.close();
     }
@@ -210,7 +308,7 @@ describe("the README's walkthrough step", () => {
 });
 
 describe('storage reads', () => {
-  it('reads the key once per signed request (the authorizer\'s read; the middleware reuses it), as a token is read once', async () => {
+  it("reads the key once per signed request (the authorizer's read; the middleware reuses it), as a token is read once", async () => {
     const fresh = await createAccessKey(runtime.deps, [project], 'counted');
     const tokens = runtime.deps.tokens;
     const getByHash = tokens.getByHash;
@@ -219,11 +317,20 @@ describe('storage reads', () => {
     try {
       for (const algorithm of ['SDK-HMAC-SHA256', 'V11-HMAC-SHA256', 'SDK-HMAC-SHA256'] as Algorithm[]) {
         reads = 0;
-        expect((await send(clientFor(fresh.tokenId, fresh.secretKey!, algorithm), { method: 'GET', url: '/v5/iot/{project_id}/devices' })).status).toBe(200);
+        expect(
+          (
+            await send(clientFor(fresh.tokenId, fresh.secretKey!, algorithm), {
+              method: 'GET',
+              url: '/v5/iot/{project_id}/devices',
+            })
+          ).status,
+        ).toBe(200);
         expect(reads).toBe(1);
       }
       reads = 0;
-      const res = await fetch(`${runtime.httpUrl}/v5/iot/${project}/devices`, { headers: { 'X-Auth-Token': runtime.token } });
+      const res = await fetch(`${runtime.httpUrl}/v5/iot/${project}/devices`, {
+        headers: { 'X-Auth-Token': runtime.token },
+      });
       expect(res.status).toBe(200);
       expect(reads).toBe(1);
     } finally {
@@ -239,7 +346,11 @@ describe('a signed request changed in transit', () => {
     const inner = (client as any).httpClient;
     const original = inner.sendRequest.bind(inner);
     inner.sendRequest = (req: any) => original({ ...req, data: { ...req.data, node_id: 'tampered' } });
-    const res = await send(client, { method: 'POST', url: '/v5/iot/{project_id}/devices', data: { node_id: 'honest', product_id: 'signed' } });
+    const res = await send(client, {
+      method: 'POST',
+      url: '/v5/iot/{project_id}/devices',
+      data: { node_id: 'honest', product_id: 'signed' },
+    });
     expect(res).toMatchObject({ status: 401, body: { error_code: 'IOTDA.000002' } });
   });
 
@@ -248,7 +359,10 @@ describe('a signed request changed in transit', () => {
     const client = clientFor(doomed.tokenId, doomed.secretKey!, 'V11-HMAC-SHA256');
     expect((await send(client, { method: 'GET', url: '/v5/iot/{project_id}/devices' })).status).toBe(200);
     expect(await revokeApiToken(runtime.deps, doomed.tokenId)).toBe(true);
-    expect(await send(client, { method: 'GET', url: '/v5/iot/{project_id}/devices' })).toMatchObject({ status: 401, body: { error_code: 'IOTDA.000002' } });
+    expect(await send(client, { method: 'GET', url: '/v5/iot/{project_id}/devices' })).toMatchObject({
+      status: 401,
+      body: { error_code: 'IOTDA.000002' },
+    });
   });
 });
 
@@ -285,51 +399,74 @@ describe('the AWS path: API Gateway-shaped events through the authorizer and the
     }) as any;
 
   it('the authorizer allows the signed request without its body', async () => {
-    const policy = await authorizer({ type: 'REQUEST', methodArn: `arn:aws:execute-api:r:1:a/prod/POST/v5/iot/${project}/devices/dev:1/commands`, headers } as any);
+    const policy = await authorizer({
+      type: 'REQUEST',
+      methodArn: `arn:aws:execute-api:r:1:a/prod/POST/v5/iot/${project}/devices/dev:1/commands`,
+      headers,
+    } as any);
     expect(policy.policyDocument.Statement[0]!.Effect).toBe('Allow');
   });
 
-  it.each(ROUTES.flatMap((r) => [[r, false] as const, [r, true] as const]))('%s (derived: %s): the authorizer allows and the middleware verifies it', async (route, derived) => {
-    const { DerivedAKSKSigner } = await import('@huaweicloud/huaweicloud-sdk-core/auth/DerivedAKSKSigner.js');
-    const [method, resource] = route.split(' ') as [string, string];
-    const params: Record<string, string> = { project_id: project, device_id: 'dev:1 é', product_id: 'p+1', task_id: 'task é', message_id: 'm&1' };
-    const fill = (encode: (s: string) => string) => resource.replace(/\{(\w+)\}/g, (_, n: string) => encode(params[n]!));
-    const body = method === 'POST' || method === 'PUT' ? JSON.stringify({ note: 'é & 100%' }) : '';
-    const creds = new BasicCredentials().withAk(key.tokenId).withSk(key.secretKey!).withProjectId(project);
-    if (derived) creds.processDerivedAuthParams('iotdm', 'eu-west-1');
-    const signedHeaders = (derived ? DerivedAKSKSigner : AKSKSigner).sign(
-      {
-        method,
-        endpoint: `https://gw.example${fill(encodeURIComponent)}`,
-        headers: { 'X-Project-Id': project, ...(body ? { 'content-type': 'application/json' } : {}) },
-        queryParams: method === 'GET' ? { device_name: 'a b/é&c', limit: '10' } : {},
-        ...(body ? { data: JSON.parse(body) } : {}),
-      } as any,
-      creds as any,
-    ) as Record<string, string>;
-    const policy = await authorizer({ type: 'REQUEST', methodArn: `arn:aws:execute-api:r:1:a/prod/${method}${fill((v) => v)}`, headers: signedHeaders } as any);
-    expect(policy.policyDocument.Statement[0]!.Effect).toBe('Allow');
-    const query = method === 'GET' ? { device_name: 'a b/é&c', limit: '10' } : null;
-    const seen = apiHandler(runtime.deps, async (req) => ({ status: 200, body: req.params }));
-    for (const path of [fill(encodeURIComponent), fill((v) => v)]) {
-      const res = await seen(
+  it.each(ROUTES.flatMap((r) => [[r, false] as const, [r, true] as const]))(
+    '%s (derived: %s): the authorizer allows and the middleware verifies it',
+    async (route, derived) => {
+      const { DerivedAKSKSigner } = await import('@huaweicloud/huaweicloud-sdk-core/auth/DerivedAKSKSigner.js');
+      const [method, resource] = route.split(' ') as [string, string];
+      const params: Record<string, string> = {
+        project_id: project,
+        device_id: 'dev:1 é',
+        product_id: 'p+1',
+        task_id: 'task é',
+        message_id: 'm&1',
+      };
+      const fill = (encode: (s: string) => string) =>
+        resource.replace(/\{(\w+)\}/g, (_, n: string) => encode(params[n]!));
+      const body = method === 'POST' || method === 'PUT' ? JSON.stringify({ note: 'é & 100%' }) : '';
+      const creds = new BasicCredentials().withAk(key.tokenId).withSk(key.secretKey!).withProjectId(project);
+      if (derived) creds.processDerivedAuthParams('iotdm', 'eu-west-1');
+      const signedHeaders = (derived ? DerivedAKSKSigner : AKSKSigner).sign(
         {
-          resource,
-          path,
-          httpMethod: method,
-          headers: signedHeaders,
-          queryStringParameters: query,
-          multiValueQueryStringParameters: query && Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]])),
-          pathParameters: Object.fromEntries(Object.keys(params).filter((n) => resource.includes(`{${n}}`)).map((n) => [n, params[n]!])),
-          body: body || null,
-          isBase64Encoded: false,
-          requestContext: { requestId: 'r-2' },
+          method,
+          endpoint: `https://gw.example${fill(encodeURIComponent)}`,
+          headers: { 'X-Project-Id': project, ...(body ? { 'content-type': 'application/json' } : {}) },
+          queryParams: method === 'GET' ? { device_name: 'a b/é&c', limit: '10' } : {},
+          ...(body ? { data: JSON.parse(body) } : {}),
         } as any,
-        {} as any,
-      );
-      expect(res.statusCode, `${path}: ${res.body}`).toBe(200);
-    }
-  });
+        creds as any,
+      ) as Record<string, string>;
+      const policy = await authorizer({
+        type: 'REQUEST',
+        methodArn: `arn:aws:execute-api:r:1:a/prod/${method}${fill((v) => v)}`,
+        headers: signedHeaders,
+      } as any);
+      expect(policy.policyDocument.Statement[0]!.Effect).toBe('Allow');
+      const query = method === 'GET' ? { device_name: 'a b/é&c', limit: '10' } : null;
+      const seen = apiHandler(runtime.deps, async (req) => ({ status: 200, body: req.params }));
+      for (const path of [fill(encodeURIComponent), fill((v) => v)]) {
+        const res = await seen(
+          {
+            resource,
+            path,
+            httpMethod: method,
+            headers: signedHeaders,
+            queryStringParameters: query,
+            multiValueQueryStringParameters:
+              query && Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]])),
+            pathParameters: Object.fromEntries(
+              Object.keys(params)
+                .filter((n) => resource.includes(`{${n}}`))
+                .map((n) => [n, params[n]!]),
+            ),
+            body: body || null,
+            isBase64Encoded: false,
+            requestContext: { requestId: 'r-2' },
+          } as any,
+          {} as any,
+        );
+        expect(res.statusCode, `${path}: ${res.body}`).toBe(200);
+      }
+    },
+  );
 
   it('the middleware accepts the path however API Gateway encoded it, and refuses an altered body', async () => {
     for (const path of [`/v5/iot/${project}/devices/dev%3A1/commands`, `/v5/iot/${project}/devices/dev:1/commands`]) {
@@ -337,7 +474,10 @@ describe('the AWS path: API Gateway-shaped events through the authorizer and the
       expect(res.statusCode).toBe(200);
       expect(JSON.parse(res.body)).toEqual({ seen: 'dev:1' });
     }
-    const altered = await handler(event(`/v5/iot/${project}/devices/dev:1/commands`, JSON.stringify({ command_name: 'shut' })), {} as any);
+    const altered = await handler(
+      event(`/v5/iot/${project}/devices/dev:1/commands`, JSON.stringify({ command_name: 'shut' })),
+      {} as any,
+    );
     expect(altered.statusCode).toBe(401);
     expect(JSON.parse(altered.body).error_code).toBe('IOTDA.000002');
   });

@@ -37,7 +37,10 @@ describe('sweeper lease', () => {
 
     // The same lease seen a minute later: it has run out.
     const later = batchSweeper({ ...deps, clock: { now: () => Date.now() + 61_000 } });
-    expect(await later({}, lambdaContext('batch-sweeper', 60_000))).toEqual({ revived: expect.any(Number), purged: expect.any(Number) });
+    expect(await later({}, lambdaContext('batch-sweeper', 60_000))).toEqual({
+      revived: expect.any(Number),
+      purged: expect.any(Number),
+    });
     // That run released its lease; the dead holder's release changes nothing.
     await deps.leases.release('batch-sweeper', 'died');
     expect(await sweep({}, lambdaContext('batch-sweeper', 60_000))).toMatchObject({ revived: expect.any(Number) });
@@ -45,7 +48,9 @@ describe('sweeper lease', () => {
 
   it('lets only one of three simultaneous takers have a free lease', async () => {
     const now = Date.now();
-    const taken = await Promise.all(['a', 'b', 'c'].map((holder) => deps.leases.acquire('race', holder, now, now + 60_000)));
+    const taken = await Promise.all(
+      ['a', 'b', 'c'].map((holder) => deps.leases.acquire('race', holder, now, now + 60_000)),
+    );
     expect(taken.filter(Boolean)).toHaveLength(1);
   });
 });

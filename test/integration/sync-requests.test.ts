@@ -1,5 +1,9 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { connectDevice as connectSimulated, type DeviceOptions, type SimulatedDevice } from '../../tools/simulated-device.ts';
+import {
+  connectDevice as connectSimulated,
+  type DeviceOptions,
+  type SimulatedDevice,
+} from '../../tools/simulated-device.ts';
 import type { Runtime } from '../../local/runtime.ts';
 import { apiClient, registerDevice, startTestRuntime, waitForStatus } from '../support/runtime.ts';
 
@@ -21,7 +25,8 @@ const onlineDevice = async (rt: Runtime, options: Partial<DeviceOptions> = {}): 
 /** Topics the platform publishes to a device while `act` runs. */
 const publishedTo = async (deviceId: string, act: () => Promise<unknown>): Promise<string[]> => {
   const topics: string[] = [];
-  const listener = (packet: { topic: string }) => packet.topic.includes(`/devices/${deviceId}/`) && topics.push(packet.topic);
+  const listener = (packet: { topic: string }) =>
+    packet.topic.includes(`/devices/${deviceId}/`) && topics.push(packet.topic);
   runtime.broker.on('publish', listener);
   try {
     await act();
@@ -39,12 +44,23 @@ describe('synchronous command', () => {
   it('publishes the command with its id in the topic and returns the device answer', async () => {
     const device = await onlineDevice(runtime);
     const request = device.nextMessage((m) => m.topic.includes('/sys/commands/request_id='));
-    const res = await api.call('POST', commandsOf(device.deviceId), { service_id: 'Valve', command_name: 'open', paras: { level: 3 } });
+    const res = await api.call('POST', commandsOf(device.deviceId), {
+      service_id: 'Valve',
+      command_name: 'open',
+      paras: { level: 3 },
+    });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ command_id: expect.stringMatching(/^[0-9a-f-]{36}$/), response: { result_code: 0, response_name: 'open', paras: { level: 3 } } });
+    expect(res.body).toEqual({
+      command_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      response: { result_code: 0, response_name: 'open', paras: { level: 3 } },
+    });
     const seen = await request;
     expect(seen.topic).toBe(`oc/devices/${device.deviceId}/sys/commands/request_id=${res.body.command_id}`);
-    expect(JSON.parse(seen.payload.toString())).toEqual({ service_id: 'Valve', command_name: 'open', paras: { level: 3 } });
+    expect(JSON.parse(seen.payload.toString())).toEqual({
+      service_id: 'Valve',
+      command_name: 'open',
+      paras: { level: 3 },
+    });
   });
 
   it('passes a failing device result through exactly as the device published it', async () => {
@@ -59,7 +75,8 @@ describe('synchronous command', () => {
     const device = await onlineDevice(runtime, { reply: 'silent' });
     device.onMessage(({ topic }) => {
       const rid = topic.split('request_id=')[1];
-      if (rid) device.client.publish(`oc/devices/${device.deviceId}/sys/commands/response/request_id=${rid}`, 'OK, done <3');
+      if (rid)
+        device.client.publish(`oc/devices/${device.deviceId}/sys/commands/response/request_id=${rid}`, 'OK, done <3');
     });
     const res = await api.call('POST', commandsOf(device.deviceId), { paras: { a: 1 } });
     expect(res.status).toBe(200);
@@ -76,7 +93,10 @@ describe('synchronous command', () => {
   it('refuses an offline device with 403 IOTDA.014016 and publishes nothing', async () => {
     const { deviceId } = await registerDevice(runtime);
     let res: Awaited<ReturnType<typeof api.call>> | undefined;
-    const topics = await publishedTo(deviceId, async () => (res = await api.call('POST', commandsOf(deviceId), { paras: {} })));
+    const topics = await publishedTo(
+      deviceId,
+      async () => (res = await api.call('POST', commandsOf(deviceId), { paras: {} })),
+    );
     expect(res!.status).toBe(403);
     expect(res!.body.error_code).toBe('IOTDA.014016');
     expect(topics).toEqual([]);
@@ -94,8 +114,16 @@ describe('synchronous command', () => {
   });
 
   it('gives two devices answering at once each its own answer', async () => {
-    const a = await onlineDevice(runtime, { reply: 'fixed', fixedReply: { result_code: 0, paras: { who: 'a' } }, delayMs: 100 });
-    const b = await onlineDevice(runtime, { reply: 'fixed', fixedReply: { result_code: 0, paras: { who: 'b' } }, delayMs: 50 });
+    const a = await onlineDevice(runtime, {
+      reply: 'fixed',
+      fixedReply: { result_code: 0, paras: { who: 'a' } },
+      delayMs: 100,
+    });
+    const b = await onlineDevice(runtime, {
+      reply: 'fixed',
+      fixedReply: { result_code: 0, paras: { who: 'b' } },
+      delayMs: 50,
+    });
     const calls = await Promise.all(
       [a, b, a, b, a, b].map((d) => api.call('POST', commandsOf(d.deviceId), { paras: {} }).then((r) => ({ d, r }))),
     );
@@ -149,7 +177,8 @@ describe('synchronous properties', () => {
       api.call('PUT', propertiesOf(device.deviceId), { services: [{ service_id: 's', properties: {} }] }),
       api.call('GET', `${propertiesOf(device.deviceId)}?service_id=s`),
     ]);
-    for (const res of [set, get]) expect(res.body).toMatchObject({ request_id: expect.any(String), error_code: 'IOTDA.014111' });
+    for (const res of [set, get])
+      expect(res.body).toMatchObject({ request_id: expect.any(String), error_code: 'IOTDA.014111' });
   });
 
   it('refuses an offline device for set and query with 403 IOTDA.014016', async () => {
@@ -176,8 +205,21 @@ describe('sync request bad input', () => {
       ['PUT', propertiesOf(id), { services: {} }, 400, 'IOTDA.000006', 'services'],
       ['PUT', propertiesOf(id), { services: [] }, 400, 'IOTDA.000006', 'services'],
       ['PUT', propertiesOf(id), { services: [{ properties: {} }] }, 400, 'IOTDA.000006', 'services.0.service_id'],
-      ['PUT', propertiesOf(id), { services: [{ service_id: 's', properties: 3 }] }, 400, 'IOTDA.000006', 'services.0.properties'],
-      ['PUT', propertiesOf(id), { services: [{ service_id: 's', properties: { big: 'x'.repeat(300 * 1024) } }] }, 413, 'DOWNLINK.413001'],
+      [
+        'PUT',
+        propertiesOf(id),
+        { services: [{ service_id: 's', properties: 3 }] },
+        400,
+        'IOTDA.000006',
+        'services.0.properties',
+      ],
+      [
+        'PUT',
+        propertiesOf(id),
+        { services: [{ service_id: 's', properties: { big: 'x'.repeat(300 * 1024) } }] },
+        413,
+        'DOWNLINK.413001',
+      ],
       ['POST', commandsOf(id), { paras: { big: 'x'.repeat(300 * 1024) } }, 413, 'DOWNLINK.413001'],
       ['GET', propertiesOf(id), undefined, 400, 'IOTDA.000006', 'service_id'],
       ['GET', `${propertiesOf(id)}?service_id=${'s'.repeat(65)}`, undefined, 400, 'IOTDA.000006', 'service_id'],
@@ -197,7 +239,9 @@ describe('synchronous requests with the $oc root', () => {
   it('round-trips a command for a device built for Huawei topics', async () => {
     const huawei = await startTestRuntime({ topicRoot: '$oc' });
     const device = await onlineDevice(huawei);
-    const res = await apiClient(huawei).call('POST', `/v5/iot/${huawei.project}/devices/${device.deviceId}/commands`, { paras: { x: 1 } });
+    const res = await apiClient(huawei).call('POST', `/v5/iot/${huawei.project}/devices/${device.deviceId}/commands`, {
+      paras: { x: 1 },
+    });
     expect(res.body.response).toMatchObject({ result_code: 0, paras: { x: 1 } });
   });
 });

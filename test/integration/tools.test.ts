@@ -56,23 +56,29 @@ const startSimulator = (deviceId: string, secret: string) => {
 describe('device simulator', () => {
   // Before the fix the simulator added its printer after its SUBACK and missed such a message (about half the
   // time without the held SUBACK); the scenario runs several times.
-  it.for([1, 2, 3, 4, 5])('prints a message kept for the offline device when it connects (run %i)', { timeout: 60_000 }, async (run) => {
-    const messageId = `kept-${run}`;
-    const sent = await api.call('POST', `${api.base}/devices/${device.deviceId}/messages`, {
-      message_id: messageId,
-      message: { run },
-    });
-    expect(sent.body.result?.status).toBe('PENDING');
+  it.for([1, 2, 3, 4, 5])(
+    'prints a message kept for the offline device when it connects (run %i)',
+    { timeout: 60_000 },
+    async (run) => {
+      const messageId = `kept-${run}`;
+      const sent = await api.call('POST', `${api.base}/devices/${device.deviceId}/messages`, {
+        message_id: messageId,
+        message: { run },
+      });
+      expect(sent.body.result?.status).toBe('PENDING');
 
-    const simulator = startSimulator(device.deviceId, device.secret);
-    try {
-      const line = await simulator.printed(`"id":"${messageId}"`);
-      expect(line).toMatch(new RegExp(`^oc/devices/${device.deviceId}/sys/messages/down \\{.*"content":\\{"run":${run}\\}`));
-    } finally {
-      await signal(simulator.child, 'SIGTERM');
-    }
-    await waitForStatus(runtime, device.deviceId, 'OFFLINE');
-  });
+      const simulator = startSimulator(device.deviceId, device.secret);
+      try {
+        const line = await simulator.printed(`"id":"${messageId}"`);
+        expect(line).toMatch(
+          new RegExp(`^oc/devices/${device.deviceId}/sys/messages/down \\{.*"content":\\{"run":${run}\\}`),
+        );
+      } finally {
+        await signal(simulator.child, 'SIGTERM');
+      }
+      await waitForStatus(runtime, device.deviceId, 'OFFLINE');
+    },
+  );
 });
 
 describe('npm run notifications', () => {
@@ -86,7 +92,10 @@ describe('npm run notifications', () => {
   // Four runs of the tool, each starting Node.js with tsx: seconds each on a busy machine.
   it('--keep prints without taking; without it, what is printed is consumed', { timeout: 120_000 }, async () => {
     // At least this message's PENDING notification; presence ones of the tests above all sent once idle.
-    await api.call('POST', `${api.base}/devices/${device.deviceId}/messages`, { message_id: 'for-notifications', message: 'hi' });
+    await api.call('POST', `${api.base}/devices/${device.deviceId}/messages`, {
+      message_id: 'for-notifications',
+      message: 'hi',
+    });
     await waitForQueueIdle(runtime, 'presence');
     const looked = await read('--keep');
     expect(looked.length).toBeGreaterThan(0);

@@ -13,23 +13,40 @@ export const batchClient = (runtime: Runtime) => {
   /** A registered device, connected and seen ONLINE; closed when the test ends. */
   const onlineDevice = async (options: Partial<DeviceOptions> = {}): Promise<SimulatedDevice> => {
     const { deviceId, secret } = await registerDevice(runtime);
-    const device = await connectDevice({ deviceId, secret, port: Number(new URL(runtime.mqttUrl).port), root: runtime.topicRoot, ...options });
+    const device = await connectDevice({
+      deviceId,
+      secret,
+      port: Number(new URL(runtime.mqttUrl).port),
+      root: runtime.topicRoot,
+      ...options,
+    });
     onTestFinished(() => device.close());
     await waitForStatus(runtime, deviceId, 'ONLINE');
     return device;
   };
 
   const createTask = (targets: string[], extra: Record<string, unknown> = {}) =>
-    api.call('POST', tasks, { task_name: 'open_valves', task_type: 'createCommands', targets, document: command, ...extra });
+    api.call('POST', tasks, {
+      task_name: 'open_valves',
+      task_type: 'createCommands',
+      targets,
+      document: command,
+      ...extra,
+    });
 
-  const showTask = async (taskId: string, query = '') => (await api.call('GET', `${tasks}/${taskId}${query ? `?${query}` : ''}`)).body;
+  const showTask = async (taskId: string, query = '') =>
+    (await api.call('GET', `${tasks}/${taskId}${query ? `?${query}` : ''}`)).body;
 
   /** Waits until the task shows what `check` is looking for. */
   const waitForTask = (taskId: string, check: (body: any) => boolean, what: string, timeoutMs = 20_000) =>
-    waitFor(async () => {
-      const body = await showTask(taskId, 'limit=50');
-      return body?.batchtask && check(body) ? body : undefined;
-    }, what, timeoutMs);
+    waitFor(
+      async () => {
+        const body = await showTask(taskId, 'limit=50');
+        return body?.batchtask && check(body) ? body : undefined;
+      },
+      what,
+      timeoutMs,
+    );
 
   const waitUntilFinished = (taskId: string, timeoutMs = 20_000) =>
     waitForTask(taskId, (b) => FINAL.includes(b.batchtask.status), `task ${taskId} to finish`, timeoutMs);
@@ -38,7 +55,8 @@ export const batchClient = (runtime: Runtime) => {
 };
 
 /** Unknown device ids: their sub-tasks fail at once with IOTDA.014000, which makes large tasks quick. */
-export const nobody = (n: number, prefix = `ghost${Date.now()}`) => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
+export const nobody = (n: number, prefix = `ghost${Date.now()}`) =>
+  Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
 
 /**
  * Holds a silent device's commands until told to answer them: a sub-task stays in flight exactly as long as a

@@ -46,8 +46,16 @@ const decode = (hex: string) => {
   const words = addr.match(/.{8}/g)!.map((w) => w.match(/../g)!.reverse().join(''));
   const address =
     words.length === 1
-      ? words[0]!.match(/../g)!.map((b) => parseInt(b, 16)).join('.')
-      : words.join('').match(/.{4}/g)!.map((g) => parseInt(g, 16).toString(16)).join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+      ? words[0]!
+          .match(/../g)!
+          .map((b) => parseInt(b, 16))
+          .join('.')
+      : words
+          .join('')
+          .match(/.{4}/g)!
+          .map((g) => parseInt(g, 16).toString(16))
+          .join(':')
+          .replace(/(^|:)0(:0)+(:|$)/, '::');
   return { address, port: parseInt(port, 16) };
 };
 

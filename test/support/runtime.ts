@@ -29,7 +29,12 @@ export interface ApiResponse {
 
 /** A real HTTP client for the runtime's API, with the bootstrap token unless told otherwise. */
 export const apiClient = (runtime: Runtime, token: string | null = runtime.token) => {
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse> => {
     const res = await fetch(`${runtime.httpUrl}${path}`, {
       method,
       headers: {
@@ -66,12 +71,23 @@ const madeProducts = new WeakMap<Runtime, Set<string>>();
  * Creates a product in the runtime's project once (free-form by default: no services, so any command goes),
  * as AddDevice needs one.
  */
-export const ensureProduct = async (runtime: Runtime, productId = 'prod', serviceCapabilities: unknown[] = [], token: string | null = runtime.token, project = runtime.project) => {
+export const ensureProduct = async (
+  runtime: Runtime,
+  productId = 'prod',
+  serviceCapabilities: unknown[] = [],
+  token: string | null = runtime.token,
+  project = runtime.project,
+) => {
   const made = madeProducts.get(runtime) ?? new Set<string>();
   madeProducts.set(runtime, made);
   if (made.has(`${project}/${productId}`)) return;
-  const res = await apiClient(runtime, token).call('POST', `/v5/iot/${project}/products`, freeFormProduct(productId, serviceCapabilities));
-  if (res.status !== 201 && res.body?.error_code !== 'DOWNLINK.409004') throw new Error(`create product failed: ${res.status} ${JSON.stringify(res.body)}`);
+  const res = await apiClient(runtime, token).call(
+    'POST',
+    `/v5/iot/${project}/products`,
+    freeFormProduct(productId, serviceCapabilities),
+  );
+  if (res.status !== 201 && res.body?.error_code !== 'DOWNLINK.409004')
+    throw new Error(`create product failed: ${res.status} ${JSON.stringify(res.body)}`);
   made.add(`${project}/${productId}`);
 };
 
@@ -140,7 +156,11 @@ export const drainNotifications = async (runtime: Runtime): Promise<Notification
   const out: NotificationEnvelope[] = [];
   for (;;) {
     const res = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: runtime.queueUrls.notifications, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      new ReceiveMessageCommand({
+        QueueUrl: runtime.queueUrls.notifications,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+      }),
     );
     const messages = res.Messages ?? [];
     if (!messages.length) return out;
@@ -183,7 +203,9 @@ export const lifecycleEvent = (deviceId: string, eventType: string, session: str
   principalIdentifier: 'p',
   versionNumber: 0,
   ...(eventType === 'subscribed' ? { topics: [`oc/devices/${deviceId}/sys/#`] } : {}),
-  ...(eventType === 'disconnected' ? { clientInitiatedDisconnect: true, disconnectReason: 'CLIENT_INITIATED_DISCONNECT' } : {}),
+  ...(eventType === 'disconnected'
+    ? { clientInitiatedDisconnect: true, disconnectReason: 'CLIENT_INITIATED_DISCONNECT' }
+    : {}),
 });
 
 /** A 400 IOTDA.000006 whose message names `field`. */
@@ -194,8 +216,17 @@ export const expectInvalid = (res: ApiResponse, field: string) => {
 };
 
 /** A simulated device connected and subscribed (its subscription handled: messages go out at once); closed when the test ends. */
-export const connectReceiving = async (runtime: Runtime, deviceId: string, secret: string): Promise<SimulatedDevice> => {
-  const device = await connectSimulated({ deviceId, secret, port: Number(new URL(runtime.mqttUrl).port), root: runtime.topicRoot });
+export const connectReceiving = async (
+  runtime: Runtime,
+  deviceId: string,
+  secret: string,
+): Promise<SimulatedDevice> => {
+  const device = await connectSimulated({
+    deviceId,
+    secret,
+    port: Number(new URL(runtime.mqttUrl).port),
+    root: runtime.topicRoot,
+  });
   onTestFinished(() => device.close());
   await waitForStatus(runtime, deviceId, 'ONLINE');
   await waitForQueueIdle(runtime, 'presence');

@@ -25,7 +25,12 @@ describe('awaitResponse', () => {
   it('waits before the first poll and returns the value as soon as a poll finds it', async () => {
     const t = fakeTime();
     let polls = 0;
-    const value = await awaitResponse(async () => (++polls === 4 ? 'answer' : undefined), 1_000 + 20_000, t.clock, t.sleep);
+    const value = await awaitResponse(
+      async () => (++polls === 4 ? 'answer' : undefined),
+      1_000 + 20_000,
+      t.clock,
+      t.sleep,
+    );
     expect(value).toBe('answer');
     expect(polls).toBe(4);
     expect(t.sleeps).toEqual([2, 4, 8, 16]);

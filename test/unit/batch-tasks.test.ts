@@ -24,7 +24,12 @@ import { parseCompactUtc } from '../../shared/time.ts';
 
 describe('task ids', () => {
   it('are 24 lowercase hex that sort by creation, also within one millisecond', () => {
-    const ids = [newTaskId(1_700_000_000_000), newTaskId(1_700_000_000_000), newTaskId(1_700_000_000_001), newTaskId(1_800_000_000_000)];
+    const ids = [
+      newTaskId(1_700_000_000_000),
+      newTaskId(1_700_000_000_000),
+      newTaskId(1_700_000_000_001),
+      newTaskId(1_800_000_000_000),
+    ];
     for (const id of ids) expect(id).toMatch(TASK_ID);
     expect([...ids].sort()).toEqual(ids);
     expect(ids.every((id) => id < FIRST_MARKER)).toBe(true);
@@ -41,13 +46,24 @@ describe('settle rule (IoTDA §6.6)', () => {
   it('says how many failed, and how many never ran when the run itself failed', () => {
     expect(settledDescription('Success', progressOf(['Success']))).toBe('All sub-tasks succeeded.');
     expect(settledDescription('PartialSuccess', progressOf(['Success', 'Fail']))).toBe('1 of 2 sub-tasks failed.');
-    expect(settledDescription('Fail', progressOf(['Fail', 'Waitting', 'Processing']))).toBe('1 of 3 sub-tasks failed. 2 did not run: the run failed.');
-    expect(settledDescription('Fail', progressOf(['Fail', 'FailWaitRetry']))).toBe('1 of 2 sub-tasks failed. 1 did not run: the run failed.');
+    expect(settledDescription('Fail', progressOf(['Fail', 'Waitting', 'Processing']))).toBe(
+      '1 of 3 sub-tasks failed. 2 did not run: the run failed.',
+    );
+    expect(settledDescription('Fail', progressOf(['Fail', 'FailWaitRetry']))).toBe(
+      '1 of 2 sub-tasks failed. 1 did not run: the run failed.',
+    );
   });
 
   it('counts each sub-task status in its IoTDA counter', () => {
     expect(progressOf(['Success', 'Fail', 'Waitting', 'FailWaitRetry', 'Stopped'])).toEqual({
-      total: 5, processing: 0, success: 1, fail: 1, waitting: 1, fail_wait_retry: 1, stopped: 1, removed: 0,
+      total: 5,
+      processing: 0,
+      success: 1,
+      fail: 1,
+      waitting: 1,
+      fail_wait_retry: 1,
+      stopped: 1,
+      removed: 0,
     });
   });
 });
@@ -83,7 +99,13 @@ describe('targets', () => {
 
 describe('run rules', () => {
   const window = { now: 10_000, staleBefore: 5_000, rerunFrom: 3 };
-  const sub = (status: SubtaskStatus, extra: Partial<SubtaskRecord> = {}): SubtaskRecord => ({ taskId: 't', seq: 0, target: 'd', status, ...extra });
+  const sub = (status: SubtaskStatus, extra: Partial<SubtaskRecord> = {}): SubtaskRecord => ({
+    taskId: 't',
+    seq: 0,
+    target: 'd',
+    status,
+    ...extra,
+  });
 
   it('runs what waits, abandoned claims, retries that are due, and what a whole-task retry reruns', () => {
     expect(runnableNow(sub('Waitting'), window)).toBe(true);
@@ -99,7 +121,9 @@ describe('run rules', () => {
   });
 
   it('paces first attempts by minute of position', () => {
-    expect([0, 2, 3, 5, 6].map((seq) => paceSlot(seq, 1_000, 3, 60_000))).toEqual([1_000, 1_000, 61_000, 61_000, 121_000]);
+    expect([0, 2, 3, 5, 6].map((seq) => paceSlot(seq, 1_000, 3, 60_000))).toEqual([
+      1_000, 1_000, 61_000, 61_000, 121_000,
+    ]);
     expect(paceSlot(29_999, 1_000, undefined, 60_000)).toBe(1_000);
   });
 

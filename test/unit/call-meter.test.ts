@@ -22,10 +22,28 @@ beforeEach(reset);
 describe('call meter', () => {
   it('counts each call by service and operation, with the capacity DynamoDB reports', async () => {
     await db.send(new PutCommand({ TableName: TABLE, Item: small('p1') }));
-    await raw.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'p1' }, sk: { S: 'A' } }, ConsistentRead: true }));
-    await db.send(new BatchGetCommand({ RequestItems: { [TABLE]: { Keys: [{ pk: 'p1', sk: 'A' }, { pk: 'nothing', sk: 'A' }], ConsistentRead: true } } }));
+    await raw.send(
+      new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'p1' }, sk: { S: 'A' } }, ConsistentRead: true }),
+    );
+    await db.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [TABLE]: {
+            Keys: [
+              { pk: 'p1', sk: 'A' },
+              { pk: 'nothing', sk: 'A' },
+            ],
+            ConsistentRead: true,
+          },
+        },
+      }),
+    );
     const { calls } = snapshot();
-    expect(calls.map((c) => `${c.service} ${c.operation}`)).toEqual(['DynamoDB PutItem', 'DynamoDB GetItem', 'DynamoDB BatchGetItem']);
+    expect(calls.map((c) => `${c.service} ${c.operation}`)).toEqual([
+      'DynamoDB PutItem',
+      'DynamoDB GetItem',
+      'DynamoDB BatchGetItem',
+    ]);
     // A small item: 1 WCU to write, 1 RCU for a strongly consistent read; a batch reads each key it asks for.
     expect(calls.map((c) => [c.rcu, c.wcu])).toEqual([
       [0, 1],
@@ -37,7 +55,8 @@ describe('call meter', () => {
   });
 
   it('counts a failed conditional write, named by its error', async () => {
-    const write = () => db.send(new PutCommand({ TableName: TABLE, Item: small('p2'), ConditionExpression: 'attribute_not_exists(pk)' }));
+    const write = () =>
+      db.send(new PutCommand({ TableName: TABLE, Item: small('p2'), ConditionExpression: 'attribute_not_exists(pk)' }));
     await write();
     await expect(write()).rejects.toThrow();
     const { calls } = snapshot();
@@ -49,7 +68,12 @@ describe('call meter', () => {
   });
 
   it('leaves the caller’s input as it was', async () => {
-    const input = { TableName: TABLE, Key: { pk: 'p1', sk: 'A' }, UpdateExpression: 'SET note = :n', ExpressionAttributeValues: { ':n': 'y' } };
+    const input = {
+      TableName: TABLE,
+      Key: { pk: 'p1', sk: 'A' },
+      UpdateExpression: 'SET note = :n',
+      ExpressionAttributeValues: { ':n': 'y' },
+    };
     await db.send(new UpdateCommand(input));
     expect(input).not.toHaveProperty('ReturnConsumedCapacity');
     expect(snapshot().calls).toHaveLength(1);
@@ -60,7 +84,9 @@ describe('call meter', () => {
     const handler = invoked('reader', 'http', async (key: string) => {
       await db.send(new BatchGetCommand({ RequestItems: { [TABLE]: { Keys: [{ pk: key, sk: 'A' }] } } }));
       // Work the handler does not wait for: it runs after the answer.
-      leftOver = new Promise((r) => setTimeout(r, 5)).then(() => db.send(new PutCommand({ TableName: TABLE, Item: small(`${key}-later`) })));
+      leftOver = new Promise((r) => setTimeout(r, 5)).then(() =>
+        db.send(new PutCommand({ TableName: TABLE, Item: small(`${key}-later`) })),
+      );
       return 'answer';
     });
     expect(await handler('p1', {})).toBe('answer');

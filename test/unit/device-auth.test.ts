@@ -23,7 +23,9 @@ const attempt = (overrides: Partial<ConnectAttempt> = {}): ConnectAttempt => ({
 
 describe('Huawei device password', () => {
   it('matches the published test vector', () => {
-    expect(devicePassword('12345678', '2025041401')).toBe('c75150e6cb841417396819e4d2ee4358a416344a03a083e3a8567074ddec820a');
+    expect(devicePassword('12345678', '2025041401')).toBe(
+      'c75150e6cb841417396819e4d2ee4358a416344a03a083e3a8567074ddec820a',
+    );
   });
 
   it('stamps the UTC hour as YYYYMMDDHH', () => {
@@ -33,7 +35,11 @@ describe('Huawei device password', () => {
 
 describe('client id', () => {
   it('parses device ids that contain underscores', () => {
-    expect(parseClientId('p-1_node_2_0_0_2025041401')).toEqual({ deviceId: 'p-1_node_2', signType: 0, timestamp: '2025041401' });
+    expect(parseClientId('p-1_node_2_0_0_2025041401')).toEqual({
+      deviceId: 'p-1_node_2',
+      signType: 0,
+      timestamp: '2025041401',
+    });
     expect(deviceIdOfClient('p-1_node_2_0_1_2025041401')).toBe('p-1_node_2');
   });
 
@@ -52,7 +58,11 @@ describe('verifyDeviceConnect', () => {
   });
 
   it('refuses a wrong password, an unknown device or a username that is not the device id with code 4', async () => {
-    const wrong = await verifyDeviceConnect(attempt({ password: devicePassword('87654321', '2025041401') }), secretOf, NOW);
+    const wrong = await verifyDeviceConnect(
+      attempt({ password: devicePassword('87654321', '2025041401') }),
+      secretOf,
+      NOW,
+    );
     const unknown = await verifyDeviceConnect(
       attempt({ clientId: 'ghost_0_1_2025041401', username: 'ghost' }),
       secretOf,
@@ -63,12 +73,21 @@ describe('verifyDeviceConnect', () => {
   });
 
   it('refuses a missing or non-hex password with code 4', async () => {
-    expect(await verifyDeviceConnect(attempt({ password: undefined }), secretOf, NOW)).toMatchObject({ ok: false, code: 4 });
-    expect(await verifyDeviceConnect(attempt({ password: 'z'.repeat(64) }), secretOf, NOW)).toMatchObject({ ok: false, code: 4 });
+    expect(await verifyDeviceConnect(attempt({ password: undefined }), secretOf, NOW)).toMatchObject({
+      ok: false,
+      code: 4,
+    });
+    expect(await verifyDeviceConnect(attempt({ password: 'z'.repeat(64) }), secretOf, NOW)).toMatchObject({
+      ok: false,
+      code: 4,
+    });
   });
 
   it('refuses a malformed client id with code 2', async () => {
-    expect(await verifyDeviceConnect(attempt({ clientId: 'dev_1' }), secretOf, NOW)).toMatchObject({ ok: false, code: 2 });
+    expect(await verifyDeviceConnect(attempt({ clientId: 'dev_1' }), secretOf, NOW)).toMatchObject({
+      ok: false,
+      code: 2,
+    });
   });
 
   it('allows a keepalive of 30..1200 s, or none given', () => {

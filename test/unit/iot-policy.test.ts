@@ -4,7 +4,16 @@ import { iotPermissions } from '../../local/iot-policy.ts';
 
 const ARN = 'arn:aws:iot:us-east-1:000000000000';
 const device = iotPermissions([
-  JSON.stringify(deviceIotPolicy({ partition: 'aws', region: 'us-east-1', account: '000000000000', root: 'oc', deviceId: 'd1', clientId: 'd1_0_0_2025041401' })),
+  JSON.stringify(
+    deviceIotPolicy({
+      partition: 'aws',
+      region: 'us-east-1',
+      account: '000000000000',
+      root: 'oc',
+      deviceId: 'd1',
+      clientId: 'd1_0_0_2025041401',
+    }),
+  ),
 ]);
 
 describe('IoT policy evaluation (the local broker enforcing the device authorizer policy)', () => {

@@ -15,7 +15,10 @@ const replay = (events: PresenceEvent[], start: Presence = {}): Presence =>
 describe('applyPresence', () => {
   it('goes ONLINE on connect, subscribed on subscribe, OFFLINE on disconnect', () => {
     const a = applyPresence({}, connected('s1', 100));
-    expect(a).toMatchObject({ statusChanged: true, next: { status: 'ONLINE', session: 's1', subscribed: false, lastOnlineAt: 100 } });
+    expect(a).toMatchObject({
+      statusChanged: true,
+      next: { status: 'ONLINE', session: 's1', subscribed: false, lastOnlineAt: 100 },
+    });
     const b = replay([connected('s1', 100), subscribed('s1', 101)]);
     expect(b).toMatchObject({ status: 'ONLINE', subscribed: true });
     expect(replay([connected('s1', 100), subscribed('s1', 101), disconnected('s1', 200)])).toMatchObject({
@@ -52,7 +55,10 @@ describe('applyPresence', () => {
   });
 
   it('lets a new session connected in the millisecond its predecessor disconnected take over', () => {
-    expect(replay([connected('s1', 100), disconnected('s1', 200), connected('s2', 200)])).toMatchObject({ status: 'ONLINE', session: 's2' });
+    expect(replay([connected('s1', 100), disconnected('s1', 200), connected('s2', 200)])).toMatchObject({
+      status: 'ONLINE',
+      session: 's2',
+    });
     expect(replay([connected('s1', 100), connected('s2', 100)])).toMatchObject({ session: 's1' }); // both live: the first stays
   });
 
@@ -72,7 +78,10 @@ describe('applyPresence', () => {
       [2, 1, 0],
     ];
     for (const order of orders) {
-      const state = replay(order.map((i) => events[i]!), { status: 'OFFLINE', session: 's0', at: 10 });
+      const state = replay(
+        order.map((i) => events[i]!),
+        { status: 'OFFLINE', session: 's0', at: 10 },
+      );
       expect(state.status, `order ${order.join(',')}`).toBe('OFFLINE');
     }
   });

@@ -101,18 +101,36 @@ describe('a value against its field', () => {
 
 describe('a command against the model', () => {
   it('accepts a defined command with valid paras', () => {
-    expect(checkCommand(valve, { service_id: 'Valve', command_name: 'open', paras: { level: 30, mode: 'OFF' } })).toBeUndefined();
+    expect(
+      checkCommand(valve, { service_id: 'Valve', command_name: 'open', paras: { level: 30, mode: 'OFF' } }),
+    ).toBeUndefined();
     expect(checkCommand(valve, { service_id: 'Valve', command_name: 'reset', paras: {} })).toBeUndefined();
   });
 
   it.each([
-    [{ service_id: 'Pump', command_name: 'open', paras: { level: 1 } }, 'service_id', 'is not a service of the product model'],
-    [{ service_id: 'Valve', command_name: 'close', paras: {} }, 'command_name', 'must be one of the commands of service Valve'],
+    [
+      { service_id: 'Pump', command_name: 'open', paras: { level: 1 } },
+      'service_id',
+      'is not a service of the product model',
+    ],
+    [
+      { service_id: 'Valve', command_name: 'close', paras: {} },
+      'command_name',
+      'must be one of the commands of service Valve',
+    ],
     [{ service_id: 'Valve', paras: {} }, 'command_name', 'must be one of the commands of service Valve'],
     [{ service_id: 'Valve', command_name: 'open', paras: { mode: 'ON' } }, 'paras.level', 'is required'],
-    [{ service_id: 'Valve', command_name: 'open', paras: { level: 1, speed: 2 } }, 'paras.speed', 'is not a parameter of the product model'],
+    [
+      { service_id: 'Valve', command_name: 'open', paras: { level: 1, speed: 2 } },
+      'paras.speed',
+      'is not a parameter of the product model',
+    ],
     [{ service_id: 'Valve', command_name: 'open', paras: { level: 101 } }, 'paras.level', 'must be at most 100'],
-    [{ service_id: 'Valve', command_name: 'open', paras: { level: 1, mode: 'HALF' } }, 'paras.mode', 'must be one of ON, OFF'],
+    [
+      { service_id: 'Valve', command_name: 'open', paras: { level: 1, mode: 'HALF' } },
+      'paras.mode',
+      'must be one of ON, OFF',
+    ],
   ])('refuses %o at %s', (command, path, rule) => {
     expect(checkCommand(valve, command)).toEqual({ path, rule });
   });
@@ -125,16 +143,30 @@ describe('a command against the model', () => {
 
 describe('a property set and query against the model', () => {
   it('accepts writable properties with valid values', () => {
-    expect(checkPropertySet(valve, { services: [{ service_id: 'Valve', properties: { interval: 60, label: 'north' } }] })).toBeUndefined();
+    expect(
+      checkPropertySet(valve, { services: [{ service_id: 'Valve', properties: { interval: 60, label: 'north' } }] }),
+    ).toBeUndefined();
   });
 
   it.each([
     [{ service_id: 'Valve', properties: { flow: 1.5 } }, 'services.0.properties.flow', 'is not writable'],
     // A set mixing a writable and a read-only property is refused whole.
     [{ service_id: 'Valve', properties: { interval: 60, flow: 1.5 } }, 'services.0.properties.flow', 'is not writable'],
-    [{ service_id: 'Valve', properties: { interval: 61 } }, 'services.0.properties.interval', 'must be a multiple of 5 from 5'],
-    [{ service_id: 'Valve', properties: { label: 'too long!' } }, 'services.0.properties.label', 'must be at most 8 characters'],
-    [{ service_id: 'Valve', properties: { colour: 'red' } }, 'services.0.properties.colour', 'is not a property of the product model'],
+    [
+      { service_id: 'Valve', properties: { interval: 61 } },
+      'services.0.properties.interval',
+      'must be a multiple of 5 from 5',
+    ],
+    [
+      { service_id: 'Valve', properties: { label: 'too long!' } },
+      'services.0.properties.label',
+      'must be at most 8 characters',
+    ],
+    [
+      { service_id: 'Valve', properties: { colour: 'red' } },
+      'services.0.properties.colour',
+      'is not a property of the product model',
+    ],
     [{ service_id: 'Pump', properties: {} }, 'services.0.service_id', 'is not a service of the product model'],
   ])('refuses %o at %s', (service, path, rule) => {
     expect(checkPropertySet(valve, { services: [service] })).toEqual({ path, rule });
@@ -142,7 +174,10 @@ describe('a property set and query against the model', () => {
 
   it('queries only services of the model, unless the product is free-form', () => {
     expect(checkPropertyQuery(valve, 'Valve')).toBeUndefined();
-    expect(checkPropertyQuery(valve, 'Pump')).toEqual({ path: 'service_id', rule: 'is not a service of the product model' });
+    expect(checkPropertyQuery(valve, 'Pump')).toEqual({
+      path: 'service_id',
+      rule: 'is not a service of the product model',
+    });
     expect(checkPropertyQuery([], 'Pump')).toBeUndefined();
   });
 });
@@ -151,35 +186,90 @@ describe('a model to store', () => {
   const service = (extra: Record<string, unknown>) => [{ service_id: 'S', service_type: 'S', ...extra }];
 
   it('accepts every data type and method', () => {
-    const properties = ['int', 'long', 'decimal', 'string', 'DateTime', 'jsonObject', 'boolean', 'string list'].map((t, i) => ({
-      property_name: `p${i}`,
-      data_type: t,
-      method: ['RWE', 'RW', 'RE', 'WE', 'E', 'W', 'R', 'RW'][i],
-    }));
-    expect(modelError(service({ properties: [...properties, { property_name: 'e', data_type: 'enum', enum_list: ['A'], method: 'R' }] }))).toBe('ok');
+    const properties = ['int', 'long', 'decimal', 'string', 'DateTime', 'jsonObject', 'boolean', 'string list'].map(
+      (t, i) => ({
+        property_name: `p${i}`,
+        data_type: t,
+        method: ['RWE', 'RW', 'RE', 'WE', 'E', 'W', 'R', 'RW'][i],
+      }),
+    );
+    expect(
+      modelError(
+        service({
+          properties: [...properties, { property_name: 'e', data_type: 'enum', enum_list: ['A'], method: 'R' }],
+        }),
+      ),
+    ).toBe('ok');
   });
 
   it.each([
     [{ properties: [{ property_name: 'p', data_type: 'float', method: 'R' }] }, '0.properties.0.data_type'],
     [{ properties: [{ property_name: 'p', data_type: 'int', method: 'X' }] }, '0.properties.0.method'],
-    [{ properties: [{ property_name: 'p', data_type: 'int', min: '10', max: '1', method: 'R' }] }, '0.properties.0.min must not be greater than max'],
-    [{ properties: [{ property_name: 'p', data_type: 'int', min: 'low', method: 'R' }] }, '0.properties.0.min must be a number'],
-    [{ properties: [{ property_name: 'p', data_type: 'enum', method: 'R' }] }, '0.properties.0.enum_list is required for data_type enum'],
-    [{ properties: [{ property_name: 'a.b', data_type: 'int', method: 'R' }] }, "0.properties.0.property_name must not contain '.' or '$'"],
-    [{ properties: [{ property_name: '$a', data_type: 'int', method: 'R' }] }, "0.properties.0.property_name must not contain '.' or '$'"],
-    [{ properties: [{ property_name: 'p', data_type: 'int', method: 'R', default_value: 'x' }] }, '0.properties.0.default_value must be an integer'],
-    [{ properties: [1, 2].map(() => ({ property_name: 'p', data_type: 'int', method: 'R' })) }, '0.properties.1.property_name is not unique'],
+    [
+      { properties: [{ property_name: 'p', data_type: 'int', min: '10', max: '1', method: 'R' }] },
+      '0.properties.0.min must not be greater than max',
+    ],
+    [
+      { properties: [{ property_name: 'p', data_type: 'int', min: 'low', method: 'R' }] },
+      '0.properties.0.min must be a number',
+    ],
+    [
+      { properties: [{ property_name: 'p', data_type: 'enum', method: 'R' }] },
+      '0.properties.0.enum_list is required for data_type enum',
+    ],
+    [
+      { properties: [{ property_name: 'a.b', data_type: 'int', method: 'R' }] },
+      "0.properties.0.property_name must not contain '.' or '$'",
+    ],
+    [
+      { properties: [{ property_name: '$a', data_type: 'int', method: 'R' }] },
+      "0.properties.0.property_name must not contain '.' or '$'",
+    ],
+    [
+      { properties: [{ property_name: 'p', data_type: 'int', method: 'R', default_value: 'x' }] },
+      '0.properties.0.default_value must be an integer',
+    ],
+    [
+      { properties: [1, 2].map(() => ({ property_name: 'p', data_type: 'int', method: 'R' })) },
+      '0.properties.1.property_name is not unique',
+    ],
     [{ commands: [{ command_name: 'c' }, { command_name: 'c' }] }, '0.commands.1.command_name is not unique'],
-    [{ commands: [{ command_name: 'c', paras: [{ para_name: 'x', data_type: 'int' }, { para_name: 'x', data_type: 'int' }] }] }, '0.commands.0.paras.1.para_name is not unique'],
-    [{ properties: Array.from({ length: 501 }, (_, i) => ({ property_name: `p${i}`, data_type: 'int', method: 'R' })) }, '0.properties'],
+    [
+      {
+        commands: [
+          {
+            command_name: 'c',
+            paras: [
+              { para_name: 'x', data_type: 'int' },
+              { para_name: 'x', data_type: 'int' },
+            ],
+          },
+        ],
+      },
+      '0.commands.0.paras.1.para_name is not unique',
+    ],
+    [
+      {
+        properties: Array.from({ length: 501 }, (_, i) => ({ property_name: `p${i}`, data_type: 'int', method: 'R' })),
+      },
+      '0.properties',
+    ],
   ])('refuses %#, naming %s', (extra, path) => {
     expect(modelError(service(extra))).toContain(`Invalid input: ${path}`);
   });
 
   it('refuses duplicate service ids, over 500 services and over 500 KB of capability JSON', () => {
     expect(modelError([...service({}), ...service({})])).toContain('1.service_id is not unique');
-    expect(modelError(Array.from({ length: 501 }, (_, i) => ({ service_id: `s${i}`, service_type: 'S' })))).toContain('Invalid input: body');
-    const big = Array.from({ length: 300 }, (_, i) => ({ property_name: `p${i}`, data_type: 'string', method: 'R', description: 'd'.repeat(128), unit: 'u'.repeat(16) }));
+    expect(modelError(Array.from({ length: 501 }, (_, i) => ({ service_id: `s${i}`, service_type: 'S' })))).toContain(
+      'Invalid input: body',
+    );
+    const big = Array.from({ length: 300 }, (_, i) => ({
+      property_name: `p${i}`,
+      data_type: 'string',
+      method: 'R',
+      description: 'd'.repeat(128),
+      unit: 'u'.repeat(16),
+    }));
     const services = Array.from({ length: 8 }, (_, i) => ({ service_id: `s${i}`, service_type: 'S', properties: big }));
     expect(modelError(services)).toContain('must be at most 500 KB of JSON');
   });

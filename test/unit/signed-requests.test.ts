@@ -2,7 +2,12 @@ import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner.js
 import { DerivedAKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/DerivedAKSKSigner.js';
 import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
 import { describe, expect, it } from 'vitest';
-import { parseAuthorization, parseSdkDate, verifySignature, type SignedRequestParts } from '../../shared/domain/signed-requests.ts';
+import {
+  parseAuthorization,
+  parseSdkDate,
+  verifySignature,
+  type SignedRequestParts,
+} from '../../shared/domain/signed-requests.ts';
 import { authorizeSignedRequest } from '../../shared/use-cases/authorize-api-token.ts';
 import { hashToken, type ApiTokenRecord } from '../../shared/domain/api-tokens.ts';
 
@@ -27,7 +32,10 @@ const signed = (derived: boolean): SignedRequestParts => {
     queryParams: { b: 'x y', a: ['2', '1'] },
     data: body,
   };
-  const headers = (derived ? DerivedAKSKSigner : AKSKSigner).sign(request as any, credentials(derived) as any) as Record<string, string>;
+  const headers = (derived ? DerivedAKSKSigner : AKSKSigner).sign(
+    request as any,
+    credentials(derived) as any,
+  ) as Record<string, string>;
   return {
     method: 'POST',
     path: '/v5/iot/proj/devices/dev%201/commands',
@@ -68,9 +76,18 @@ describe('UNSIGNED-PAYLOAD', () => {
         queryParams: {},
         data: body,
       };
-      const headers = (derived ? DerivedAKSKSigner : AKSKSigner).sign(request as any, credentials(derived) as any) as Record<string, string>;
+      const headers = (derived ? DerivedAKSKSigner : AKSKSigner).sign(
+        request as any,
+        credentials(derived) as any,
+      ) as Record<string, string>;
       const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-      const req: SignedRequestParts = { method: 'PUT', path: '/v5/iot/proj/devices/d/properties', query: {}, headers: lower, body: '{"any":"body"}' };
+      const req: SignedRequestParts = {
+        method: 'PUT',
+        path: '/v5/iot/proj/devices/d/properties',
+        query: {},
+        headers: lower,
+        body: '{"any":"body"}',
+      };
       const auth = parseAuthorization(lower.authorization)!;
       expect(auth.signedHeaders).toContain('x-sdk-content-sha256');
       expect(verifySignature(auth, req, SK, NOW)).toEqual({ ok: true });
@@ -82,7 +99,13 @@ describe('UNSIGNED-PAYLOAD', () => {
 });
 
 describe('the authorizer for signed requests', () => {
-  const record: ApiTokenRecord = { tokenId: AK, tokenHash: hashToken(AK), projects: ['proj'], createdAt: 0, secretKey: SK };
+  const record: ApiTokenRecord = {
+    tokenId: AK,
+    tokenHash: hashToken(AK),
+    projects: ['proj'],
+    createdAt: 0,
+    secretKey: SK,
+  };
   const deps = {
     tokens: { getByHash: async (h: string) => (h === record.tokenHash ? record : undefined) },
     clock: { now: () => NOW },
@@ -92,13 +115,18 @@ describe('the authorizer for signed requests', () => {
 
   it('allows a known AK with a fresh date for its projects only', async () => {
     const policy = await authorizeSignedRequest(deps, headers, arn('proj'));
-    expect(policy.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow', Resource: ['arn:aws:execute-api:r:1:api/prod/*/v5/iot/proj/*'] });
+    expect(policy.policyDocument.Statement[0]).toMatchObject({
+      Effect: 'Allow',
+      Resource: ['arn:aws:execute-api:r:1:api/prod/*/v5/iot/proj/*'],
+    });
   });
 
   it('refuses an unknown AK or a stale date, and denies an X-Project-Id other than the path', async () => {
     const unknown = { ...headers, authorization: headers.authorization!.replace(AK, 'HPUAUNKNOWNACCESSKEY') };
     await expect(authorizeSignedRequest(deps, unknown, arn('proj'))).rejects.toThrow('Unauthorized');
-    await expect(authorizeSignedRequest({ ...deps, clock: { now: () => NOW + 16 * 60_000 } }, headers, arn('proj'))).rejects.toThrow('Unauthorized');
+    await expect(
+      authorizeSignedRequest({ ...deps, clock: { now: () => NOW + 16 * 60_000 } }, headers, arn('proj')),
+    ).rejects.toThrow('Unauthorized');
     const other = await authorizeSignedRequest(deps, headers, arn('other'));
     expect(other.policyDocument.Statement[0]!.Effect).toBe('Deny');
   });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseResponseTopic, requestTopic, responseBody, responseTopicFilter } from '../../shared/domain/sync-requests.ts';
+import {
+  parseResponseTopic,
+  requestTopic,
+  responseBody,
+  responseTopicFilter,
+} from '../../shared/domain/sync-requests.ts';
 import { topicMatches } from '../../local/iot-rules.ts';
 
 describe('sync request topics', () => {
@@ -15,7 +20,9 @@ describe('sync request topics', () => {
       kind: 'command',
       requestId: 'r1',
     });
-    expect(parseResponseTopic('oc', 'oc/devices/d1/sys/properties/get/response/request_id=x')?.kind).toBe('properties-get');
+    expect(parseResponseTopic('oc', 'oc/devices/d1/sys/properties/get/response/request_id=x')?.kind).toBe(
+      'properties-get',
+    );
     for (const bad of [
       'oc/devices/d1/sys/commands/request_id=r1',
       'oc/devices/d1/sys/commands/response/r1',

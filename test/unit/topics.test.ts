@@ -28,9 +28,19 @@ describe('device topic ACL', () => {
     const { topicMatches } = await import('../../local/iot-rules.ts');
     const filters = deviceDownlinkFilters('oc', 'd1');
     const covered = (topic: string) => filters.some((f) => topicMatches(f, topic));
-    for (const down of ['sys/messages/down', 'sys/commands/request_id=1', 'sys/properties/set/request_id=1', 'sys/properties/get/request_id=1'])
+    for (const down of [
+      'sys/messages/down',
+      'sys/commands/request_id=1',
+      'sys/properties/set/request_id=1',
+      'sys/properties/get/request_id=1',
+    ])
       expect(covered(`oc/devices/d1/${down}`), down).toBe(true);
-    for (const up of ['sys/messages/up', 'sys/commands/response/request_id=1', 'sys/properties/report', 'sys/properties/set/response/request_id=1'])
+    for (const up of [
+      'sys/messages/up',
+      'sys/commands/response/request_id=1',
+      'sys/properties/report',
+      'sys/properties/set/response/request_id=1',
+    ])
       expect(covered(`oc/devices/d1/${up}`), up).toBe(false);
   });
 });

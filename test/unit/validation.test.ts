@@ -37,6 +37,7 @@ describe('input validation', () => {
 
   it('checks device ids in paths: 1-128 of [A-Za-z0-9_-]', () => {
     expect(parseDeviceId('dev_1-x')).toBe('dev_1-x');
-    for (const bad of [undefined, '', 'a'.repeat(129), 'a b', 'a/b']) expect(errorOf(() => parseDeviceId(bad)).code).toBe('IOTDA.000006');
+    for (const bad of [undefined, '', 'a'.repeat(129), 'a b', 'a/b'])
+      expect(errorOf(() => parseDeviceId(bad)).code).toBe('IOTDA.000006');
   });
 });

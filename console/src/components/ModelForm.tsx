@@ -1,4 +1,16 @@
-import { Button, Checkbox, Fieldset, Group, NumberInput, Select, SimpleGrid, Stack, TagsInput, Text, TextInput } from '@mantine/core';
+import {
+  Button,
+  Checkbox,
+  Fieldset,
+  Group,
+  NumberInput,
+  Select,
+  SimpleGrid,
+  Stack,
+  TagsInput,
+  Text,
+  TextInput,
+} from '@mantine/core';
 import { createContext, useContext, type ReactNode } from 'react';
 import { DATA_TYPES, METHODS } from '../../../shared/domain/product-model.ts';
 
@@ -26,12 +38,36 @@ export const setIn = (v: unknown, [k, ...rest]: Path, value: unknown): unknown =
 // Where the form shows an error: every key with an input, every list and every item of one ('#').
 type Shown = { [key: string]: Shown | true };
 const FIELD: Shown = Object.fromEntries(
-  ['property_name', 'para_name', 'data_type', 'method', 'required', 'min', 'max', 'step', 'max_length', 'enum_list', 'unit', 'description'].map((k) => [k, true]),
+  [
+    'property_name',
+    'para_name',
+    'data_type',
+    'method',
+    'required',
+    'min',
+    'max',
+    'step',
+    'max_length',
+    'enum_list',
+    'unit',
+    'description',
+  ].map((k) => [k, true]),
 );
 const PARAS: Shown = { '#': FIELD };
 const named = (key: string): Shown => ({ '#': { [key]: true, paras: PARAS } });
 const SHOWN: Shown = {
-  ...Object.fromEntries(['product_id', 'name', 'device_type', 'protocol_type', 'data_format', 'manufacturer_name', 'industry', 'description'].map((k) => [k, true])),
+  ...Object.fromEntries(
+    [
+      'product_id',
+      'name',
+      'device_type',
+      'protocol_type',
+      'data_format',
+      'manufacturer_name',
+      'industry',
+      'description',
+    ].map((k) => [k, true]),
+  ),
   service_capabilities: {
     '#': {
       ...Object.fromEntries(['service_id', 'service_type', 'option', 'description'].map((k) => [k, true])),
@@ -99,13 +135,41 @@ const ErrorLine = ({ path }: { path: Path }) => {
 };
 
 /** A text input bound to `path`; emptied, the key is removed (the API's optional fields). */
-export function Input({ path, label, ...rest }: { path: Path; label: string; required?: boolean; description?: string; placeholder?: string }) {
+export function Input({
+  path,
+  label,
+  ...rest
+}: {
+  path: Path;
+  label: string;
+  required?: boolean;
+  description?: string;
+  placeholder?: string;
+}) {
   const m = useModel();
-  return <TextInput label={label} {...rest} value={(m.get(path) as string | undefined) ?? ''} error={m.error(path)} onChange={(e) => m.set(path, e.currentTarget.value || undefined)} />;
+  return (
+    <TextInput
+      label={label}
+      {...rest}
+      value={(m.get(path) as string | undefined) ?? ''}
+      error={m.error(path)}
+      onChange={(e) => m.set(path, e.currentTarget.value || undefined)}
+    />
+  );
 }
 
 /** A select bound to `path`. */
-export function Choice({ path, label, data, clearable }: { path: Path; label: string; data: readonly string[]; clearable?: boolean }) {
+export function Choice({
+  path,
+  label,
+  data,
+  clearable,
+}: {
+  path: Path;
+  label: string;
+  data: readonly string[];
+  clearable?: boolean;
+}) {
   const m = useModel();
   return (
     <Select
@@ -140,7 +204,17 @@ function Amount({ path, label, integer }: { path: Path; label: string; integer?:
  * A list of items (services, properties, commands, ...): each in a fieldset named `What n` with a remove
  * button, and an add button appending `blank`.
  */
-function ListOf({ path, what, blank, children }: { path: Path; what: string; blank: Obj; children: (at: Path, item: Obj) => ReactNode }) {
+function ListOf({
+  path,
+  what,
+  blank,
+  children,
+}: {
+  path: Path;
+  what: string;
+  blank: Obj;
+  children: (at: Path, item: Obj) => ReactNode;
+}) {
   const m = useModel();
   const items = (m.get(path) as Obj[] | undefined) ?? [];
   const set = (next: Obj[]) => m.set(path, next.length ? next : undefined);
@@ -150,12 +224,19 @@ function ListOf({ path, what, blank, children }: { path: Path; what: string; bla
         const at = [...path, i];
         const legend = `${what} ${i + 1}`;
         return (
+          // biome-ignore lint/suspicious/noArrayIndexKey: list items have no identity but their place
           <Fieldset key={i} legend={legend} p="sm">
             <Stack gap="xs">
               <ErrorLine path={at} />
               {children(at, item)}
               <Group justify="flex-end">
-                <Button variant="subtle" color="red" size="compact-sm" aria-label={`Remove ${legend.toLowerCase()}`} onClick={() => set(items.filter((_, j) => j !== i))}>
+                <Button
+                  variant="subtle"
+                  color="red"
+                  size="compact-sm"
+                  aria-label={`Remove ${legend.toLowerCase()}`}
+                  onClick={() => set(items.filter((_, j) => j !== i))}
+                >
                   Remove
                 </Button>
               </Group>
@@ -174,19 +255,33 @@ function ListOf({ path, what, blank, children }: { path: Path; what: string; bla
 }
 
 const NUMERIC = ['int', 'long', 'decimal'];
-const LIMITS: Record<string, string[]> = { int: ['min', 'max', 'step', 'unit'], long: ['min', 'max', 'step', 'unit'], decimal: ['min', 'max', 'step', 'unit'], string: ['max_length'], 'string list': ['max_length'], enum: ['enum_list'] };
+const LIMITS: Record<string, string[]> = {
+  int: ['min', 'max', 'step', 'unit'],
+  long: ['min', 'max', 'step', 'unit'],
+  decimal: ['min', 'max', 'step', 'unit'],
+  string: ['max_length'],
+  'string list': ['max_length'],
+  enum: ['enum_list'],
+};
 
 /** A new data type drops the limits that mean nothing for it (a string's max_length on an int). */
 const retype = (item: Obj, dataType: string): Obj => {
   const keep = LIMITS[dataType] ?? [];
-  return Object.fromEntries(Object.entries({ ...item, data_type: dataType }).filter(([k]) => !['min', 'max', 'step', 'unit', 'max_length', 'enum_list'].includes(k) || keep.includes(k)));
+  return Object.fromEntries(
+    Object.entries({ ...item, data_type: dataType }).filter(
+      ([k]) => !['min', 'max', 'step', 'unit', 'max_length', 'enum_list'].includes(k) || keep.includes(k),
+    ),
+  );
 };
 
 /** Properties or parameters: a name, a data type and the limits that type has; properties also a method. */
 function Fields({ path, what }: { path: Path; what: 'Property' | 'Parameter' }) {
   const m = useModel();
   const nameKey = what === 'Property' ? 'property_name' : 'para_name';
-  const blank = what === 'Property' ? { property_name: '', data_type: 'int', required: false, method: 'RW' } : { para_name: '', data_type: 'int', required: false };
+  const blank =
+    what === 'Property'
+      ? { property_name: '', data_type: 'int', required: false, method: 'RW' }
+      : { para_name: '', data_type: 'int', required: false };
   return (
     <ListOf path={path} what={what} blank={blank}>
       {(at, item) => {
@@ -211,7 +306,9 @@ function Fields({ path, what }: { path: Path; what: 'Property' | 'Parameter' }) 
                 <Input path={[...at, 'unit']} label="Unit" />
               </>
             )}
-            {(type === 'string' || type === 'string list') && <Amount path={[...at, 'max_length']} label="Max length" integer />}
+            {(type === 'string' || type === 'string list') && (
+              <Amount path={[...at, 'max_length']} label="Max length" integer />
+            )}
             {type === 'enum' && (
               <TagsInput
                 label="Values (enum_list)"
@@ -236,7 +333,19 @@ function Fields({ path, what }: { path: Path; what: 'Property' | 'Parameter' }) 
 }
 
 /** Commands, their responses and services' events: a name and parameters (and a command's responses). */
-const Named = ({ path, what, nameKey, nameLabel = `${what} name`, extra }: { path: Path; what: string; nameKey: string; nameLabel?: string; extra?: (at: Path) => ReactNode }) => (
+const Named = ({
+  path,
+  what,
+  nameKey,
+  nameLabel = `${what} name`,
+  extra,
+}: {
+  path: Path;
+  what: string;
+  nameKey: string;
+  nameLabel?: string;
+  extra?: (at: Path) => ReactNode;
+}) => (
   <ListOf path={path} what={what} blank={{ [nameKey]: '' }}>
     {(at) => (
       <>

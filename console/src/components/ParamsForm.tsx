@@ -43,7 +43,10 @@ const toJson = (f: Field, raw: unknown): { value?: unknown; error?: string } => 
  * The form's values as the API's `paras` (or properties), checked with the very rules the server applies
  * (shared/domain/product-model.ts), so a value the model refuses is shown here and never sent.
  */
-export function collectParams(fields: readonly Field[], raw: RawValues): { values: Record<string, unknown>; errors: Record<string, string> } {
+export function collectParams(
+  fields: readonly Field[],
+  raw: RawValues,
+): { values: Record<string, unknown>; errors: Record<string, string> } {
   const values: Record<string, unknown> = {};
   const errors: Record<string, string> = {};
   for (const f of fields) {
@@ -64,7 +67,8 @@ const describe = (f: Field) => {
   const parts: string[] = [f.data_type];
   if (isNumeric(f) && (f.min !== undefined || f.max !== undefined)) parts.push(`${f.min ?? '−∞'} to ${f.max ?? '∞'}`);
   if (f.step) parts.push(`step ${f.step}`);
-  if (f.max_length !== undefined && (f.data_type === 'string' || f.data_type === 'string list')) parts.push(`at most ${f.max_length} characters`);
+  if (f.max_length !== undefined && (f.data_type === 'string' || f.data_type === 'string list'))
+    parts.push(`at most ${f.max_length} characters`);
   if (f.unit) parts.push(f.unit);
   if (f.description) parts.push(f.description);
   return parts.join(' · ');
@@ -178,5 +182,6 @@ export function ParamsForm({
 }
 
 /** A command's parameters as form fields. */
-export const parasAsFields = (paras: readonly (FieldDef & { para_name: string; unit?: string; description?: string })[] | undefined): Field[] =>
-  (paras ?? []).map((p) => ({ ...p, name: p.para_name }));
+export const parasAsFields = (
+  paras: readonly (FieldDef & { para_name: string; unit?: string; description?: string })[] | undefined,
+): Field[] => (paras ?? []).map((p) => ({ ...p, name: p.para_name }));

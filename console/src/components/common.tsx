@@ -53,7 +53,19 @@ export const JsonView = ({ value, label }: { value: unknown; label?: string }) =
 /**
  * Previous / next over the API's marker paging: the markers of the pages seen so far make "previous" work.
  */
-export function Pager({ markers, page, limit, shown, onPage }: { markers: string[]; page: Page | undefined; limit: number; shown: number; onPage: (markers: string[]) => void }) {
+export function Pager({
+  markers,
+  page,
+  limit,
+  shown,
+  onPage,
+}: {
+  markers: string[];
+  page: Page | undefined;
+  limit: number;
+  shown: number;
+  onPage: (markers: string[]) => void;
+}) {
   const first = markers.length === 0;
   // Every page before this one was full: what has been seen is their rows and this page's.
   const last = !page?.marker || markers.length * limit + shown >= page.count;
@@ -66,7 +78,12 @@ export function Pager({ markers, page, limit, shown, onPage }: { markers: string
         <Button variant="default" size="xs" disabled={first} onClick={() => onPage(markers.slice(0, -1))}>
           Previous
         </Button>
-        <Button variant="default" size="xs" disabled={last} onClick={() => page?.marker && onPage([...markers, page.marker])}>
+        <Button
+          variant="default"
+          size="xs"
+          disabled={last}
+          onClick={() => page?.marker && onPage([...markers, page.marker])}
+        >
           Next
         </Button>
       </Group>

@@ -30,7 +30,12 @@ export function BatchTaskPage({ taskId }: { taskId: string }) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   // A task still running is read again every 2 s: its progress and results move on the page.
   const task = useLoad(
-    () => call<TaskPage>(session, 'GET', `/batchtasks/${enc(taskId)}${query({ limit: LIMIT, marker: markers.at(-1), task_detail_status: status ?? undefined })}`),
+    () =>
+      call<TaskPage>(
+        session,
+        'GET',
+        `/batchtasks/${enc(taskId)}${query({ limit: LIMIT, marker: markers.at(-1), task_detail_status: status ?? undefined })}`,
+      ),
     [session, taskId, status, markers],
     (d) => (FINAL_TASK_STATUSES.includes(d.batchtask.status) ? undefined : 2000),
   );
@@ -39,7 +44,12 @@ export function BatchTaskPage({ taskId }: { taskId: string }) {
     setActing(kind);
     setActionResult(undefined);
     return action.run(async () => {
-      const r = await call<TargetResults>(session, 'POST', `/batchtasks/${enc(taskId)}/${kind}`, targets ? { targets } : undefined);
+      const r = await call<TargetResults>(
+        session,
+        'POST',
+        `/batchtasks/${enc(taskId)}/${kind}`,
+        targets ? { targets } : undefined,
+      );
       const failed = r.targets.filter((t) => t.status === 'failure');
       setActionResult(
         targets
@@ -74,10 +84,21 @@ export function BatchTaskPage({ taskId }: { taskId: string }) {
           </Text>
         </div>
         <Group>
-          <Button variant="light" color="yellow" disabled={ended || t.status === 'Stopping'} loading={action.busy && acting === 'stop'} onClick={() => void act('stop')}>
+          <Button
+            variant="light"
+            color="yellow"
+            disabled={ended || t.status === 'Stopping'}
+            loading={action.busy && acting === 'stop'}
+            onClick={() => void act('stop')}
+          >
             Stop
           </Button>
-          <Button variant="light" disabled={!ended} loading={action.busy && acting === 'retry'} onClick={() => void act('retry')}>
+          <Button
+            variant="light"
+            disabled={!ended}
+            loading={action.busy && acting === 'retry'}
+            onClick={() => void act('retry')}
+          >
             Retry failed
           </Button>
           <Button variant="light" color="red" disabled={!ended} onClick={() => setConfirmDelete(true)}>
@@ -93,7 +114,11 @@ export function BatchTaskPage({ taskId }: { taskId: string }) {
         <LabeledValue label="Policy">{t.task_policy ? JSON.stringify(t.task_policy) : '—'}</LabeledValue>
       </SimpleGrid>
       <JsonView value={t.document} label="Document" />
-      {actionResult && <Text size="sm" role="status">{actionResult}</Text>}
+      {actionResult && (
+        <Text size="sm" role="status">
+          {actionResult}
+        </Text>
+      )}
       <ErrorAlert error={action.error} session={session} />
       <Group justify="space-between" wrap="wrap">
         <Select
@@ -106,10 +131,20 @@ export function BatchTaskPage({ taskId }: { taskId: string }) {
           onChange={(v) => (setStatus(v), setMarkers([]), setSelected([]))}
         />
         <Group>
-          <Button size="xs" variant="default" disabled={!selected.length || ended} onClick={() => void act('stop', selected)}>
+          <Button
+            size="xs"
+            variant="default"
+            disabled={!selected.length || ended}
+            onClick={() => void act('stop', selected)}
+          >
             Stop selected
           </Button>
-          <Button size="xs" variant="default" disabled={!selected.length || !ended} onClick={() => void act('retry', selected)}>
+          <Button
+            size="xs"
+            variant="default"
+            disabled={!selected.length || !ended}
+            onClick={() => void act('retry', selected)}
+          >
             Retry selected
           </Button>
         </Group>
@@ -119,7 +154,11 @@ export function BatchTaskPage({ taskId }: { taskId: string }) {
           <Table.Thead>
             <Table.Tr>
               <Table.Th w={40}>
-                <Checkbox aria-label="Select all" checked={allSelected} onChange={() => setSelected(allSelected ? [] : rows.map((r) => r.target))} />
+                <Checkbox
+                  aria-label="Select all"
+                  checked={allSelected}
+                  onChange={() => setSelected(allSelected ? [] : rows.map((r) => r.target))}
+                />
               </Table.Th>
               <Table.Th>Target</Table.Th>
               <Table.Th>Status</Table.Th>
@@ -133,7 +172,11 @@ export function BatchTaskPage({ taskId }: { taskId: string }) {
                   <Checkbox
                     aria-label={`Select ${r.target}`}
                     checked={selected.includes(r.target)}
-                    onChange={(e) => setSelected(e.currentTarget.checked ? [...selected, r.target] : selected.filter((x) => x !== r.target))}
+                    onChange={(e) =>
+                      setSelected(
+                        e.currentTarget.checked ? [...selected, r.target] : selected.filter((x) => x !== r.target),
+                      )
+                    }
                   />
                 </Table.Td>
                 <Table.Td>
@@ -152,7 +195,13 @@ export function BatchTaskPage({ taskId }: { taskId: string }) {
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      <Pager markers={markers} page={task.data.page} limit={LIMIT} shown={rows.length} onPage={(m) => (setMarkers(m), setSelected([]))} />
+      <Pager
+        markers={markers}
+        page={task.data.page}
+        limit={LIMIT}
+        shown={rows.length}
+        onPage={(m) => (setMarkers(m), setSelected([]))}
+      />
       <ConfirmModal
         opened={confirmDelete}
         title="Delete batch task"

@@ -1,8 +1,39 @@
-import { Anchor, Button, Collapse, Group, JsonInput, MultiSelect, NumberInput, Progress, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, TextInput, Textarea, Title } from '@mantine/core';
+import {
+  Anchor,
+  Button,
+  Collapse,
+  Group,
+  JsonInput,
+  MultiSelect,
+  NumberInput,
+  Progress,
+  SegmentedControl,
+  Select,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Textarea,
+  Title,
+} from '@mantine/core';
 import { useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import { checkCommand, type ServiceDef } from '../../../shared/domain/product-model.ts';
-import { allPages, call, compactUtc, enc, FINAL_TASK_STATUSES, query, showTime, type BatchTask, type Device, type Page, type Product, type TaskProgress } from '../api.ts';
+import {
+  allPages,
+  call,
+  compactUtc,
+  enc,
+  FINAL_TASK_STATUSES,
+  query,
+  showTime,
+  type BatchTask,
+  type Device,
+  type Page,
+  type Product,
+  type TaskProgress,
+} from '../api.ts';
 import { ErrorAlert, Pager, StatusBadge } from '../components/common.tsx';
 import { collectParams, ParamsForm, parasAsFields, type RawValues } from '../components/ParamsForm.tsx';
 import { useAction, useLoad, useSession } from '../hooks.ts';
@@ -20,7 +51,8 @@ export function TaskProgressBar({ p }: { p: TaskProgress }) {
         <Progress.Section value={pct(p.stopped)} color="gray" />
       </Progress.Root>
       <Text size="xs" c="dimmed">
-        {p.success} ok · {p.fail} failed · {p.stopped} stopped · {p.total - p.success - p.fail - p.stopped} to go, of {p.total}
+        {p.success} ok · {p.fail} failed · {p.stopped} stopped · {p.total - p.success - p.fail - p.stopped} to go, of{' '}
+        {p.total}
       </Text>
     </Stack>
   );
@@ -31,7 +63,12 @@ export function BatchTasksPage() {
   const [status, setStatus] = useState<string | null>(null);
   const [markers, setMarkers] = useState<string[]>([]);
   const list = useLoad(
-    () => call<{ batchtasks: BatchTask[]; page: Page }>(session, 'GET', `/batchtasks${query({ limit: LIMIT, marker: markers.at(-1), status: status ?? undefined })}`),
+    () =>
+      call<{ batchtasks: BatchTask[]; page: Page }>(
+        session,
+        'GET',
+        `/batchtasks${query({ limit: LIMIT, marker: markers.at(-1), status: status ?? undefined })}`,
+      ),
     [session, status, markers],
     (d) => (d.batchtasks.some((t) => !FINAL_TASK_STATUSES.includes(t.status)) ? 2000 : undefined),
   );
@@ -89,11 +126,16 @@ export function BatchTasksPage() {
         </Table>
       </Table.ScrollContainer>
       {list.data?.batchtasks.length === 0 && <Text c="dimmed">No batch tasks.</Text>}
-      <Pager markers={markers} page={list.data?.page} limit={LIMIT} shown={list.data?.batchtasks.length ?? 0} onPage={setMarkers} />
+      <Pager
+        markers={markers}
+        page={list.data?.page}
+        limit={LIMIT}
+        shown={list.data?.batchtasks.length ?? 0}
+        onPage={setMarkers}
+      />
     </Stack>
   );
 }
-
 
 const POLICY_FIELDS = [
   { key: 'retry_count', label: 'Retries (0–5)', min: 0, max: 5 },
@@ -124,9 +166,15 @@ export function CreateBatchTaskPage() {
   const action = useAction();
 
   const products = useLoad(() => allProducts(session), [session]);
-  const product = useLoad(async () => (productId ? call<Product>(session, 'GET', `/products/${enc(productId)}`) : undefined), [session, productId]);
+  const product = useLoad(
+    async () => (productId ? call<Product>(session, 'GET', `/products/${enc(productId)}`) : undefined),
+    [session, productId],
+  );
   // The target picker offers a product's first 1,000 devices; beyond that, paste ids.
-  const devices = useLoad(async () => (productId ? allPages<Device>(session, '/devices', 'devices', { product_id: productId }, 1000) : []), [session, productId]);
+  const devices = useLoad(
+    async () => (productId ? allPages<Device>(session, '/devices', 'devices', { product_id: productId }, 1000) : []),
+    [session, productId],
+  );
   const services: ServiceDef[] = product.data?.service_capabilities ?? [];
   const service = services.find((s) => s.service_id === serviceId);
   const command = service?.commands?.find((c) => c.command_name === commandName);
@@ -145,7 +193,10 @@ export function CreateBatchTaskPage() {
         if (!command) return setProblem('Pick a service and a command.');
         if (Object.keys(errors).length) return;
         document = { service_id: serviceId, command_name: commandName, paras: values };
-        const refused = checkCommand(services, document as { service_id: string; command_name: string; paras: Record<string, unknown> });
+        const refused = checkCommand(
+          services,
+          document as { service_id: string; command_name: string; paras: Record<string, unknown> },
+        );
         if (refused) return setProblem(`${refused.path} ${refused.rule}`);
       } else {
         try {
@@ -163,12 +214,17 @@ export function CreateBatchTaskPage() {
           return setProblem('The message is not valid JSON.');
         }
       }
-      document = { message: body, ...(message.name.trim() ? { name: message.name.trim() } : {}), ...(message.ttl !== '' ? { ttl: Number(message.ttl) } : {}) };
+      document = {
+        message: body,
+        ...(message.name.trim() ? { name: message.name.trim() } : {}),
+        ...(message.ttl !== '' ? { ttl: Number(message.ttl) } : {}),
+      };
     }
     const list = targets();
     if (!list.length) return setProblem('Pick or paste at least one device.');
     const task_policy: Record<string, unknown> = {};
-    for (const f of POLICY_FIELDS) if (policy[f.key] !== undefined && policy[f.key] !== '') task_policy[f.key] = Number(policy[f.key]);
+    for (const f of POLICY_FIELDS)
+      if (policy[f.key] !== undefined && policy[f.key] !== '') task_policy[f.key] = Number(policy[f.key]);
     if (schedule) task_policy.schedule_time = compactUtc(new Date(schedule));
     void action.run(async () => {
       const t = await call<BatchTask>(session, 'POST', '/batchtasks', {
@@ -190,7 +246,13 @@ export function CreateBatchTaskPage() {
         </Anchor>
         <Title order={2}>Create batch task</Title>
       </div>
-      <TextInput label="Task name" description="Letters, digits and _, up to 128" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
+      <TextInput
+        label="Task name"
+        description="Letters, digits and _, up to 128"
+        required
+        value={name}
+        onChange={(e) => setName(e.currentTarget.value)}
+      />
       <SegmentedControl
         aria-label="Task type"
         data={[
@@ -212,25 +274,79 @@ export function CreateBatchTaskPage() {
         (productId && services.length ? (
           <>
             <Group grow wrap="wrap">
-              <Select label="Service" required data={services.filter((s) => s.commands?.length).map((s) => s.service_id)} value={serviceId} onChange={(v) => (setServiceId(v), setCommandName(null), setRaw({}))} />
-              <Select label="Command" required data={(service?.commands ?? []).map((c) => c.command_name)} value={commandName} onChange={(v) => (setCommandName(v), setRaw({}))} disabled={!service} />
+              <Select
+                label="Service"
+                required
+                data={services.filter((s) => s.commands?.length).map((s) => s.service_id)}
+                value={serviceId}
+                onChange={(v) => (setServiceId(v), setCommandName(null), setRaw({}))}
+              />
+              <Select
+                label="Command"
+                required
+                data={(service?.commands ?? []).map((c) => c.command_name)}
+                value={commandName}
+                onChange={(v) => (setCommandName(v), setRaw({}))}
+                disabled={!service}
+              />
             </Group>
             {command && <ParamsForm fields={fields} raw={raw} errors={paraErrors} onChange={setRaw} />}
           </>
         ) : (
-          <JsonInput label="Command (JSON)" description="service_id, command_name, paras" autosize minRows={4} validationError="Not valid JSON" value={freeCommand} onChange={setFreeCommand} />
+          <JsonInput
+            label="Command (JSON)"
+            description="service_id, command_name, paras"
+            autosize
+            minRows={4}
+            validationError="Not valid JSON"
+            value={freeCommand}
+            onChange={setFreeCommand}
+          />
         ))}
       {type === 'createMessages' && (
         <>
-          <SegmentedControl aria-label="Message kind" data={[{ value: 'text', label: 'Text' }, { value: 'json', label: 'JSON' }]} value={message.kind} onChange={(v) => setMessage({ ...message, kind: v })} />
+          <SegmentedControl
+            aria-label="Message kind"
+            data={[
+              { value: 'text', label: 'Text' },
+              { value: 'json', label: 'JSON' },
+            ]}
+            value={message.kind}
+            onChange={(v) => setMessage({ ...message, kind: v })}
+          />
           {message.kind === 'json' ? (
-            <JsonInput label="Message" required autosize minRows={3} validationError="Not valid JSON" value={message.text} onChange={(v) => setMessage({ ...message, text: v })} />
+            <JsonInput
+              label="Message"
+              required
+              autosize
+              minRows={3}
+              validationError="Not valid JSON"
+              value={message.text}
+              onChange={(v) => setMessage({ ...message, text: v })}
+            />
           ) : (
-            <TextInput label="Message" required value={message.text} onChange={(e) => setMessage({ ...message, text: e.currentTarget.value })} />
+            <TextInput
+              label="Message"
+              required
+              value={message.text}
+              onChange={(e) => setMessage({ ...message, text: e.currentTarget.value })}
+            />
           )}
           <Group grow wrap="wrap">
-            <TextInput label="Name" value={message.name} onChange={(e) => setMessage({ ...message, name: e.currentTarget.value })} />
-            <NumberInput label="TTL (minutes)" min={0} max={1440} step={5} clampBehavior="none" value={message.ttl} onChange={(v) => setMessage({ ...message, ttl: v })} />
+            <TextInput
+              label="Name"
+              value={message.name}
+              onChange={(e) => setMessage({ ...message, name: e.currentTarget.value })}
+            />
+            <NumberInput
+              label="TTL (minutes)"
+              min={0}
+              max={1440}
+              step={5}
+              clampBehavior="none"
+              value={message.ttl}
+              onChange={(v) => setMessage({ ...message, ttl: v })}
+            />
           </Group>
         </>
       )}
@@ -243,7 +359,15 @@ export function CreateBatchTaskPage() {
         onChange={setPicked}
         disabled={!productId}
       />
-      <Textarea label="Device ids" description="Or paste ids, separated by spaces, commas or lines (up to 30,000)" autosize minRows={2} maxRows={8} value={pasted} onChange={(e) => setPasted(e.currentTarget.value)} />
+      <Textarea
+        label="Device ids"
+        description="Or paste ids, separated by spaces, commas or lines (up to 30,000)"
+        autosize
+        minRows={2}
+        maxRows={8}
+        value={pasted}
+        onChange={(e) => setPasted(e.currentTarget.value)}
+      />
       <Text size="sm" c="dimmed">
         {targets().length} target(s)
       </Text>
@@ -252,9 +376,23 @@ export function CreateBatchTaskPage() {
       </Button>
       <Collapse expanded={policyOpen}>
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
-          <TextInput label="Start at" description="Your local time; empty: now" type="datetime-local" value={schedule} onChange={(e) => setSchedule(e.currentTarget.value)} />
+          <TextInput
+            label="Start at"
+            description="Your local time; empty: now"
+            type="datetime-local"
+            value={schedule}
+            onChange={(e) => setSchedule(e.currentTarget.value)}
+          />
           {POLICY_FIELDS.map((f) => (
-            <NumberInput key={f.key} label={f.label} min={f.min} max={f.max} clampBehavior="none" value={policy[f.key] ?? ''} onChange={(v) => setPolicy({ ...policy, [f.key]: v })} />
+            <NumberInput
+              key={f.key}
+              label={f.label}
+              min={f.min}
+              max={f.max}
+              clampBehavior="none"
+              value={policy[f.key] ?? ''}
+              onChange={(v) => setPolicy({ ...policy, [f.key]: v })}
+            />
           ))}
         </SimpleGrid>
       </Collapse>

@@ -1,10 +1,35 @@
-import { Alert, Anchor, Badge, Button, Group, JsonInput, Loader, Modal, NumberInput, SegmentedControl, Select, SimpleGrid, Stack, Table, Tabs, Text, TextInput, Title } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Group,
+  JsonInput,
+  Loader,
+  Modal,
+  NumberInput,
+  SegmentedControl,
+  Select,
+  SimpleGrid,
+  Stack,
+  Table,
+  Tabs,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import { checkCommand, checkPropertySet, type ServiceDef } from '../../../shared/domain/product-model.ts';
 import { ApiError, call, enc, explain, showTime, type Device, type Message, type Product } from '../api.ts';
 import { ErrorAlert, LabeledValue, JsonView, StatusBadge } from '../components/common.tsx';
-import { collectParams, ParamsForm, parasAsFields, type Field as FormField, type RawValues } from '../components/ParamsForm.tsx';
+import {
+  collectParams,
+  ParamsForm,
+  parasAsFields,
+  type Field as FormField,
+  type RawValues,
+} from '../components/ParamsForm.tsx';
 import { useAction, useLoad, useSession } from '../hooks.ts';
 import { DeleteDevice } from './Devices.tsx';
 
@@ -13,10 +38,15 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
   const [, navigate] = useLocation();
   const [tab, setTab] = useState<string | null>('commands');
   const [deleting, setDeleting] = useState<Device>();
-  const device = useLoad(() => call<Device>(session, 'GET', `/devices/${enc(deviceId)}`), [session, deviceId], () => 5000);
+  const device = useLoad(
+    () => call<Device>(session, 'GET', `/devices/${enc(deviceId)}`),
+    [session, deviceId],
+    () => 5000,
+  );
   const productId = device.data?.product_id;
   const product = useLoad(
-    async () => (productId ? call<Product>(session, 'GET', `/products/${enc(productId)}`).catch(() => undefined) : undefined),
+    async () =>
+      productId ? call<Product>(session, 'GET', `/products/${enc(productId)}`).catch(() => undefined) : undefined,
     [session, productId],
   );
 
@@ -106,7 +136,8 @@ async function timed(send: () => Promise<SyncOutcome['result']>, body: unknown):
 
 function SyncResult({ outcome }: { outcome: SyncOutcome }) {
   const { session } = useSession();
-  if (outcome.error) return <ErrorAlert error={outcome.error} session={session} title={`Not sent (${outcome.elapsedMs} ms)`} />;
+  if (outcome.error)
+    return <ErrorAlert error={outcome.error} session={session} title={`Not sent (${outcome.elapsedMs} ms)`} />;
   const r = outcome.result!;
   if (r.error_code)
     return (
@@ -132,7 +163,9 @@ const HISTORY_KEY = (deviceId: string) => `downlink.commands.${deviceId}`;
 function Commands({ device, services, onSent }: { device: Device; services: ServiceDef[]; onSent: () => void }) {
   const { session } = useSession();
   const [open, setOpen] = useState(false);
-  const [history, setHistory] = useState<SyncOutcome[]>(() => JSON.parse(sessionStorage.getItem(HISTORY_KEY(device.device_id)) ?? '[]'));
+  const [history, setHistory] = useState<SyncOutcome[]>(() =>
+    JSON.parse(sessionStorage.getItem(HISTORY_KEY(device.device_id)) ?? '[]'),
+  );
   const [last, setLast] = useState<SyncOutcome>();
   const [resending, setResending] = useState<number>();
 
@@ -140,7 +173,10 @@ function Commands({ device, services, onSent }: { device: Device; services: Serv
     const outcome = await timed(() => call(session, 'POST', `/devices/${enc(device.device_id)}/commands`, body), body);
     setLast(outcome);
     // Errors are kept as plain objects: the history outlives the page in session storage.
-    const kept = { ...outcome, error: outcome.error instanceof ApiError ? { ...outcome.error, message: outcome.error.message } : outcome.error };
+    const kept = {
+      ...outcome,
+      error: outcome.error instanceof ApiError ? { ...outcome.error, message: outcome.error.message } : outcome.error,
+    };
     const next = [kept, ...history].slice(0, 50);
     setHistory(next);
     sessionStorage.setItem(HISTORY_KEY(device.device_id), JSON.stringify(next));
@@ -152,7 +188,11 @@ function Commands({ device, services, onSent }: { device: Device; services: Serv
     <Stack>
       <Group>
         <Button onClick={() => setOpen(true)}>Deliver command</Button>
-        {device.status !== 'ONLINE' && <Text size="sm" c="dimmed">The device is {device.status.toLowerCase()}: a command will be refused until it connects.</Text>}
+        {device.status !== 'ONLINE' && (
+          <Text size="sm" c="dimmed">
+            The device is {device.status.toLowerCase()}: a command will be refused until it connects.
+          </Text>
+        )}
       </Group>
       {last && <SyncResult outcome={last} />}
       <Title order={4}>Sent from this page</Title>
@@ -176,16 +216,25 @@ function Commands({ device, services, onSent }: { device: Device; services: Serv
                 const b = h.body as { service_id?: string; command_name?: string; paras?: unknown };
                 const err = h.error as { code?: string } | undefined;
                 return (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: the history only grows at the end; an entry's place is its identity
                   <Table.Tr key={i}>
                     <Table.Td>{h.at}</Table.Td>
                     <Table.Td>
-                      <Text size="sm">{[b.service_id, b.command_name].filter(Boolean).join(' / ') || '(free-form)'}</Text>
+                      <Text size="sm">
+                        {[b.service_id, b.command_name].filter(Boolean).join(' / ') || '(free-form)'}
+                      </Text>
                       <Text size="xs" c="dimmed" style={{ wordBreak: 'break-all' }}>
                         {JSON.stringify(b.paras)}
                       </Text>
                     </Table.Td>
                     <Table.Td>
-                      {err ? <Badge color="red">{err.code}</Badge> : h.result?.error_code ? <Badge color="orange">{h.result.error_code}</Badge> : <Badge color="green">answered</Badge>}{' '}
+                      {err ? (
+                        <Badge color="red">{err.code}</Badge>
+                      ) : h.result?.error_code ? (
+                        <Badge color="orange">{h.result.error_code}</Badge>
+                      ) : (
+                        <Badge color="green">answered</Badge>
+                      )}{' '}
                       <Text span size="xs" c="dimmed">
                         {h.elapsedMs} ms
                       </Text>
@@ -250,7 +299,8 @@ function DeliverCommand({
       } catch {
         return setFreeError('Not valid JSON');
       }
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) return setFreeError('Must be a JSON object');
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        return setFreeError('Must be a JSON object');
       setFreeError(undefined);
     } else {
       const { values, errors } = collectParams(fields, raw);
@@ -258,7 +308,10 @@ function DeliverCommand({
       if (Object.keys(errors).length) return;
       body = { service_id: serviceId, command_name: commandName, paras: values };
       // The server's own check, run here first: nothing the model refuses is sent.
-      const refused = checkCommand(services, body as { service_id: string; command_name: string; paras: Record<string, unknown> });
+      const refused = checkCommand(
+        services,
+        body as { service_id: string; command_name: string; paras: Record<string, unknown> },
+      );
       if (refused) return setErrors({ _: `${refused.path} ${refused.rule}` });
     }
     setBusy(true);
@@ -272,9 +325,18 @@ function DeliverCommand({
         {services.length === 0 ? (
           <>
             <Text size="sm" c="dimmed">
-              This device's product has no model: the command is sent as written (`service_id`, `command_name`, `paras`).
+              This device's product has no model: the command is sent as written (`service_id`, `command_name`,
+              `paras`).
             </Text>
-            <JsonInput label="Command (JSON)" autosize minRows={5} value={freeForm} onChange={setFreeForm} error={freeError} validationError="Not valid JSON" />
+            <JsonInput
+              label="Command (JSON)"
+              autosize
+              minRows={5}
+              value={freeForm}
+              onChange={setFreeForm}
+              error={freeError}
+              validationError="Not valid JSON"
+            />
           </>
         ) : withCommands.length === 0 ? (
           <Text c="dimmed">The product model defines no commands.</Text>
@@ -297,8 +359,19 @@ function DeliverCommand({
                 disabled={!service}
               />
             </Group>
-            {command && (fields.length ? <ParamsForm fields={fields} raw={raw} errors={errors} onChange={setRaw} /> : <Text size="sm" c="dimmed">This command has no parameters.</Text>)}
-            {errors._ && <Text c="red" size="sm">{errors._}</Text>}
+            {command &&
+              (fields.length ? (
+                <ParamsForm fields={fields} raw={raw} errors={errors} onChange={setRaw} />
+              ) : (
+                <Text size="sm" c="dimmed">
+                  This command has no parameters.
+                </Text>
+              ))}
+            {errors._ && (
+              <Text c="red" size="sm">
+                {errors._}
+              </Text>
+            )}
           </>
         )}
         <Group justify="flex-end">
@@ -329,7 +402,13 @@ function Properties({ device, services }: { device: Device; services: ServiceDef
 
   const doQuery = async () => {
     setBusy('query');
-    setQueried(await timed(() => call(session, 'GET', `/devices/${enc(device.device_id)}/properties${sid ? `?service_id=${enc(sid)}` : ''}`), { service_id: sid }));
+    setQueried(
+      await timed(
+        () =>
+          call(session, 'GET', `/devices/${enc(device.device_id)}/properties${sid ? `?service_id=${enc(sid)}` : ''}`),
+        { service_id: sid },
+      ),
+    );
     setBusy(undefined);
   };
   const doSet = async (e: FormEvent) => {
@@ -349,9 +428,21 @@ function Properties({ device, services }: { device: Device; services: ServiceDef
   return (
     <Stack>
       {services.length ? (
-        <Select label="Service" data={services.map((s) => s.service_id)} value={serviceId} onChange={(v) => (setServiceId(v), setRaw({}), setErrors({}))} maw={400} />
+        <Select
+          label="Service"
+          data={services.map((s) => s.service_id)}
+          value={serviceId}
+          onChange={(v) => (setServiceId(v), setRaw({}), setErrors({}))}
+          maw={400}
+        />
       ) : (
-        <TextInput label="Service id" description="The product has no model: any service id" value={freeService} onChange={(e) => setFreeService(e.currentTarget.value)} maw={400} />
+        <TextInput
+          label="Service id"
+          description="The product has no model: any service id"
+          value={freeService}
+          onChange={(e) => setFreeService(e.currentTarget.value)}
+          maw={400}
+        />
       )}
       <Group>
         <Button onClick={() => void doQuery()} loading={busy === 'query'}>
@@ -367,7 +458,11 @@ function Properties({ device, services }: { device: Device; services: ServiceDef
       ) : services.length ? (
         <Stack component="form" onSubmit={doSet}>
           <ParamsForm fields={writable} raw={raw} errors={errors} onChange={setRaw} />
-          {errors._ && <Text c="red" size="sm">{errors._}</Text>}
+          {errors._ && (
+            <Text c="red" size="sm">
+              {errors._}
+            </Text>
+          )}
           <Group>
             <Button type="submit" loading={busy === 'set'}>
               Set properties
@@ -375,12 +470,15 @@ function Properties({ device, services }: { device: Device; services: ServiceDef
           </Group>
         </Stack>
       ) : (
-        <FreePropertySet onSet={async (properties) => {
-          const body = { services: [{ service_id: sid, properties }] };
-          setBusy('set');
-          setSet(await timed(() => call(session, 'PUT', `/devices/${enc(device.device_id)}/properties`, body), body));
-          setBusy(undefined);
-        }} busy={busy === 'set'} />
+        <FreePropertySet
+          onSet={async (properties) => {
+            const body = { services: [{ service_id: sid, properties }] };
+            setBusy('set');
+            setSet(await timed(() => call(session, 'PUT', `/devices/${enc(device.device_id)}/properties`, body), body));
+            setBusy(undefined);
+          }}
+          busy={busy === 'set'}
+        />
       )}
       {set && <SyncResult outcome={set} />}
     </Stack>
@@ -392,7 +490,15 @@ function FreePropertySet({ onSet, busy }: { onSet: (p: Record<string, unknown>) 
   const [error, setError] = useState<string>();
   return (
     <Stack>
-      <JsonInput label="Properties (JSON object)" autosize minRows={3} value={text} onChange={setText} error={error} validationError="Not valid JSON" />
+      <JsonInput
+        label="Properties (JSON object)"
+        autosize
+        minRows={3}
+        value={text}
+        onChange={setText}
+        error={error}
+        validationError="Not valid JSON"
+      />
       <Group>
         <Button
           loading={busy}
@@ -475,7 +581,9 @@ function Messages({ device }: { device: Device }) {
         deviceId={device.device_id}
         onSent={(m) => {
           // Shown at once, then the list is read again for the stored view.
-          list.setData((d) => (d ? { ...d, messages: [m, ...d.messages.filter((x) => x.message_id !== m.message_id)] } : d));
+          list.setData((d) =>
+            d ? { ...d, messages: [m, ...d.messages.filter((x) => x.message_id !== m.message_id)] } : d,
+          );
           void list.reload();
         }}
       />
@@ -483,9 +591,28 @@ function Messages({ device }: { device: Device }) {
   );
 }
 
-function SendMessage({ opened, onClose, deviceId, onSent }: { opened: boolean; onClose: () => void; deviceId: string; onSent: (m: Message) => void }) {
+function SendMessage({
+  opened,
+  onClose,
+  deviceId,
+  onSent,
+}: {
+  opened: boolean;
+  onClose: () => void;
+  deviceId: string;
+  onSent: (m: Message) => void;
+}) {
   const { session } = useSession();
-  const [form, setForm] = useState({ name: '', kind: 'text', text: '', ttl: 1440 as number | string, payload_format: 'standard', encoding: 'none', topic: '', message_id: '' });
+  const [form, setForm] = useState({
+    name: '',
+    kind: 'text',
+    text: '',
+    ttl: 1440 as number | string,
+    payload_format: 'standard',
+    encoding: 'none',
+    topic: '',
+    message_id: '',
+  });
   const [jsonError, setJsonError] = useState<string>();
   const action = useAction();
   const set = <K extends keyof typeof form>(k: K, v: (typeof form)[K]) => setForm({ ...form, [k]: v });
@@ -511,8 +638,18 @@ function SendMessage({ opened, onClose, deviceId, onSent }: { opened: boolean; o
       ...(form.topic.trim() ? { topic: form.topic.trim() } : {}),
     };
     void action.run(async () => {
-      const r = await call<{ message_id: string; result: { status: Message['status']; created_time: string; finished_time?: string } }>(session, 'POST', `/devices/${enc(deviceId)}/messages`, body);
-      onSent({ message_id: r.message_id, ...(body.name !== undefined ? { name: body.name } : {}), message, status: r.result.status, created_time: r.result.created_time, ...(r.result.finished_time !== undefined ? { finished_time: r.result.finished_time } : {}) });
+      const r = await call<{
+        message_id: string;
+        result: { status: Message['status']; created_time: string; finished_time?: string };
+      }>(session, 'POST', `/devices/${enc(deviceId)}/messages`, body);
+      onSent({
+        message_id: r.message_id,
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        message,
+        status: r.result.status,
+        created_time: r.result.created_time,
+        ...(r.result.finished_time !== undefined ? { finished_time: r.result.finished_time } : {}),
+      });
       onClose();
     });
   };
@@ -521,20 +658,69 @@ function SendMessage({ opened, onClose, deviceId, onSent }: { opened: boolean; o
     <Modal opened={opened} onClose={onClose} title="Send message" size="lg">
       <Stack component="form" onSubmit={submit}>
         <TextInput label="Name" value={form.name} onChange={(e) => set('name', e.currentTarget.value)} />
-        <SegmentedControl aria-label="Message kind" data={[{ value: 'text', label: 'Text' }, { value: 'json', label: 'JSON' }]} value={form.kind} onChange={(v) => set('kind', v)} />
+        <SegmentedControl
+          aria-label="Message kind"
+          data={[
+            { value: 'text', label: 'Text' },
+            { value: 'json', label: 'JSON' },
+          ]}
+          value={form.kind}
+          onChange={(v) => set('kind', v)}
+        />
         {form.kind === 'json' ? (
-          <JsonInput label="Message" required autosize minRows={3} value={form.text} onChange={(v) => set('text', v)} error={jsonError} validationError="Not valid JSON" />
+          <JsonInput
+            label="Message"
+            required
+            autosize
+            minRows={3}
+            value={form.text}
+            onChange={(v) => set('text', v)}
+            error={jsonError}
+            validationError="Not valid JSON"
+          />
         ) : (
           <TextInput label="Message" required value={form.text} onChange={(e) => set('text', e.currentTarget.value)} />
         )}
         <Group grow wrap="wrap">
-          <NumberInput label="TTL (minutes)" description="0 to 1440, a multiple of 5; 0: only if online" min={0} max={1440} step={5} value={form.ttl} onChange={(v) => set('ttl', v)} clampBehavior="none" allowDecimal={false} />
-          <TextInput label="Message id" description="Empty: generated" value={form.message_id} onChange={(e) => set('message_id', e.currentTarget.value)} />
+          <NumberInput
+            label="TTL (minutes)"
+            description="0 to 1440, a multiple of 5; 0: only if online"
+            min={0}
+            max={1440}
+            step={5}
+            value={form.ttl}
+            onChange={(v) => set('ttl', v)}
+            clampBehavior="none"
+            allowDecimal={false}
+          />
+          <TextInput
+            label="Message id"
+            description="Empty: generated"
+            value={form.message_id}
+            onChange={(e) => set('message_id', e.currentTarget.value)}
+          />
         </Group>
         <Group grow wrap="wrap">
-          <Select label="Payload format" data={['standard', 'raw']} value={form.payload_format} onChange={(v) => set('payload_format', v ?? 'standard')} allowDeselect={false} />
-          <Select label="Encoding" data={['none', 'base64']} value={form.encoding} onChange={(v) => set('encoding', v ?? 'none')} allowDeselect={false} />
-          <TextInput label="Topic" description={`Empty: sys/messages/down; else oc/devices/${deviceId}/user/…`} value={form.topic} onChange={(e) => set('topic', e.currentTarget.value)} />
+          <Select
+            label="Payload format"
+            data={['standard', 'raw']}
+            value={form.payload_format}
+            onChange={(v) => set('payload_format', v ?? 'standard')}
+            allowDeselect={false}
+          />
+          <Select
+            label="Encoding"
+            data={['none', 'base64']}
+            value={form.encoding}
+            onChange={(v) => set('encoding', v ?? 'none')}
+            allowDeselect={false}
+          />
+          <TextInput
+            label="Topic"
+            description={`Empty: sys/messages/down; else oc/devices/${deviceId}/user/…`}
+            value={form.topic}
+            onChange={(e) => set('topic', e.currentTarget.value)}
+          />
         </Group>
         <ErrorAlert error={action.error} session={session} />
         <Group justify="flex-end">

@@ -1,8 +1,31 @@
-import { Anchor, Button, Code, CopyButton, Group, Modal, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import {
+  Anchor,
+  Button,
+  Code,
+  CopyButton,
+  Group,
+  Modal,
+  Select,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
-import { allPages, call, enc, query, showTime, type Device, type Page, type ProductSummary, type Session } from '../api.ts';
+import {
+  allPages,
+  call,
+  enc,
+  query,
+  showTime,
+  type Device,
+  type Page,
+  type ProductSummary,
+  type Session,
+} from '../api.ts';
 import { ConfirmModal, ErrorAlert, Pager, StatusBadge } from '../components/common.tsx';
 import { useAction, useLoad, useSession } from '../hooks.ts';
 
@@ -52,7 +75,11 @@ export function DevicesPage() {
           onChange={(v) => filtered(() => setProductId(v))}
         />
         <TextInput label="Node id" value={nodeId} onChange={(e) => filtered(() => setNodeId(e.currentTarget.value))} />
-        <TextInput label="Name contains" value={name} onChange={(e) => filtered(() => setName(e.currentTarget.value))} />
+        <TextInput
+          label="Name contains"
+          value={name}
+          onChange={(e) => filtered(() => setName(e.currentTarget.value))}
+        />
       </Group>
       <ErrorAlert error={list.error} session={session} />
       <Table.ScrollContainer minWidth={640}>
@@ -85,7 +112,13 @@ export function DevicesPage() {
                 </Table.Td>
                 <Table.Td>{showTime(d.last_online_time)}</Table.Td>
                 <Table.Td>
-                  <Button variant="subtle" color="red" size="xs" onClick={() => setDeleting(d)} aria-label={`Delete ${d.device_id}`}>
+                  <Button
+                    variant="subtle"
+                    color="red"
+                    size="xs"
+                    onClick={() => setDeleting(d)}
+                    aria-label={`Delete ${d.device_id}`}
+                  >
                     Delete
                   </Button>
                 </Table.Td>
@@ -94,15 +127,38 @@ export function DevicesPage() {
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      {list.data && list.data.devices.length === 0 && <Text c="dimmed">No devices{filters.productId || filters.nodeId || filters.name ? ' match' : ' yet'}.</Text>}
-      <Pager markers={markers} page={list.data?.page} limit={LIMIT} shown={list.data?.devices.length ?? 0} onPage={setMarkers} />
-      <AddDevice opened={adding} onClose={() => setAdding(false)} products={products.data ?? []} onAdded={() => void list.reload()} />
+      {list.data && list.data.devices.length === 0 && (
+        <Text c="dimmed">No devices{filters.productId || filters.nodeId || filters.name ? ' match' : ' yet'}.</Text>
+      )}
+      <Pager
+        markers={markers}
+        page={list.data?.page}
+        limit={LIMIT}
+        shown={list.data?.devices.length ?? 0}
+        onPage={setMarkers}
+      />
+      <AddDevice
+        opened={adding}
+        onClose={() => setAdding(false)}
+        products={products.data ?? []}
+        onAdded={() => void list.reload()}
+      />
       <DeleteDevice device={deleting} onClose={() => setDeleting(undefined)} onDeleted={() => void list.reload()} />
     </Stack>
   );
 }
 
-function AddDevice({ opened, onClose, products, onAdded }: { opened: boolean; onClose: () => void; products: ProductSummary[]; onAdded: () => void }) {
+function AddDevice({
+  opened,
+  onClose,
+  products,
+  onAdded,
+}: {
+  opened: boolean;
+  onClose: () => void;
+  products: ProductSummary[];
+  onAdded: () => void;
+}) {
   const { session } = useSession();
   const [, navigate] = useLocation();
   const [form, setForm] = useState({ product_id: '', node_id: '', device_id: '', device_name: '', secret: '' });
@@ -168,10 +224,29 @@ function AddDevice({ opened, onClose, products, onAdded }: { opened: boolean; on
             onChange={(v) => set('product_id')(v ?? '')}
             nothingFoundMessage="No product: create one first"
           />
-          <TextInput label="Node id" required value={form.node_id} onChange={(e) => set('node_id')(e.currentTarget.value)} />
-          <TextInput label="Device id" description="Empty: {product_id}_{node_id}" value={form.device_id} onChange={(e) => set('device_id')(e.currentTarget.value)} />
-          <TextInput label="Name" value={form.device_name} onChange={(e) => set('device_name')(e.currentTarget.value)} />
-          <TextInput label="Secret" description="8 to 32 of A-Z a-z 0-9 _ -; empty: generated" value={form.secret} onChange={(e) => set('secret')(e.currentTarget.value)} />
+          <TextInput
+            label="Node id"
+            required
+            value={form.node_id}
+            onChange={(e) => set('node_id')(e.currentTarget.value)}
+          />
+          <TextInput
+            label="Device id"
+            description="Empty: {product_id}_{node_id}"
+            value={form.device_id}
+            onChange={(e) => set('device_id')(e.currentTarget.value)}
+          />
+          <TextInput
+            label="Name"
+            value={form.device_name}
+            onChange={(e) => set('device_name')(e.currentTarget.value)}
+          />
+          <TextInput
+            label="Secret"
+            description="8 to 32 of A-Z a-z 0-9 _ -; empty: generated"
+            value={form.secret}
+            onChange={(e) => set('secret')(e.currentTarget.value)}
+          />
           <ErrorAlert error={action.error} session={session} />
           <Group justify="flex-end">
             <Button type="submit" loading={action.busy} disabled={!form.product_id}>
@@ -184,7 +259,15 @@ function AddDevice({ opened, onClose, products, onAdded }: { opened: boolean; on
   );
 }
 
-export function DeleteDevice({ device, onClose, onDeleted }: { device: Device | undefined; onClose: () => void; onDeleted: () => void }) {
+export function DeleteDevice({
+  device,
+  onClose,
+  onDeleted,
+}: {
+  device: Device | undefined;
+  onClose: () => void;
+  onDeleted: () => void;
+}) {
   const { session } = useSession();
   return (
     <ConfirmModal
@@ -198,7 +281,8 @@ export function DeleteDevice({ device, onClose, onDeleted }: { device: Device | 
       }}
     >
       <Text>
-        Delete <b>{device?.device_id}</b>? Its messages are deleted with it and its connection is cut. This cannot be undone.
+        Delete <b>{device?.device_id}</b>? Its messages are deleted with it and its connection is cut. This cannot be
+        undone.
       </Text>
     </ConfirmModal>
   );

@@ -57,7 +57,9 @@ export function ProductPage({ productId }: { productId: string }) {
       </SimpleGrid>
       {p.description && <Text size="sm">{p.description}</Text>}
       <Title order={3}>Model</Title>
-      {p.service_capabilities.length === 0 && <Text c="dimmed">No services: devices of this product take free-form commands and properties.</Text>}
+      {p.service_capabilities.length === 0 && (
+        <Text c="dimmed">No services: devices of this product take free-form commands and properties.</Text>
+      )}
       {p.service_capabilities.map((s) => (
         <Card key={s.service_id} withBorder>
           <Group gap="xs" mb="xs">
@@ -65,7 +67,11 @@ export function ProductPage({ productId }: { productId: string }) {
             <Badge variant="light">{s.service_type}</Badge>
             {s.option && <Badge variant="outline">{s.option}</Badge>}
           </Group>
-          {s.description && <Text size="sm" mb="xs">{s.description}</Text>}
+          {s.description && (
+            <Text size="sm" mb="xs">
+              {s.description}
+            </Text>
+          )}
           {!!s.properties?.length && (
             <Table.ScrollContainer minWidth={480}>
               <Table aria-label={`Properties of ${s.service_id}`}>

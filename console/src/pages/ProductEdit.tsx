@@ -1,4 +1,15 @@
-import { Anchor, Button, Group, JsonInput, Loader, SegmentedControl, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import {
+  Anchor,
+  Button,
+  Group,
+  JsonInput,
+  Loader,
+  SegmentedControl,
+  SimpleGrid,
+  Stack,
+  Text,
+  Title,
+} from '@mantine/core';
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import { PROTOCOL_TYPES, ServiceCapabilities } from '../../../shared/domain/product-model.ts';
@@ -7,7 +18,17 @@ import { ErrorAlert } from '../components/common.tsx';
 import { Choice, Input, ModelProvider, ServicesForm, setIn, shownAt } from '../components/ModelForm.tsx';
 import { useAction, useSession } from '../hooks.ts';
 
-const FIELDS = ['product_id', 'name', 'device_type', 'protocol_type', 'data_format', 'manufacturer_name', 'industry', 'description', 'service_capabilities'];
+const FIELDS = [
+  'product_id',
+  'name',
+  'device_type',
+  'protocol_type',
+  'data_format',
+  'manufacturer_name',
+  'industry',
+  'description',
+  'service_capabilities',
+];
 type Body = Record<string, unknown>;
 /** Something wrong with the product, at a path as a 400 names it (empty: the whole pasted text). */
 type Problem = { path: string; why: string };
@@ -47,11 +68,16 @@ export function ProductEditPage({ productId }: { productId?: string }) {
   const action = useAction();
   const [loaded, setLoaded] = useState(!productId);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: loads once per product; action.setError is a state setter
   useEffect(() => {
     if (!productId) return;
     call<Product>(session, 'GET', `/products/${enc(productId)}`).then(
       (p) => {
-        setDraft(Object.fromEntries(Object.entries(p).filter(([k, v]) => FIELDS.includes(k) && k !== 'product_id' && v !== null)));
+        setDraft(
+          Object.fromEntries(
+            Object.entries(p).filter(([k, v]) => FIELDS.includes(k) && k !== 'product_id' && v !== null),
+          ),
+        );
         setLoaded(true);
       },
       (e: unknown) => (action.setError(e), setLoaded(true)),
@@ -87,11 +113,19 @@ export function ProductEditPage({ productId }: { productId?: string }) {
     if (!checked.success) {
       const issue = checked.error.issues[0]!;
       const missing = issue.code === 'invalid_type' && issue.input === undefined;
-      return setProblem({ path: ['service_capabilities', ...issue.path].join('.'), why: missing ? 'is required' : issue.message.replace(/^Invalid input: /, '') });
+      return setProblem({
+        path: ['service_capabilities', ...issue.path].join('.'),
+        why: missing ? 'is required' : issue.message.replace(/^Invalid input: /, ''),
+      });
     }
     void action.run(async () => {
       try {
-        const p = await call<Product>(session, productId ? 'PUT' : 'POST', productId ? `/products/${enc(productId)}` : '/products', body);
+        const p = await call<Product>(
+          session,
+          productId ? 'PUT' : 'POST',
+          productId ? `/products/${enc(productId)}` : '/products',
+          body,
+        );
         navigate(`/products/${enc(p.product_id)}`);
       } catch (err) {
         // A 400 naming a field the form shows is shown by that field (or, as JSON, by the text); the rest in the alert.
@@ -121,7 +155,9 @@ export function ProductEditPage({ productId }: { productId?: string }) {
         <Anchor component={Link} href={productId ? `/products/${enc(productId)}` : '/products'} size="sm">
           ← {productId ? 'Product' : 'Products'}
         </Anchor>
-        <Title order={2}>{productId ? `Edit ${(draft.name as string | undefined) || productId}` : 'Create product'}</Title>
+        <Title order={2}>
+          {productId ? `Edit ${(draft.name as string | undefined) || productId}` : 'Create product'}
+        </Title>
       </div>
       <SegmentedControl
         aria-label="Edit as"
@@ -147,7 +183,8 @@ export function ProductEditPage({ productId }: { productId?: string }) {
           </SimpleGrid>
           <Title order={3}>Model</Title>
           <Text size="sm" c="dimmed">
-            Services with their properties, commands and events (see docs/api.md); none for a free-form product, whose devices take any command.
+            Services with their properties, commands and events (see docs/api.md); none for a free-form product, whose
+            devices take any command.
           </Text>
           <ServicesForm />
         </ModelProvider>

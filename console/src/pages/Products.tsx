@@ -14,7 +14,12 @@ export function ProductsPage() {
   const [productName] = useDebouncedValue(name.trim(), 300);
   const [markers, setMarkers] = useState<string[]>([]);
   const list = useLoad(
-    () => call<{ products: ProductSummary[]; page: Page }>(session, 'GET', `/products${query({ limit: LIMIT, marker: markers.at(-1), product_name: productName })}`),
+    () =>
+      call<{ products: ProductSummary[]; page: Page }>(
+        session,
+        'GET',
+        `/products${query({ limit: LIMIT, marker: markers.at(-1), product_name: productName })}`,
+      ),
     [session, productName, markers],
   );
   return (
@@ -25,7 +30,12 @@ export function ProductsPage() {
           Create product
         </Button>
       </Group>
-      <TextInput label="Name" maw={320} value={name} onChange={(e) => (setName(e.currentTarget.value), setMarkers([]))} />
+      <TextInput
+        label="Name"
+        maw={320}
+        value={name}
+        onChange={(e) => (setName(e.currentTarget.value), setMarkers([]))}
+      />
       <ErrorAlert error={list.error} session={session} />
       <Table.ScrollContainer minWidth={560}>
         <Table striped highlightOnHover aria-label="Products">
@@ -57,7 +67,13 @@ export function ProductsPage() {
         </Table>
       </Table.ScrollContainer>
       {list.data?.products.length === 0 && <Text c="dimmed">No products{productName ? ' match' : ' yet'}.</Text>}
-      <Pager markers={markers} page={list.data?.page} limit={LIMIT} shown={list.data?.products.length ?? 0} onPage={setMarkers} />
+      <Pager
+        markers={markers}
+        page={list.data?.page}
+        limit={LIMIT}
+        shown={list.data?.products.length ?? 0}
+        onPage={setMarkers}
+      />
     </Stack>
   );
 }

@@ -26,10 +26,16 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
         <Stack>
           <Title order={2}>Downlink console</Title>
           <Text size="sm" c="dimmed">
-            Sign in with an API token (`npm run tokens`, or the one `npm start` prints) and the project it grants. Both are kept in
-            this browser tab only.
+            Sign in with an API token (`npm run tokens`, or the one `npm start` prints) and the project it grants. Both
+            are kept in this browser tab only.
           </Text>
-          <PasswordInput label="API token" required value={token} onChange={(e) => setToken(e.currentTarget.value)} autoComplete="off" />
+          <PasswordInput
+            label="API token"
+            required
+            value={token}
+            onChange={(e) => setToken(e.currentTarget.value)}
+            autoComplete="off"
+          />
           <TextInput label="Project" required value={project} onChange={(e) => setProject(e.currentTarget.value)} />
           <ErrorAlert error={action.error} session={{ token, project }} title="Sign-in failed" />
           <Button type="submit" loading={action.busy}>

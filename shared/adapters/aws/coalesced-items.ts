@@ -18,7 +18,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } };
 
 /** BatchWriteItem (at most 25 requests) until nothing is left unprocessed: DynamoDB returns what it throttled. */
-export const batchWriteAll = async (db: DynamoDBDocumentClient, table: string, requests: WriteRequest[]): Promise<void> => {
+export const batchWriteAll = async (
+  db: DynamoDBDocumentClient,
+  table: string,
+  requests: WriteRequest[],
+): Promise<void> => {
   for (let attempt = 0; requests.length; attempt++) {
     if (attempt) await sleep(Math.min(1000, 20 * 2 ** attempt));
     const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
@@ -57,7 +61,9 @@ export class ItemReader {
     let pending: Key[] = [...new Map(keys.map((k) => [keyOf(k), k])).values()];
     for (let attempt = 0; pending.length; attempt++) {
       if (attempt) await sleep(Math.min(1000, 10 * 2 ** attempt));
-      const out = await this.db.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }));
+      const out = await this.db.send(
+        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }),
+      );
       for (const item of out.Responses?.[this.table] ?? []) found.set(keyOf(item as Key), item);
       // What DynamoDB did not get to (throttling, 16 MB) comes back to be asked again.
       pending = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Key[];
@@ -80,7 +86,11 @@ export class ItemWriter {
   ) {
     this.loader = new DataLoader<Item & Key, void, string>(
       async (items) => {
-        await batchWriteAll(this.db, this.table, items.map((Item) => ({ PutRequest: { Item } })));
+        await batchWriteAll(
+          this.db,
+          this.table,
+          items.map((Item) => ({ PutRequest: { Item } })),
+        );
         return items.map(() => undefined);
       },
       {
@@ -95,5 +105,4 @@ export class ItemWriter {
   put(item: Item & Key): Promise<void> {
     return this.loader.load(item);
   }
-
 }

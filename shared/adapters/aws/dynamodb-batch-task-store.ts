@@ -7,7 +7,20 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { chunkCount, chunkOf, chunkRange, FINISHED, INLINE_TARGETS, partCount, TARGETS_PER_PART, PROGRESS_FIELDS, type ProgressField, type SubtaskStatus, type TaskProgress, type TaskStatus } from '../../domain/batch-tasks.ts';
+import {
+  chunkCount,
+  chunkOf,
+  chunkRange,
+  FINISHED,
+  INLINE_TARGETS,
+  partCount,
+  TARGETS_PER_PART,
+  PROGRESS_FIELDS,
+  type ProgressField,
+  type SubtaskStatus,
+  type TaskProgress,
+  type TaskStatus,
+} from '../../domain/batch-tasks.ts';
 import { ConditionFailedError } from '../../errors.ts';
 import type {
   BatchTaskRecord,
@@ -36,7 +49,8 @@ const counter = (f: ProgressField) => `progress_${f}`;
 const taskList = (project: string, type: string) => `BATCHTASKS#${project}#${type}`;
 const taskListByStatus = (project: string, type: string, status: string) => `BATCHTASKS#${project}#${type}#${status}`;
 const subByTarget = (k: TaskKey, target: string) => `BATCHSUB#${k.project}#${k.taskId}#${target}`;
-const subByStatus = (k: TaskKey, chunk: number, status: string) => `BATCHSUB#${k.project}#${k.taskId}#${chunkKey(chunk)}#${status}`;
+const subByStatus = (k: TaskKey, chunk: number, status: string) =>
+  `BATCHSUB#${k.project}#${k.taskId}#${chunkKey(chunk)}#${status}`;
 
 const toTask = (item: Record<string, unknown>): BatchTaskRecord => ({
   project: item.project as string,
@@ -127,8 +141,13 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     const parts = Array.from({ length: partCount(targets.length) }, (_, i) => i);
     // One item per part, each in its own partition: a few large writes, spread.
     await eachInParallel(parts, async (part) => {
-      const Item = { ...partKey(k, part), targets: targets.slice(part * TARGETS_PER_PART, (part + 1) * TARGETS_PER_PART) };
-      await applied(this.db.send(new PutCommand({ TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' })));
+      const Item = {
+        ...partKey(k, part),
+        targets: targets.slice(part * TARGETS_PER_PART, (part + 1) * TARGETS_PER_PART),
+      };
+      await applied(
+        this.db.send(new PutCommand({ TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' })),
+      );
     });
   }
 
@@ -136,7 +155,9 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     const parts = Array.from({ length: partCount(total) }, (_, i) => i);
     const found: string[][] = new Array(parts.length);
     await eachInParallel(parts, async (part) => {
-      const out = await this.db.send(new GetCommand({ TableName: this.table, Key: partKey(k, part), ConsistentRead: true }));
+      const out = await this.db.send(
+        new GetCommand({ TableName: this.table, Key: partKey(k, part), ConsistentRead: true }),
+      );
       found[part] = (out.Item?.targets as string[] | undefined) ?? [];
     });
     return found.flat();
@@ -146,7 +167,12 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
   private async removeTargets(k: TaskKey, total: number): Promise<void> {
     if (total <= INLINE_TARGETS) return;
     const keysOf = Array.from({ length: partCount(total) }, (_, part) => partKey(k, part));
-    for (let i = 0; i < keysOf.length; i += 25) await batchWriteAll(this.db, this.table, keysOf.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
+    for (let i = 0; i < keysOf.length; i += 25)
+      await batchWriteAll(
+        this.db,
+        this.table,
+        keysOf.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })),
+      );
   }
 
   async addSubtasks(k: TaskKey, targets: readonly string[]): Promise<void> {
@@ -163,13 +189,21 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     });
     await eachInParallel(chunkNumbers(targets.length), async (chunk) => {
       const { from, to } = chunkRange(chunk, targets.length);
-      const existing = await queryUpTo(this.db, { ...this.chunkQuery(k, chunk, seqKey(from), seqKey(to)), ConsistentRead: true, ProjectionExpression: 'seq' }, Infinity);
+      const existing = await queryUpTo(
+        this.db,
+        { ...this.chunkQuery(k, chunk, seqKey(from), seqKey(to)), ConsistentRead: true, ProjectionExpression: 'seq' },
+        Infinity,
+      );
       const seqs = Array.from({ length: to - from + 1 }, (_, i) => from + i);
       // A chunk with none written yet is written whole, 25 to a call: nothing moves a sub-task before its task
       // leaves Initializing, which only a finished addSubtasks leads to, and a run never prepares twice at once.
       if (!existing.length) {
         for (let i = 0; i < seqs.length; i += 25)
-          await batchWriteAll(this.db, this.table, seqs.slice(i, i + 25).map((seq) => ({ PutRequest: { Item: itemOf(seq) } })));
+          await batchWriteAll(
+            this.db,
+            this.table,
+            seqs.slice(i, i + 25).map((seq) => ({ PutRequest: { Item: itemOf(seq) } })),
+          );
         return;
       }
       // What an earlier attempt wrote may have moved since: only the missing are put, each only if still missing.
@@ -177,13 +211,25 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
       await Promise.all(
         seqs
           .filter((seq) => !have.has(seq))
-          .map((seq) => applied(this.db.send(new PutCommand({ TableName: this.table, Item: itemOf(seq), ConditionExpression: 'attribute_not_exists(pk)' })))),
+          .map((seq) =>
+            applied(
+              this.db.send(
+                new PutCommand({
+                  TableName: this.table,
+                  Item: itemOf(seq),
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                }),
+              ),
+            ),
+          ),
       );
     });
   }
 
   async get(k: TaskKey): Promise<BatchTaskRecord | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId), ConsistentRead: true }));
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId), ConsistentRead: true }),
+    );
     // A task being deleted is gone for every reader.
     return out.Item && out.Item.deleted !== true ? toTask(out.Item) : undefined;
   }
@@ -197,11 +243,22 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
       ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
     };
     const [items, count] = await Promise.all([
-      queryUpTo(this.db, 
-        { ...base, KeyConditionExpression: '#pk = :pk AND #sk < :below', ExpressionAttributeValues: { ':pk': pk, ':below': q.below }, ScanIndexForward: false },
+      queryUpTo(
+        this.db,
+        {
+          ...base,
+          KeyConditionExpression: '#pk = :pk AND #sk < :below',
+          ExpressionAttributeValues: { ':pk': pk, ':below': q.below },
+          ScanIndexForward: false,
+        },
         q.offset + q.limit,
       ),
-      countAll(this.db, { ...base, ExpressionAttributeNames: { '#pk': index.pk }, KeyConditionExpression: '#pk = :pk', ExpressionAttributeValues: { ':pk': pk } }),
+      countAll(this.db, {
+        ...base,
+        ExpressionAttributeNames: { '#pk': index.pk },
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+      }),
     ]);
     return { items: items.slice(q.offset).map(toTask), count };
   }
@@ -217,7 +274,7 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     const names: Record<string, string> = { '#status': 'status', '#byStatus': indexKeys.taskListByStatus.pk };
     const sets = ['#status = :to', '#byStatus = :byStatus'];
     const conditions = [`#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`];
-    from.forEach((s, i) => (values[`:from${i}`] = s));
+    for (const [i, s] of from.entries()) values[`:from${i}`] = s;
     if (set.statusDesc !== undefined) {
       sets.push('statusDesc = :desc');
       values[':desc'] = set.statusDesc;
@@ -309,11 +366,22 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
   }
 
   async purgeDeleted(k: TaskKey): Promise<void> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId), ConsistentRead: true }));
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.batchTask(k.project, k.taskId), ConsistentRead: true }),
+    );
     if (out.Item?.deleted !== true) return;
     await eachInParallel(chunkNumbers(Number(out.Item[counter('total')] ?? 0)), async (chunk) => {
-      const items = await queryUpTo(this.db, { ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)), ProjectionExpression: 'pk, sk' }, Infinity);
-      for (let i = 0; i < items.length; i += 25) await batchWriteAll(this.db, this.table, items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
+      const items = await queryUpTo(
+        this.db,
+        { ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)), ProjectionExpression: 'pk, sk' },
+        Infinity,
+      );
+      for (let i = 0; i < items.length; i += 25)
+        await batchWriteAll(
+          this.db,
+          this.table,
+          items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })),
+        );
     });
     await this.removeTargets(k, Number(out.Item[counter('total')] ?? 0));
     // Last, so a purge cut short is found again through the index.
@@ -321,7 +389,10 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
   }
 
   async deleting(limit: number): Promise<TaskKey[]> {
-    return (await this.sparseList(DELETING, limit)).map((i) => ({ project: i.project as string, taskId: i.taskId as string }));
+    return (await this.sparseList(DELETING, limit)).map((i) => ({
+      project: i.project as string,
+      taskId: i.taskId as string,
+    }));
   }
 
   async unfinished(limit: number): Promise<BatchTaskRecord[]> {
@@ -330,7 +401,8 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
 
   /** One partition of the sparse task index (gsi3): tasks unfinished, or being deleted. */
   private sparseList(partition: string, limit: number) {
-    return queryUpTo(this.db, 
+    return queryUpTo(
+      this.db,
       {
         TableName: this.table,
         IndexName: indexKeys.unfinishedTasks.index,
@@ -345,23 +417,25 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
   async addProgress(k: TaskKey & { run: number }, delta: Partial<Record<ProgressField, number>>): Promise<void> {
     const entries = Object.entries(delta).filter(([, n]) => n);
     if (!entries.length) return;
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: keys.batchTask(k.project, k.taskId),
-        UpdateExpression: `ADD ${entries.map(([f]) => `${counter(f as ProgressField)} :${f}`).join(', ')}`,
-        // Not on a task that is gone (ADD would create a bare item), ended, or run again since.
-        ConditionExpression: `attribute_exists(pk) AND (#run = :run OR attribute_not_exists(#run)) AND NOT (#status IN (${FINISHED.map((_, i) => `:f${i}`).join(', ')}))`,
-        ExpressionAttributeNames: { '#run': 'run', '#status': 'status' },
-        ExpressionAttributeValues: {
-          ...Object.fromEntries(entries.map(([f, n]) => [`:${f}`, n])),
-          ':run': k.run,
-          ...Object.fromEntries(FINISHED.map((f, i) => [`:f${i}`, f])),
-        },
-      }),
-    ).catch((e: unknown) => {
-      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
-    });
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.batchTask(k.project, k.taskId),
+          UpdateExpression: `ADD ${entries.map(([f]) => `${counter(f as ProgressField)} :${f}`).join(', ')}`,
+          // Not on a task that is gone (ADD would create a bare item), ended, or run again since.
+          ConditionExpression: `attribute_exists(pk) AND (#run = :run OR attribute_not_exists(#run)) AND NOT (#status IN (${FINISHED.map((_, i) => `:f${i}`).join(', ')}))`,
+          ExpressionAttributeNames: { '#run': 'run', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ...Object.fromEntries(entries.map(([f, n]) => [`:${f}`, n])),
+            ':run': k.run,
+            ...Object.fromEntries(FINISHED.map((f, i) => [`:f${i}`, f])),
+          },
+        }),
+      )
+      .catch((e: unknown) => {
+        if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+      });
   }
 
   async subtasks(k: TaskKey, q: SubtaskQuery): Promise<SubtaskRecord[]> {
@@ -370,7 +444,8 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     for (let chunk = chunkOf(q.fromSeq); chunk < chunkCount(q.total) && items.length < q.max; chunk++) {
       const from = seqKey(q.fromSeq);
       items.push(
-        ...(await queryUpTo(this.db, 
+        ...(await queryUpTo(
+          this.db,
           q.status === undefined
             ? this.chunkQuery(k, chunk, from, seqKey(99_999))
             : {
@@ -389,7 +464,8 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
 
   async subtaskOf(k: TaskKey, target: string): Promise<SubtaskRecord | undefined> {
     // At most one: targets are deduplicated.
-    const [item] = await queryUpTo(this.db, 
+    const [item] = await queryUpTo(
+      this.db,
       {
         TableName: this.table,
         IndexName: indexKeys.subtaskByTarget.index,
@@ -405,13 +481,20 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
   async subtaskRange(k: TaskKey, from: number, to: number): Promise<SubtaskRecord[]> {
     const chunk = chunkOf(from);
     if (chunkOf(to) !== chunk) throw new Error(`sub-tasks ${from}..${to} span chunks`);
-    return (await queryUpTo(this.db, { ...this.chunkQuery(k, chunk, seqKey(from), seqKey(to)), ConsistentRead: true }, to - from + 1)).map(toSubtask);
+    return (
+      await queryUpTo(
+        this.db,
+        { ...this.chunkQuery(k, chunk, seqKey(from), seqKey(to)), ConsistentRead: true },
+        to - from + 1,
+      )
+    ).map(toSubtask);
   }
 
   async subtaskStates(k: TaskKey, total: number): Promise<Pick<SubtaskRecord, 'status' | 'claimedAt' | 'retryAt'>[]> {
     const states: Pick<SubtaskRecord, 'status' | 'claimedAt' | 'retryAt'>[] = [];
     await eachInParallel(chunkNumbers(total), async (chunk) => {
-      const items = await queryUpTo(this.db, 
+      const items = await queryUpTo(
+        this.db,
         {
           ...this.chunkQuery(k, chunk, seqKey(0), seqKey(99_999)),
           ConsistentRead: true,
@@ -438,7 +521,11 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     set: SubtaskChanges = {},
   ): Promise<boolean> {
     const names: Record<string, string> = { '#status': 'status', '#byStatus': indexKeys.subtaskByStatus.pk };
-    const values: Record<string, unknown> = { ':to': to, ':seen': seen.status, ':byStatus': subByStatus(k, chunkOf(seen.seq), to) };
+    const values: Record<string, unknown> = {
+      ':to': to,
+      ':seen': seen.status,
+      ':byStatus': subByStatus(k, chunkOf(seen.seq), to),
+    };
     const sets = ['#status = :to', '#byStatus = :byStatus'];
     for (const [field, value] of Object.entries(set)) {
       if (value === undefined) continue;
@@ -474,7 +561,11 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     return {
       TableName: this.table,
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': keys.subtask(k.project, k.taskId, chunkKey(chunk), '').pk, ':from': `SUB#${from}`, ':to': `SUB#${to}` },
+      ExpressionAttributeValues: {
+        ':pk': keys.subtask(k.project, k.taskId, chunkKey(chunk), '').pk,
+        ':from': `SUB#${from}`,
+        ':to': `SUB#${to}`,
+      },
     };
   }
 }

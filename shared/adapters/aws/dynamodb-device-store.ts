@@ -1,4 +1,10 @@
-import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { Presence } from '../../domain/presence.ts';
 import { ConditionFailedError } from '../../errors.ts';
 import type { DeviceQuery, DeviceRecord, DeviceRegistration, DeviceStore } from '../../ports/device-store.ts';
@@ -81,7 +87,12 @@ export class DynamoDbDeviceStore implements DeviceStore {
         q.offset + q.limit,
       ),
       // IoTDA's page.count is every match: the count reads the whole list.
-      countAll(this.db, { ...base, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: names, ExpressionAttributeValues: values }),
+      countAll(this.db, {
+        ...base,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
     ]);
     return { items: found.slice(q.offset, q.offset + q.limit).map(toRecord), count };
   }
@@ -110,7 +121,12 @@ export class DynamoDbDeviceStore implements DeviceStore {
           Key: keys.device(device.deviceId),
           UpdateExpression: 'SET presence = :presence, rev = :next',
           ConditionExpression: `attribute_exists(pk) AND rev = :rev AND ${same.condition}`,
-          ExpressionAttributeValues: { ':presence': presence, ':rev': expectedRev, ':next': expectedRev + 1, ...same.values },
+          ExpressionAttributeValues: {
+            ':presence': presence,
+            ':rev': expectedRev,
+            ':next': expectedRev + 1,
+            ...same.values,
+          },
         }),
       ),
     );

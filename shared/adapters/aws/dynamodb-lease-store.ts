@@ -17,7 +17,12 @@ export class DynamoDbLeaseStore implements LeaseStore {
       this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...keys.lease(name), holder, leaseUntil: untilMs, [TABLE.ttlAttribute]: Math.floor(untilMs / 1000) + KEEP_SECONDS },
+          Item: {
+            ...keys.lease(name),
+            holder,
+            leaseUntil: untilMs,
+            [TABLE.ttlAttribute]: Math.floor(untilMs / 1000) + KEEP_SECONDS,
+          },
           ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil <= :now',
           ExpressionAttributeValues: { ':now': nowMs },
         }),

@@ -1,4 +1,11 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import type { ErrorInfo, MessageRecord, MessageStatus } from '../../domain/messages.ts';
 import { ConditionFailedError } from '../../errors.ts';
 import type { DeviceRegistration } from '../../ports/device-store.ts';
@@ -12,7 +19,8 @@ const pad = (n: number) => String(n).padStart(15, '0');
 
 /** Expiry index partitions: spread so that no one partition takes every PENDING message's write. */
 const EXPIRY_SHARDS = 8;
-const shardOf = (deviceId: string) => [...deviceId].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % EXPIRY_SHARDS;
+const shardOf = (deviceId: string) =>
+  [...deviceId].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % EXPIRY_SHARDS;
 
 const toRecord = (item: Record<string, unknown>): MessageRecord => {
   const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, gsi3pk: _e, gsi3sk: _f, ...record } = item;
@@ -145,7 +153,12 @@ export class DynamoDbMessageStore implements MessageStore {
           UpdateExpression: `SET #status = :to, finishedAt = :at${errorInfo ? ', errorInfo = :error' : ''} REMOVE ${indexKeys.pending.pk}, ${indexKeys.pending.sk}, ${indexKeys.expiry.pk}, ${indexKeys.expiry.sk}`,
           ConditionExpression: '#status = :pending',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':to': to, ':at': at, ':pending': 'PENDING', ...(errorInfo ? { ':error': errorInfo } : {}) },
+          ExpressionAttributeValues: {
+            ':to': to,
+            ':at': at,
+            ':pending': 'PENDING',
+            ...(errorInfo ? { ':error': errorInfo } : {}),
+          },
         }),
       ),
     );
@@ -176,7 +189,11 @@ export class DynamoDbMessageStore implements MessageStore {
       Infinity,
     );
     for (let i = 0; i < items.length; i += 25)
-      await batchWriteAll(this.db, this.table, items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })));
+      await batchWriteAll(
+        this.db,
+        this.table,
+        items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })),
+      );
     return items.length;
   }
 }

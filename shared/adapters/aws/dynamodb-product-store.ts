@@ -2,7 +2,13 @@ import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient }
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionFailedError } from '../../errors.ts';
 import type { DeviceRegistration } from '../../ports/device-store.ts';
-import type { DeleteProductOutcome, ProductQuery, ProductRecord, ProductStore, ProductSummary } from '../../ports/product-store.ts';
+import type {
+  DeleteProductOutcome,
+  ProductQuery,
+  ProductRecord,
+  ProductStore,
+  ProductSummary,
+} from '../../ports/product-store.ts';
 import { indexKeys, keys } from '../../table.ts';
 import type { ItemReader } from './coalesced-items.ts';
 import { applied } from './conditional.ts';
@@ -14,12 +20,26 @@ import { queryUpTo } from './query-pages.ts';
  */
 const IN_FLIGHT_MS = 60_000;
 
-const SUMMARY_FIELDS = ['project', 'productId', 'listId', 'name', 'deviceType', 'protocolType', 'dataFormat', 'manufacturerName', 'industry', 'description', 'createdAt', 'version'] as const;
+const SUMMARY_FIELDS = [
+  'project',
+  'productId',
+  'listId',
+  'name',
+  'deviceType',
+  'protocolType',
+  'dataFormat',
+  'manufacturerName',
+  'industry',
+  'description',
+  'createdAt',
+  'version',
+] as const;
 
 // The model is kept gzipped: IoTDA allows 500 KB of capability JSON, over DynamoDB's 400 KB item limit, and
 // as one binary value it escapes DynamoDB's 32 levels of nesting and its number limits.
 const packModel = (p: ProductRecord) => gzipSync(JSON.stringify(p.serviceCapabilities));
-const unpackModel = (model: Uint8Array) => JSON.parse(gunzipSync(model).toString('utf8')) as ProductRecord['serviceCapabilities'];
+const unpackModel = (model: Uint8Array) =>
+  JSON.parse(gunzipSync(model).toString('utf8')) as ProductRecord['serviceCapabilities'];
 
 /**
  * Unpacked models by product and version: every command reads its product, and unpacking is most of that
@@ -40,9 +60,14 @@ const modelOf = (item: Record<string, unknown>) => {
 };
 
 const toSummary = (item: Record<string, unknown>): ProductSummary =>
-  Object.fromEntries(SUMMARY_FIELDS.filter((f) => item[f] !== undefined).map((f) => [f, item[f]])) as unknown as ProductSummary;
+  Object.fromEntries(
+    SUMMARY_FIELDS.filter((f) => item[f] !== undefined).map((f) => [f, item[f]]),
+  ) as unknown as ProductSummary;
 
-const linkKey = (productId: string, d: DeviceRegistration) => ({ pk: keys.product(productId).pk, sk: `DEVICE#${d.deviceId}#${d.generation}` });
+const linkKey = (productId: string, d: DeviceRegistration) => ({
+  pk: keys.product(productId).pk,
+  sk: `DEVICE#${d.deviceId}#${d.generation}`,
+});
 
 export class DynamoDbProductStore implements ProductStore {
   constructor(
@@ -65,7 +90,9 @@ export class DynamoDbProductStore implements ProductStore {
 
   async create(p: ProductRecord): Promise<void> {
     const ok = await applied(
-      this.db.send(new PutCommand({ TableName: this.table, Item: this.item(p), ConditionExpression: 'attribute_not_exists(pk)' })),
+      this.db.send(
+        new PutCommand({ TableName: this.table, Item: this.item(p), ConditionExpression: 'attribute_not_exists(pk)' }),
+      ),
     );
     if (!ok) throw new ConditionFailedError(`product ${p.productId} exists`);
   }
@@ -86,7 +113,10 @@ export class DynamoDbProductStore implements ProductStore {
           TableName: this.table,
           IndexName: indexKeys.productList.index,
           KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': indexKeys.productList.pk, ...Object.fromEntries(SUMMARY_FIELDS.map((f) => [`#${f}`, f])) },
+          ExpressionAttributeNames: {
+            '#pk': indexKeys.productList.pk,
+            ...Object.fromEntries(SUMMARY_FIELDS.map((f) => [`#${f}`, f])),
+          },
           ExpressionAttributeValues: { ':pk': keys.productList(project) },
           ProjectionExpression: SUMMARY_FIELDS.map((f) => `#${f}`).join(', '),
           ScanIndexForward: false,
@@ -105,7 +135,8 @@ export class DynamoDbProductStore implements ProductStore {
         new PutCommand({
           TableName: this.table,
           Item: this.item(p),
-          ConditionExpression: 'attribute_exists(pk) AND #project = :project AND #version = :seen AND attribute_not_exists(deleting)',
+          ConditionExpression:
+            'attribute_exists(pk) AND #project = :project AND #version = :seen AND attribute_not_exists(deleting)',
           ExpressionAttributeNames: { '#project': 'project', '#version': 'version' },
           ExpressionAttributeValues: { ':project': p.project, ':seen': p.version - 1 },
         }),
@@ -117,7 +148,11 @@ export class DynamoDbProductStore implements ProductStore {
    * Mark, look, then delete: the mark hides the product from AddDevice, which links a device before it
    * looks the product up again, so either the delete sees the link or the add sees the mark.
    */
-  async delete(project: string, productId: string, isLive: (d: DeviceRegistration) => Promise<boolean>): Promise<DeleteProductOutcome> {
+  async delete(
+    project: string,
+    productId: string,
+    isLive: (d: DeviceRegistration) => Promise<boolean>,
+  ): Promise<DeleteProductOutcome> {
     const now = this.now();
     const marked = await applied(
       this.db.send(
@@ -151,7 +186,11 @@ export class DynamoDbProductStore implements ProductStore {
   }
 
   /** Whether a live device (or an AddDevice still in flight) uses the product; links their writer left behind are removed. */
-  private async inUse(productId: string, isLive: (d: DeviceRegistration) => Promise<boolean>, now: number): Promise<boolean> {
+  private async inUse(
+    productId: string,
+    isLive: (d: DeviceRegistration) => Promise<boolean>,
+    now: number,
+  ): Promise<boolean> {
     const links = await queryUpTo(
       this.db,
       {
@@ -171,7 +210,12 @@ export class DynamoDbProductStore implements ProductStore {
   }
 
   async link(productId: string, d: DeviceRegistration, at: number): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...linkKey(productId, d), deviceId: d.deviceId, generation: d.generation, linkedAt: at } }));
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...linkKey(productId, d), deviceId: d.deviceId, generation: d.generation, linkedAt: at },
+      }),
+    );
   }
 
   async unlink(productId: string, d: DeviceRegistration): Promise<void> {

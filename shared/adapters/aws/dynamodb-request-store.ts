@@ -18,7 +18,11 @@ export class DynamoDbRequestStore implements RequestStore {
 
   async open(r: PendingRequest): Promise<void> {
     // Request ids are random UUIDs, so the put needs no condition and can share a BatchWriteItem.
-    await this.writer.put({ ...keys.request(r.requestId), ...r, [TABLE.ttlAttribute]: Math.floor(r.createdAt / 1000) + KEEP_SECONDS });
+    await this.writer.put({
+      ...keys.request(r.requestId),
+      ...r,
+      [TABLE.ttlAttribute]: Math.floor(r.createdAt / 1000) + KEEP_SECONDS,
+    });
   }
 
   respond(requestId: string, deviceId: string, kind: SyncKind, responseText: string): Promise<boolean> {

@@ -1,4 +1,10 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import type { ApiTokenRecord } from '../../domain/api-tokens.ts';
 import type { TokenStore } from '../../ports/token-store.ts';
 import { keys } from '../../table.ts';
@@ -36,7 +42,11 @@ export class DynamoDbTokenStore implements TokenStore {
     // Every API call reads its token or key: coalesced with the other reads of the moment (50 calls in flight, one BatchGetItem).
     const item = this.reader
       ? await this.reader.get(keys.token(tokenHash))
-      : (await this.db.send(new GetCommand({ TableName: this.table, Key: keys.token(tokenHash), ConsistentRead: true }))).Item;
+      : (
+          await this.db.send(
+            new GetCommand({ TableName: this.table, Key: keys.token(tokenHash), ConsistentRead: true }),
+          )
+        ).Item;
     return item ? toRecord(item) : undefined;
   }
 
@@ -64,7 +74,11 @@ export class DynamoDbTokenStore implements TokenStore {
     if (!match) return false;
     return applied(
       this.db.send(
-        new DeleteCommand({ TableName: this.table, Key: keys.token(match.tokenHash), ConditionExpression: 'attribute_exists(pk)' }),
+        new DeleteCommand({
+          TableName: this.table,
+          Key: keys.token(match.tokenHash),
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
       ),
     );
   }

@@ -9,7 +9,9 @@ export class IotDataPublisher implements DevicePublisher {
 
   async publish(topic: string, payload: Uint8Array | string, qos: 0 | 1): Promise<void> {
     try {
-      await this.iot.send(new PublishCommand({ topic, qos, payload: typeof payload === 'string' ? Buffer.from(payload) : payload }));
+      await this.iot.send(
+        new PublishCommand({ topic, qos, payload: typeof payload === 'string' ? Buffer.from(payload) : payload }),
+      );
     } catch (e) {
       // IoT Core caps a publish at 128 KB, below the contract's 256 KB: say so instead of failing with a 500.
       if ((e as Error).name === 'RequestEntityTooLargeException') throw errors.payloadTooLarge('128 KB (AWS IoT Core)');

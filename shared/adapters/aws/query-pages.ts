@@ -1,12 +1,18 @@
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 /** The items of a query, page after page, until `max` are found or none are left (Infinity: all of them). */
-export const queryUpTo = async (db: DynamoDBDocumentClient, input: QueryCommandInput, max: number): Promise<Record<string, unknown>[]> => {
+export const queryUpTo = async (
+  db: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+  max: number,
+): Promise<Record<string, unknown>[]> => {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const left = max - items.length;
-    const page = await db.send(new QueryCommand({ ...input, ...(Number.isFinite(left) ? { Limit: left } : {}), ExclusiveStartKey: start }));
+    const page = await db.send(
+      new QueryCommand({ ...input, ...(Number.isFinite(left) ? { Limit: left } : {}), ExclusiveStartKey: start }),
+    );
     items.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
   } while (start && items.length < max);

@@ -1,11 +1,18 @@
-import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  StartExecutionCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import type { Config } from '../../config.ts';
 import type { BatchRunInput, RunState, TaskRunner } from '../../ports/task-runner.ts';
 import { clientOptions } from './client-options.ts';
 
 // Named after task, run and pass (task ids are unique across projects), so a second start of one is refused.
 // The state machine's NextPass state names later passes the same way.
-const executionName = (taskId: string, run: number, pass = 1) => (pass > 1 ? `${taskId}-${run}-${pass}` : `${taskId}-${run}`);
+const executionName = (taskId: string, run: number, pass = 1) =>
+  pass > 1 ? `${taskId}-${run}-${pass}` : `${taskId}-${run}`;
 
 export class SfnTaskRunner implements TaskRunner {
   constructor(
@@ -17,7 +24,11 @@ export class SfnTaskRunner implements TaskRunner {
     if (!this.stateMachineArn) throw new Error('no batch state machine is configured for this function');
     try {
       await this.sfn.send(
-        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: executionName(input.taskId, input.run, input.pass), input: JSON.stringify(input) }),
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name: executionName(input.taskId, input.run, input.pass),
+          input: JSON.stringify(input),
+        }),
       );
     } catch (e) {
       if (!(e instanceof ExecutionAlreadyExists)) throw e;
@@ -39,4 +50,7 @@ export class SfnTaskRunner implements TaskRunner {
 
 /** The task runner of a function whose manifest access has `startBatch` or `watchBatch` (shared/deps.ts Adapters). */
 export const sfnTaskRunner = (config: Config): TaskRunner =>
-  new SfnTaskRunner(new SFNClient(clientOptions(config.region, config.endpoints?.stepFunctions)), config.batchStateMachineArn);
+  new SfnTaskRunner(
+    new SFNClient(clientOptions(config.region, config.endpoints?.stepFunctions)),
+    config.batchStateMachineArn,
+  );
