@@ -15,9 +15,18 @@ export interface Config {
   endpoints?: { dynamodb?: string; sqs?: string; iotData?: string; stepFunctions?: string };
   /** The batch task state machine; set only for functions the manifest lets start it. */
   batchStateMachineArn: string;
+  /** Push URLs may be http and reach loopback/private hosts (CONTRACT.md §7): locally yes, on AWS never. */
+  pushAllowPrivate: boolean;
 }
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** 'true' or 'false' (z.coerce.boolean would read 'false' as true). */
+export const booleanSetting = (fallback: boolean) =>
+  z
+    .enum(['true', 'false'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true');
 
 const lambdaEnv = z.object({
   AWS_REGION: z.string().default('us-east-1'),
@@ -31,6 +40,8 @@ const lambdaEnv = z.object({
   DOWNLINK_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
   // Set only for functions the manifest lets start batch runs (infra binds ARN and permission together).
   DOWNLINK_BATCH_STATE_MACHINE_ARN: z.string().default(''),
+  // The stack never sets it: on AWS push URLs must be https to public addresses.
+  DOWNLINK_PUSH_ALLOW_PRIVATE: booleanSetting(false),
 });
 
 /** The Lambda functions' configuration, from the variables the CDK stack sets. */
@@ -45,6 +56,7 @@ export const configFromEnv = (env: NodeJS.ProcessEnv): Config => {
     ttlMinuteMs: e.DOWNLINK_TTL_MINUTE_MS,
     logLevel: e.DOWNLINK_LOG_LEVEL,
     batchStateMachineArn: e.DOWNLINK_BATCH_STATE_MACHINE_ARN,
+    pushAllowPrivate: e.DOWNLINK_PUSH_ALLOW_PRIVATE,
     ...(e.DOWNLINK_IOT_DATA_ENDPOINT ? { iotDataEndpoint: e.DOWNLINK_IOT_DATA_ENDPOINT } : {}),
   };
 };
