@@ -7,6 +7,7 @@ import { DynamoDbDeviceStore } from './adapters/aws/dynamodb-device-store.ts';
 import { DynamoDbMessageStore } from './adapters/aws/dynamodb-message-store.ts';
 import { DynamoDbProductStore } from './adapters/aws/dynamodb-product-store.ts';
 import { DynamoDbRequestStore } from './adapters/aws/dynamodb-request-store.ts';
+import { DynamoDbRoutingRuleStore } from './adapters/aws/dynamodb-routing-rule-store.ts';
 import { DynamoDbTokenStore } from './adapters/aws/dynamodb-token-store.ts';
 import { clientOptions } from './adapters/aws/client-options.ts';
 import { ItemReader, ItemWriter } from './adapters/aws/coalesced-items.ts';
@@ -19,6 +20,7 @@ import type { MessageStore } from './ports/message-store.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { ProductStore } from './ports/product-store.ts';
 import type { RequestStore } from './ports/request-store.ts';
+import type { RoutingRuleStore } from './ports/routing-rule-store.ts';
 import type { TaskRunner } from './ports/task-runner.ts';
 import type { TokenStore } from './ports/token-store.ts';
 import { systemClock, type Clock } from './time.ts';
@@ -33,6 +35,7 @@ export interface Deps {
   products: ProductStore;
   batchTasks: BatchTaskStore;
   leases: LeaseStore;
+  routingRules: RoutingRuleStore;
   taskRunner: TaskRunner;
   notifier: Notifier;
   publisher: DevicePublisher;
@@ -88,6 +91,7 @@ export const createDeps = (config: Config, adapters: Adapters = {}): Deps => {
     products: new DynamoDbProductStore(db, config.tableName, reader, systemClock.now),
     batchTasks: new DynamoDbBatchTaskStore(db, config.tableName),
     leases: new DynamoDbLeaseStore(db, config.tableName),
+    routingRules: new DynamoDbRoutingRuleStore(db, config.tableName, systemClock.now),
     taskRunner: adapters.taskRunner?.(config) ?? absent('taskRunner'),
     notifier: adapters.notifier?.(config) ?? absent('notifier'),
     publisher: adapters.publisher?.(config) ?? absent('publisher'),
