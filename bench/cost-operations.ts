@@ -122,14 +122,19 @@ export const costProbe = async (runtime: Runtime) => {
   });
 
   const sqs = new SQSClient(clientOptions('us-east-1', runtime.sqsUrl));
+  // The queues whose consumers an operation sets off: presence events, and notifications on their way to HTTP push.
+  const consumed = [runtime.queueUrls.presence, runtime.queueUrls['push-route'], runtime.queueUrls['push-delivery']];
   const queueEmpty = async () => {
-    const { Attributes: a } = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: runtime.queueUrls.presence,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return a?.ApproximateNumberOfMessages === '0' && a.ApproximateNumberOfMessagesNotVisible === '0';
+    for (const url of consumed) {
+      const { Attributes: a } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      if (a?.ApproximateNumberOfMessages !== '0' || a.ApproximateNumberOfMessagesNotVisible !== '0') return false;
+    }
+    return true;
   };
   /** Until `check` holds; `what` names it in the error of a run that hangs (a minute: a busy machine is slow). */
   const until = async (check: () => Promise<boolean> | boolean, what: string) => {
@@ -140,7 +145,7 @@ export const costProbe = async (runtime: Runtime) => {
     }
   };
   /**
-   * The end of everything an operation set off: the presence queue empty and no invocation running, twice
+   * The end of everything an operation set off: the presence and push queues empty and no invocation running, twice
    * 50 ms apart (an event may be between the broker and the queue, or the queue and its consumer, at the first look).
    */
   const settled = async () => {

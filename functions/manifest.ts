@@ -6,7 +6,7 @@ import type { TopicRoot } from '../shared/domain/topics.ts';
  * infra/ deploys it to AWS; local/ wires the same handlers to emulators.
  */
 
-export type QueueName = 'presence' | 'notifications';
+export type QueueName = 'presence' | 'notifications' | 'push-route' | 'push-delivery';
 
 export interface QueueDef {
   /** Physical name locally; on AWS the stack names queues itself. */
@@ -21,13 +21,27 @@ export const QUEUES: Record<QueueName, QueueDef> = {
   presence: { localName: 'downlink-presence', visibilityTimeoutSeconds: 90, maxReceiveCount: 5 },
   // Read by the operator's applications (CONTRACT.md §3); nothing here consumes it.
   notifications: { localName: 'downlink-notifications', visibilityTimeoutSeconds: 30, maxReceiveCount: 10 },
+  // HTTP push (CONTRACT.md §7): every notification again, for the push-route function to match against rules.
+  'push-route': { localName: 'downlink-push-route', visibilityTimeoutSeconds: 60, maxReceiveCount: 5 },
+  // One message per push and action; push-deliver sends a failed one back with a delay itself, so a receive
+  // count past a few means the function keeps failing. Its dead-letter queue is also where a push expires
+  // after 24 hours of retries (shared/use-cases/deliver-push.ts), redriven with SQS's own redrive.
+  // The visibility covers the 15 s POST plus the re-send; it is also how long a push the local runtime held
+  // when killed waits before it is tried again.
+  'push-delivery': { localName: 'downlink-push-delivery', visibilityTimeoutSeconds: 40, maxReceiveCount: 5 },
 };
 
 export type Trigger =
   | { kind: 'http'; method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string }
   | { kind: 'api-authorizer' }
   | { kind: 'device-authorizer' }
-  | { kind: 'queue'; queue: QueueName; batchSize: number }
+  | {
+      kind: 'queue';
+      queue: QueueName;
+      batchSize: number;
+      /** Batches the local poller runs at once (default 1); Lambda scales its invocations by itself. */
+      localConcurrency?: number;
+    }
   /** Runs every N minutes (EventBridge on AWS; locally a timer whose minute is DOWNLINK_TTL_MINUTE_MS). */
   | { kind: 'schedule'; everyMinutes: number };
 
@@ -43,6 +57,11 @@ export interface Access {
   startBatch?: boolean;
   /** May see how those runs stand (DescribeExecution). */
   watchBatch?: boolean;
+  /**
+   * HTTP push: `route` may send to the push-delivery queue; `deliver` to it (retries) and to its dead-letter
+   * queue (expired pushes). (`notify` sends to the push-route queue as well as the notification queue.)
+   */
+  push?: 'route' | 'deliver';
 }
 
 export interface FunctionDef {
@@ -82,6 +101,9 @@ const SYNC_FUNCTION_TIMEOUT_SECONDS = 26;
 // A chunk sends all its commands at once, so it lasts about one sync wait; the rest covers its DynamoDB writes.
 const BATCH_CHUNK_TIMEOUT_SECONDS = 90;
 const BATCH_PREPARE_TIMEOUT_SECONDS = 300;
+
+// A batch's POSTs run at once, each 15 s at most (CONTRACT.md §7), then the retries' re-send.
+const PUSH_DELIVER_TIMEOUT_SECONDS = 30;
 
 export const FUNCTIONS: FunctionDef[] = [
   {
@@ -332,6 +354,23 @@ export const FUNCTIONS: FunctionDef[] = [
     // It sends a reconnected device its pending messages.
     access: { table: 'write', notify: true, publish: ['*'] },
     timeoutSeconds: 60,
+  },
+  {
+    name: 'push-route',
+    entry: 'functions/sqs/push-route.ts',
+    // Matches each notification against its project's active rules: one delivery per matching action.
+    triggers: [{ kind: 'queue', queue: 'push-route', batchSize: 10, localConcurrency: 4 }],
+    access: { table: 'read', push: 'route' },
+    timeoutSeconds: 30,
+  },
+  {
+    name: 'push-deliver',
+    entry: 'functions/sqs/push-deliver.ts',
+    // POSTs each push (15 s at most), retries later through the queue, or dead-letters it after 24 hours.
+    // Locally many batches at once, since the work is waiting on receivers (one slow one holds only its own).
+    triggers: [{ kind: 'queue', queue: 'push-delivery', batchSize: 10, localConcurrency: 64 }],
+    access: { table: 'read', push: 'deliver' },
+    timeoutSeconds: PUSH_DELIVER_TIMEOUT_SECONDS,
   },
   {
     name: 'message-sweeper',

@@ -43,7 +43,16 @@ export class DownlinkStack extends Stack {
     const downlinkQueues = new DownlinkQueues(this, 'Queues', m.queues);
     const queues = downlinkQueues.byName;
     const iotDataEndpoint = m.functions.some((f) => f.access.publish) ? describeIotDataEndpoint(this) : undefined;
-    const bindings = { table, notifications: queues.notifications, ...(iotDataEndpoint ? { iotDataEndpoint } : {}) };
+    const bindings = {
+      table,
+      notifications: queues.notifications,
+      pushRoute: queues['push-route'],
+      pushDelivery: queues['push-delivery'],
+      // Pushes that failed for 24 hours go where SQS's redrive policy sends a delivery that keeps crashing
+      // its function: one place to inspect, and SQS's own redrive takes them back.
+      pushDeadLetter: downlinkQueues.deadLetters['push-delivery'],
+      ...(iotDataEndpoint ? { iotDataEndpoint } : {}),
+    };
     const fns = new Map(m.functions.map((def) => [def.name, new DownlinkFunction(this, def, bindings).fn]));
 
     const triggersOf = <K extends Trigger['kind']>(kind: K) =>

@@ -13,6 +13,7 @@ import type { Config } from '../shared/config.ts';
 import { iotDataPublisher } from '../shared/adapters/aws/iot-data-publisher.ts';
 import { sfnTaskRunner } from '../shared/adapters/aws/sfn-task-runner.ts';
 import { sqsNotifier } from '../shared/adapters/aws/sqs-notifier.ts';
+import { sqsPushQueue } from '../shared/adapters/aws/sqs-push-queue.ts';
 import { clientOptions, createDeps, type Deps } from '../shared/deps.ts';
 import { generateToken } from '../shared/domain/api-tokens.ts';
 import { createApiToken } from '../shared/use-cases/manage-api-tokens.ts';
@@ -78,7 +79,7 @@ export const startRuntime = async (settings: LocalSettings) => {
 
     const sqs = new SQSClient(clientOptions(REGION, sqsServer.endpoint));
     await ensureTable(new DynamoDBClient(clientOptions(REGION, dynamo.endpoint)), TABLE_NAME);
-    const queueUrls = await ensureQueues(sqs);
+    const { urls: queueUrls, deadLetters: deadLetterUrls } = await ensureQueues(sqs);
 
     // Device sign-in runs the device authorizer, which needs deps, and deps need the broker's publish
     // endpoint: the broker asks for the authorizer late.
@@ -129,9 +130,19 @@ export const startRuntime = async (settings: LocalSettings) => {
       },
       batchStateMachineArn: batchArn,
       pushAllowPrivate: settings.pushAllowPrivate,
+      pushRouteQueueUrl: queueUrls['push-route'],
+      pushDeliveryQueueUrl: queueUrls['push-delivery'],
+      pushDeadLetterQueueUrl: deadLetterUrls['push-delivery'],
+      pushRetryBaseMs: settings.pushRetryBaseMs,
+      pushRetryForMs: settings.pushRetryForMs,
     };
     // One Deps for every handler, so it has every adapter (a Lambda bundle has only its own).
-    deps = createDeps(config, { notifier: sqsNotifier, taskRunner: sfnTaskRunner, publisher: iotDataPublisher });
+    deps = createDeps(config, {
+      notifier: sqsNotifier,
+      pushQueue: sqsPushQueue,
+      taskRunner: sfnTaskRunner,
+      publisher: iotDataPublisher,
+    });
 
     const handlers = await Promise.all(FUNCTIONS.map(async (fn) => ({ fn, handler: await loadHandler(fn, deps!) })));
 
@@ -145,6 +156,7 @@ export const startRuntime = async (settings: LocalSettings) => {
                 sqs,
                 queueUrl: queueUrls[t.queue],
                 batchSize: t.batchSize,
+                concurrency: t.localConcurrency ?? 1,
                 handler,
                 functionName: fn.name,
                 onError,
@@ -235,6 +247,7 @@ export const startRuntime = async (settings: LocalSettings) => {
       dynamodbMemory: dynamo.memory,
       tableName: TABLE_NAME,
       queueUrls,
+      deadLetterUrls,
       project: settings.bootstrapProject,
       token,
       topicRoot: settings.topicRoot,

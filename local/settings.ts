@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { API_SETTINGS } from '../functions/manifest.ts';
-import { booleanSetting } from '../shared/config.ts';
+import { booleanSetting, PUSH_RETRY_BASE_MS, PUSH_RETRY_FOR_MS } from '../shared/config.ts';
 
 /** The local runtime's settings (CONTRACT.md §4), from DOWNLINK_* variables. */
 export interface LocalSettings {
@@ -21,6 +21,10 @@ export interface LocalSettings {
   authorizerCacheSeconds: number;
   /** Push URLs may be http and reach loopback/private hosts, so a receiver on this machine can be used. */
   pushAllowPrivate: boolean;
+  /** First push retry's delay (CONTRACT.md §7); tests shorten it. */
+  pushRetryBaseMs: number;
+  /** How long a push is retried before the dead-letter queue; tests shorten it. */
+  pushRetryForMs: number;
 }
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
@@ -43,6 +47,8 @@ const Env = z.object({
   DOWNLINK_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('WARN'),
   DOWNLINK_AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(API_SETTINGS.authorizerCacheSeconds),
   DOWNLINK_PUSH_ALLOW_PRIVATE: booleanSetting(true),
+  DOWNLINK_PUSH_RETRY_BASE_MS: z.coerce.number().int().positive().default(PUSH_RETRY_BASE_MS),
+  DOWNLINK_PUSH_RETRY_FOR_MS: z.coerce.number().int().positive().default(PUSH_RETRY_FOR_MS),
 });
 
 export const settingsFromEnv = (env: NodeJS.ProcessEnv): LocalSettings => {
@@ -62,6 +68,8 @@ export const settingsFromEnv = (env: NodeJS.ProcessEnv): LocalSettings => {
     logLevel: e.DOWNLINK_LOG_LEVEL,
     authorizerCacheSeconds: e.DOWNLINK_AUTH_CACHE_SECONDS,
     pushAllowPrivate: e.DOWNLINK_PUSH_ALLOW_PRIVATE,
+    pushRetryBaseMs: e.DOWNLINK_PUSH_RETRY_BASE_MS,
+    pushRetryForMs: e.DOWNLINK_PUSH_RETRY_FOR_MS,
   };
 };
 
@@ -81,5 +89,7 @@ export const ephemeralSettings = (overrides: Partial<LocalSettings> = {}): Local
   logLevel: 'SILENT',
   authorizerCacheSeconds: API_SETTINGS.authorizerCacheSeconds,
   pushAllowPrivate: true,
+  pushRetryBaseMs: PUSH_RETRY_BASE_MS,
+  pushRetryForMs: PUSH_RETRY_FOR_MS,
   ...overrides,
 });

@@ -34,9 +34,13 @@ export const startSqs = async (host: string, port: number, dataDir: string | und
   return { endpoint: `http://${host}:${server.port}`, stop: () => server.stop() };
 };
 
-/** Creates every manifest queue with its dead-letter queue, as the stack does; CreateQueue is idempotent. */
-export const ensureQueues = async (sqs: SQSClient): Promise<Record<QueueName, string>> => {
+/**
+ * Creates every manifest queue with its dead-letter queue, as the stack does; CreateQueue is idempotent.
+ * Returns the queues' URLs and their dead-letter queues', by queue name.
+ */
+export const ensureQueues = async (sqs: SQSClient) => {
   const urls = {} as Record<QueueName, string>;
+  const deadLetters = {} as Record<QueueName, string>;
   for (const [name, def] of Object.entries(QUEUES) as [QueueName, (typeof QUEUES)[QueueName]][]) {
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${def.localName}-dlq` }));
     const dlqArn = (
@@ -52,6 +56,7 @@ export const ensureQueues = async (sqs: SQSClient): Promise<Record<QueueName, st
       }),
     );
     urls[name] = queue.QueueUrl!;
+    deadLetters[name] = dlq.QueueUrl!;
   }
-  return urls;
+  return { urls, deadLetters };
 };

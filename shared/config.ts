@@ -17,7 +17,21 @@ export interface Config {
   batchStateMachineArn: string;
   /** Push URLs may be http and reach loopback/private hosts (CONTRACT.md §7): locally yes, on AWS never. */
   pushAllowPrivate: boolean;
+  /** Where notifiers also send each notification for HTTP push; set with notificationQueueUrl. */
+  pushRouteQueueUrl: string;
+  /** One message per push and action (manifest access `push`). */
+  pushDeliveryQueueUrl: string;
+  /** Pushes that failed for pushRetryForMs (access `push: 'deliver'`). */
+  pushDeadLetterQueueUrl: string;
+  /** The first retry's delay; each next one doubles, up to 15 minutes (CONTRACT.md §7). */
+  pushRetryBaseMs: number;
+  /** How long a push is retried before it goes to the dead-letter queue: 24 hours. */
+  pushRetryForMs: number;
 }
+
+/** CONTRACT.md §7: retries start after a second and go on for a day. */
+export const PUSH_RETRY_BASE_MS = 1000;
+export const PUSH_RETRY_FOR_MS = 24 * 60 * 60 * 1000;
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -42,6 +56,12 @@ const lambdaEnv = z.object({
   DOWNLINK_BATCH_STATE_MACHINE_ARN: z.string().default(''),
   // The stack never sets it: on AWS push URLs must be https to public addresses.
   DOWNLINK_PUSH_ALLOW_PRIVATE: booleanSetting(false),
+  // Set only for functions whose manifest access sends there (infra binds URL and permission together).
+  DOWNLINK_PUSH_ROUTE_QUEUE_URL: z.string().default(''),
+  DOWNLINK_PUSH_DELIVERY_QUEUE_URL: z.string().default(''),
+  DOWNLINK_PUSH_DEAD_LETTER_QUEUE_URL: z.string().default(''),
+  DOWNLINK_PUSH_RETRY_BASE_MS: positiveInt(PUSH_RETRY_BASE_MS),
+  DOWNLINK_PUSH_RETRY_FOR_MS: positiveInt(PUSH_RETRY_FOR_MS),
 });
 
 /** The Lambda functions' configuration, from the variables the CDK stack sets. */
@@ -57,6 +77,11 @@ export const configFromEnv = (env: NodeJS.ProcessEnv): Config => {
     logLevel: e.DOWNLINK_LOG_LEVEL,
     batchStateMachineArn: e.DOWNLINK_BATCH_STATE_MACHINE_ARN,
     pushAllowPrivate: e.DOWNLINK_PUSH_ALLOW_PRIVATE,
+    pushRouteQueueUrl: e.DOWNLINK_PUSH_ROUTE_QUEUE_URL,
+    pushDeliveryQueueUrl: e.DOWNLINK_PUSH_DELIVERY_QUEUE_URL,
+    pushDeadLetterQueueUrl: e.DOWNLINK_PUSH_DEAD_LETTER_QUEUE_URL,
+    pushRetryBaseMs: e.DOWNLINK_PUSH_RETRY_BASE_MS,
+    pushRetryForMs: e.DOWNLINK_PUSH_RETRY_FOR_MS,
     ...(e.DOWNLINK_IOT_DATA_ENDPOINT ? { iotDataEndpoint: e.DOWNLINK_IOT_DATA_ENDPOINT } : {}),
   };
 };

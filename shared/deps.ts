@@ -18,6 +18,7 @@ import type { DeviceStore } from './ports/device-store.ts';
 import type { LeaseStore } from './ports/lease-store.ts';
 import type { MessageStore } from './ports/message-store.ts';
 import type { Notifier } from './ports/notifier.ts';
+import type { PushQueue } from './ports/push-queue.ts';
 import type { ProductStore } from './ports/product-store.ts';
 import type { RequestStore } from './ports/request-store.ts';
 import type { RoutingRuleStore } from './ports/routing-rule-store.ts';
@@ -38,6 +39,7 @@ export interface Deps {
   routingRules: RoutingRuleStore;
   taskRunner: TaskRunner;
   notifier: Notifier;
+  pushQueue: PushQueue;
   publisher: DevicePublisher;
   clock: Clock;
   logger: Logger;
@@ -57,6 +59,7 @@ export const createDynamoDb = (region: string, endpoint: string | undefined): Dy
  */
 export interface Adapters {
   notifier?: (config: Config) => Notifier;
+  pushQueue?: (config: Config) => PushQueue;
   taskRunner?: (config: Config) => TaskRunner;
   publisher?: (config: Config) => DevicePublisher;
 }
@@ -94,6 +97,7 @@ export const createDeps = (config: Config, adapters: Adapters = {}): Deps => {
     routingRules: new DynamoDbRoutingRuleStore(db, config.tableName, systemClock.now),
     taskRunner: adapters.taskRunner?.(config) ?? absent('taskRunner'),
     notifier: adapters.notifier?.(config) ?? absent('notifier'),
+    pushQueue: adapters.pushQueue?.(config) ?? absent('pushQueue'),
     publisher: adapters.publisher?.(config) ?? absent('publisher'),
     clock: systemClock,
     logger,

@@ -36,6 +36,10 @@ export const BUNDLING = {
 export interface Bindings {
   table: ITable;
   notifications: IQueue;
+  /** HTTP push: where notifiers also send, the deliveries, and the pushes that expired. */
+  pushRoute: IQueue;
+  pushDelivery: IQueue;
+  pushDeadLetter: IQueue;
   /** `https://` URL of the account's iot:Data-ATS endpoint; present when some function publishes. */
   iotDataEndpoint?: string;
 }
@@ -88,6 +92,16 @@ const bindAccess = (scope: Construct, fn: NodejsFunction, access: Access, b: Bin
   if (access.notify) {
     fn.addEnvironment('DOWNLINK_NOTIFICATION_QUEUE_URL', b.notifications.queueUrl);
     b.notifications.grantSendMessages(fn);
+    fn.addEnvironment('DOWNLINK_PUSH_ROUTE_QUEUE_URL', b.pushRoute.queueUrl);
+    b.pushRoute.grantSendMessages(fn);
+  }
+  if (access.push) {
+    fn.addEnvironment('DOWNLINK_PUSH_DELIVERY_QUEUE_URL', b.pushDelivery.queueUrl);
+    b.pushDelivery.grantSendMessages(fn);
+  }
+  if (access.push === 'deliver') {
+    fn.addEnvironment('DOWNLINK_PUSH_DEAD_LETTER_QUEUE_URL', b.pushDeadLetter.queueUrl);
+    b.pushDeadLetter.grantSendMessages(fn);
   }
   if (access.publish || access.disconnect) {
     if (!b.iotDataEndpoint) throw new Error(`${fn.node.path} uses IoT data but no IoT data endpoint was bound`);

@@ -1,5 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { callShape, costProbe, invocationShape, type Measured } from '../../bench/cost-operations.ts';
+import {
+  callShape as allCalls,
+  costProbe,
+  invocationShape as allInvocations,
+  type Measured,
+} from '../../bench/cost-operations.ts';
 import { startTestRuntime } from '../support/runtime.ts';
 
 /**
@@ -17,6 +22,32 @@ import { startTestRuntime } from '../support/runtime.ts';
 const runtime = await startTestRuntime();
 const probe = await costProbe(runtime);
 afterAll(() => probe.stop());
+
+/**
+ * Every notification also goes to the push-route queue (HTTP push, CONTRACT.md §7), whose function reads the
+ * project's active rules once per batch and subject: how SQS batches the notifications decides how many
+ * reads, so push-route is taken apart, its reads bounded by the notifications (the probe's project has no
+ * rules, so nothing is pushed). The notifier's sends are pinned: two per notification, one to the operator's
+ * queue and one to push-route, made at once (the caller waits for one round trip, not two).
+ */
+const PUSH_ROUTE = 'rest push-route DynamoDB Query';
+const callShape = (m: Measured) => {
+  const shape = allCalls(m);
+  delete shape[PUSH_ROUTE];
+  expect(Object.keys(shape).filter((k) => k.includes(' push-'))).toEqual([]);
+  return shape;
+};
+const invocationShape = (m: Measured) => {
+  const shape = allInvocations(m);
+  delete shape['push-route'];
+  return shape;
+};
+const expectRouted = (m: Measured, notifications: number) => {
+  const reads = allCalls(m)[PUSH_ROUTE] ?? 0;
+  expect(reads).toBeGreaterThanOrEqual(1);
+  expect(reads).toBeLessThanOrEqual(notifications);
+  expect(allInvocations(m)['push-route'] ?? 0).toBeLessThanOrEqual(notifications);
+};
 
 const CHANGED = 'a count changed: a call was added or removed. Say why in the commit and pin the new count.';
 
@@ -94,8 +125,9 @@ describe('calls per operation', () => {
       'critical create-message DynamoDB Query': 1,
       'critical create-message DynamoDB UpdateItem': 1,
       'critical create-message IoTDataPlane Publish': 1,
-      'critical create-message SQS SendMessage': 2,
+      'critical create-message SQS SendMessage': 4,
     });
+    expectRouted(m, 2);
     expect(invocationShape(m)).toEqual({ 'api-authorizer': 1, 'create-message': 1 });
     expect(m.iot).toEqual({
       deviceUnits: 0,
@@ -127,15 +159,16 @@ describe('calls per operation', () => {
       'critical create-message DynamoDB GetItem': 1,
       'critical create-message DynamoDB PutItem': 1,
       'critical create-message DynamoDB Query': 1,
-      'critical create-message SQS SendMessage': 1,
+      'critical create-message SQS SendMessage': 2,
       'rest device-authorizer DynamoDB BatchGetItem': 1,
       // connected and two subscribed events (the broker's implicit subscription and the device's own).
       'rest presence DynamoDB BatchGetItem': 3,
       'rest presence DynamoDB Query': 1,
       'rest presence DynamoDB UpdateItem': 3,
       'rest presence IoTDataPlane Publish': 1,
-      'rest presence SQS SendMessage': 2,
+      'rest presence SQS SendMessage': 4,
     });
+    expectRouted(m, 3);
     expect(invocations).toEqual({ 'api-authorizer': 1, 'create-message': 1, 'device-authorizer': 1 });
     expect(presence).toBeGreaterThanOrEqual(1);
     expect(presence).toBeLessThanOrEqual(3);
@@ -159,8 +192,9 @@ describe('calls per operation', () => {
       'rest presence DynamoDB BatchGetItem': 4,
       'rest presence DynamoDB Query': 1,
       'rest presence DynamoDB UpdateItem': 3,
-      'rest presence SQS SendMessage': 2,
+      'rest presence SQS SendMessage': 4,
     });
+    expectRouted(m, 2);
     expect(invocations).toEqual({ 'device-authorizer': 1 });
     // disconnected (awaited on its own), then connected and two subscribed.
     expect(presence).toBeGreaterThanOrEqual(2);
@@ -186,13 +220,13 @@ describe('calls per operation', () => {
     'critical create-batch-task DynamoDB Query': 1,
     'critical create-batch-task DynamoDB UpdateItem': 1,
     'critical create-batch-task SFN StartExecution': 1,
-    'critical create-batch-task SQS SendMessage': 1,
+    'critical create-batch-task SQS SendMessage': 2,
     // The state machine's first step reads the task; one already Waitting has nothing to prepare.
     'rest batch-prepare DynamoDB GetItem': 1,
     'rest batch-settle DynamoDB GetItem': 1,
     'rest batch-settle DynamoDB Query': 1,
     'rest batch-settle DynamoDB UpdateItem': 1,
-    'rest batch-settle SQS SendMessage': 1,
+    'rest batch-settle SQS SendMessage': 2,
   };
 
   /**
@@ -221,8 +255,9 @@ describe('calls per operation', () => {
       'rest batch-chunk DynamoDB GetItem': 1,
       'rest batch-chunk DynamoDB Query': 1,
       'rest batch-chunk IoTDataPlane Publish': 1,
-      'rest batch-chunk SQS SendMessage': 1,
+      'rest batch-chunk SQS SendMessage': 2,
     });
+    expectRouted(m, 3);
     expect(Object.keys(split(m).polls)).toEqual(['waiting batch-chunk DynamoDB BatchGetItem']);
     expect(invocationShape(m)).toEqual({
       'api-authorizer': 1,
@@ -247,8 +282,9 @@ describe('calls per operation', () => {
       'rest batch-chunk DynamoDB PutItem': 1,
       'rest batch-chunk DynamoDB Query': 2,
       'rest batch-chunk IoTDataPlane Publish': 1,
-      'rest batch-chunk SQS SendMessage': 3,
+      'rest batch-chunk SQS SendMessage': 6,
     });
+    expectRouted(m, 5);
     expect(invocationShape(m)).toEqual({
       'api-authorizer': 1,
       'batch-chunk': 1,

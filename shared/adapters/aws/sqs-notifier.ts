@@ -4,17 +4,27 @@ import type { NotificationEnvelope } from '../../domain/notifications.ts';
 import type { Notifier } from '../../ports/notifier.ts';
 import { clientOptions } from './client-options.ts';
 
+/**
+ * Sends each notification to the operator's queue (CONTRACT.md §3) and, at the same time, to the push-route
+ * queue that HTTP push reads (§7): the caller waits for the slower of two sends, not for both in turn.
+ */
 export class SqsNotifier implements Notifier {
   constructor(
     private readonly sqs: SQSClient,
-    private readonly queueUrl: string,
+    private readonly queueUrls: string[],
   ) {}
 
   async send(envelope: NotificationEnvelope): Promise<void> {
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(envelope) }));
+    const body = JSON.stringify(envelope);
+    await Promise.all(
+      this.queueUrls.map((url) => this.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }))),
+    );
   }
 }
 
 /** The notifier of a function whose manifest access has `notify` (shared/deps.ts Adapters). */
 export const sqsNotifier = (config: Config): Notifier =>
-  new SqsNotifier(new SQSClient(clientOptions(config.region, config.endpoints?.sqs)), config.notificationQueueUrl);
+  new SqsNotifier(
+    new SQSClient(clientOptions(config.region, config.endpoints?.sqs)),
+    [config.notificationQueueUrl, config.pushRouteQueueUrl].filter(Boolean),
+  );

@@ -1,0 +1,81 @@
+import { postPush, type PushOutcome } from '../adapters/push-post.ts';
+import type { HostBreaker } from '../domain/host-breaker.ts';
+import {
+  delaySeconds,
+  PUSH_SIGNATURE_HEADER,
+  PUSH_TIMESTAMP_HEADER,
+  type PushDelivery,
+  pushSignature,
+  retryDelayMs,
+} from '../domain/push-delivery.ts';
+import { checkPushUrl } from '../domain/push-url.ts';
+import type { RoutingAction } from '../ports/routing-rule-store.ts';
+import type { PushDeps } from './route-pushes.ts';
+
+export type DeliveryResult = 'delivered' | 'dropped' | 'retrying' | 'deferred' | 'dead-lettered';
+
+/** The headers of one attempt: a fresh timestamp each time, over the same body (CONTRACT.md §7). */
+const signedHeaders = (action: RoutingAction, body: string, now: number): Record<string, string> => {
+  if (!action.token) return {};
+  const timestamp = String(now);
+  return { [PUSH_TIMESTAMP_HEADER]: timestamp, [PUSH_SIGNATURE_HEADER]: pushSignature(action.token, timestamp, body) };
+};
+
+/**
+ * One attempt at one push. The action and its rule are read again, so a push whose rule was deleted or
+ * deactivated meanwhile is dropped, and one whose action changed goes to its new URL with its new token.
+ * A failure sends the push back to the queue to come again after the backoff, or, once retrying would pass
+ * `pushRetryForMs` since its first attempt, to the dead-letter queue. Either write completes before this
+ * resolves, and the caller acknowledges the original only then: a crash in between sends a push twice,
+ * never zero times.
+ */
+export const deliverPush = async (deps: PushDeps, breaker: HostBreaker, delivery: PushDelivery) => {
+  const { projectId, actionId } = delivery;
+  const action = await deps.routingRules.getAction(projectId, actionId);
+  const rule = action && (await deps.routingRules.getRule(projectId, action.ruleId));
+  if (!action || !rule?.active) {
+    deps.logger.debug('push dropped: its action or rule is gone or inactive', { projectId, actionId });
+    return 'dropped';
+  }
+  const now = deps.clock.now();
+  // A redriven push (from the dead-letter queue, by SQS or `npm run push-dlq`) gets a new retry period.
+  const current: PushDelivery = delivery.deadLetteredAt
+    ? { ...delivery, attempts: 0, since: now, deadLetteredAt: undefined }
+    : delivery;
+
+  const host = new URL(action.url).host;
+  const refused = await checkPushUrl(action.url, { allowPrivate: deps.config.pushAllowPrivate });
+  let outcome: PushOutcome;
+  if (refused) outcome = { ok: false, error: `URL refused: ${refused}` };
+  else {
+    const admission = breaker.admit(host);
+    if (admission === 'busy') {
+      // Not an attempt: the host has as many pushes in flight as it may; this one waits its turn in the queue.
+      await deps.pushQueue.retryLater(current, delaySeconds(deps.config.pushRetryBaseMs));
+      return 'deferred';
+    }
+    if (admission === 'open') {
+      outcome = { ok: false, error: `not sent: ${host} failed ${breaker.failuresOf(host)} times in a row` };
+    } else {
+      const body = JSON.stringify(current.envelope);
+      outcome = await postPush(action.url, body, signedHeaders(action, body, now), {
+        allowPrivate: deps.config.pushAllowPrivate,
+      });
+      breaker.settle(host, outcome.ok);
+    }
+  }
+  if (outcome.ok) return 'delivered';
+
+  const attempts = current.attempts + 1;
+  const delay = retryDelayMs(attempts, deps.config.pushRetryBaseMs);
+  const failed: PushDelivery = { ...current, attempts, lastError: outcome.error };
+  const at = deps.clock.now();
+  if (at + delay > current.since + deps.config.pushRetryForMs) {
+    deps.logger.warn('push dead-lettered after retrying', { projectId, actionId, attempts, error: outcome.error });
+    await deps.pushQueue.deadLetter({ ...failed, deadLetteredAt: at });
+    return 'dead-lettered';
+  }
+  deps.logger.debug('push failed; retrying later', { projectId, actionId, attempts, delay, error: outcome.error });
+  await deps.pushQueue.retryLater(failed, delaySeconds(delay));
+  return 'retrying';
+};
