@@ -4,11 +4,16 @@ import { type ReceivedPush, type ReceiverOptions, startPushReceiver } from '../.
 import { createApiToken } from '../../shared/use-cases/manage-api-tokens.ts';
 import { apiClient, ensureProduct } from './runtime.ts';
 
+// Receivers live until the file's tests end, not the test's: a rule made by one test keeps pushing to its
+// receiver during the next ones, and a closed receiver would leave those pushes retrying.
+const receivers = new Set<{ close(): Promise<void> }>();
+afterAll(() => Promise.all([...receivers].map((r) => r.close())));
+
 /** A receiver on a free port that records every push; closed when the file's tests end. */
 export const startReceiver = async (opts: Omit<ReceiverOptions, 'onPush'> = {}) => {
   const got: ReceivedPush[] = [];
   const receiver = await startPushReceiver({ ...opts, onPush: (p) => got.push(p) });
-  afterAll(() => receiver.close());
+  receivers.add(receiver);
   return { ...receiver, got };
 };
 
