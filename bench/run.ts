@@ -34,6 +34,11 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ main(arg
       'CreateBatchTask with 30,000 targets: the create call until its 201, and until the task is Waitting (sub-tasks written)',
     load: () => import('./batch-create.ts'),
   },
+  push: {
+    about:
+      "HTTP push: pushes/s to one fast receiver against the notification queue read by an application, and a fast receiver's p99 while another hangs",
+    load: () => import('./push.ts'),
+  },
   fuzz: {
     about:
       'seeded malformed REST requests (--seed, --count 10000) over every route: counts by status, every 5xx; exits 1 on any 5xx',

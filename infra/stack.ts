@@ -134,6 +134,9 @@ export class DownlinkStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'NotificationQueueUrl', { value: queues.notifications.queueUrl });
     new CfnOutput(this, 'NotificationQueueArn', { value: queues.notifications.queueArn });
+    // For `npm run push-dlq -- --aws`; the SQS console redrives the dead-letter queue by itself.
+    new CfnOutput(this, 'PushDeliveryQueueUrl', { value: queues['push-delivery'].queueUrl });
+    new CfnOutput(this, 'PushDeadLetterQueueUrl', { value: bindings.pushDeadLetter.queueUrl });
     new CfnOutput(this, 'IotAuthorizerName', { value: iot.authorizer.ref });
     new CfnOutput(this, 'DeviceDomainConfigurationName', { value: iot.endpoint.ref });
     new CfnOutput(this, 'BatchStateMachineArn', { value: batch.stateMachine.stateMachineArn });

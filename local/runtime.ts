@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { batchedSqsSender } from './batched-sqs-sender.ts';
+import { batchedSqsSender } from '../shared/adapters/aws/batched-sqs-sender.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -177,7 +177,8 @@ export const startRuntime = async (settings: LocalSettings) => {
     };
     for (const { fn, handler } of handlers) byName.set(fn.name, handler);
     signIn = signInThroughAuthorizer(byName.get(theOneWith(FUNCTIONS, 'device-authorizer').name)!);
-    const sendToQueue = batchedSqsSender(sqs);
+    // Off the device's path, as IoT Core's rule engine: a couple of milliseconds' wait for company.
+    const sendToQueue = batchedSqsSender(sqs, 2);
     const deliverTo = (target: RuleTarget): ((body: unknown) => Promise<unknown>) => {
       if ('queue' in target) {
         const url = queueUrls[target.queue];

@@ -1,13 +1,14 @@
+import type { SQSEvent } from 'aws-lambda';
 import { sqsPushQueue } from '../../shared/adapters/aws/sqs-push-queue.ts';
 import type { Deps } from '../../shared/deps.ts';
 import { HostBreaker } from '../../shared/domain/host-breaker.ts';
 import type { PushDelivery } from '../../shared/domain/push-delivery.ts';
 import { forEachRecord } from '../../shared/sqs-batch.ts';
-import { deliverPush } from '../../shared/use-cases/deliver-push.ts';
+import { batchRouting, deliverPush } from '../../shared/use-cases/deliver-push.ts';
 import { lambda } from '../deps.ts';
 
 /** Pushes a receiver may have in flight from one instance; past that they wait in the queue (host-breaker.ts). */
-const MAX_IN_FLIGHT_PER_HOST = 32;
+const MAX_IN_FLIGHT_PER_HOST = 16;
 
 /** Each push of the batch at once (a slow receiver delays only its own), each acknowledged or retried on its own. */
 export const build = (deps: Deps) => {
@@ -16,7 +17,10 @@ export const build = (deps: Deps) => {
     { maxInFlight: MAX_IN_FLIGHT_PER_HOST, firstProbeMs: deps.config.pushRetryBaseMs },
     deps.clock.now,
   );
-  return forEachRecord(deps, (body) => deliverPush(deps, breaker, body as PushDelivery));
+  return (event: SQSEvent) => {
+    const routing = batchRouting(deps);
+    return forEachRecord(deps, (body) => deliverPush(deps, breaker, body as PushDelivery, routing))(event);
+  };
 };
 
 export const handler = lambda(build, { pushQueue: sqsPushQueue });

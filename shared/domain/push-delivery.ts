@@ -10,6 +10,8 @@ export interface PushDelivery {
   envelope: NotificationEnvelope;
   /** Attempts made so far. */
   attempts: number;
+  /** Times it waited because its host had as many pushes in flight as it may (not attempts). */
+  deferrals?: number;
   /** Epoch ms of the first attempt's enqueueing: retries stop pushForMs after it. */
   since: number;
   /** Set when it went to the dead-letter queue: a redrive starts a new retry period. */

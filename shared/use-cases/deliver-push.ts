@@ -9,8 +9,29 @@ import {
   retryDelayMs,
 } from '../domain/push-delivery.ts';
 import { checkPushUrl } from '../domain/push-url.ts';
-import type { RoutingAction } from '../ports/routing-rule-store.ts';
+import type { RoutingAction, RoutingRule } from '../ports/routing-rule-store.ts';
 import type { PushDeps } from './route-pushes.ts';
+
+/**
+ * The actions and rules one batch of deliveries reads, each once however many of its pushes share it: read
+ * when the batch starts, so still "read again before the send".
+ */
+export const batchRouting = (deps: PushDeps) => {
+  const actions = new Map<string, Promise<RoutingAction | undefined>>();
+  const rules = new Map<string, Promise<RoutingRule | undefined>>();
+  const once = <T>(cache: Map<string, Promise<T>>, key: string, read: () => Promise<T>) => {
+    let found = cache.get(key);
+    if (!found) cache.set(key, (found = read()));
+    return found;
+  };
+  return {
+    action: (projectId: string, actionId: string) =>
+      once(actions, `${projectId}/${actionId}`, () => deps.routingRules.getAction(projectId, actionId)),
+    rule: (projectId: string, ruleId: string) =>
+      once(rules, `${projectId}/${ruleId}`, () => deps.routingRules.getRule(projectId, ruleId)),
+  };
+};
+export type BatchRouting = ReturnType<typeof batchRouting>;
 
 export type DeliveryResult = 'delivered' | 'dropped' | 'retrying' | 'deferred' | 'dead-lettered';
 
@@ -29,11 +50,16 @@ const signedHeaders = (action: RoutingAction, body: string, now: number): Record
  * resolves, and the caller acknowledges the original only then: a crash in between sends a push twice,
  * never zero times.
  */
-export const deliverPush = async (deps: PushDeps, breaker: HostBreaker, delivery: PushDelivery) => {
-  const { projectId, actionId } = delivery;
-  const action = await deps.routingRules.getAction(projectId, actionId);
-  const rule = action && (await deps.routingRules.getRule(projectId, action.ruleId));
-  if (!action || !rule?.active) {
+export const deliverPush = async (
+  deps: PushDeps,
+  breaker: HostBreaker,
+  delivery: PushDelivery,
+  routing: BatchRouting = batchRouting(deps),
+) => {
+  const { projectId, actionId, ruleId } = delivery;
+  // At once: an action never moves to another rule (IoTDA), so the delivery's rule id is the action's.
+  const [action, rule] = await Promise.all([routing.action(projectId, actionId), routing.rule(projectId, ruleId)]);
+  if (!action || action.ruleId !== ruleId || !rule?.active) {
     deps.logger.debug('push dropped: its action or rule is gone or inactive', { projectId, actionId });
     return 'dropped';
   }
@@ -50,8 +76,11 @@ export const deliverPush = async (deps: PushDeps, breaker: HostBreaker, delivery
   else {
     const admission = breaker.admit(host);
     if (admission === 'busy') {
-      // Not an attempt: the host has as many pushes in flight as it may; this one waits its turn in the queue.
-      await deps.pushQueue.retryLater(current, delaySeconds(deps.config.pushRetryBaseMs));
+      // Not an attempt: the host has as many pushes in flight as it may; this one waits its turn in the queue,
+      // longer each time, so a host that hangs does not have its pushes go round the queue every second.
+      const deferrals = (current.deferrals ?? 0) + 1;
+      const wait = retryDelayMs(deferrals, deps.config.pushRetryBaseMs);
+      await deps.pushQueue.retryLater({ ...current, deferrals }, delaySeconds(wait));
       return 'deferred';
     }
     if (admission === 'open') {

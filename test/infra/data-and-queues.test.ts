@@ -46,6 +46,12 @@ describe('data', () => {
 });
 
 describe('queues', () => {
+  it('outputs the push-delivery queue and its dead-letter queue, for push-dlq and the console redrive', () => {
+    const queues = stack.node.findChild('Queues').node;
+    template.hasOutput('PushDeliveryQueueUrl', { Value: { Ref: logicalId(queues.findChild('push-delivery')) } });
+    template.hasOutput('PushDeadLetterQueueUrl', { Value: { Ref: logicalId(queues.findChild('push-delivery-dlq')) } });
+  });
+
   it.each(Object.entries(QUEUES))('gives the %s queue a dead-letter queue after its receive count', (name, def) => {
     const queues = stack.node.findChild('Queues').node;
     template.hasResourceProperties('AWS::SQS::Queue', {

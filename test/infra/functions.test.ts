@@ -45,6 +45,11 @@ describe('functions', () => {
     expect(vars.DOWNLINK_TOPIC_ROOT).toBe('oc');
     expect('DOWNLINK_NOTIFICATION_QUEUE_URL' in vars).toBe(Boolean(def.access.notify));
     expect('DOWNLINK_IOT_DATA_ENDPOINT' in vars).toBe(Boolean(def.access.publish || def.access.disconnect));
+    expect('DOWNLINK_PUSH_ROUTE_QUEUE_URL' in vars).toBe(Boolean(def.access.notify));
+    expect('DOWNLINK_PUSH_DELIVERY_QUEUE_URL' in vars).toBe(Boolean(def.access.push));
+    expect('DOWNLINK_PUSH_DEAD_LETTER_QUEUE_URL' in vars).toBe(def.access.push === 'deliver');
+    // On AWS push URLs are https to public addresses only: nothing may turn that off.
+    expect('DOWNLINK_PUSH_ALLOW_PRIVATE' in vars).toBe(false);
     // Deploy-time values are tokens here; any string stands in for them.
     const env = Object.fromEntries(
       Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved-${k}`]),
@@ -72,14 +77,27 @@ describe('functions', () => {
     expect(resources(template, 'AWS::IAM::Role')[role]!.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
+  const sendsTo = (name: string, queueChild: string) => {
+    const queue = logicalId(stack.node.findChild('Queues').node.findChild(queueChild));
+    return statementsOf(functionIds(stack, name).role).some(
+      (s) => [s.Action].flat().includes('sqs:SendMessage') && JSON.stringify(s.Resource).includes(queue),
+    );
+  };
+
   it('lets only functions with notify access send to the notification queue', () => {
-    const queue = logicalId(stack.node.findChild('Queues').node.findChild('notifications'));
+    for (const def of FUNCTIONS) expect(sendsTo(def.name, 'notifications'), def.name).toBe(Boolean(def.access.notify));
+  });
+
+  it('lets notifiers send to push-route, push-route and push-deliver to push-delivery, push-deliver to its DLQ', () => {
     for (const def of FUNCTIONS) {
-      const sends = statementsOf(functionIds(stack, def.name).role).some(
-        (s) => [s.Action].flat().includes('sqs:SendMessage') && JSON.stringify(s.Resource).includes(queue),
-      );
-      expect(sends, def.name).toBe(Boolean(def.access.notify));
+      expect(sendsTo(def.name, 'push-route'), def.name).toBe(Boolean(def.access.notify));
+      expect(sendsTo(def.name, 'push-delivery'), def.name).toBe(Boolean(def.access.push));
+      expect(sendsTo(def.name, 'push-delivery-dlq'), def.name).toBe(def.access.push === 'deliver');
     }
+    expect(FUNCTIONS.filter((d) => d.access.push).map((d) => [d.name, d.access.push])).toEqual([
+      ['push-route', 'route'],
+      ['push-deliver', 'deliver'],
+    ]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { FUNCTIONS, IOT_RULES } from '../../functions/manifest.ts';
+import { FUNCTIONS, IOT_RULES, QUEUES } from '../../functions/manifest.ts';
 import { DownlinkStack } from '../../infra/stack.ts';
 import { functionIds, logicalId, resources, synthStack } from './synth.ts';
 
@@ -99,7 +99,7 @@ describe('alarms', () => {
         ),
       ),
     ]);
-    expect(dlqs.size).toBe(2 + asynchronous.length);
+    expect(dlqs.size).toBe(Object.keys(QUEUES).length + asynchronous.length);
     for (const id of dlqs) {
       const found = alarms.filter(
         (a) =>

@@ -1,4 +1,5 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { batchedSqsSender } from './batched-sqs-sender.ts';
 import type { Config } from '../../config.ts';
 import type { NotificationEnvelope } from '../../domain/notifications.ts';
 import type { Notifier } from '../../ports/notifier.ts';
@@ -6,19 +7,22 @@ import { clientOptions } from './client-options.ts';
 
 /**
  * Sends each notification to the operator's queue (CONTRACT.md §3) and, at the same time, to the push-route
- * queue that HTTP push reads (§7): the caller waits for the slower of two sends, not for both in turn.
+ * queue that HTTP push reads (§7): the caller waits for the slower of two sends, not for both in turn. What a
+ * use case notifies at once (a batch chunk's many messages) goes out ten to a SendMessageBatch.
  */
 export class SqsNotifier implements Notifier {
+  private readonly sendTo: (url: string, body: string) => Promise<void>;
+
   constructor(
-    private readonly sqs: SQSClient,
+    sqs: SQSClient,
     private readonly queueUrls: string[],
-  ) {}
+  ) {
+    this.sendTo = batchedSqsSender(sqs);
+  }
 
   async send(envelope: NotificationEnvelope): Promise<void> {
     const body = JSON.stringify(envelope);
-    await Promise.all(
-      this.queueUrls.map((url) => this.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }))),
-    );
+    await Promise.all(this.queueUrls.map((url) => this.sendTo(url, body)));
   }
 }
 

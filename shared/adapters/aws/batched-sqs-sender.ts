@@ -1,7 +1,6 @@
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
 const MAX_BATCH = 10; // SQS SendMessageBatch limit
-const GATHER_MS = 2;
 
 interface Waiting {
   body: string;
@@ -10,18 +9,24 @@ interface Waiting {
 }
 
 /**
- * The local IoT rules' SQS action: messages sent within a couple of milliseconds go out in one
- * SendMessageBatch, as IoT Core's own rule engine does its work off the device's path. Each send still
- * resolves or fails on its own.
+ * Sends made close together go out in one SendMessageBatch per queue (up to 10), each send still resolving
+ * or failing on its own; a send with no company goes as a plain SendMessage. `gatherMs` 0 gathers the sends
+ * of one event-loop turn (what a use case sends at once, at no added wait: the notifier); more waits that
+ * long for company (the local IoT rules' SQS action, off the device's path as IoT Core's rule engine is).
  */
-export const batchedSqsSender = (sqs: SQSClient) => {
-  const queues = new Map<string, { waiting: Waiting[]; timer?: NodeJS.Timeout }>();
+export const batchedSqsSender = (sqs: SQSClient, gatherMs = 0) => {
+  const queues = new Map<string, { waiting: Waiting[]; scheduled: boolean }>();
 
   const flush = (url: string) => {
     const q = queues.get(url)!;
-    q.timer = undefined;
+    q.scheduled = false;
     while (q.waiting.length) {
       const batch = q.waiting.splice(0, MAX_BATCH);
+      if (batch.length === 1) {
+        const [w] = batch as [Waiting];
+        sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: w.body })).then(() => w.resolve(), w.reject);
+        continue;
+      }
       sqs
         .send(
           new SendMessageBatchCommand({
@@ -48,9 +53,11 @@ export const batchedSqsSender = (sqs: SQSClient) => {
   return (url: string, body: string): Promise<void> =>
     new Promise((resolve, reject) => {
       let q = queues.get(url);
-      if (!q) queues.set(url, (q = { waiting: [] }));
+      if (!q) queues.set(url, (q = { waiting: [], scheduled: false }));
       q.waiting.push({ body, resolve, reject });
-      if (q.waiting.length >= MAX_BATCH) flush(url);
-      else q.timer ??= setTimeout(() => flush(url), GATHER_MS);
+      if (q.scheduled) return;
+      q.scheduled = true;
+      if (gatherMs > 0) setTimeout(() => flush(url), gatherMs);
+      else setImmediate(() => flush(url));
     });
 };
