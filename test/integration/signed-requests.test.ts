@@ -138,7 +138,7 @@ describe.each(['SDK-HMAC-SHA256', 'V11-HMAC-SHA256'] as Algorithm[])('every rout
     return res.body;
   };
 
-  it('takes a product, a device, a batch task and a routing rule through every route, with queries and ids that need encoding', async () => {
+  it('takes a product, a device, a batch task and a routing rule through every route, ids encoded', async () => {
     const productId = `signed-all-${tag}`;
     const nodeId = `node-${tag}`;
     const deviceId = `${productId}_${nodeId}`;
