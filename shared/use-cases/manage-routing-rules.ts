@@ -8,7 +8,7 @@ import {
   WhereSyntaxError,
 } from '../domain/routing-rules.ts';
 import type { Deps } from '../deps.ts';
-import { ConditionFailedError, errors } from '../errors.ts';
+import { errors } from '../errors.ts';
 import { newListId } from '../ids.ts';
 import { PAGING } from '../paging.ts';
 import type { RoutingAction, RoutingRule } from '../ports/routing-rule-store.ts';
@@ -192,17 +192,18 @@ export const listRoutingRules = async (deps: Deps, project: string, query: unkno
 export const updateRoutingRule = async (deps: Deps, project: string, rawRuleId: string | undefined, body: unknown) => {
   const ruleId = ruleIdOf(rawRuleId);
   const input = parseInput(UpdateRuleBody, body);
-  if ((input.select === undefined) !== (input.where === undefined))
-    throw errors.invalid(
-      input.select === undefined ? 'select' : 'where',
-      'must be sent together with select and where',
-    );
+  if ((input.select === undefined) !== (input.where === undefined)) {
+    const [missing, sent] = input.select === undefined ? ['select', 'where'] : ['where', 'select'];
+    throw errors.invalid(missing, `is required when ${sent} is sent (IoTDA updates them together)`);
+  }
   const where = input.where === undefined ? undefined : checkedWhere(input.where);
   for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
     const current = await findRule(deps, project, ruleId);
-    const { where: _w, ...rest } = current;
+    const { where: _old, ...unconditional } = current;
     const next: RoutingRule = {
-      ...(input.where === undefined ? current : { ...rest, ...(where !== undefined ? { where } : {}) }),
+      // A `where` sent replaces the condition, and an empty one removes it.
+      ...(input.where === undefined ? current : unconditional),
+      ...(where !== undefined ? { where } : {}),
       ...(input.rule_name !== undefined ? { name: input.rule_name } : {}),
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(input.active !== undefined ? { active: input.active } : {}),
@@ -241,12 +242,7 @@ export const createRuleAction = async (deps: Deps, project: string, body: unknow
     createdAt: now,
     updatedAt: now,
   };
-  try {
-    if ((await deps.routingRules.createAction(action)) === 'no-rule') throw errors.routingRuleNotFound(action.ruleId);
-  } catch (e) {
-    if (e instanceof ConditionFailedError) throw new Error('a fresh action id was taken', { cause: e });
-    throw e;
-  }
+  if ((await deps.routingRules.createAction(action)) === 'no-rule') throw errors.routingRuleNotFound(action.ruleId);
   deps.logger.info('rule action created', { project, ruleId: action.ruleId, actionId: action.actionId });
   return actionView(action);
 };

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { settingsFromEnv } from '../../local/settings.ts';
+import { configFromEnv } from '../../shared/config.ts';
 import { checkPushUrl, PUSH_URL_MAX_LENGTH, type PushUrlLookup } from '../../shared/domain/push-url.ts';
 
 /** A resolver that answers from a table, so no test depends on the network's DNS. */
@@ -83,5 +85,23 @@ describe('push URL check (CONTRACT.md §7)', () => {
 
   it('resolves names with the system resolver when none is given', async () => {
     expect(await checkPushUrl('https://localhost/', { allowPrivate: false })).toContain('loopback');
+  });
+});
+
+describe('DOWNLINK_PUSH_ALLOW_PRIVATE', () => {
+  const lambda = (value?: string) =>
+    configFromEnv({ DOWNLINK_TABLE: 't', ...(value === undefined ? {} : { DOWNLINK_PUSH_ALLOW_PRIVATE: value }) });
+  const local = (value?: string) => settingsFromEnv(value === undefined ? {} : { DOWNLINK_PUSH_ALLOW_PRIVATE: value });
+
+  it('is off for Lambda functions and on for the local runtime unless set', () => {
+    expect(lambda().pushAllowPrivate).toBe(false);
+    expect(local().pushAllowPrivate).toBe(true);
+    expect(lambda('true').pushAllowPrivate).toBe(true);
+    expect(local('false').pushAllowPrivate).toBe(false);
+  });
+
+  it.each(['yes', '1', 'FALSE', ''])('refuses %j rather than guessing', (value) => {
+    expect(() => lambda(value)).toThrow();
+    expect(() => local(value)).toThrow();
   });
 });

@@ -20,7 +20,7 @@ describe('routing rule where', () => {
     "notify_data.body.status <> 'FAILED'",
     "notify_data.header.device_id = 'valve-1' AND notify_data.body.status = 'DELIVERED'",
     "notify_data.body.status = 'FAILED' OR notify_data.body.status = 'DELIVERED'",
-    "notify_data.header.device_id = 'other' or notify_data.header.device_id = 'valve-1' and resource = 'device.message.status'",
+    "notify_data.header.device_id = 'other' or notify_data.header.device_id = 'valve-1' and event = 'update'",
     "(notify_data.body.status = 'TIMEOUT' OR notify_data.body.status = 'DELIVERED') AND event = 'update'",
     'notify_data.body.retries = 2',
     'notify_data.body.retries >= 2 AND notify_data.body.retries < 2.5',
