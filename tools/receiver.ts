@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { startPushReceiver } from './push-receiver.ts';
 
 const USAGE = `Receive HTTP pushes (CONTRACT.md §7) and print each one: a line with its resource, request_id and
-signature check, then the envelope. Answers 200, or 401 to a push whose signature does not check.
+signature check, then the envelope as sent. Answers 200, or 401 to a push whose signature does not check.
 
   npm run receiver -- [--port 9000] [--token T] [--fail N]
 
@@ -36,7 +36,7 @@ const receiver = await startPushReceiver({
       `POST ${p.path} ${p.envelope.resource} ${p.envelope.event} request_id ${p.envelope.request_id} ` +
         `signature ${check}, answered ${p.answered}`,
     );
-    console.log(JSON.stringify(p.envelope, null, 2));
+    console.log(p.body);
   },
 });
 console.log(`receiving pushes on ${receiver.url}`);
