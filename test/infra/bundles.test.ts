@@ -51,13 +51,15 @@ const CEILING_KB: Record<string, number> = {
   'batch-prepare': 545,
   'batch-settle': 545,
   presence: 555,
+  'push-route': 545,
+  'push-deliver': 560,
   'message-sweeper': 535,
   'batch-sweeper': 570,
 };
 
 /** The SDK client each optional port brings, and the access that needs it (shared/deps.ts Adapters). */
 const CLIENTS: { pkg: string; needed: (a: Access) => boolean }[] = [
-  { pkg: '@aws-sdk/client-sqs', needed: (a) => Boolean(a.notify) },
+  { pkg: '@aws-sdk/client-sqs', needed: (a) => Boolean(a.notify || a.push) },
   { pkg: '@aws-sdk/client-sfn', needed: (a) => Boolean(a.startBatch || a.watchBatch) },
   { pkg: '@aws-sdk/client-iot-data-plane', needed: (a) => Boolean(a.publish || a.disconnect) },
 ];
