@@ -56,6 +56,12 @@ export class HostBreaker {
     }
   }
 
+  /** How long until an open breaker lets a probe through (0 when it is not waiting for one). */
+  reopensInMs(host: string): number {
+    const s = this.hosts.get(host);
+    return s ? Math.max(0, s.openUntil - this.now()) : 0;
+  }
+
   /** Consecutive failures of a host so far (for the reason a deferred push records). */
   failuresOf(host: string): number {
     return this.hosts.get(host)?.failures ?? 0;

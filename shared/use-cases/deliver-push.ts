@@ -96,7 +96,8 @@ export const deliverPush = async (
   if (outcome.ok) return 'delivered';
 
   const attempts = current.attempts + 1;
-  const delay = retryDelayMs(attempts, deps.config.pushRetryBaseMs);
+  // Not before the host's breaker lets a probe through: sooner would only find it open again.
+  const delay = Math.max(retryDelayMs(attempts, deps.config.pushRetryBaseMs), breaker.reopensInMs(host));
   const failed: PushDelivery = { ...current, attempts, lastError: outcome.error };
   const at = deps.clock.now();
   if (at + delay > current.since + deps.config.pushRetryForMs) {

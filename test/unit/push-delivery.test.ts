@@ -85,8 +85,10 @@ describe('host breaker', () => {
     expect(breaker.admit('a')).toBe('send');
     breaker.settle('a', false);
     expect(breaker.admit('a')).toBe('open');
+    expect(breaker.reopensInMs('a')).toBe(100); // retries wait at least this long
     expect(breaker.admit('b')).toBe('send');
     advance(100);
+    expect(breaker.reopensInMs('a')).toBe(0);
     expect(breaker.admit('a')).toBe('send'); // the probe
     expect(breaker.admit('a')).toBe('open'); // one at a time
     breaker.settle('a', false);

@@ -4,6 +4,7 @@ const MAX_BATCH = 10; // SQS SendMessageBatch limit
 
 interface Waiting {
   body: string;
+  delaySeconds?: number;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -24,14 +25,16 @@ export const batchedSqsSender = (sqs: SQSClient, gatherMs = 0) => {
       const batch = q.waiting.splice(0, MAX_BATCH);
       if (batch.length === 1) {
         const [w] = batch as [Waiting];
-        sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: w.body })).then(() => w.resolve(), w.reject);
+        sqs
+          .send(new SendMessageCommand({ QueueUrl: url, MessageBody: w.body, DelaySeconds: w.delaySeconds }))
+          .then(() => w.resolve(), w.reject);
         continue;
       }
       sqs
         .send(
           new SendMessageBatchCommand({
             QueueUrl: url,
-            Entries: batch.map((w, i) => ({ Id: String(i), MessageBody: w.body })),
+            Entries: batch.map((w, i) => ({ Id: String(i), MessageBody: w.body, DelaySeconds: w.delaySeconds })),
           }),
         )
         .then(
@@ -50,11 +53,12 @@ export const batchedSqsSender = (sqs: SQSClient, gatherMs = 0) => {
     }
   };
 
-  return (url: string, body: string): Promise<void> =>
+  /** Resolves once SQS has the message; `delaySeconds` (0–900) holds it back that long. */
+  return (url: string, body: string, delaySeconds?: number): Promise<void> =>
     new Promise((resolve, reject) => {
       let q = queues.get(url);
       if (!q) queues.set(url, (q = { waiting: [], scheduled: false }));
-      q.waiting.push({ body, resolve, reject });
+      q.waiting.push({ body, resolve, reject, ...(delaySeconds ? { delaySeconds } : {}) });
       if (q.scheduled) return;
       q.scheduled = true;
       if (gatherMs > 0) setTimeout(() => flush(url), gatherMs);

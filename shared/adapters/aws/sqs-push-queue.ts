@@ -1,4 +1,5 @@
-import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { batchedSqsSender } from './batched-sqs-sender.ts';
 import type { Config } from '../../config.ts';
 import type { PushDelivery } from '../../domain/push-delivery.ts';
 import type { PushQueue } from '../../ports/push-queue.ts';
@@ -28,11 +29,16 @@ const batches = (bodies: string[]): string[][] => {
 };
 
 export class SqsPushQueue implements PushQueue {
+  // Retries and dead letters of one batch go out together (a batch to a failing host fails whole).
+  private readonly sendTo: ReturnType<typeof batchedSqsSender>;
+
   constructor(
     private readonly sqs: SQSClient,
     private readonly deliveryUrl: string,
     private readonly deadLetterUrl: string,
-  ) {}
+  ) {
+    this.sendTo = batchedSqsSender(sqs);
+  }
 
   async enqueue(deliveries: PushDelivery[]): Promise<void> {
     await Promise.all(
@@ -49,21 +55,14 @@ export class SqsPushQueue implements PushQueue {
     );
   }
 
-  async retryLater(delivery: PushDelivery, delaySeconds: number): Promise<void> {
-    await this.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: this.deliveryUrl,
-        MessageBody: JSON.stringify(delivery),
-        DelaySeconds: Math.min(900, Math.max(0, Math.ceil(delaySeconds))),
-      }),
-    );
+  retryLater(delivery: PushDelivery, delaySeconds: number): Promise<void> {
+    const delay = Math.min(900, Math.max(0, Math.ceil(delaySeconds)));
+    return this.sendTo(this.deliveryUrl, JSON.stringify(delivery), delay);
   }
 
   async deadLetter(delivery: PushDelivery): Promise<void> {
     if (!this.deadLetterUrl) throw new Error('no push dead-letter queue is configured for this function');
-    await this.sqs.send(
-      new SendMessageCommand({ QueueUrl: this.deadLetterUrl, MessageBody: JSON.stringify(delivery) }),
-    );
+    await this.sendTo(this.deadLetterUrl, JSON.stringify(delivery));
   }
 }
 
