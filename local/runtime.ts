@@ -16,7 +16,6 @@ import { sqsNotifier } from '../shared/adapters/aws/sqs-notifier.ts';
 import { clientOptions, createDeps, type Deps } from '../shared/deps.ts';
 import { generateToken } from '../shared/domain/api-tokens.ts';
 import { createApiToken } from '../shared/use-cases/manage-api-tokens.ts';
-import { resumeBatchTasks } from '../shared/use-cases/run-batch-task.ts';
 import { startApiGateway, type HttpRoute } from './api-gateway.ts';
 import { consoleSite } from './console-site.ts';
 import { startBroker } from './broker.ts';
@@ -109,6 +108,7 @@ export const startRuntime = async (settings: LocalSettings) => {
       ],
       handlerOf: (name) => byName.get(name),
       onError,
+      dataDir: settings.dataDir,
     });
     // Here only for a failed start; it is stopped again (a no-op then) where it belongs, before the broker.
     stops.push(stepFunctions.stop);
@@ -220,8 +220,10 @@ export const startRuntime = async (settings: LocalSettings) => {
     stops.push(stepFunctions.stop);
     stops.push(api.stop);
 
-    // Runs live in memory here: batch tasks the last stop or crash left unfinished run again.
-    await resumeBatchTasks(deps);
+    // Runs live in memory here, so those a stop or crash cut short ended with it: the batch sweeper (the one
+    // function that watches runs) resumes them now, as it does on AWS when an execution ends early.
+    for (const { fn, handler } of handlers)
+      if (fn.access.watchBatch) await handler({}, lambdaContext(fn.name)).catch(onError);
 
     const token = bootstrapToken(settings);
     await createApiToken(deps, [settings.bootstrapProject], 'bootstrap', token);

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbBatchTaskStore } from './adapters/aws/dynamodb-batch-task-store.ts';
+import { DynamoDbSubtaskStore } from './adapters/aws/dynamodb-subtask-store.ts';
 import { DynamoDbLeaseStore } from './adapters/aws/dynamodb-lease-store.ts';
 import { DynamoDbDeviceStore } from './adapters/aws/dynamodb-device-store.ts';
 import { DynamoDbMessageStore } from './adapters/aws/dynamodb-message-store.ts';
@@ -19,6 +20,7 @@ import type { MessageStore } from './ports/message-store.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { ProductStore } from './ports/product-store.ts';
 import type { RequestStore } from './ports/request-store.ts';
+import type { SubtaskStore } from './ports/subtask-store.ts';
 import type { TaskRunner } from './ports/task-runner.ts';
 import type { TokenStore } from './ports/token-store.ts';
 import { systemClock, type Clock } from './time.ts';
@@ -32,6 +34,7 @@ export interface Deps {
   messages: MessageStore;
   products: ProductStore;
   batchTasks: BatchTaskStore;
+  subtasks: SubtaskStore;
   leases: LeaseStore;
   taskRunner: TaskRunner;
   notifier: Notifier;
@@ -87,6 +90,7 @@ export const createDeps = (config: Config, adapters: Adapters = {}): Deps => {
     messages: new DynamoDbMessageStore(db, config.tableName),
     products: new DynamoDbProductStore(db, config.tableName, reader, systemClock.now),
     batchTasks: new DynamoDbBatchTaskStore(db, config.tableName),
+    subtasks: new DynamoDbSubtaskStore(db, config.tableName),
     leases: new DynamoDbLeaseStore(db, config.tableName),
     taskRunner: adapters.taskRunner?.(config) ?? absent('taskRunner'),
     notifier: adapters.notifier?.(config) ?? absent('notifier'),

@@ -1,5 +1,5 @@
 import type { Deps } from '../../shared/deps.ts';
-import { prepareBatchTask } from '../../shared/use-cases/run-batch-task.ts';
+import { prepareBatchTask } from '../../shared/use-cases/prepare-batch-task.ts';
 import { sqsNotifier } from '../../shared/adapters/aws/sqs-notifier.ts';
 import { lambda } from '../deps.ts';
 

@@ -1,5 +1,5 @@
 import type { Deps } from '../../shared/deps.ts';
-import { runBatchChunk, type ChunkRef } from '../../shared/use-cases/run-batch-task.ts';
+import { runBatchChunk, type ChunkRef } from '../../shared/use-cases/run-batch-chunk.ts';
 import { sqsNotifier } from '../../shared/adapters/aws/sqs-notifier.ts';
 import { iotDataPublisher } from '../../shared/adapters/aws/iot-data-publisher.ts';
 import { lambda } from '../deps.ts';

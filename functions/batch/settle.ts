@@ -1,5 +1,5 @@
 import type { Deps } from '../../shared/deps.ts';
-import { settleBatchTask, type SettleRef } from '../../shared/use-cases/run-batch-task.ts';
+import { settleBatchTask, type SettleRef } from '../../shared/use-cases/settle-batch-task.ts';
 import { sqsNotifier } from '../../shared/adapters/aws/sqs-notifier.ts';
 import { lambda } from '../deps.ts';
 

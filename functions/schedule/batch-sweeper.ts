@@ -4,7 +4,7 @@ import { sqsNotifier } from '../../shared/adapters/aws/sqs-notifier.ts';
 import type { Deps } from '../../shared/deps.ts';
 import { purgeDeletedBatchTasks } from '../../shared/use-cases/control-batch-task.ts';
 import { runAlone } from '../../shared/use-cases/run-alone.ts';
-import { reviveBatchTasks } from '../../shared/use-cases/run-batch-task.ts';
+import { reviveBatchTasks } from '../../shared/use-cases/revive-batch-tasks.ts';
 import { lambda } from '../deps.ts';
 
 export const build = (deps: Deps) => (_event: unknown, context: Context) =>

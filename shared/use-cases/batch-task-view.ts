@@ -43,7 +43,12 @@ export const findTask = async (deps: Deps, key: TaskKey): Promise<BatchTaskRecor
  * The request_id comes from the task, its run and the status, so a repeated notice of one change can be dropped
  * while the same status reached again by a later run (a retry) is a new notice.
  */
-export const notifyTaskStatus = (deps: Deps, t: BatchTaskRecord, status: TaskStatus, statusDesc: string) =>
+export const notifyTaskStatus = (
+  deps: Pick<Deps, 'notifier' | 'clock'>,
+  t: BatchTaskRecord,
+  status: TaskStatus,
+  statusDesc: string,
+) =>
   deps.notifier.send(
     envelope({
       resource: 'batchtask',

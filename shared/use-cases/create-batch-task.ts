@@ -16,7 +16,8 @@ import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
 import { DEVICE_ID, parseInput } from '../validation.ts';
 import { taskView } from './batch-task-view.ts';
 import { parseTaskDocument } from './batch-subtask.ts';
-import { runInput, writeSubtasks } from './run-batch-task.ts';
+import { runInput } from './batch-run-input.ts';
+import { writeSubtasks } from './prepare-batch-task.ts';
 
 // IoTDA §2.10 CreateBatchTask. task_name: CJK, letters, digits and "_", at most 128.
 const TaskBody = z.object({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyProgress, newTaskId } from '../../shared/domain/batch-tasks.ts';
 import { compactUtc } from '../../shared/time.ts';
-import { reviveBatchTasks } from '../../shared/use-cases/run-batch-task.ts';
+import { reviveBatchTasks } from '../../shared/use-cases/revive-batch-tasks.ts';
 import { answerWhenTold, batchClient, nobody } from '../support/batch.ts';
 import {
   drainNotifications,
@@ -264,7 +264,7 @@ describe('task_policy', () => {
     await waitUntilFinished(taskId);
     const key = { project: runtime.project, taskId };
     const task = (await runtime.deps.batchTasks.get(key))!;
-    const subs = await runtime.deps.batchTasks.subtaskRange(key, 0, 6);
+    const subs = await runtime.deps.subtasks.subtaskRange(key, 0, 6);
     // Minute m (a second here) starts sub-tasks 3m..3m+2; the last minute's one starts two minutes in.
     for (const s of subs)
       expect(s.claimedAt!, s.target).toBeGreaterThanOrEqual(task.startAt + Math.floor(s.seq / 3) * 1_000);
@@ -293,7 +293,7 @@ describe('task_policy', () => {
     const key = { project: runtime.project, taskId: soon };
     const task = (await runtime.deps.batchTasks.get(key))!;
     expect(task.startAt).toBeGreaterThan(task.createdAt);
-    expect((await runtime.deps.batchTasks.subtaskRange(key, 0, 0))[0]!.claimedAt).toBeGreaterThanOrEqual(task.startAt);
+    expect((await runtime.deps.subtasks.subtaskRange(key, 0, 0))[0]!.claimedAt).toBeGreaterThanOrEqual(task.startAt);
   });
 
   it('aborts once the failures reach abort_on_failure_percent: the rest is Stopped, and status_desc says why', async () => {
@@ -342,8 +342,8 @@ describe('delete', () => {
     const key = { project: runtime.project, taskId };
     // Its target parts (150: over INLINE_TARGETS, so stored beside the task) go too.
     expect(await runtime.deps.batchTasks.targets(key, ghosts.length)).toEqual([]);
-    expect(await runtime.deps.batchTasks.subtaskRange(key, 0, 99)).toEqual([]);
-    expect(await runtime.deps.batchTasks.subtaskRange(key, 100, 149)).toEqual([]);
+    expect(await runtime.deps.subtasks.subtaskRange(key, 0, 99)).toEqual([]);
+    expect(await runtime.deps.subtasks.subtaskRange(key, 100, 149)).toEqual([]);
     expect(await runtime.deps.batchTasks.deleting(100)).not.toContainEqual(key);
   });
 });
@@ -366,7 +366,7 @@ describe('batch sweeper', () => {
       rerunFrom: 0,
     };
     await runtime.deps.batchTasks.create(lost);
-    await runtime.deps.batchTasks.addSubtasks(lost, nobody(2, 'lost'));
+    await runtime.deps.subtasks.addSubtasks(lost, nobody(2, 'lost'));
     // A task whose execution ended while the task itself did not (its settle failed every retry).
     const ended = (await createTask(nobody(1, 'ended'))).body.task_id as string;
     await waitUntilFinished(ended);

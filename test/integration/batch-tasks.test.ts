@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { NotificationEnvelope } from '../../shared/domain/notifications.ts';
 import { emptyProgress, newTaskId } from '../../shared/domain/batch-tasks.ts';
-import { runBatchChunk, settleBatchTask } from '../../shared/use-cases/run-batch-task.ts';
+import { runBatchChunk } from '../../shared/use-cases/run-batch-chunk.ts';
+import { settleBatchTask } from '../../shared/use-cases/settle-batch-task.ts';
 import { batchClient, nobody } from '../support/batch.ts';
 import { drainNotifications, expectInvalid, registerDevice, startTestRuntime, waitFor } from '../support/runtime.ts';
 
@@ -137,7 +138,7 @@ describe('createCommands task', () => {
       rerunFrom: 0,
     };
     await runtime.deps.batchTasks.create(task);
-    await runtime.deps.batchTasks.addSubtasks(task, ['a-1', 'a-2']);
+    await runtime.deps.subtasks.addSubtasks(task, ['a-1', 'a-2']);
     expect(await settleBatchTask(runtime.deps, task)).toEqual({ status: 'Fail' });
     const shown = (await api.call('GET', `${tasks}/${task.taskId}`)).body.batchtask;
     expect(shown).toMatchObject({
