@@ -14,6 +14,7 @@ import { iotDataPublisher } from '../shared/adapters/aws/iot-data-publisher.ts';
 import { sfnTaskRunner } from '../shared/adapters/aws/sfn-task-runner.ts';
 import { sqsNotifier } from '../shared/adapters/aws/sqs-notifier.ts';
 import { clientOptions, createDeps, type Deps } from '../shared/deps.ts';
+import { localTelemetry } from '../shared/telemetry.ts';
 import { generateToken } from '../shared/domain/api-tokens.ts';
 import { createApiToken } from '../shared/use-cases/manage-api-tokens.ts';
 import { startApiGateway, type HttpRoute } from './api-gateway.ts';
@@ -130,7 +131,11 @@ export const startRuntime = async (settings: LocalSettings) => {
       batchStateMachineArn: batchArn,
     };
     // One Deps for every handler, so it has every adapter (a Lambda bundle has only its own).
-    deps = createDeps(config, { notifier: sqsNotifier, taskRunner: sfnTaskRunner, publisher: iotDataPublisher });
+    deps = createDeps(
+      config,
+      { notifier: sqsNotifier, taskRunner: sfnTaskRunner, publisher: iotDataPublisher },
+      localTelemetry(config),
+    );
 
     const handlers = await Promise.all(FUNCTIONS.map(async (fn) => ({ fn, handler: await loadHandler(fn, deps!) })));
 

@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbBatchTaskStore } from './adapters/aws/dynamodb-batch-task-store.ts';
@@ -16,6 +16,7 @@ import type { BatchTaskStore } from './ports/batch-task-store.ts';
 import type { DevicePublisher } from './ports/device-publisher.ts';
 import type { DeviceStore } from './ports/device-store.ts';
 import type { LeaseStore } from './ports/lease-store.ts';
+import type { MetricsRecorder } from './ports/metrics.ts';
 import type { MessageStore } from './ports/message-store.ts';
 import type { Notifier } from './ports/notifier.ts';
 import type { ProductStore } from './ports/product-store.ts';
@@ -23,6 +24,7 @@ import type { RequestStore } from './ports/request-store.ts';
 import type { SubtaskStore } from './ports/subtask-store.ts';
 import type { TaskRunner } from './ports/task-runner.ts';
 import type { TokenStore } from './ports/token-store.ts';
+import { lambdaTelemetry, metricsRecorder, type Telemetry } from './telemetry.ts';
 import { systemClock, type Clock } from './time.ts';
 
 /** Everything a use case may touch; built once per runtime (functions/deps.ts, local/runtime.ts). */
@@ -41,6 +43,9 @@ export interface Deps {
   publisher: DevicePublisher;
   clock: Clock;
   logger: Logger;
+  metrics: MetricsRecorder;
+  /** The Powertools instances the handler stacks attach (handler-stack.ts); use cases log and count through the above. */
+  telemetry: Telemetry;
 }
 
 export { clientOptions };
@@ -75,13 +80,13 @@ const absent = <T extends object>(port: keyof Adapters): T =>
             ),
   });
 
-export const createDeps = (config: Config, adapters: Adapters = {}): Deps => {
+export const createDeps = (
+  config: Config,
+  adapters: Adapters = {},
+  telemetry: Telemetry = lambdaTelemetry(config),
+): Deps => {
   const db = createDynamoDb(config.region, config.endpoints?.dynamodb);
   const reader = new ItemReader(db, config.tableName);
-  const logger = new Logger({
-    serviceName: 'downlink',
-    logLevel: config.logLevel,
-  });
   return {
     config,
     devices: new DynamoDbDeviceStore(db, config.tableName, reader),
@@ -96,6 +101,8 @@ export const createDeps = (config: Config, adapters: Adapters = {}): Deps => {
     notifier: adapters.notifier?.(config) ?? absent('notifier'),
     publisher: adapters.publisher?.(config) ?? absent('publisher'),
     clock: systemClock,
-    logger,
+    logger: telemetry.logger,
+    metrics: metricsRecorder(telemetry.metrics),
+    telemetry,
   };
 };

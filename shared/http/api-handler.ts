@@ -1,7 +1,8 @@
-import middy, { type MiddlewareObj } from '@middy/core';
+import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Deps } from '../deps.ts';
 import { ApiError, errorBody, errors } from '../errors.ts';
+import { handlerStack, type LambdaHandler } from '../handler-stack.ts';
 import { rejectUnstorableJson } from '../validation.ts';
 import { signedRequestCheck } from './signed-request-check.ts';
 
@@ -69,13 +70,14 @@ const contractErrors = (deps: Deps): MiddlewareObj<APIGatewayProxyEvent, APIGate
   },
 });
 
-export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type ApiHandler = LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
+/** The API handlers' stack: the common one (handler-stack.ts), the contract's error bodies, signed requests. */
 export const apiHandler = (deps: Deps, route: (req: ApiRequest) => Promise<ApiResult>): ApiHandler =>
-  middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
+  handlerStack<APIGatewayProxyEvent, APIGatewayProxyResult>(deps.telemetry, (event) => event.requestContext.requestId)
     .use(contractErrors(deps))
     .use(signedRequestCheck(deps))
     .handler(async (event) => {
       const result = await route(toRequest(event));
       return jsonResponse(result.status, event.requestContext.requestId, result.body);
-    }) as unknown as ApiHandler;
+    });

@@ -16,7 +16,13 @@ import { MAX_PAYLOAD_BYTES } from '../payload-limits.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
 import { compactUtc } from '../time.ts';
 import { idString, parseInput } from '../validation.ts';
-import { deliverMessage, notifyMessageStatus, publishMessage, trimHistory } from './message-lifecycle.ts';
+import {
+  countFinished,
+  deliverMessage,
+  notifyMessageStatus,
+  publishMessage,
+  trimHistory,
+} from './message-lifecycle.ts';
 import { findDevice } from './show-device.ts';
 
 // A custom topic level: no wildcards, no empty levels.
@@ -189,6 +195,8 @@ export const sendMessage = async (
   const m = earlier ?? record;
   // An earlier run's message that has ended needs nothing more; a PENDING one gets the steps that run may have missed.
   if (earlier === undefined || earlier.status === 'PENDING') {
+    // Stored FAILED at once (ttl 0, offline): its final status, as finishMessage counts the others.
+    if (earlier === undefined) countFinished(deps, m.status);
     await notifyMessageStatus(deps, device, m, m.status, m.createdAt, m.errorInfo);
     // A new message goes out now whatever its ttl (ttl 0 means "now or never"); an earlier one may have run out.
     const send = earlier === undefined ? publishMessage : deliverMessage;

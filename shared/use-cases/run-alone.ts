@@ -7,7 +7,7 @@ import type { Deps } from '../deps.ts';
  * beside it. The lease lasts `maxMs`, the caller's remaining time, so a run that died frees it by then.
  */
 export const runAlone = async <T>(
-  deps: Deps,
+  deps: Pick<Deps, 'leases' | 'clock' | 'logger'>,
   name: string,
   maxMs: number,
   work: () => Promise<T>,

@@ -14,6 +14,7 @@ import {
 } from '../domain/batch-tasks.ts';
 import type { Deps } from '../deps.ts';
 import type { BatchTaskRecord, SubtaskRecord, TaskKey } from '../ports/batch-task-store.ts';
+import type { MetricName } from '../ports/metrics.ts';
 import { notifyTaskStatus } from './batch-task-view.ts';
 import { runSubtaskAction } from './batch-subtask.ts';
 
@@ -78,6 +79,12 @@ const outcome = (deps: Deps, task: BatchTaskRecord, attempt: number, result: Sub
     : { to: 'FailWaitRetry' as const, set: { error: result.error, finishedAt: at, retryAt } };
 };
 
+const RESULT_METRIC = {
+  Success: 'BatchSubtasksSucceeded',
+  Fail: 'BatchSubtasksFailed',
+  FailWaitRetry: 'BatchSubtasksRetrying',
+} as const satisfies Record<string, MetricName>;
+
 /** Claims, runs and records one sub-task; the counters follow each status move that applied. */
 const runSubtask = async (deps: Deps, task: BatchTaskRecord, sub: SubtaskRecord, progress: Progress) => {
   const claimedAt = deps.clock.now();
@@ -89,8 +96,10 @@ const runSubtask = async (deps: Deps, task: BatchTaskRecord, sub: SubtaskRecord,
   if (sub.status !== 'Processing') progress.add({ [COUNTER_OF[sub.status]]: -1, processing: 1 });
   const result = await runSubtaskAction(deps, task, sub.target);
   const { to, set } = outcome(deps, task, attempt, result, deps.clock.now());
-  if (await deps.subtasks.moveSubtask(task, { seq: sub.seq, status: 'Processing', claimedAt }, to, set))
+  if (await deps.subtasks.moveSubtask(task, { seq: sub.seq, status: 'Processing', claimedAt }, to, set)) {
     progress.add({ processing: -1, [COUNTER_OF[to]]: 1 });
+    deps.metrics.count(RESULT_METRIC[to]);
+  }
 };
 
 /** A stopping task: the chunk's sub-tasks not yet run (and claims abandoned by dead workers) become Stopped. */
@@ -101,7 +110,10 @@ const stopChunk = async (deps: Deps, task: BatchTaskRecord, subs: SubtaskRecord[
   );
   await Promise.all(
     stoppable.map(async (s) => {
-      if (await deps.subtasks.moveSubtask(task, s, 'Stopped')) progress.add({ [COUNTER_OF[s.status]]: -1, stopped: 1 });
+      if (await deps.subtasks.moveSubtask(task, s, 'Stopped')) {
+        progress.add({ [COUNTER_OF[s.status]]: -1, stopped: 1 });
+        deps.metrics.count('BatchSubtasksStopped');
+      }
     }),
   );
 };

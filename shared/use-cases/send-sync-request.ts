@@ -52,11 +52,14 @@ export const sendSyncRequest = async (
     JSON.stringify(input.payload),
     1,
   );
+  const command = input.kind === 'command';
+  if (command) deps.metrics.count('CommandsSent');
   const text = await awaitResponse(
     () => deps.requests.responseOf(requestId),
     sentAt + deps.config.commandTimeoutMs,
     deps.clock,
   );
+  if (command) deps.metrics.count(text === undefined ? 'CommandsTimedOut' : 'CommandsAnswered');
   return text === undefined ? { requestId, timedOut: true } : { requestId, response: responseBody(text) };
 };
 
