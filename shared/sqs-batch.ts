@@ -1,5 +1,8 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { Deps } from './deps.ts';
+import type { Deps } from './ports/deps.ts';
+
+/** The ports it uses. */
+export type SqsBatchDeps = Pick<Deps, 'logger'>;
 
 /**
  * Runs `each` on every record of an SQS batch and reports the failures, so only they come back
@@ -9,7 +12,7 @@ import type { Deps } from './deps.ts';
  */
 export const forEachRecord =
   (
-    deps: Deps,
+    deps: SqsBatchDeps,
     each: (body: unknown) => Promise<unknown>,
     orderKey: (body: unknown) => string | undefined = () => undefined,
   ) =>

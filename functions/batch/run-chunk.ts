@@ -1,4 +1,4 @@
-import type { Deps } from '../../shared/deps.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
 import { runBatchChunk, type ChunkRef } from '../../shared/use-cases/run-batch-task.ts';
 import { sqsNotifier } from '../../shared/adapters/aws/sqs-notifier.ts';
 import { iotDataPublisher } from '../../shared/adapters/aws/iot-data-publisher.ts';

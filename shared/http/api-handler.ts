@@ -1,9 +1,12 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import { ApiError, errorBody, errors } from '../errors.ts';
 import { rejectUnstorableJson } from '../validation.ts';
 import { signedRequestCheck } from './signed-request-check.ts';
+
+/** The ports every API handler uses: a logger for the 500s, the key store for AK/SK signatures. */
+export type ApiHandlerDeps = Pick<Deps, 'logger' | 'tokens' | 'clock'>;
 
 /** What an API use case sees of a request: the route's parameters and the body, parsed on demand. */
 export interface ApiRequest {
@@ -57,7 +60,7 @@ const toRequest = (event: APIGatewayProxyEvent): ApiRequest => {
 };
 
 /** Turns any error into the contract's error body, in this one place; unknown errors say nothing. */
-const contractErrors = (deps: Deps): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+const contractErrors = (deps: ApiHandlerDeps): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
   onError: (request) => {
     const requestId = request.event.requestContext.requestId;
     let e = request.error;
@@ -71,7 +74,7 @@ const contractErrors = (deps: Deps): MiddlewareObj<APIGatewayProxyEvent, APIGate
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-export const apiHandler = (deps: Deps, route: (req: ApiRequest) => Promise<ApiResult>): ApiHandler =>
+export const apiHandler = (deps: ApiHandlerDeps, route: (req: ApiRequest) => Promise<ApiResult>): ApiHandler =>
   middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
     .use(contractErrors(deps))
     .use(signedRequestCheck(deps))

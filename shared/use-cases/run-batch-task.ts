@@ -15,11 +15,16 @@ import {
   type ProgressField,
   type SubtaskResult,
 } from '../domain/batch-tasks.ts';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import type { BatchTaskRecord, SubtaskRecord, TaskKey } from '../ports/batch-task-store.ts';
 import type { BatchRunInput } from '../ports/task-runner.ts';
-import { notifyTaskStatus } from './batch-task-view.ts';
-import { runSubtaskAction } from './batch-subtask.ts';
+import { notifyTaskStatus, type BatchTaskViewDeps } from './batch-task-view.ts';
+import { runSubtaskAction, type BatchSubtaskDeps } from './batch-subtask.ts';
+
+/** The ports this use case uses. */
+export type RunBatchTaskDeps = Pick<Deps, 'batchTasks' | 'clock' | 'config' | 'logger' | 'taskRunner'> &
+  BatchTaskViewDeps &
+  BatchSubtaskDeps;
 
 /** What a Map iteration passes: a reference to one chunk of one run, never its targets. */
 export interface ChunkRef extends TaskKey {
@@ -49,7 +54,7 @@ const CLAIM_MARGIN_MS = 30_000;
 // How soon a stopping task looks again at sub-tasks still in flight.
 const STOP_RECHECK_MS = 2_000;
 
-const staleBefore = (deps: Deps, now: number) => now - deps.config.commandTimeoutMs - CLAIM_MARGIN_MS;
+const staleBefore = (deps: RunBatchTaskDeps, now: number) => now - deps.config.commandTimeoutMs - CLAIM_MARGIN_MS;
 
 // How often a running chunk writes its counter moves: often enough to watch, rarely enough to spare the task item.
 const PROGRESS_FLUSH_MS = 1_000;
@@ -60,7 +65,7 @@ type Delta = Partial<Record<ProgressField, number>>;
  * A chunk's counter moves, summed and written as one ADD per second and at the end. One ADD per sub-task
  * would make the task item every chunk's hot spot; a lost flush is repaired by settle's recount.
  */
-const progressBuffer = (deps: Deps, key: TaskKey & { run: number }) => {
+const progressBuffer = (deps: RunBatchTaskDeps, key: TaskKey & { run: number }) => {
   let pending: Delta = {};
   let writing = Promise.resolve();
   const flush = () => {
@@ -87,14 +92,14 @@ const progressBuffer = (deps: Deps, key: TaskKey & { run: number }) => {
 type Progress = ReturnType<typeof progressBuffer>;
 
 /** The first chunk to run moves the task Waitting → Processing; the others find it moved. */
-const markProcessing = async (deps: Deps, task: BatchTaskRecord) => {
+const markProcessing = async (deps: RunBatchTaskDeps, task: BatchTaskRecord) => {
   if (task.status !== 'Waitting') return;
   if (await deps.batchTasks.moveTask(task, ['Waitting'], 'Processing'))
     await notifyTaskStatus(deps, task, 'Processing', '');
 };
 
 /** Where an attempt's result leaves the sub-task: a failure the policy retries waits as FailWaitRetry. */
-const outcome = (deps: Deps, task: BatchTaskRecord, attempt: number, result: SubtaskResult, at: number) => {
+const outcome = (deps: RunBatchTaskDeps, task: BatchTaskRecord, attempt: number, result: SubtaskResult, at: number) => {
   if (result.status === 'Success') return { to: 'Success' as const, set: { output: result.output, finishedAt: at } };
   const retryAt = retryAfterFailure(attempt, task.taskPolicy, at, deps.config.ttlMinuteMs);
   return retryAt === undefined
@@ -103,7 +108,7 @@ const outcome = (deps: Deps, task: BatchTaskRecord, attempt: number, result: Sub
 };
 
 /** Claims, runs and records one sub-task; the counters follow each status move that applied. */
-const runSubtask = async (deps: Deps, task: BatchTaskRecord, sub: SubtaskRecord, progress: Progress) => {
+const runSubtask = async (deps: RunBatchTaskDeps, task: BatchTaskRecord, sub: SubtaskRecord, progress: Progress) => {
   const claimedAt = deps.clock.now();
   // A policy retry is the next attempt; an abandoned one is the same attempt again; anything else starts anew.
   const attempt =
@@ -118,7 +123,7 @@ const runSubtask = async (deps: Deps, task: BatchTaskRecord, sub: SubtaskRecord,
 };
 
 /** A stopping task: the chunk's sub-tasks not yet run (and claims abandoned by dead workers) become Stopped. */
-const stopChunk = async (deps: Deps, task: BatchTaskRecord, subs: SubtaskRecord[], progress: Progress) => {
+const stopChunk = async (deps: RunBatchTaskDeps, task: BatchTaskRecord, subs: SubtaskRecord[], progress: Progress) => {
   const before = staleBefore(deps, deps.clock.now());
   const stoppable = subs.filter(
     (s) => STOPPABLE_SUBTASK.includes(s.status) || (s.status === 'Processing' && (s.claimedAt ?? 0) < before),
@@ -132,7 +137,7 @@ const stopChunk = async (deps: Deps, task: BatchTaskRecord, subs: SubtaskRecord[
 };
 
 /** abort_on_failure_percent: once the failures reach it, the task stops (the run's later chunks stop their sub-tasks). */
-const abortIfFailing = async (deps: Deps, key: TaskKey, run: number) => {
+const abortIfFailing = async (deps: RunBatchTaskDeps, key: TaskKey, run: number) => {
   const task = await deps.batchTasks.get(key);
   if (!task || task.run !== run || task.status !== 'Processing') return;
   const reason = abortReason(task.progress, task.taskPolicy);
@@ -144,7 +149,7 @@ const abortIfFailing = async (deps: Deps, key: TaskKey, run: number) => {
  * Pacing applies to first attempts: policy retries and abandoned claims are due at once.
  */
 const runDue = async (
-  deps: Deps,
+  deps: RunBatchTaskDeps,
   task: BatchTaskRecord,
   subs: SubtaskRecord[],
   reclaim: boolean,
@@ -171,7 +176,7 @@ const runDue = async (
  * single-device path. Safe to repeat: only what is runnable is claimed, each claim a compare-and-set. With
  * max_per_minute, sub-tasks not yet due are left, and the iteration is told when to come back.
  */
-export const runBatchChunk = async (deps: Deps, ref: ChunkRef): Promise<ChunkRef> => {
+export const runBatchChunk = async (deps: RunBatchTaskDeps, ref: ChunkRef): Promise<ChunkRef> => {
   const done: ChunkRef = {
     project: ref.project,
     taskId: ref.taskId,
@@ -206,7 +211,7 @@ export const runBatchChunk = async (deps: Deps, ref: ChunkRef): Promise<ChunkRef
  * flight), recorded on the task so the sweeper knows which execution to look for, or the final status
  * (IoTDA §6.6) in one conditional write, notified once.
  */
-export const settleBatchTask = async (deps: Deps, ref: SettleRef): Promise<SettleResult> => {
+export const settleBatchTask = async (deps: RunBatchTaskDeps, ref: SettleRef): Promise<SettleResult> => {
   const task = await deps.batchTasks.get(ref);
   if (!task) return { status: 'gone' };
   if (task.run !== ref.run || FINISHED.includes(task.status)) return { status: task.status };
@@ -246,7 +251,10 @@ export const settleBatchTask = async (deps: Deps, ref: SettleRef): Promise<Settl
  * execution, adds what is missing and resets nothing), then moves to Waitting. A task whose targets are not
  * all stored lost its create call before it finished (no 201 was sent) and ends Fail.
  */
-export const prepareBatchTask = async (deps: Deps, ref: TaskKey & { run: number }): Promise<{ status: string }> => {
+export const prepareBatchTask = async (
+  deps: RunBatchTaskDeps,
+  ref: TaskKey & { run: number },
+): Promise<{ status: string }> => {
   const task = await deps.batchTasks.get(ref);
   if (!task || task.run !== ref.run || task.status !== 'Initializing') return { status: task?.status ?? 'gone' };
   const targets = task.targets ?? (await deps.batchTasks.targets(task, task.progress.total));
@@ -260,7 +268,7 @@ export const prepareBatchTask = async (deps: Deps, ref: TaskKey & { run: number 
 };
 
 /** Sub-tasks written (those missing), then the task moved Initializing → Waitting and notified. */
-export const writeSubtasks = async (deps: Deps, task: BatchTaskRecord, targets: readonly string[]) => {
+export const writeSubtasks = async (deps: RunBatchTaskDeps, task: BatchTaskRecord, targets: readonly string[]) => {
   await deps.batchTasks.addSubtasks(task, targets);
   if (await deps.batchTasks.moveTask(task, ['Initializing'], 'Waitting'))
     await notifyTaskStatus(deps, task, 'Waitting', '');
@@ -284,7 +292,7 @@ export const runInput = (
 });
 
 /** A task that lost its create call before the targets were all stored: its creator was not answered 201. */
-const failInterrupted = async (deps: Deps, task: BatchTaskRecord) => {
+const failInterrupted = async (deps: RunBatchTaskDeps, task: BatchTaskRecord) => {
   const statusDesc = 'The task was interrupted while it was being created.';
   if (await deps.batchTasks.moveTask(task, ['Initializing'], 'Fail', { statusDesc }))
     await notifyTaskStatus(deps, task, 'Fail', statusDesc);
@@ -294,7 +302,7 @@ const failInterrupted = async (deps: Deps, task: BatchTaskRecord) => {
  * A new run for a task whose run is gone; its Processing sub-tasks were abandoned, so it reclaims them at
  * once. An Initializing one is prepared by the new run's first step (or ended Fail there, see prepareBatchTask).
  */
-const resume = async (deps: Deps, task: BatchTaskRecord) => {
+const resume = async (deps: RunBatchTaskDeps, task: BatchTaskRecord) => {
   const run = task.run + 1;
   if (await deps.batchTasks.moveTask(task, [task.status], task.status, { run }))
     await deps.taskRunner.start(runInput(task, run, task.startAt, true));
@@ -304,7 +312,7 @@ const resume = async (deps: Deps, task: BatchTaskRecord) => {
  * Local runtime start: the runs of tasks that did not end were lost with the process (the local runtime
  * keeps runs in memory), so each gets a new one.
  */
-export const resumeBatchTasks = async (deps: Deps): Promise<number> => {
+export const resumeBatchTasks = async (deps: RunBatchTaskDeps): Promise<number> => {
   const tasks = await deps.batchTasks.unfinished(1_000);
   for (const task of tasks) await resume(deps, task);
   return tasks.length;
@@ -320,7 +328,7 @@ const CREATE_ABANDONED_MS = 5 * 60_000;
  * execution ended while the task did not (its settle failed every retry) is resumed as a new run. An
  * Initializing task with no execution is left to its create call for 5 minutes.
  */
-export const reviveBatchTasks = async (deps: Deps): Promise<number> => {
+export const reviveBatchTasks = async (deps: RunBatchTaskDeps): Promise<number> => {
   let revived = 0;
   for (const task of await deps.batchTasks.unfinished(1_000)) {
     const pass = task.pass ?? 1;
