@@ -12,7 +12,8 @@ import {
 } from '../local/call-meter.ts';
 import { compileRule, topicMatches } from '../local/iot-rules.ts';
 import type { Runtime } from '../local/runtime.ts';
-import { clientOptions, createDeps } from '../shared/deps.ts';
+import { clientOptions } from '../shared/adapters/aws/client-options.ts';
+import { createDeps } from '../functions/create-deps.ts';
 import { connectDevice, type SimulatedDevice } from '../tools/simulated-device.ts';
 
 /**

@@ -2,7 +2,7 @@ import {
   type AttributeValue,
   CreateTableCommand,
   DescribeTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   ResourceNotFoundException,
   ScanCommand,
   UpdateItemCommand,

@@ -1,7 +1,11 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { createDynamoDb, type Deps } from '../shared/deps.ts';
+import { createDynamoDb } from '../shared/adapters/aws/create-dynamodb.ts';
+import type { Deps } from '../shared/ports/deps.ts';
 import type { DeviceRecord } from '../shared/ports/device-store.ts';
 import type { LifecycleEvent } from './broker.ts';
+
+/** The ports it uses. */
+export type OrphanedSessionsDeps = Pick<Deps, 'config'>;
 
 /**
  * After a crash the registry can still show devices ONLINE whose connections died with the process.
@@ -9,7 +13,7 @@ import type { LifecycleEvent } from './broker.ts';
  * so it sends them now, for each recorded session, through the same lifecycle path.
  */
 export const endOrphanedSessions = async (
-  deps: Deps,
+  deps: OrphanedSessionsDeps,
   publishLifecycle: (event: LifecycleEvent, extra: Record<string, unknown>) => Promise<void>,
 ) => {
   const db = createDynamoDb(deps.config.region, deps.config.endpoints?.dynamodb);

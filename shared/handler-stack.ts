@@ -4,7 +4,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { Deps } from './deps.ts';
+import type { Deps } from './ports/deps.ts';
 import { runAlone } from './use-cases/run-alone.ts';
 import type { Telemetry } from './telemetry.ts';
 

@@ -1,6 +1,9 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { Deps } from './deps.ts';
+import type { Deps } from './ports/deps.ts';
 import { handlerStack, type LambdaHandler } from './handler-stack.ts';
+
+/** The ports it uses. */
+export type SqsBatchDeps = Pick<Deps, 'logger' | 'telemetry'>;
 
 /**
  * Runs `each` on every record of an SQS batch and reports the failures, so only they come back
@@ -9,7 +12,7 @@ import { handlerStack, type LambdaHandler } from './handler-stack.ts';
  * conditional writes); records with different keys run concurrently. The queue handlers' stack (handler-stack.ts).
  */
 export const forEachRecord = (
-  deps: Pick<Deps, 'logger' | 'telemetry'>,
+  deps: SqsBatchDeps,
   each: (body: unknown) => Promise<unknown>,
   orderKey: (body: unknown) => string | undefined = () => undefined,
 ): LambdaHandler<SQSEvent, SQSBatchResponse> =>

@@ -8,7 +8,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
-import { clientOptions } from '../shared/deps.ts';
+import { clientOptions } from '../shared/adapters/aws/client-options.ts';
 
 const USAGE = `Print the notification envelopes waiting in the queue, one JSON line each, and delete them from the
 queue once printed, as an application consuming them would: a second run prints only newer ones.

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { clientOptions } from '../shared/deps.ts';
+import { clientOptions } from '../shared/adapters/aws/client-options.ts';
 import type { NotificationEnvelope } from '../shared/domain/notifications.ts';
 import { startRuntime } from '../local/runtime.ts';
 import { ephemeralSettings } from '../local/settings.ts';

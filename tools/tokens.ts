@@ -1,7 +1,7 @@
 import { localHost } from './local-host.ts';
 import { parseArgs } from 'node:util';
 import { DynamoDbTokenStore } from '../shared/adapters/aws/dynamodb-token-store.ts';
-import { createDynamoDb } from '../shared/deps.ts';
+import { createDynamoDb } from '../shared/adapters/aws/create-dynamodb.ts';
 import { systemClock } from '../shared/time.ts';
 import {
   createAccessKey,

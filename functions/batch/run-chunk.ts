@@ -1,6 +1,6 @@
 import { iotDataPublisher } from '../../shared/adapters/aws/iot-data-publisher.ts';
 import { sqsNotifier } from '../../shared/adapters/aws/sqs-notifier.ts';
-import type { Deps } from '../../shared/deps.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
 import { invokedHandler } from '../../shared/handler-stack.ts';
 import { runBatchChunk, type ChunkRef } from '../../shared/use-cases/run-batch-chunk.ts';
 import { lambda } from '../deps.ts';

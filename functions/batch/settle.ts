@@ -1,5 +1,5 @@
 import { sqsNotifier } from '../../shared/adapters/aws/sqs-notifier.ts';
-import type { Deps } from '../../shared/deps.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
 import { invokedHandler } from '../../shared/handler-stack.ts';
 import { settleBatchTask, type SettleRef } from '../../shared/use-cases/settle-batch-task.ts';
 import { lambda } from '../deps.ts';

@@ -1,4 +1,4 @@
-import type { Deps } from '../../shared/deps.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
 import { invokedHandler } from '../../shared/handler-stack.ts';
 import { recordDeviceResponse } from '../../shared/use-cases/record-device-response.ts';
 import { lambda } from '../deps.ts';

@@ -1,6 +1,6 @@
 import { sfnTaskRunner } from '../../shared/adapters/aws/sfn-task-runner.ts';
 import { sqsNotifier } from '../../shared/adapters/aws/sqs-notifier.ts';
-import type { Deps } from '../../shared/deps.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
 import { scheduledHandler } from '../../shared/handler-stack.ts';
 import { purgeDeletedBatchTasks } from '../../shared/use-cases/control-batch-task.ts';
 import { reviveBatchTasks } from '../../shared/use-cases/revive-batch-tasks.ts';

@@ -9,7 +9,7 @@ import {
   resolveMessageTopic,
   type MessageRecord,
 } from '../domain/messages.ts';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import { ApiError, ConditionFailedError, errors } from '../errors.ts';
 import { newUuid } from '../ids.ts';
 import { MAX_PAYLOAD_BYTES } from '../payload-limits.ts';
@@ -22,8 +22,14 @@ import {
   notifyMessageStatus,
   publishMessage,
   trimHistory,
+  type MessageLifecycleDeps,
 } from './message-lifecycle.ts';
-import { findDevice } from './show-device.ts';
+import { findDevice, type ShowDeviceDeps } from './show-device.ts';
+
+/** The ports this use case uses. */
+export type CreateMessageDeps = Pick<Deps, 'clock' | 'config' | 'devices' | 'logger' | 'messages'> &
+  ShowDeviceDeps &
+  MessageLifecycleDeps;
 
 // A custom topic level: no wildcards, no empty levels.
 const TOPIC_SUFFIX = /^[^#+/]+(\/[^#+/]+)*$/;
@@ -102,7 +108,7 @@ const duplicateMessage = (messageId: string, cause: unknown) =>
 
 /** The record to store: PENDING, or FAILED at once when the device cannot receive and the ttl is 0. */
 const buildMessage = (
-  deps: Deps,
+  deps: CreateMessageDeps,
   device: DeviceRecord,
   input: MessageInput,
   origin: MessageOrigin,
@@ -142,7 +148,7 @@ const buildMessage = (
  * from, except one refused because the device was offline (ttl 0), which is replaced so the retry sends it.
  */
 const storeMessage = async (
-  deps: Deps,
+  deps: CreateMessageDeps,
   m: MessageRecord,
   origin: MessageOrigin,
 ): Promise<MessageRecord | undefined> => {
@@ -171,7 +177,7 @@ const canReceiveNow = (device: DeviceRecord) =>
  * message stored after that read is seen by this look again, and one stored before it by the flush: never
  * left waiting for the next reconnect. (Both may see it; the device then gets it twice, as QoS 1 allows.)
  */
-const subscribedSinceRead = async (deps: Deps, read: DeviceRecord): Promise<boolean> => {
+const subscribedSinceRead = async (deps: CreateMessageDeps, read: DeviceRecord): Promise<boolean> => {
   const now = await deps.devices.get(read.deviceId);
   return now !== undefined && now.generation === read.generation && canReceiveNow(now);
 };
@@ -182,7 +188,7 @@ const subscribedSinceRead = async (deps: Deps, read: DeviceRecord): Promise<bool
  * `ttl` is 0. Returns the message as it now stands.
  */
 export const sendMessage = async (
-  deps: Deps,
+  deps: CreateMessageDeps,
   project: string,
   rawDeviceId: string | undefined,
   input: MessageInput,
@@ -210,7 +216,12 @@ export const sendMessage = async (
   return (await deps.messages.get(m)) ?? m;
 };
 
-export const createMessage = async (deps: Deps, project: string, rawDeviceId: string | undefined, body: unknown) => {
+export const createMessage = async (
+  deps: CreateMessageDeps,
+  project: string,
+  rawDeviceId: string | undefined,
+  body: unknown,
+) => {
   const m = await sendMessage(deps, project, rawDeviceId, parseInput(MessageBody, body));
   return { message_id: m.messageId, result: messageResult(m, deps.clock.now()) };
 };

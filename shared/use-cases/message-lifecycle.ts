@@ -7,12 +7,15 @@ import {
   type MessageRecord,
   type MessageStatus,
 } from '../domain/messages.ts';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import { stableUuid } from '../ids.ts';
 import type { DeviceRecord, DeviceRegistration } from '../ports/device-store.ts';
 import type { MessageKey } from '../ports/message-store.ts';
 import type { MetricName } from '../ports/metrics.ts';
 import { compactUtc } from '../time.ts';
+
+/** The ports this use case uses. */
+export type MessageLifecycleDeps = Pick<Deps, 'clock' | 'messages' | 'metrics' | 'notifier' | 'publisher'>;
 
 type HeaderSource = Pick<DeviceRecord, 'project' | 'deviceId' | 'nodeId' | 'productId'>;
 
@@ -21,7 +24,7 @@ type HeaderSource = Pick<DeviceRecord, 'project' | 'deviceId' | 'nodeId' | 'prod
  * message and status, so a re-sent notification (after a crash between write and send) is a recognisable copy.
  */
 export const notifyMessageStatus = (
-  deps: Deps,
+  deps: MessageLifecycleDeps,
   device: HeaderSource,
   m: Pick<MessageRecord, 'messageId' | 'name' | 'topic'>,
   status: MessageStatus,
@@ -63,7 +66,7 @@ export const countFinished = (deps: Pick<Deps, 'metrics'>, status: MessageStatus
  * before sending it, and the copy carries the same request_id.
  */
 export const finishMessage = async (
-  deps: Deps,
+  deps: MessageLifecycleDeps,
   device: HeaderSource,
   m: MessageRecord,
   to: Exclude<MessageStatus, 'PENDING'>,
@@ -82,14 +85,22 @@ export const finishMessage = async (
 };
 
 /** Publishes a PENDING message (QoS 1) and then marks it DELIVERED: never DELIVERED without the publish. */
-export const publishMessage = async (deps: Deps, device: HeaderSource, m: MessageRecord): Promise<MessageStatus> => {
+export const publishMessage = async (
+  deps: MessageLifecycleDeps,
+  device: HeaderSource,
+  m: MessageRecord,
+): Promise<MessageStatus> => {
   await deps.publisher.publish(m.topic, messagePayload(m), 1);
   await finishMessage(deps, device, m, 'DELIVERED');
   return 'DELIVERED';
 };
 
 /** Publishes a message that has been waiting; one whose deadline has passed is ended TIMEOUT instead and never sent. */
-export const deliverMessage = async (deps: Deps, device: HeaderSource, m: MessageRecord): Promise<MessageStatus> => {
+export const deliverMessage = async (
+  deps: MessageLifecycleDeps,
+  device: HeaderSource,
+  m: MessageRecord,
+): Promise<MessageStatus> => {
   if (m.deadline <= deps.clock.now()) {
     await finishMessage(deps, device, m, 'TIMEOUT');
     return 'TIMEOUT';
@@ -98,14 +109,17 @@ export const deliverMessage = async (deps: Deps, device: HeaderSource, m: Messag
 };
 
 /** Sends a device's PENDING messages, oldest first, once it can receive them (DESIGN.md "Reconnect"). */
-export const flushPendingMessages = async (deps: Deps, device: DeviceRecord): Promise<number> => {
+export const flushPendingMessages = async (deps: MessageLifecycleDeps, device: DeviceRecord): Promise<number> => {
   const pending = await deps.messages.pendingOf(device);
   for (const m of pending) await deliverMessage(deps, device, m);
   return pending.length;
 };
 
 /** Keeps the newest 20; one pushed out while still PENDING ends FAILED first, and that is notified. */
-export const trimHistory = async (deps: Deps, device: HeaderSource & DeviceRegistration): Promise<void> => {
+export const trimHistory = async (
+  deps: MessageLifecycleDeps,
+  device: HeaderSource & DeviceRegistration,
+): Promise<void> => {
   for (const old of await deps.messages.beyond(device, HISTORY_SIZE)) {
     if (old.status === 'PENDING') await finishMessage(deps, device, old, 'FAILED', MESSAGE_ERRORS.pushedOut);
     await deps.messages.remove(old);

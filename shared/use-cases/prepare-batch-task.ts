@@ -1,8 +1,9 @@
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import type { BatchTaskRecord, TaskKey } from '../ports/batch-task-store.ts';
-import { notifyTaskStatus } from './batch-task-view.ts';
+import { notifyTaskStatus, type BatchTaskViewDeps } from './batch-task-view.ts';
 
-type PrepareDeps = Pick<Deps, 'batchTasks' | 'subtasks' | 'notifier' | 'clock'>;
+/** The ports this use case uses. */
+export type PrepareBatchTaskDeps = Pick<Deps, 'batchTasks' | 'subtasks'> & BatchTaskViewDeps;
 
 /**
  * The state machine's first step: a task created Initializing (more targets than its create call writes, or
@@ -12,7 +13,7 @@ type PrepareDeps = Pick<Deps, 'batchTasks' | 'subtasks' | 'notifier' | 'clock'>;
  * all stored lost its create call before it finished (no 201 was sent) and ends Fail.
  */
 export const prepareBatchTask = async (
-  deps: PrepareDeps,
+  deps: PrepareBatchTaskDeps,
   ref: TaskKey & { run: number },
 ): Promise<{ status: string }> => {
   const task = await deps.batchTasks.get(ref);
@@ -28,14 +29,14 @@ export const prepareBatchTask = async (
 };
 
 /** Sub-tasks written (those missing), then the task moved Initializing → Waitting and notified. */
-export const writeSubtasks = async (deps: PrepareDeps, task: BatchTaskRecord, targets: readonly string[]) => {
+export const writeSubtasks = async (deps: PrepareBatchTaskDeps, task: BatchTaskRecord, targets: readonly string[]) => {
   await deps.subtasks.addSubtasks(task, targets);
   if (await deps.batchTasks.moveTask(task, ['Initializing'], 'Waitting'))
     await notifyTaskStatus(deps, task, 'Waitting', '');
 };
 
 /** A task that lost its create call before the targets were all stored: its creator was not answered 201. */
-const failInterrupted = async (deps: PrepareDeps, task: BatchTaskRecord) => {
+const failInterrupted = async (deps: PrepareBatchTaskDeps, task: BatchTaskRecord) => {
   const statusDesc = 'The task was interrupted while it was being created.';
   if (await deps.batchTasks.moveTask(task, ['Initializing'], 'Fail', { statusDesc }))
     await notifyTaskStatus(deps, task, 'Fail', statusDesc);

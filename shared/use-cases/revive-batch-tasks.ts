@@ -1,14 +1,15 @@
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
 import { runInput } from './batch-run-input.ts';
 
-type ReviveDeps = Pick<Deps, 'batchTasks' | 'taskRunner' | 'clock'>;
+/** The ports this use case uses. */
+export type ReviveBatchTasksDeps = Pick<Deps, 'batchTasks' | 'taskRunner' | 'clock'>;
 
 /**
  * A new run for a task whose run is gone; its Processing sub-tasks were abandoned, so it reclaims them at
  * once. An Initializing one is prepared by the new run's first step (or ended Fail there, see prepareBatchTask).
  */
-const resume = async (deps: ReviveDeps, task: BatchTaskRecord) => {
+const resume = async (deps: ReviveBatchTasksDeps, task: BatchTaskRecord) => {
   const run = task.run + 1;
   if (await deps.batchTasks.moveTask(task, [task.status], task.status, { run }))
     await deps.taskRunner.start(runInput(task, run, task.startAt, true));
@@ -24,7 +25,7 @@ const CREATE_ABANDONED_MS = 5 * 60_000;
  * execution ended while the task did not (its settle failed every retry) is resumed as a new run. An
  * Initializing task with no execution is left to its create call for 5 minutes.
  */
-export const reviveBatchTasks = async (deps: ReviveDeps): Promise<number> => {
+export const reviveBatchTasks = async (deps: ReviveBatchTasksDeps): Promise<number> => {
   let revived = 0;
   for (const task of await deps.batchTasks.unfinished(1_000)) {
     const pass = task.pass ?? 1;

@@ -12,11 +12,16 @@ import {
   type ProgressField,
   type SubtaskResult,
 } from '../domain/batch-tasks.ts';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import type { BatchTaskRecord, SubtaskRecord, TaskKey } from '../ports/batch-task-store.ts';
 import type { MetricName } from '../ports/metrics.ts';
-import { notifyTaskStatus } from './batch-task-view.ts';
-import { runSubtaskAction } from './batch-subtask.ts';
+import { notifyTaskStatus, type BatchTaskViewDeps } from './batch-task-view.ts';
+import { runSubtaskAction, type BatchSubtaskDeps } from './batch-subtask.ts';
+
+/** The ports this use case uses. */
+export type RunBatchChunkDeps = Pick<Deps, 'batchTasks' | 'subtasks' | 'clock' | 'config' | 'logger' | 'metrics'> &
+  BatchTaskViewDeps &
+  BatchSubtaskDeps;
 
 /** What a Map iteration passes: a reference to one chunk of one run, never its targets. */
 export interface ChunkRef extends TaskKey {
@@ -37,7 +42,7 @@ type Delta = Partial<Record<ProgressField, number>>;
  * A chunk's counter moves, summed and written as one ADD per second and at the end. One ADD per sub-task
  * would make the task item every chunk's hot spot; a lost flush is repaired by settle's recount.
  */
-const progressBuffer = (deps: Pick<Deps, 'batchTasks' | 'logger'>, key: TaskKey & { run: number }) => {
+const progressBuffer = (deps: RunBatchChunkDeps, key: TaskKey & { run: number }) => {
   let pending: Delta = {};
   let writing = Promise.resolve();
   const flush = () => {
@@ -64,14 +69,20 @@ const progressBuffer = (deps: Pick<Deps, 'batchTasks' | 'logger'>, key: TaskKey 
 type Progress = ReturnType<typeof progressBuffer>;
 
 /** The first chunk to run moves the task Waitting → Processing; the others find it moved. */
-const markProcessing = async (deps: Deps, task: BatchTaskRecord) => {
+const markProcessing = async (deps: RunBatchChunkDeps, task: BatchTaskRecord) => {
   if (task.status !== 'Waitting') return;
   if (await deps.batchTasks.moveTask(task, ['Waitting'], 'Processing'))
     await notifyTaskStatus(deps, task, 'Processing', '');
 };
 
 /** Where an attempt's result leaves the sub-task: a failure the policy retries waits as FailWaitRetry. */
-const outcome = (deps: Deps, task: BatchTaskRecord, attempt: number, result: SubtaskResult, at: number) => {
+const outcome = (
+  deps: RunBatchChunkDeps,
+  task: BatchTaskRecord,
+  attempt: number,
+  result: SubtaskResult,
+  at: number,
+) => {
   if (result.status === 'Success') return { to: 'Success' as const, set: { output: result.output, finishedAt: at } };
   const retryAt = retryAfterFailure(attempt, task.taskPolicy, at, deps.config.ttlMinuteMs);
   return retryAt === undefined
@@ -86,7 +97,7 @@ const RESULT_METRIC = {
 } as const satisfies Record<string, MetricName>;
 
 /** Claims, runs and records one sub-task; the counters follow each status move that applied. */
-const runSubtask = async (deps: Deps, task: BatchTaskRecord, sub: SubtaskRecord, progress: Progress) => {
+const runSubtask = async (deps: RunBatchChunkDeps, task: BatchTaskRecord, sub: SubtaskRecord, progress: Progress) => {
   const claimedAt = deps.clock.now();
   // A policy retry is the next attempt; an abandoned one is the same attempt again; anything else starts anew.
   const attempt =
@@ -103,7 +114,7 @@ const runSubtask = async (deps: Deps, task: BatchTaskRecord, sub: SubtaskRecord,
 };
 
 /** A stopping task: the chunk's sub-tasks not yet run (and claims abandoned by dead workers) become Stopped. */
-const stopChunk = async (deps: Deps, task: BatchTaskRecord, subs: SubtaskRecord[], progress: Progress) => {
+const stopChunk = async (deps: RunBatchChunkDeps, task: BatchTaskRecord, subs: SubtaskRecord[], progress: Progress) => {
   const before = abandonedBefore(deps.clock.now(), deps.config.commandTimeoutMs);
   const stoppable = subs.filter(
     (s) => STOPPABLE_SUBTASK.includes(s.status) || (s.status === 'Processing' && (s.claimedAt ?? 0) < before),
@@ -119,7 +130,7 @@ const stopChunk = async (deps: Deps, task: BatchTaskRecord, subs: SubtaskRecord[
 };
 
 /** abort_on_failure_percent: once the failures reach it, the task stops (the run's later chunks stop their sub-tasks). */
-const abortIfFailing = async (deps: Deps, key: TaskKey, run: number) => {
+const abortIfFailing = async (deps: RunBatchChunkDeps, key: TaskKey, run: number) => {
   const task = await deps.batchTasks.get(key);
   if (!task || task.run !== run || task.status !== 'Processing') return;
   const reason = abortReason(task.progress, task.taskPolicy);
@@ -131,7 +142,7 @@ const abortIfFailing = async (deps: Deps, key: TaskKey, run: number) => {
  * Pacing applies to first attempts: policy retries and abandoned claims are due at once.
  */
 const runDue = async (
-  deps: Deps,
+  deps: RunBatchChunkDeps,
   task: BatchTaskRecord,
   subs: SubtaskRecord[],
   reclaim: boolean,
@@ -158,7 +169,7 @@ const runDue = async (
  * single-device path. Safe to repeat: only what is runnable is claimed, each claim a compare-and-set. With
  * max_per_minute, sub-tasks not yet due are left, and the iteration is told when to come back.
  */
-export const runBatchChunk = async (deps: Deps, ref: ChunkRef): Promise<ChunkRef> => {
+export const runBatchChunk = async (deps: RunBatchChunkDeps, ref: ChunkRef): Promise<ChunkRef> => {
   const done: ChunkRef = {
     project: ref.project,
     taskId: ref.taskId,

@@ -1,12 +1,16 @@
 import { awaitResponse } from '../await-response.ts';
 import type { ModelRefusal, ServiceDef } from '../domain/product-model.ts';
 import { requestTopic, responseBody, type SyncKind } from '../domain/sync-requests.ts';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import { ApiError, errors } from '../errors.ts';
 import { newUuid } from '../ids.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
 import type { ProductRecord } from '../ports/product-store.ts';
-import { findDeviceAndProduct } from './show-device.ts';
+import { findDeviceAndProduct, type ShowDeviceDeps } from './show-device.ts';
+
+/** The ports this use case uses. */
+export type SendSyncRequestDeps = Pick<Deps, 'clock' | 'config' | 'metrics' | 'publisher' | 'requests'> &
+  ShowDeviceDeps;
 
 export type SyncOutcome = { requestId: string; response: unknown } | { requestId: string; timedOut: true };
 
@@ -32,7 +36,7 @@ const rejectIfOffModel = (
  * the response rule stores, until the sync timeout.
  */
 export const sendSyncRequest = async (
-  deps: Deps,
+  deps: SendSyncRequestDeps,
   input: {
     project: string;
     deviceId: string | undefined;

@@ -6,9 +6,12 @@ import {
   settledStatus,
   waitTimestamp,
 } from '../domain/batch-tasks.ts';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import type { TaskKey } from '../ports/batch-task-store.ts';
-import { notifyTaskStatus } from './batch-task-view.ts';
+import { notifyTaskStatus, type BatchTaskViewDeps } from './batch-task-view.ts';
+
+/** The ports this use case uses. */
+export type SettleBatchTaskDeps = Pick<Deps, 'batchTasks' | 'subtasks' | 'clock' | 'config'> & BatchTaskViewDeps;
 
 /**
  * What settle passes on: when another pass over the chunks is due (retries, or a stop waiting for sub-tasks
@@ -32,10 +35,7 @@ const STOP_RECHECK_MS = 2_000;
  * flight), recorded on the task so the sweeper knows which execution to look for, or the final status
  * (IoTDA §6.6) in one conditional write, notified once.
  */
-export const settleBatchTask = async (
-  deps: Pick<Deps, 'batchTasks' | 'subtasks' | 'notifier' | 'clock' | 'config'>,
-  ref: SettleRef,
-): Promise<SettleResult> => {
+export const settleBatchTask = async (deps: SettleBatchTaskDeps, ref: SettleRef): Promise<SettleResult> => {
   const task = await deps.batchTasks.get(ref);
   if (!task) return { status: 'gone' };
   if (task.run !== ref.run || FINISHED.includes(task.status)) return { status: task.status };

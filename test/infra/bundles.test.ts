@@ -46,7 +46,7 @@ const CEILING_KB: Record<string, number> = {
   'batch-sweeper': 715,
 };
 
-/** The SDK client each optional port brings, and the access that needs it (shared/deps.ts Adapters). */
+/** The SDK client each optional port brings, and the access that needs it (functions/create-deps.ts Adapters). */
 const CLIENTS: { pkg: string; needed: (a: Access) => boolean }[] = [
   { pkg: '@aws-sdk/client-sqs', needed: (a) => Boolean(a.notify) },
   { pkg: '@aws-sdk/client-sfn', needed: (a) => Boolean(a.startBatch || a.watchBatch) },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ItemReader, ItemWriter } from '../../shared/adapters/aws/coalesced-items.ts';
-import { createDynamoDb } from '../../shared/deps.ts';
+import { createDynamoDb } from '../../shared/adapters/aws/create-dynamodb.ts';
 import { startTestRuntime } from '../support/runtime.ts';
 
 const runtime = await startTestRuntime();

@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import mqtt from 'mqtt';
-import { createDynamoDb } from '../../shared/deps.ts';
+import { createDynamoDb } from '../../shared/adapters/aws/create-dynamodb.ts';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createApiToken } from '../../shared/use-cases/manage-api-tokens.ts';
 import { connectDevice as connectSimulated } from '../../tools/simulated-device.ts';

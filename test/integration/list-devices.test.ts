@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startRuntime } from '../../local/runtime.ts';
 import { ephemeralSettings } from '../../local/settings.ts';
-import { createDynamoDb } from '../../shared/deps.ts';
+import { createDynamoDb } from '../../shared/adapters/aws/create-dynamodb.ts';
 import { createApiToken } from '../../shared/use-cases/manage-api-tokens.ts';
 import { apiClient, ensureProduct, expectInvalid, startTestRuntime } from '../support/runtime.ts';
 

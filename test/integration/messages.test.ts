@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { connectDevice as connectSimulated, type SimulatedDevice } from '../../tools/simulated-device.ts';
 import type { Runtime } from '../../local/runtime.ts';
-import type { Deps } from '../../shared/deps.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
 import { MessageBody, sendMessage } from '../../shared/use-cases/create-message.ts';
 import {
   apiClient,

@@ -9,7 +9,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, expect, onTestFinished } from 'vitest';
 import { connectDevice as connectSimulated, type SimulatedDevice } from '../../tools/simulated-device.ts';
 import { devicePassword, signTimestamp } from '../../shared/domain/device-auth.ts';
-import { clientOptions } from '../../shared/deps.ts';
+import { clientOptions } from '../../shared/adapters/aws/client-options.ts';
 import type { NotificationEnvelope } from '../../shared/domain/notifications.ts';
 import { startRuntime, type Runtime } from '../../local/runtime.ts';
 import { ephemeralSettings, type LocalSettings } from '../../local/settings.ts';

@@ -3,7 +3,7 @@ import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } fr
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { countLogBytes, install, invoked, reset, runningInvocations, snapshot } from '../../local/call-meter.ts';
 import { ensureTable, startDynamoDb } from '../../local/dynamodb.ts';
-import { clientOptions } from '../../shared/deps.ts';
+import { clientOptions } from '../../shared/adapters/aws/client-options.ts';
 
 // A real DynamoDB emulator (dynalite, as the local runtime runs it) and real SDK clients.
 const dynamo = await startDynamoDb('127.0.0.1', 0, undefined);
