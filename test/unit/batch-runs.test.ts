@@ -108,6 +108,20 @@ describe('settleBatchTask', () => {
     expect(statusesSent()).toEqual([status]);
   });
 
+  it('ends Fail a task whose run failed before its chunks ran (the Map caught a chunk failing all its retries)', async () => {
+    const { deps, storeTask, statusesSent } = setup();
+    const task = await storeTask('Processing', ['a', 'b'], ['Waitting', 'Waitting']);
+
+    expect(await settleBatchTask(deps, task)).toEqual({ status: 'Fail' });
+
+    expect(await deps.batchTasks.get(task)).toMatchObject({
+      status: 'Fail',
+      statusDesc: '0 of 2 sub-tasks failed. 2 did not run: the run failed.',
+      progress: { waitting: 2 },
+    });
+    expect(statusesSent()).toEqual(['Fail']);
+  });
+
   it('asks for another pass when a policy retry is due later, and records the pass on the task', async () => {
     const { deps, clock, storeTask } = setup();
     const task = await storeTask('Processing', ['a'], ['Waitting']);
