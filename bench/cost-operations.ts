@@ -15,6 +15,7 @@ import type { Runtime } from '../local/runtime.ts';
 import { clientOptions } from '../shared/adapters/aws/client-options.ts';
 import { createDeps } from '../functions/create-deps.ts';
 import { connectDevice, type SimulatedDevice } from '../tools/simulated-device.ts';
+import { DEFAULT_REGION } from '../shared/aws-names.ts';
 
 /**
  * The operations `npm run bench -- cost` prices and test/integration/call-counts.test.ts pins, each run on
@@ -122,7 +123,7 @@ export const costProbe = async (runtime: Runtime) => {
     if (client) iot.subscribes += 1;
   });
 
-  const sqs = new SQSClient(clientOptions('us-east-1', runtime.sqsUrl));
+  const sqs = new SQSClient(clientOptions(DEFAULT_REGION, runtime.sqsUrl));
   const queueEmpty = async () => {
     const { Attributes: a } = await sqs.send(
       new GetQueueAttributesCommand({

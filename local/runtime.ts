@@ -30,9 +30,9 @@ import { compileRule, topicMatches } from './iot-rules.ts';
 import type { LocalSettings } from './settings.ts';
 import { ensureQueues, startSqs } from './sqs.ts';
 import { startSqsPoller } from './sqs-poller.ts';
+import { DEFAULT_REGION, localArn } from '../shared/aws-names.ts';
 
 const TABLE_NAME = 'downlink';
-const REGION = 'us-east-1';
 const ROOT = resolve(import.meta.dirname, '..');
 
 // The event a handler takes depends on its trigger (API Gateway, SQS, IoT rule, schedule), which the
@@ -78,8 +78,8 @@ export const startRuntime = async (settings: LocalSettings) => {
     const sqsServer = await startSqs(settings.host, settings.sqsPort, settings.dataDir);
     stops.push(sqsServer.stop);
 
-    const sqs = new SQSClient(clientOptions(REGION, sqsServer.endpoint));
-    await ensureTable(new DynamoDBClient(clientOptions(REGION, dynamo.endpoint)), TABLE_NAME);
+    const sqs = new SQSClient(clientOptions(DEFAULT_REGION, sqsServer.endpoint));
+    await ensureTable(new DynamoDBClient(clientOptions(DEFAULT_REGION, dynamo.endpoint)), TABLE_NAME);
     const queueUrls = await ensureQueues(sqs);
 
     // Device sign-in runs the device authorizer, which needs deps, and deps need the broker's publish
@@ -97,7 +97,7 @@ export const startRuntime = async (settings: LocalSettings) => {
 
     // The batch state machine the stack deploys, synthesized by the same CDK code, run by aws-local-stepfunctions.
     const byName = new Map<string, LocalHandler>();
-    const batchArn = `arn:aws:states:${REGION}:000000000000:stateMachine:downlink-batch`;
+    const batchArn = localArn('states', 'stateMachine:downlink-batch');
     const stepFunctions = await startStepFunctionsEndpoint({
       host: settings.host,
       machines: [
@@ -117,7 +117,7 @@ export const startRuntime = async (settings: LocalSettings) => {
     stops.push(stepFunctions.stop);
 
     const config: Config = {
-      region: REGION,
+      region: DEFAULT_REGION,
       tableName: TABLE_NAME,
       notificationQueueUrl: queueUrls.notifications,
       topicRoot: settings.topicRoot,

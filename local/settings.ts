@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { API_SETTINGS } from '../functions/manifest.ts';
+import { type LogLevel, logLevel, sharedEnv, type TopicRoot } from '../shared/config.ts';
 
 /** The local runtime's settings (CONTRACT.md §4), from DOWNLINK_* variables. */
 export interface LocalSettings {
@@ -8,36 +9,34 @@ export interface LocalSettings {
   mqttPort: number;
   sqsPort: number;
   dynamodbPort: number;
-  topicRoot: 'oc' | '$oc';
+  topicRoot: TopicRoot;
   /** Where data survives restarts; undefined keeps everything in memory (tests). */
   dataDir: string | undefined;
   bootstrapToken: string | undefined;
   bootstrapProject: string;
   commandTimeoutMs: number;
   ttlMinuteMs: number;
-  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  logLevel: LogLevel;
   /** API Gateway's authorizer cache; the stack's value unless told otherwise. */
   authorizerCacheSeconds: number;
 }
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 
-const Env = z.object({
+const Env = sharedEnv.extend({
   DOWNLINK_HOST: z.string().default('127.0.0.1'),
   DOWNLINK_HTTP_PORT: port(8080),
   DOWNLINK_MQTT_PORT: port(1883),
   DOWNLINK_SQS_PORT: port(9324),
   DOWNLINK_DYNAMODB_PORT: port(8000),
-  DOWNLINK_TOPIC_ROOT: z.enum(['oc', '$oc']).default('oc'),
   DOWNLINK_DATA_DIR: z.string().min(1).default('./.downlink'),
   DOWNLINK_BOOTSTRAP_TOKEN: z.string().min(16).optional(),
   DOWNLINK_BOOTSTRAP_PROJECT: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .default('demo'),
-  DOWNLINK_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
-  DOWNLINK_TTL_MINUTE_MS: z.coerce.number().int().positive().default(60_000),
-  DOWNLINK_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('WARN'),
+  // Quieter than on AWS: a terminal, not a log group.
+  DOWNLINK_LOG_LEVEL: logLevel('WARN'),
   DOWNLINK_AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(API_SETTINGS.authorizerCacheSeconds),
 });
 

@@ -5,7 +5,6 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import pLimit from 'p-limit';
 import {
   FINISHED,
   INLINE_TARGETS,
@@ -25,6 +24,7 @@ import type {
   TaskKey,
   TaskQuery,
 } from '../../ports/batch-task-store.ts';
+import { mapLimit } from '../../map-limit.ts';
 import { indexKeys } from '../../table.ts';
 import { batchKeys, counterAttribute, DELETING, UNFINISHED } from './batch-task-keys.ts';
 import { deletedTaskFromItem, targetsFromPart, taskFromItem } from './batch-task-items.ts';
@@ -70,36 +70,24 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
   }
 
   async storeTargets(k: TaskKey, targets: readonly string[]): Promise<void> {
-    const limit = pLimit(PARTS_AT_ONCE);
     // One item per part, each in its own partition: a few large writes, spread.
-    await Promise.all(
-      partNumbers(targets.length).map((part) =>
-        limit(() => {
-          const Item = {
-            ...batchKeys.targetPart(k, part),
-            targets: targets.slice(part * TARGETS_PER_PART, (part + 1) * TARGETS_PER_PART),
-          };
-          return applied(
-            this.db.send(
-              new PutCommand({ TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' }),
-            ),
-          );
-        }),
-      ),
-    );
+    await mapLimit(partNumbers(targets.length), PARTS_AT_ONCE, (part) => {
+      const Item = {
+        ...batchKeys.targetPart(k, part),
+        targets: targets.slice(part * TARGETS_PER_PART, (part + 1) * TARGETS_PER_PART),
+      };
+      return applied(
+        this.db.send(new PutCommand({ TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' })),
+      );
+    });
   }
 
   async targets(k: TaskKey, total: number): Promise<string[]> {
-    const limit = pLimit(PARTS_AT_ONCE);
-    const parts = await Promise.all(
-      partNumbers(total).map((part) =>
-        limit(async () => {
-          const Key = batchKeys.targetPart(k, part);
-          const out = await this.db.send(new GetCommand({ TableName: this.table, Key, ConsistentRead: true }));
-          return targetsFromPart(out.Item);
-        }),
-      ),
-    );
+    const parts = await mapLimit(partNumbers(total), PARTS_AT_ONCE, async (part) => {
+      const Key = batchKeys.targetPart(k, part);
+      const out = await this.db.send(new GetCommand({ TableName: this.table, Key, ConsistentRead: true }));
+      return targetsFromPart(out.Item);
+    });
     return parts.flat();
   }
 

@@ -1,8 +1,8 @@
 import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import pLimit from 'p-limit';
 import { chunkCount, chunkOf, chunkRange, type SubtaskStatus } from '../../domain/batch-tasks.ts';
 import type { SubtaskRecord, TaskKey } from '../../ports/batch-task-store.ts';
 import type { SubtaskChanges, SubtaskQuery, SubtaskState, SubtaskStore } from '../../ports/subtask-store.ts';
+import { mapLimit } from '../../map-limit.ts';
 import { indexKeys } from '../../table.ts';
 import { batchKeys, chunkNumbers, chunkQuery, LAST_SEQ, seqKey } from './batch-task-keys.ts';
 import { seqOfItem, subtaskFromItem, subtaskStateFromItem } from './batch-task-items.ts';
@@ -18,10 +18,8 @@ const OUTCOME = ['output', 'error', 'retryAt', 'finishedAt'] as const;
 const CHUNKS_AT_ONCE = 8;
 
 /** Runs `work` on every chunk of a task of `total` sub-tasks, CHUNKS_AT_ONCE at a time. */
-const eachChunk = <T>(total: number, work: (chunk: number) => Promise<T>): Promise<T[]> => {
-  const limit = pLimit(CHUNKS_AT_ONCE);
-  return Promise.all(chunkNumbers(total).map((chunk) => limit(() => work(chunk))));
-};
+const eachChunk = <T>(total: number, work: (chunk: number) => Promise<T>): Promise<T[]> =>
+  mapLimit(chunkNumbers(total), CHUNKS_AT_ONCE, work);
 
 /** Sub-task items, one partition per chunk of a task (shared/table.ts). */
 export class DynamoDbSubtaskStore implements SubtaskStore {
