@@ -131,6 +131,7 @@ export const startRuntime = async (settings: LocalSettings) => {
         stepFunctions: stepFunctions.endpoint,
       },
       batchStateMachineArn: batchArn,
+      pushAllowPrivate: settings.pushAllowPrivate,
     };
     // One Deps for every handler, so it has every adapter (a Lambda bundle has only its own).
     deps = createDeps(

@@ -27,6 +27,10 @@ export const errors = {
     new ApiError(409, 'DOWNLINK.409004', `The product already exists: ${productId}`),
   productInUse: (productId: string) =>
     new ApiError(409, 'DOWNLINK.409003', `The product is used by devices and cannot be deleted: ${productId}`),
+  routingRuleNotFound: (ruleId: string) =>
+    new ApiError(404, 'DOWNLINK.404004', `The routing rule does not exist: ${ruleId}`),
+  routingActionNotFound: (actionId: string) =>
+    new ApiError(404, 'DOWNLINK.404005', `The rule action does not exist: ${actionId}`),
   routeNotFound: () => new ApiError(404, 'DOWNLINK.404000', 'No such resource or method.'),
   payloadTooLarge: (limit: string) => new ApiError(413, 'DOWNLINK.413001', `Payload over the limit of ${limit}.`),
   internal: () => new ApiError(500, 'DOWNLINK.500000', 'Internal error.'),

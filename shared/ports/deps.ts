@@ -11,6 +11,7 @@ import type { MetricsRecorder } from './metrics.ts';
 import type { Notifier } from './notifier.ts';
 import type { ProductStore } from './product-store.ts';
 import type { RequestStore } from './request-store.ts';
+import type { RoutingRuleStore } from './routing-rule-store.ts';
 import type { SubtaskStore } from './subtask-store.ts';
 import type { TaskRunner } from './task-runner.ts';
 import type { TokenStore } from './token-store.ts';
@@ -29,6 +30,7 @@ export interface Deps {
   batchTasks: BatchTaskStore;
   subtasks: SubtaskStore;
   leases: LeaseStore;
+  routingRules: RoutingRuleStore;
   taskRunner: TaskRunner;
   notifier: Notifier;
   publisher: DevicePublisher;

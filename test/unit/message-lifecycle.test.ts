@@ -50,7 +50,7 @@ describe('finishMessage', () => {
   it('ends a pending message once, notifies its status and counts it', async () => {
     const { deps, message, stored, notified } = setup();
 
-    expect(await finishMessage(deps, device, message, 'DELIVERED')).toBe(true);
+    expect(await finishMessage(deps, device, message, 'DELIVERED')).toMatchObject({ ended: true });
 
     expect(stored.status).toBe('DELIVERED');
     expect(notified()).toEqual([['DELIVERED', expect.any(String)]]);
@@ -61,7 +61,7 @@ describe('finishMessage', () => {
     const { deps, message, notified } = setup();
     await finishMessage(deps, device, message, 'FAILED');
 
-    expect(await finishMessage(deps, device, message, 'FAILED')).toBe(false);
+    expect(await finishMessage(deps, device, message, 'FAILED')).toMatchObject({ ended: false });
 
     const [first, copy] = notified();
     expect(copy).toEqual(first);
@@ -71,7 +71,7 @@ describe('finishMessage', () => {
   it('leaves a message that ended otherwise as it is, unnotified', async () => {
     const { deps, message, notified } = setup('DELIVERED');
 
-    expect(await finishMessage(deps, device, message, 'TIMEOUT')).toBe(false);
+    expect(await finishMessage(deps, device, message, 'TIMEOUT')).toMatchObject({ ended: false });
 
     expect(notified()).toEqual([]);
     expect(deps.metrics.counts).toEqual({});
@@ -82,7 +82,7 @@ describe('deliverMessage', () => {
   it('publishes before it marks the message DELIVERED', async () => {
     const { deps, message, events } = setup();
 
-    expect(await publishMessage(deps, device, message)).toBe('DELIVERED');
+    expect(await publishMessage(deps, device, message)).toMatchObject({ status: 'DELIVERED' });
 
     expect(events).toEqual([`publish ${message.topic}`, 'DELIVERED']);
   });
@@ -91,7 +91,7 @@ describe('deliverMessage', () => {
     const { deps, clock, message, events } = setup();
     clock.advance(5 * 60_000);
 
-    expect(await deliverMessage(deps, device, message)).toBe('TIMEOUT');
+    expect(await deliverMessage(deps, device, message)).toMatchObject({ status: 'TIMEOUT' });
 
     expect(events).toEqual(['TIMEOUT']);
     expect(deps.metrics.counts).toEqual({ MessagesTimedOut: 1 });
