@@ -6,7 +6,6 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { Presence } from '../../domain/presence.ts';
-import { ConditionFailedError } from '../../errors.ts';
 import type { DeviceQuery, DeviceRecord, DeviceRegistration, DeviceStore } from '../../ports/device-store.ts';
 import { indexKeys, keys } from '../../table.ts';
 import { applied } from './conditional.ts';
@@ -32,8 +31,8 @@ export class DynamoDbDeviceStore implements DeviceStore {
     private readonly reader: ItemReader,
   ) {}
 
-  async create(device: DeviceRecord): Promise<void> {
-    const ok = await applied(
+  async create(device: DeviceRecord): Promise<boolean> {
+    return applied(
       this.db.send(
         new PutCommand({
           TableName: this.table,
@@ -47,7 +46,6 @@ export class DynamoDbDeviceStore implements DeviceStore {
         }),
       ),
     );
-    if (!ok) throw new ConditionFailedError(`device ${device.deviceId} exists`);
   }
 
   async get(deviceId: string): Promise<DeviceRecord | undefined> {

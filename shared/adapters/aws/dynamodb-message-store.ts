@@ -7,7 +7,6 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { ErrorInfo, MessageRecord, MessageStatus } from '../../domain/messages.ts';
-import { ConditionFailedError } from '../../errors.ts';
 import type { DeviceRegistration } from '../../ports/device-store.ts';
 import type { MessageKey, MessageStore } from '../../ports/message-store.ts';
 import { indexKeys, keys, messagePrefix } from '../../table.ts';
@@ -43,7 +42,7 @@ export class DynamoDbMessageStore implements MessageStore {
     private readonly table: string,
   ) {}
 
-  async create(m: MessageRecord): Promise<void> {
+  async create(m: MessageRecord): Promise<boolean> {
     const order = `${pad(m.createdAt)}#${m.messageId}`;
     const pending =
       m.status === 'PENDING'
@@ -54,7 +53,7 @@ export class DynamoDbMessageStore implements MessageStore {
             [indexKeys.expiry.sk]: `${pad(m.deadline)}#${m.deviceId}#${m.messageId}`,
           }
         : {};
-    const ok = await applied(
+    return applied(
       this.db.send(
         new PutCommand({
           TableName: this.table,
@@ -69,7 +68,6 @@ export class DynamoDbMessageStore implements MessageStore {
         }),
       ),
     );
-    if (!ok) throw new ConditionFailedError(`message ${m.messageId} exists for ${m.deviceId}`);
   }
 
   async get(key: MessageKey): Promise<MessageRecord | undefined> {

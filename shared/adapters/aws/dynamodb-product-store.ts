@@ -1,6 +1,5 @@
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { ConditionFailedError } from '../../errors.ts';
 import type { DeviceRegistration } from '../../ports/device-store.ts';
 import type {
   DeleteProductOutcome,
@@ -88,13 +87,12 @@ export class DynamoDbProductStore implements ProductStore {
     };
   }
 
-  async create(p: ProductRecord): Promise<void> {
-    const ok = await applied(
+  async create(p: ProductRecord): Promise<boolean> {
+    return applied(
       this.db.send(
         new PutCommand({ TableName: this.table, Item: this.item(p), ConditionExpression: 'attribute_not_exists(pk)' }),
       ),
     );
-    if (!ok) throw new ConditionFailedError(`product ${p.productId} exists`);
   }
 
   async get(productId: string): Promise<ProductRecord | undefined> {
