@@ -9,6 +9,7 @@ import type { Presence } from '../../domain/presence.ts';
 import type { DeviceQuery, DeviceRecord, DeviceRegistration, DeviceStore } from '../../ports/device-store.ts';
 import { indexKeys, keys } from '../../table.ts';
 import { applied } from './conditional.ts';
+import { StoredDevice } from './stored-items.ts';
 import type { ItemReader } from './coalesced-items.ts';
 import { countAll, queryUpTo } from './query-pages.ts';
 
@@ -18,11 +19,7 @@ const sameRegistration = (generation: string) =>
     ? { condition: 'generation = :generation', values: { ':generation': generation } }
     : { condition: 'attribute_not_exists(generation)', values: {} };
 
-const toRecord = (item: Record<string, unknown>): DeviceRecord => {
-  const { pk: _pk, sk: _sk, gsi1pk: _lpk, gsi1sk: _lsk, ...device } = item;
-  // Devices stored before generations existed are their id's first registration, ''.
-  return { generation: '', ...device } as unknown as DeviceRecord;
-};
+const toRecord = (item: Record<string, unknown>): DeviceRecord => StoredDevice.parse(item);
 
 export class DynamoDbDeviceStore implements DeviceStore {
   constructor(
