@@ -40,7 +40,7 @@ const parseJsonBody = (event: APIGatewayProxyEvent): unknown => {
   try {
     body = JSON.parse(text);
   } catch (cause) {
-    throw new ApiError(400, 'IOTDA.000008', 'Malformed request: the body is not valid JSON', { cause });
+    throw errors.malformed('the body is not valid JSON', { cause });
   }
   // Checked here, where every body is parsed, so a number or a nesting behaves the same on every route.
   rejectUnstorableJson(body);

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { newListId, randomHex } from '../ids.ts';
 import type { Deps } from '../ports/deps.ts';
-import { ConditionFailedError, errors } from '../errors.ts';
+import { errors } from '../errors.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
 import { ID_CHARS, idString, parseInput } from '../validation.ts';
 import { deviceView } from './device-view.ts';
@@ -65,14 +65,14 @@ export const addDevice = async (deps: AddDeviceDeps, project: string, body: unkn
   // The device's use of its product is recorded before the device, and the product looked at again after:
   // a delete of the product either sees this device or has hidden the product by then (ProductStore.delete).
   await deps.products.link(product.productId, device, now);
+  let created = false;
   try {
     await findProduct(deps, project, input.product_id);
-    await deps.devices.create(device);
-  } catch (e) {
-    await deps.products.unlink(product.productId, device);
-    if (e instanceof ConditionFailedError) throw errors.deviceExists(deviceId);
-    throw e;
+    created = await deps.devices.create(device);
+  } finally {
+    if (!created) await deps.products.unlink(product.productId, device);
   }
+  if (!created) throw errors.deviceExists(deviceId);
   deps.logger.info('device added', { project, deviceId });
   // The secret is shown here once, never again.
   const view = deviceView(device, product);

@@ -1,7 +1,7 @@
 import { envelope } from '../domain/notifications.ts';
 import type { TaskStatus } from '../domain/batch-tasks.ts';
 import type { Deps } from '../ports/deps.ts';
-import { ApiError } from '../errors.ts';
+import { errors } from '../errors.ts';
 import { stableUuid } from '../ids.ts';
 import type { BatchTaskRecord, SubtaskRecord, TaskKey } from '../ports/batch-task-store.ts';
 import { compactUtc } from '../time.ts';
@@ -37,7 +37,7 @@ export const subtaskView = (s: SubtaskRecord) => ({
 /** A task of this project; another project's task is as unknown as a missing one (CONTRACT.md §1). */
 export const findTask = async (deps: BatchTaskViewDeps, key: TaskKey): Promise<BatchTaskRecord> => {
   const task = await deps.batchTasks.get(key);
-  if (!task) throw new ApiError(404, 'DOWNLINK.404002', `The batch task does not exist: ${key.taskId}`);
+  if (!task) throw errors.batchTaskNotFound(key.taskId);
   return task;
 };
 

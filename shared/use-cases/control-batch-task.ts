@@ -11,7 +11,7 @@ import {
   type TaskStatus,
 } from '../domain/batch-tasks.ts';
 import type { Deps } from '../ports/deps.ts';
-import { ApiError, type ErrorBody } from '../errors.ts';
+import { type ErrorBody, errors } from '../errors.ts';
 import type { BatchTaskRecord, DeletedTask } from '../ports/batch-task-store.ts';
 import { DEVICE_ID, parseInput } from '../validation.ts';
 import { findTask, notifyTaskStatus, type BatchTaskViewDeps } from './batch-task-view.ts';
@@ -30,8 +30,7 @@ const TargetsBody = z.object({
 /** IoTDA §2.10 Stop/Retry answer: one entry per target asked for. */
 type TargetResult = { target: string; status: 'success' } | ({ target: string; status: 'failure' } & ErrorBody);
 
-const wrongState = (task: BatchTaskRecord, action: string) =>
-  new ApiError(409, 'DOWNLINK.409002', `The batch task is ${task.status}: it cannot be ${action}.`);
+const wrongState = (task: BatchTaskRecord, action: string) => errors.batchTaskWrongState(task.status, action);
 
 const notTarget = (target: string): TargetResult => ({
   target,

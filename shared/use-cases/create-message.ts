@@ -10,7 +10,7 @@ import {
   type MessageRecord,
 } from '../domain/messages.ts';
 import type { Deps } from '../ports/deps.ts';
-import { ApiError, ConditionFailedError, errors } from '../errors.ts';
+import { errors } from '../errors.ts';
 import { newUuid } from '../ids.ts';
 import { MAX_PAYLOAD_BYTES } from '../payload-limits.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
@@ -103,9 +103,6 @@ export const rejectOversizedMessage = (input: MessageInput, messageId: string): 
   if (bytes.length > MAX_PAYLOAD_BYTES) throw errors.payloadTooLarge('256 KB');
 };
 
-const duplicateMessage = (messageId: string, cause: unknown) =>
-  new ApiError(409, 'DOWNLINK.409001', `The device already has a message with id ${messageId}.`, { cause });
-
 /** The record to store: PENDING, or FAILED at once when the device cannot receive and the ttl is 0. */
 const buildMessage = (
   deps: CreateMessageDeps,
@@ -153,19 +150,14 @@ const storeMessage = async (
   origin: MessageOrigin,
 ): Promise<MessageRecord | undefined> => {
   const key = { deviceId: m.deviceId, generation: m.generation, messageId: m.messageId };
-  try {
-    await deps.messages.create(m);
-    return undefined;
-  } catch (e) {
-    if (!(e instanceof ConditionFailedError)) throw e;
-    const earlier = await deps.messages.get(key);
-    if (origin.batchTaskId === undefined || earlier === undefined || earlier.batchTaskId !== origin.batchTaskId)
-      throw duplicateMessage(m.messageId, e);
-    if (!refusedOffline(earlier)) return earlier;
-    await deps.messages.remove(key);
-    // Without the origin: a message that took the id in between is someone else's.
-    return storeMessage(deps, m, {});
-  }
+  if (await deps.messages.create(m)) return undefined;
+  const earlier = await deps.messages.get(key);
+  if (origin.batchTaskId === undefined || earlier === undefined || earlier.batchTaskId !== origin.batchTaskId)
+    throw errors.messageExists(m.messageId);
+  if (!refusedOffline(earlier)) return earlier;
+  await deps.messages.remove(key);
+  // Without the origin: a message that took the id in between is someone else's.
+  return storeMessage(deps, m, {});
 };
 
 const canReceiveNow = (device: DeviceRecord) =>

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { PROTOCOL_TYPES, ServiceCapabilities } from '../domain/product-model.ts';
 import type { Deps } from '../ports/deps.ts';
-import { ConditionFailedError, errors } from '../errors.ts';
+import { errors } from '../errors.ts';
 import { newListId } from '../ids.ts';
 import { PAGING } from '../paging.ts';
 import type { ProductRecord, ProductSummary } from '../ports/product-store.ts';
@@ -88,12 +88,7 @@ export const createProduct = async (deps: ManageProductsDeps, project: string, b
     createdAt: now,
     version: 0,
   } as ProductRecord;
-  try {
-    await deps.products.create(product);
-  } catch (e) {
-    if (e instanceof ConditionFailedError) throw errors.productExists(product.productId);
-    throw e;
-  }
+  if (!(await deps.products.create(product))) throw errors.productExists(product.productId);
   deps.logger.info('product created', { project, productId: product.productId });
   return productView(product);
 };

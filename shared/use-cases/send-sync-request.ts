@@ -2,7 +2,7 @@ import { awaitResponse } from '../await-response.ts';
 import type { ModelRefusal, ServiceDef } from '../domain/product-model.ts';
 import { requestTopic, responseBody, type SyncKind } from '../domain/sync-requests.ts';
 import type { Deps } from '../ports/deps.ts';
-import { ApiError, errors } from '../errors.ts';
+import { type ErrorBody, errors } from '../errors.ts';
 import { newUuid } from '../ids.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
 import type { ProductRecord } from '../ports/product-store.ts';
@@ -16,8 +16,7 @@ export type SyncOutcome = { requestId: string; response: unknown } | { requestId
 
 /** IoTDA §2.1: a sync request to a device that is not online is refused before anything is sent. */
 const rejectIfOffline = (device: DeviceRecord) => {
-  if (device.presence.status !== 'ONLINE')
-    throw new ApiError(403, 'IOTDA.014016', `Operation not allowed. The device is not online: ${device.deviceId}`);
+  if (device.presence.status !== 'ONLINE') throw errors.deviceOffline(device.deviceId);
 };
 
 /** CONTRACT.md §5: checked against the device's product model before anything is sent. */
@@ -71,4 +70,4 @@ export const sendSyncRequest = async (
 export const syncTimeout = {
   error_code: 'IOTDA.014111',
   error_msg: 'The device did not respond in time.',
-} as const;
+} as const satisfies ErrorBody;

@@ -1,6 +1,6 @@
 import { effectiveStatus, HISTORY_SIZE, type MessageRecord } from '../domain/messages.ts';
 import type { Deps } from '../ports/deps.ts';
-import { ApiError } from '../errors.ts';
+import { errors } from '../errors.ts';
 import { compactUtc } from '../time.ts';
 import { idString, parseInput } from '../validation.ts';
 import { findDevice, type ShowDeviceDeps } from './show-device.ts';
@@ -45,6 +45,6 @@ export const showMessage = async (
   const device = await findDevice(deps, project, rawDeviceId);
   const messageId = parseInput(idString(128), rawMessageId);
   const m = await deps.messages.get({ deviceId: device.deviceId, generation: device.generation, messageId });
-  if (!m) throw new ApiError(404, 'DOWNLINK.404001', `The device has no message with id ${messageId}.`);
+  if (!m) throw errors.messageNotFound(messageId);
   return messageView(m, deps.clock.now());
 };

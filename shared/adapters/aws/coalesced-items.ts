@@ -64,7 +64,7 @@ export class ItemReader {
       const out = await this.db.send(
         new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }),
       );
-      for (const item of out.Responses?.[this.table] ?? []) found.set(keyOf(item as Key), item);
+      for (const item of out.Responses?.[this.table] ?? []) found.set(keyOf(item), item);
       // What DynamoDB did not get to (throttling, 16 MB) comes back to be asked again.
       pending = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Key[];
     }

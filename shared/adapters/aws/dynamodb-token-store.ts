@@ -5,11 +5,9 @@ import { keys } from '../../table.ts';
 import type { ItemReader } from './coalesced-items.ts';
 import { queryUpTo } from './query-pages.ts';
 import { applied } from './conditional.ts';
+import { StoredToken } from './stored-items.ts';
 
-const toRecord = (item: Record<string, unknown>): ApiTokenRecord => {
-  const { tokenId, tokenHash, projects, name, createdAt, secretKey } = item as unknown as ApiTokenRecord;
-  return { tokenId, tokenHash, projects, createdAt, ...(name ? { name } : {}), ...(secretKey ? { secretKey } : {}) };
-};
+const toRecord = (item: Record<string, unknown>): ApiTokenRecord => StoredToken.parse(item);
 
 export class DynamoDbTokenStore implements TokenStore {
   constructor(
