@@ -30,6 +30,16 @@ export const batchWriteAll = async (
   }
 };
 
+/** Deletes the items with these keys, 25 to a BatchWriteItem. */
+export const deleteItems = async (db: DynamoDBDocumentClient, table: string, keys: Item[]): Promise<void> => {
+  for (let i = 0; i < keys.length; i += MAX_WRITES)
+    await batchWriteAll(
+      db,
+      table,
+      keys.slice(i, i + MAX_WRITES).map((Key) => ({ DeleteRequest: { Key } })),
+    );
+};
+
 /**
  * Strongly consistent point reads of the table, coalesced: every read asked for in one turn of the event
  * loop goes out as one BatchGetItem. A batch chunk's 100 sub-tasks poll for their answers, and 50 API calls

@@ -10,7 +10,7 @@ import type { ErrorInfo, MessageRecord, MessageStatus } from '../../domain/messa
 import type { DeviceRegistration } from '../../ports/device-store.ts';
 import type { MessageKey, MessageStore } from '../../ports/message-store.ts';
 import { indexKeys, keys, messagePrefix } from '../../table.ts';
-import { batchWriteAll } from './coalesced-items.ts';
+import { deleteItems } from './coalesced-items.ts';
 import { applied } from './conditional.ts';
 import { StoredMessage, StoredMessageKey } from './stored-items.ts';
 import { queryUpTo } from './query-pages.ts';
@@ -183,12 +183,7 @@ export class DynamoDbMessageStore implements MessageStore {
       },
       Infinity,
     );
-    for (let i = 0; i < items.length; i += 25)
-      await batchWriteAll(
-        this.db,
-        this.table,
-        items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })),
-      );
+    await deleteItems(this.db, this.table, items);
     return items.length;
   }
 }
