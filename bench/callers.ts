@@ -1,6 +1,6 @@
 import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
 import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner.js';
-import { forEachLimit } from './limit.ts';
+import { mapLimit } from '../shared/map-limit.ts';
 
 /**
  * API callers for bench/commands.ts and bench/messages.ts in a process of their own (the runtime is
@@ -73,7 +73,7 @@ const run = async (order: CallOrder): Promise<CallReport> => {
   const cpu = process.cpuUsage();
   const startedAt = performance.timeOrigin + performance.now();
   const t0 = performance.now();
-  await forEachLimit(order.calls, order.concurrency, async ({ path, body }, i) => {
+  await mapLimit(order.calls, order.concurrency, async ({ path, body }, i) => {
     const t = performance.now();
     try {
       const url = `${order.base}${path}`;

@@ -1,6 +1,6 @@
 import { connectDevice, type SimulatedDevice } from '../tools/simulated-device.ts';
 import type { ConnectTarget } from './fleet.ts';
-import { forEachLimit } from './limit.ts';
+import { mapLimit } from '../shared/map-limit.ts';
 
 /**
  * The device side of bench/connections.ts, in its own process so that the clients' memory and CPU are
@@ -31,7 +31,7 @@ const connectAll = async (order: ConnectOrder): Promise<ConnectReport> => {
   const latencies: number[] = [];
   const cpu = process.cpuUsage();
   const start = performance.now();
-  await forEachLimit(order.devices, order.concurrency, async ({ deviceId, secret }) => {
+  await mapLimit(order.devices, order.concurrency, async ({ deviceId, secret }) => {
     const t = performance.now();
     try {
       // Silent: nothing is sent to the devices here, and the bench measures sign-in, not replies.
@@ -66,7 +66,7 @@ const connectAll = async (order: ConnectOrder): Promise<ConnectReport> => {
 
 process.on('message', (msg: ConnectOrder | { type: 'close' }) => {
   if (msg.type === 'connect') void connectAll(msg).then((report) => process.send!(report));
-  else void forEachLimit(devices, 200, (d) => d.close()).then(() => process.exit(0));
+  else void mapLimit(devices, 200, (d) => d.close()).then(() => process.exit(0));
 });
 // Never outlive the benchmark that started us.
 process.on('disconnect', () => process.exit(0));

@@ -4,7 +4,7 @@ import { ephemeralSettings } from '../local/settings.ts';
 import type { TopicRoot } from '../shared/domain/topics.ts';
 import type { ConnectOrder, ConnectReport } from './connections-clients.ts';
 import { forkTs } from './ipc.ts';
-import { forEachLimit } from './limit.ts';
+import { mapLimit } from '../shared/map-limit.ts';
 import { checkFileLimit, ensureBenchProduct } from './support.ts';
 
 /**
@@ -113,7 +113,7 @@ const deviceApi = (runtime: Runtime) => {
 /** Checks `ids` (10 at a time) and returns those not yet ONLINE. */
 const offline = async (status: (id: string) => Promise<string | undefined>, ids: string[]) => {
   const left: string[] = [];
-  await forEachLimit(ids, 10, async (id) => {
+  await mapLimit(ids, 10, async (id) => {
     if ((await status(id)) !== 'ONLINE') left.push(id);
   });
   return left;
@@ -153,7 +153,7 @@ const downlinkRuntime = async (count: number): Promise<Target> => {
     });
     const devices: ConnectOrder['devices'] = new Array(count);
     const t = performance.now();
-    await forEachLimit(devices, 20, async (_d, i) => void (devices[i] = await api.add(i)));
+    await mapLimit(devices, 20, async (_d, i) => void (devices[i] = await api.add(i)));
     console.log(
       `created ${count} devices through the API in ${((performance.now() - t) / 1000).toFixed(1)} s (not timed)`,
     );

@@ -12,8 +12,10 @@ import {
 } from '../local/call-meter.ts';
 import { compileRule, topicMatches } from '../local/iot-rules.ts';
 import type { Runtime } from '../local/runtime.ts';
-import { clientOptions, createDeps } from '../shared/deps.ts';
+import { clientOptions } from '../shared/adapters/aws/client-options.ts';
+import { createDeps } from '../functions/create-deps.ts';
 import { connectDevice, type SimulatedDevice } from '../tools/simulated-device.ts';
+import { DEFAULT_REGION } from '../shared/aws-names.ts';
 
 /**
  * The operations `npm run bench -- cost` prices and test/integration/call-counts.test.ts pins, each run on
@@ -121,7 +123,7 @@ export const costProbe = async (runtime: Runtime) => {
     if (client) iot.subscribes += 1;
   });
 
-  const sqs = new SQSClient(clientOptions('us-east-1', runtime.sqsUrl));
+  const sqs = new SQSClient(clientOptions(DEFAULT_REGION, runtime.sqsUrl));
   // The queues whose consumers an operation sets off: presence events, and notifications on their way to HTTP push.
   const consumed = [runtime.queueUrls.presence, runtime.queueUrls['push-route'], runtime.queueUrls['push-delivery']];
   const queueEmpty = async () => {

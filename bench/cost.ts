@@ -3,7 +3,7 @@ import type { CallRecord, InvocationRecord } from '../local/call-meter.ts';
 import { countLogBytes, currentScope } from '../local/call-meter.ts';
 import { startRuntime } from '../local/runtime.ts';
 import { ephemeralSettings } from '../local/settings.ts';
-import { backoffDelays } from '../shared/await-response.ts';
+import { pollDelays } from '../shared/await-response.ts';
 import { costProbe, DEVICE_DELAY_MS, pathPartOf, type IotCounts, type Measured } from './cost-operations.ts';
 import { AWS, IOT_METERING_SOURCE, LAMBDA_MEMORY_GB, LATENCY_MS, LOG_LINES, PEERS, type Price } from './prices.ts';
 import { capRun, printTable } from './support.ts';
@@ -58,7 +58,7 @@ const callLatency = (c: Pick<CallRecord, 'service' | 'operation'>) => {
 export const modelledWait = (answerMs: number) => {
   let t = 0;
   let reads = 0;
-  for (const delay of backoffDelays()) {
+  for (const delay of pollDelays()) {
     t += delay;
     const started = t;
     t += LATENCY_MS.dynamoBatch;

@@ -1,6 +1,6 @@
 import type { TopicRoot } from '../shared/domain/topics.ts';
 import { connectDevice, type ReplyMode, type SimulatedDevice } from '../tools/simulated-device.ts';
-import { forEachLimit } from './limit.ts';
+import { mapLimit } from '../shared/map-limit.ts';
 
 /**
  * Simulated devices (tools/simulated-device.ts) in a process of their own, for bench/commands.ts and
@@ -105,7 +105,7 @@ const connectAll = async (order: Extract<FleetOrder, { type: 'connect' }>): Prom
   let ok = 0;
   const cpu = process.cpuUsage();
   const startedAt = now();
-  await forEachLimit(order.devices, order.concurrency, async ({ deviceId, secret }) => {
+  await mapLimit(order.devices, order.concurrency, async ({ deviceId, secret }) => {
     try {
       const d = await connectDevice({
         deviceId,
@@ -162,7 +162,7 @@ const count = async (expect: number, timeoutMs: number): Promise<FleetCount> => 
 };
 
 const disconnectAll = async (concurrency: number) => {
-  await forEachLimit(devices.splice(0), concurrency, (d) => d.close());
+  await mapLimit(devices.splice(0), concurrency, (d) => d.close());
 };
 
 process.on('message', (order: FleetOrder) => {

@@ -4,7 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { parseArgs } from 'node:util';
 import { startRuntime } from '../local/runtime.ts';
 import { ephemeralSettings } from '../local/settings.ts';
-import { forEachLimit } from './limit.ts';
+import { mapLimit } from '../shared/map-limit.ts';
 import { ensureBenchProduct } from './support.ts';
 
 /**
@@ -111,7 +111,7 @@ export const main = async (argv: string[]) => {
   const afterRounds: { rss: number; kept: number }[] = [];
   for (let round = 1; round <= Number(values.rounds); round++) {
     const started = Date.now();
-    await forEachLimit(
+    await mapLimit(
       Array.from({ length: total }, (_, i) => round * total + i),
       50,
       async (i) => {

@@ -5,7 +5,7 @@ import { ephemeralSettings } from '../local/settings.ts';
 import type { CallOrder, CallReport } from './callers.ts';
 import type { FleetConnected, FleetCount, FleetOrder } from './fleet.ts';
 import { forkTs } from './ipc.ts';
-import { forEachLimit } from './limit.ts';
+import { mapLimit } from '../shared/map-limit.ts';
 import {
   api,
   askOk,
@@ -88,7 +88,7 @@ const counted = (fleet: Fleet, expect: number, timeoutMs: number) =>
 /** Server-side QoS 1 publishes; `order` lists, per worker slot, what to publish one after another. */
 const publishAll = async (runtime: Runtime, groups: { topic: string; payload: Buffer }[][], concurrency: number) => {
   const latencies: number[] = [];
-  await forEachLimit(groups, concurrency, async (group) => {
+  await mapLimit(groups, concurrency, async (group) => {
     for (const { topic, payload } of group) {
       const t = performance.now();
       await new Promise<void>((resolve, reject) =>
@@ -327,7 +327,7 @@ const checkLists = async (runtime: Runtime, devices: Device[], prefix: string) =
   const client = api(runtime);
   let delivered = 0;
   const other: Record<string, number> = {};
-  await forEachLimit(devices, 10, async ({ deviceId }) => {
+  await mapLimit(devices, 10, async ({ deviceId }) => {
     const res = await client.call('GET', `/${deviceId}/messages`);
     for (const m of (res.body?.messages ?? []) as { message_id: string; status: string }[]) {
       if (!m.message_id.startsWith(prefix)) continue;

@@ -6,7 +6,7 @@ import { newUuid } from '../shared/ids.ts';
 import { deviceHeader, envelope, type NotificationEnvelope } from '../shared/domain/notifications.ts';
 import { createApiToken } from '../shared/use-cases/manage-api-tokens.ts';
 import { startPushReceiver } from '../tools/push-receiver.ts';
-import { forEachLimit } from './limit.ts';
+import { mapLimit } from '../shared/map-limit.ts';
 import { epochMs, met, ms, printTable, sleep, spread, sqsOf, waitQueueIdle } from './support.ts';
 
 /**
@@ -97,7 +97,7 @@ const readQueue = async (runtime: Runtime, count: number) => {
 const partA = async (runtime: Runtime, count: number, concurrency: number) => {
   const send = async (project: string) => {
     const start = epochMs();
-    await forEachLimit(
+    await mapLimit(
       Array.from({ length: count }, (_, i) => i),
       concurrency,
       (i) => runtime.deps.notifier.send(notification(project, i)),

@@ -1,7 +1,7 @@
 import type { AedesPublishPacket } from 'aedes';
 import { randomUUID } from 'node:crypto';
 import type { Runtime } from '../local/runtime.ts';
-import { forEachLimit } from './limit.ts';
+import { mapLimit } from '../shared/map-limit.ts';
 import { cpuMsSince, spread, type Spread } from './support.ts';
 
 /**
@@ -75,7 +75,7 @@ export const rawRoundTrips = async (runtime: Runtime, deviceIds: string[]) => {
     const firstErrors: string[] = [];
     const cpu = process.cpuUsage();
     const t0 = performance.now();
-    await forEachLimit(
+    await mapLimit(
       Array.from({ length: n }, (_, i) => i),
       concurrency,
       async (i) => {

@@ -7,7 +7,8 @@ import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import type { Runtime } from '../local/runtime.ts';
-import { forEachLimit } from './limit.ts';
+import { mapLimit } from '../shared/map-limit.ts';
+import { DEFAULT_REGION } from '../shared/aws-names.ts';
 
 /** Helpers shared by bench/commands.ts and bench/messages.ts (the parent side; no vitest). */
 
@@ -186,7 +187,7 @@ export const api = (runtime: Runtime) => {
     addDevices: async (count: number, prefix: string) => {
       await ensureBenchProduct(`${project}/products`, headers);
       const devices: { deviceId: string; secret: string }[] = new Array(count);
-      await forEachLimit(devices, 20, async (_d, i) => {
+      await mapLimit(devices, 20, async (_d, i) => {
         const secret = `bench-secret-${i}`;
         const body = { node_id: `${prefix}${String(i).padStart(5, '0')}`, product_id: 'bench', auth_info: { secret } };
         const res = await call('POST', '', body);
@@ -200,7 +201,7 @@ export const api = (runtime: Runtime) => {
 
 export const sqsOf = (runtime: Runtime) =>
   new SQSClient({
-    region: 'us-east-1',
+    region: DEFAULT_REGION,
     endpoint: runtime.sqsUrl,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { configFromEnv } from '../shared/config.ts';
-import { createDeps, type Adapters, type Deps } from '../shared/deps.ts';
+import { createDeps, type Adapters } from './create-deps.ts';
+import type { Deps } from '../shared/ports/deps.ts';
 
 export type Build<E, R> = (deps: Deps) => (event: E, context: Context) => Promise<R>;
 

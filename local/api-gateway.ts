@@ -12,6 +12,7 @@ import type { ApiPolicy } from '../shared/domain/api-tokens.ts';
 import { GATEWAY_RESPONSES, type GatewayResponseName } from '../shared/http/gateway-responses.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { listen } from './net.ts';
+import { localArn } from '../shared/aws-names.ts';
 
 export interface HttpRoute {
   method: string;
@@ -27,7 +28,7 @@ type Authorizer = (
 
 // What API Gateway allows a REST request body.
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
-const ARN_BASE = 'arn:aws:execute-api:us-east-1:000000000000:downlink/local';
+const ARN_BASE = localArn('execute-api', 'downlink/local');
 
 interface CompiledRoute extends HttpRoute {
   pattern: RegExp;

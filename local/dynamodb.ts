@@ -1,10 +1,9 @@
 import {
-  type AttributeValue,
   CreateTableCommand,
   DescribeTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   ResourceNotFoundException,
-  ScanCommand,
+  paginateScan,
   UpdateItemCommand,
   UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -122,17 +121,16 @@ export const ensureTable = async (client: DynamoDBClient, tableName: string) => 
  * order they were added. Conditional, so a device that has one keeps it.
  */
 const listOlderDevices = async (client: DynamoDBClient, tableName: string) => {
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(
-      new ScanCommand({
-        TableName: tableName,
-        FilterExpression: 'sk = :device AND attribute_not_exists(#list)',
-        ExpressionAttributeNames: { '#list': indexKeys.deviceList.pk },
-        ExpressionAttributeValues: { ':device': { S: 'DEVICE' } },
-        ExclusiveStartKey: start,
-      }),
-    );
+  const pages = paginateScan(
+    { client },
+    {
+      TableName: tableName,
+      FilterExpression: 'sk = :device AND attribute_not_exists(#list)',
+      ExpressionAttributeNames: { '#list': indexKeys.deviceList.pk },
+      ExpressionAttributeValues: { ':device': { S: 'DEVICE' } },
+    },
+  );
+  for await (const page of pages) {
     for (const item of page.Items ?? []) {
       const listId = newListId(Number(item.createdAt?.N ?? 0));
       await applied(
@@ -148,6 +146,5 @@ const listOlderDevices = async (client: DynamoDBClient, tableName: string) => {
         ),
       );
     }
-    start = page.LastEvaluatedKey;
-  } while (start);
+  }
 };

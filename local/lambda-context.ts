@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import { localArn } from '../shared/aws-names.ts';
 
 /** A Lambda context for handlers called in-process; the deadline is what API Gateway would allow. */
 export const lambdaContext = (functionName: string, timeoutMs = 30_000): Context => {
@@ -8,7 +9,7 @@ export const lambdaContext = (functionName: string, timeoutMs = 30_000): Context
     callbackWaitsForEmptyEventLoop: false,
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    invokedFunctionArn: localArn('lambda', `function:${functionName}`),
     memoryLimitInMB: '1024',
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,

@@ -1,7 +1,11 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { createDynamoDb, type Deps } from '../shared/deps.ts';
+import { paginateScan } from '@aws-sdk/lib-dynamodb';
+import { createDynamoDb } from '../shared/adapters/aws/create-dynamodb.ts';
+import type { Deps } from '../shared/ports/deps.ts';
 import type { DeviceRecord } from '../shared/ports/device-store.ts';
 import type { LifecycleEvent } from './broker.ts';
+
+/** The ports it uses. */
+export type OrphanedSessionsDeps = Pick<Deps, 'config'>;
 
 /**
  * After a crash the registry can still show devices ONLINE whose connections died with the process.
@@ -9,21 +13,20 @@ import type { LifecycleEvent } from './broker.ts';
  * so it sends them now, for each recorded session, through the same lifecycle path.
  */
 export const endOrphanedSessions = async (
-  deps: Deps,
+  deps: OrphanedSessionsDeps,
   publishLifecycle: (event: LifecycleEvent, extra: Record<string, unknown>) => Promise<void>,
 ) => {
   const db = createDynamoDb(deps.config.region, deps.config.endpoints?.dynamodb);
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.send(
-      new ScanCommand({
-        TableName: deps.config.tableName,
-        FilterExpression: 'begins_with(pk, :device) AND presence.#status = :online',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':device': 'DEVICE#', ':online': 'ONLINE' },
-        ExclusiveStartKey: start,
-      }),
-    );
+  const pages = paginateScan(
+    { client: db },
+    {
+      TableName: deps.config.tableName,
+      FilterExpression: 'begins_with(pk, :device) AND presence.#status = :online',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':device': 'DEVICE#', ':online': 'ONLINE' },
+    },
+  );
+  for await (const page of pages) {
     for (const item of (page.Items ?? []) as DeviceRecord[])
       await publishLifecycle(
         {
@@ -34,6 +37,5 @@ export const endOrphanedSessions = async (
         },
         { clientInitiatedDisconnect: false, disconnectReason: 'SERVER_INITIATED_DISCONNECT', versionNumber: 0 },
       );
-    start = page.LastEvaluatedKey;
-  } while (start);
+  }
 };

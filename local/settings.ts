@@ -1,6 +1,14 @@
 import * as z from 'zod';
 import { API_SETTINGS } from '../functions/manifest.ts';
-import { booleanSetting, PUSH_RETRY_BASE_MS, PUSH_RETRY_FOR_MS } from '../shared/config.ts';
+import {
+  booleanSetting,
+  type LogLevel,
+  logLevel,
+  PUSH_RETRY_BASE_MS,
+  PUSH_RETRY_FOR_MS,
+  sharedEnv,
+  type TopicRoot,
+} from '../shared/config.ts';
 
 /** The local runtime's settings (CONTRACT.md §4), from DOWNLINK_* variables. */
 export interface LocalSettings {
@@ -9,14 +17,14 @@ export interface LocalSettings {
   mqttPort: number;
   sqsPort: number;
   dynamodbPort: number;
-  topicRoot: 'oc' | '$oc';
+  topicRoot: TopicRoot;
   /** Where data survives restarts; undefined keeps everything in memory (tests). */
   dataDir: string | undefined;
   bootstrapToken: string | undefined;
   bootstrapProject: string;
   commandTimeoutMs: number;
   ttlMinuteMs: number;
-  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  logLevel: LogLevel;
   /** API Gateway's authorizer cache; the stack's value unless told otherwise. */
   authorizerCacheSeconds: number;
   /** Push URLs may be http and reach loopback/private hosts, so a receiver on this machine can be used. */
@@ -29,26 +37,22 @@ export interface LocalSettings {
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 
-const Env = z.object({
+const Env = sharedEnv.extend({
   DOWNLINK_HOST: z.string().default('127.0.0.1'),
   DOWNLINK_HTTP_PORT: port(8080),
   DOWNLINK_MQTT_PORT: port(1883),
   DOWNLINK_SQS_PORT: port(9324),
   DOWNLINK_DYNAMODB_PORT: port(8000),
-  DOWNLINK_TOPIC_ROOT: z.enum(['oc', '$oc']).default('oc'),
   DOWNLINK_DATA_DIR: z.string().min(1).default('./.downlink'),
   DOWNLINK_BOOTSTRAP_TOKEN: z.string().min(16).optional(),
   DOWNLINK_BOOTSTRAP_PROJECT: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .default('demo'),
-  DOWNLINK_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
-  DOWNLINK_TTL_MINUTE_MS: z.coerce.number().int().positive().default(60_000),
-  DOWNLINK_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('WARN'),
+  // Quieter than on AWS: a terminal, not a log group.
+  DOWNLINK_LOG_LEVEL: logLevel('WARN'),
   DOWNLINK_AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(API_SETTINGS.authorizerCacheSeconds),
   DOWNLINK_PUSH_ALLOW_PRIVATE: booleanSetting(true),
-  DOWNLINK_PUSH_RETRY_BASE_MS: z.coerce.number().int().positive().default(PUSH_RETRY_BASE_MS),
-  DOWNLINK_PUSH_RETRY_FOR_MS: z.coerce.number().int().positive().default(PUSH_RETRY_FOR_MS),
 });
 
 export const settingsFromEnv = (env: NodeJS.ProcessEnv): LocalSettings => {

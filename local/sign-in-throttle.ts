@@ -1,3 +1,5 @@
+import { backoffDelay } from '../shared/backoff.ts';
+
 /**
  * Slows password guessing at the local broker. Failed sign-ins are counted per client address and device
  * id: after `freeFailures` in a row, that pair is locked (its CONNECTs refused without a check) for a time
@@ -47,7 +49,7 @@ export const signInThrottle = (options: Partial<SignInThrottleOptions> = {}, now
       f.count++;
       f.lastAt = now();
       const over = f.count - o.freeFailures;
-      if (over >= 0) f.lockedUntil = f.lastAt + Math.min(o.maxLockMs, o.firstLockMs * 2 ** Math.min(over, 30));
+      if (over >= 0) f.lockedUntil = f.lastAt + backoffDelay(over, o.firstLockMs, o.maxLockMs);
       failures.delete(key);
       failures.set(key, f);
       if (failures.size > o.maxEntries) failures.delete(failures.keys().next().value!);

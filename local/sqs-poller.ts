@@ -1,6 +1,7 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { lambdaContext } from './lambda-context.ts';
+import { DEFAULT_REGION, localArn } from '../shared/aws-names.ts';
 
 type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 
@@ -18,7 +19,7 @@ const toRecord = (m: Message, queueArn: string): SQSRecord => ({
   md5OfBody: m.MD5OfBody ?? '',
   eventSource: 'aws:sqs',
   eventSourceARN: queueArn,
-  awsRegion: 'us-east-1',
+  awsRegion: DEFAULT_REGION,
 });
 
 /**
@@ -38,7 +39,7 @@ export const startSqsPoller = (opts: {
   onError: (e: unknown) => void;
 }) => {
   const abort = new AbortController();
-  const queueArn = `arn:aws:sqs:us-east-1:000000000000:${opts.queueUrl.split('/').pop()}`;
+  const queueArn = localArn('sqs', opts.queueUrl.split('/').pop()!);
   const concurrency = opts.concurrency ?? 1;
   const running = new Set<Promise<void>>();
 

@@ -1,9 +1,9 @@
+import { setTimeout } from 'node:timers/promises';
+import { backoffDelays } from './backoff.ts';
 import type { Clock } from './time.ts';
 
-/** Poll delays: quick at first, where most answers land, then no more than one read per `maxMs`. */
-export const backoffDelays = function* (firstMs = 2, maxMs = 100): Generator<number> {
-  for (let d = firstMs; ; d = Math.min(d * 2, maxMs)) yield d;
-};
+/** Poll delays: quick at first, where most answers land, then no more than one read per 100 ms. */
+export const pollDelays = () => backoffDelays(2, 100);
 
 /**
  * Polls `check` until it yields a value or the deadline passes (DESIGN.md: the API handler polls for the
@@ -14,9 +14,9 @@ export const awaitResponse = async <T>(
   check: () => Promise<T | undefined>,
   deadline: number,
   clock: Clock,
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  sleep: (ms: number) => Promise<unknown> = setTimeout,
 ): Promise<T | undefined> => {
-  for (const delay of backoffDelays()) {
+  for (const delay of pollDelays()) {
     const left = deadline - clock.now();
     if (left > 0) await sleep(Math.min(delay, left));
     const value = await check();

@@ -1,14 +1,39 @@
 import * as z from 'zod';
+import { DEFAULT_REGION } from './aws-names.ts';
+
+const LogLevel = z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']);
+export type LogLevel = z.output<typeof LogLevel>;
+export type TopicRoot = 'oc' | '$oc';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** CONTRACT.md §7: push retries start after a second and go on for a day. */
+export const PUSH_RETRY_BASE_MS = 1000;
+export const PUSH_RETRY_FOR_MS = 24 * 60 * 60 * 1000;
+
+/** The variables both runtimes read: the Lambda functions' (below) and the local runtime's (local/settings.ts). */
+export const sharedEnv = z.object({
+  DOWNLINK_TOPIC_ROOT: z.enum(['oc', '$oc']).default('oc'),
+  DOWNLINK_COMMAND_TIMEOUT_MS: positiveInt(20_000),
+  DOWNLINK_TTL_MINUTE_MS: positiveInt(60_000),
+  DOWNLINK_LOG_LEVEL: LogLevel.default('INFO'),
+  // Only tests shorten them.
+  DOWNLINK_PUSH_RETRY_BASE_MS: positiveInt(PUSH_RETRY_BASE_MS),
+  DOWNLINK_PUSH_RETRY_FOR_MS: positiveInt(PUSH_RETRY_FOR_MS),
+});
+
+/** A log level, with the runtime's own default. */
+export const logLevel = (fallback: LogLevel) => LogLevel.default(fallback);
 
 /** What every handler needs to know, parsed once per runtime (Lambda env, or the local runtime's settings). */
 export interface Config {
   region: string;
   tableName: string;
   notificationQueueUrl: string;
-  topicRoot: 'oc' | '$oc';
+  topicRoot: TopicRoot;
   commandTimeoutMs: number;
   ttlMinuteMs: number;
-  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  logLevel: LogLevel;
   /** The account's IoT data endpoint (AWS: iot:Data-ATS), which the SDK cannot find by itself. */
   iotDataEndpoint?: string;
   /** Emulator endpoints (local runtime only); absent on AWS, where the SDK finds the services. */
@@ -29,12 +54,6 @@ export interface Config {
   pushRetryForMs: number;
 }
 
-/** CONTRACT.md §7: retries start after a second and go on for a day. */
-export const PUSH_RETRY_BASE_MS = 1000;
-export const PUSH_RETRY_FOR_MS = 24 * 60 * 60 * 1000;
-
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-
 /** 'true' or 'false' (z.coerce.boolean would read 'false' as true). */
 export const booleanSetting = (fallback: boolean) =>
   z
@@ -42,16 +61,12 @@ export const booleanSetting = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true');
 
-const lambdaEnv = z.object({
-  AWS_REGION: z.string().default('us-east-1'),
+const lambdaEnv = sharedEnv.extend({
+  AWS_REGION: z.string().default(DEFAULT_REGION),
   DOWNLINK_TABLE: z.string().min(1),
   // Set only for functions the manifest lets notify (infra binds URL and permission together); '' elsewhere.
   DOWNLINK_NOTIFICATION_QUEUE_URL: z.string().default(''),
-  DOWNLINK_TOPIC_ROOT: z.enum(['oc', '$oc']).default('oc'),
   DOWNLINK_IOT_DATA_ENDPOINT: z.string().optional(),
-  DOWNLINK_COMMAND_TIMEOUT_MS: positiveInt(20_000),
-  DOWNLINK_TTL_MINUTE_MS: positiveInt(60_000),
-  DOWNLINK_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
   // Set only for functions the manifest lets start batch runs (infra binds ARN and permission together).
   DOWNLINK_BATCH_STATE_MACHINE_ARN: z.string().default(''),
   // The stack never sets it: on AWS push URLs must be https to public addresses.
@@ -60,8 +75,6 @@ const lambdaEnv = z.object({
   DOWNLINK_PUSH_ROUTE_QUEUE_URL: z.string().default(''),
   DOWNLINK_PUSH_DELIVERY_QUEUE_URL: z.string().default(''),
   DOWNLINK_PUSH_DEAD_LETTER_QUEUE_URL: z.string().default(''),
-  DOWNLINK_PUSH_RETRY_BASE_MS: positiveInt(PUSH_RETRY_BASE_MS),
-  DOWNLINK_PUSH_RETRY_FOR_MS: positiveInt(PUSH_RETRY_FOR_MS),
 });
 
 /** The Lambda functions' configuration, from the variables the CDK stack sets. */

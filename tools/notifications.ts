@@ -8,7 +8,8 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
-import { clientOptions } from '../shared/deps.ts';
+import { clientOptions } from '../shared/adapters/aws/client-options.ts';
+import { DEFAULT_REGION } from '../shared/aws-names.ts';
 
 const USAGE = `Print the notification envelopes waiting in the queue, one JSON line each, and delete them from the
 queue once printed, as an application consuming them would: a second run prints only newer ones.
@@ -32,7 +33,7 @@ const { values } = parseArgs({
     endpoint: { type: 'string' },
     'queue-url': { type: 'string' },
     aws: { type: 'boolean', default: false },
-    region: { type: 'string', default: process.env.AWS_REGION ?? 'us-east-1' },
+    region: { type: 'string', default: process.env.AWS_REGION ?? DEFAULT_REGION },
     help: { type: 'boolean', short: 'h' },
   },
 });

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
 import { QUEUES } from '../functions/manifest.ts';
-import { clientOptions } from '../shared/deps.ts';
+import { clientOptions } from '../shared/adapters/aws/client-options.ts';
 import type { PushDelivery } from '../shared/domain/push-delivery.ts';
 import { localHost } from './local-host.ts';
 

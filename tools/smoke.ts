@@ -9,11 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { clientOptions } from '../shared/deps.ts';
+import { clientOptions } from '../shared/adapters/aws/client-options.ts';
 import type { NotificationEnvelope } from '../shared/domain/notifications.ts';
 import { startRuntime } from '../local/runtime.ts';
 import { ephemeralSettings } from '../local/settings.ts';
 import { connectDevice, type SimulatedDevice } from './simulated-device.ts';
+import { DEFAULT_REGION } from '../shared/aws-names.ts';
 
 const USAGE = `Checks a running Downlink end to end, printing each step with its time; exits 1 on the first failure,
 after deleting what it created.
@@ -328,7 +329,7 @@ const main = async () => {
       'mqtt-port': { type: 'string', default: '8883' },
       ca: { type: 'string' },
       'queue-url': { type: 'string' },
-      region: { type: 'string', default: process.env.AWS_REGION ?? 'us-east-1' },
+      region: { type: 'string', default: process.env.AWS_REGION ?? DEFAULT_REGION },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -363,7 +364,7 @@ const main = async () => {
       api: `${runtime.httpUrl}/v5/iot/${runtime.project}`,
       token: runtime.token,
       mqtt: { host: mqttUrl.hostname, port: Number(mqttUrl.port) },
-      queue: { url: runtime.queueUrls.notifications, region: 'us-east-1', endpoint: runtime.sqsUrl },
+      queue: { url: runtime.queueUrls.notifications, region: DEFAULT_REGION, endpoint: runtime.sqsUrl },
     });
     return ok ? 0 : 1;
   } finally {

@@ -1,7 +1,7 @@
 import { localHost } from './local-host.ts';
 import { parseArgs } from 'node:util';
 import { DynamoDbTokenStore } from '../shared/adapters/aws/dynamodb-token-store.ts';
-import { createDynamoDb } from '../shared/deps.ts';
+import { createDynamoDb } from '../shared/adapters/aws/create-dynamodb.ts';
 import { systemClock } from '../shared/time.ts';
 import {
   createAccessKey,
@@ -9,6 +9,7 @@ import {
   listApiTokens,
   revokeApiToken,
 } from '../shared/use-cases/manage-api-tokens.ts';
+import { DEFAULT_REGION } from '../shared/aws-names.ts';
 
 const USAGE = `Manage API tokens (X-Auth-Token) and access keys (AK/SK signatures) in a Downlink table.
 
@@ -32,7 +33,7 @@ const { values, positionals } = parseArgs({
     endpoint: { type: 'string' },
     table: { type: 'string', default: 'downlink' },
     aws: { type: 'boolean', default: false },
-    region: { type: 'string', default: process.env.AWS_REGION ?? 'us-east-1' },
+    region: { type: 'string', default: process.env.AWS_REGION ?? DEFAULT_REGION },
     help: { type: 'boolean', short: 'h' },
   },
 });

@@ -1,6 +1,6 @@
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { createBatchTask } from '../../shared/use-cases/create-batch-task.ts';
-import type { Deps } from '../../shared/deps.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
 import { sqsNotifier } from '../../shared/adapters/aws/sqs-notifier.ts';
 import { sfnTaskRunner } from '../../shared/adapters/aws/sfn-task-runner.ts';
 import { lambda } from '../deps.ts';

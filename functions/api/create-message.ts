@@ -1,6 +1,6 @@
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { createMessage } from '../../shared/use-cases/create-message.ts';
-import type { Deps } from '../../shared/deps.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
 import { sqsNotifier } from '../../shared/adapters/aws/sqs-notifier.ts';
 import { iotDataPublisher } from '../../shared/adapters/aws/iot-data-publisher.ts';
 import { lambda } from '../deps.ts';

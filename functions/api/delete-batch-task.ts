@@ -1,6 +1,6 @@
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { deleteBatchTask } from '../../shared/use-cases/control-batch-task.ts';
-import type { Deps } from '../../shared/deps.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
 import { lambda } from '../deps.ts';
 
 export const build = (deps: Deps) =>

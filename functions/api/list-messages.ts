@@ -1,6 +1,6 @@
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { listMessages } from '../../shared/use-cases/show-messages.ts';
-import type { Deps } from '../../shared/deps.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
 import { lambda } from '../deps.ts';
 
 export const build = (deps: Deps) =>

@@ -1,6 +1,6 @@
 import { apiHandler } from '../../shared/http/api-handler.ts';
 import { updateRuleAction } from '../../shared/use-cases/manage-routing-rules.ts';
-import type { Deps } from '../../shared/deps.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
 import { lambda } from '../deps.ts';
 
 export const build = (deps: Deps) =>

@@ -1,5 +1,5 @@
 import type { APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import type { Deps } from '../../shared/deps.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
 import { authorizeApiToken, authorizeSignedRequest } from '../../shared/use-cases/authorize-api-token.ts';
 import { lambda } from '../deps.ts';
 

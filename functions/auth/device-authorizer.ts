@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import type { Deps } from '../../shared/deps.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
 import { authorizeIotConnect, type IotAuthorizerEvent } from '../../shared/use-cases/authorize-iot-connect.ts';
 import { lambda } from '../deps.ts';
 

@@ -1,4 +1,4 @@
-import type { Deps } from '../../shared/deps.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
 import { forEachRecord } from '../../shared/sqs-batch.ts';
 import { presenceOrderKey, recordPresence } from '../../shared/use-cases/record-presence.ts';
 import { sqsNotifier } from '../../shared/adapters/aws/sqs-notifier.ts';

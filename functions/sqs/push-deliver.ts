@@ -1,6 +1,6 @@
-import type { SQSEvent } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { sqsPushQueue } from '../../shared/adapters/aws/sqs-push-queue.ts';
-import type { Deps } from '../../shared/deps.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
 import { HostBreaker } from '../../shared/domain/host-breaker.ts';
 import type { PushDelivery } from '../../shared/domain/push-delivery.ts';
 import { forEachRecord } from '../../shared/sqs-batch.ts';
@@ -17,9 +17,9 @@ export const build = (deps: Deps) => {
     { maxInFlight: MAX_IN_FLIGHT_PER_HOST, firstProbeMs: deps.config.pushRetryBaseMs },
     deps.clock.now,
   );
-  return (event: SQSEvent) => {
+  return (event: SQSEvent, context: Context) => {
     const routing = batchRouting(deps);
-    return forEachRecord(deps, (body) => deliverPush(deps, breaker, body as PushDelivery, routing))(event);
+    return forEachRecord(deps, (body) => deliverPush(deps, breaker, body as PushDelivery, routing))(event, context);
   };
 };
 

@@ -23,6 +23,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { BATCH_WORKFLOW, FUNCTIONS } from '../../functions/manifest.ts';
+import { localArn } from '../../shared/aws-names.ts';
 
 export interface BatchFunctions {
   prepare: IFunction;
@@ -140,7 +141,7 @@ export const batchDefinition = (
 };
 
 /** A Lambda ARN for a manifest function, as the local runtime names them. */
-export const localFunctionArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
+export const localFunctionArn = (name: string) => localArn('lambda', `function:${name}`);
 
 /**
  * The Amazon States Language the stack deploys, with the functions at `arnOf(name)`: synthesized by CDK

@@ -1,3 +1,4 @@
+import type { ErrorBody } from '../errors.ts';
 import { isDeviceOwnTopic, deviceTopicPrefix, type TopicRoot } from './topics.ts';
 
 /**
@@ -46,7 +47,7 @@ export const MESSAGE_ERRORS = {
     error_code: 'DOWNLINK.410001',
     error_msg: 'Pushed out of the 20-message history before it was delivered.',
   },
-} as const satisfies Record<string, ErrorInfo>;
+} as const satisfies Record<string, ErrorBody>;
 
 /** FAILED at creation because the device was offline and the ttl was 0: never sent, and never will be. */
 export const refusedOffline = (m: Pick<MessageRecord, 'status' | 'errorInfo'>): boolean =>

@@ -1,9 +1,13 @@
-import middy, { type MiddlewareObj } from '@middy/core';
+import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import { ApiError, errorBody, errors } from '../errors.ts';
+import { handlerStack, type LambdaHandler } from '../handler-stack.ts';
 import { rejectUnstorableJson } from '../validation.ts';
 import { signedRequestCheck } from './signed-request-check.ts';
+
+/** The ports every API handler uses: a logger for the 500s, the key store for AK/SK signatures. */
+export type ApiHandlerDeps = Pick<Deps, 'logger' | 'tokens' | 'clock' | 'telemetry'>;
 
 /** What an API use case sees of a request: the route's parameters and the body, parsed on demand. */
 export interface ApiRequest {
@@ -36,7 +40,7 @@ const parseJsonBody = (event: APIGatewayProxyEvent): unknown => {
   try {
     body = JSON.parse(text);
   } catch (cause) {
-    throw new ApiError(400, 'IOTDA.000008', 'Malformed request: the body is not valid JSON', { cause });
+    throw errors.malformed('the body is not valid JSON', { cause });
   }
   // Checked here, where every body is parsed, so a number or a nesting behaves the same on every route.
   rejectUnstorableJson(body);
@@ -57,7 +61,7 @@ const toRequest = (event: APIGatewayProxyEvent): ApiRequest => {
 };
 
 /** Turns any error into the contract's error body, in this one place; unknown errors say nothing. */
-const contractErrors = (deps: Deps): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+const contractErrors = (deps: ApiHandlerDeps): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
   onError: (request) => {
     const requestId = request.event.requestContext.requestId;
     let e = request.error;
@@ -69,13 +73,14 @@ const contractErrors = (deps: Deps): MiddlewareObj<APIGatewayProxyEvent, APIGate
   },
 });
 
-export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type ApiHandler = LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
-export const apiHandler = (deps: Deps, route: (req: ApiRequest) => Promise<ApiResult>): ApiHandler =>
-  middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
+/** The API handlers' stack: the common one (handler-stack.ts), the contract's error bodies, signed requests. */
+export const apiHandler = (deps: ApiHandlerDeps, route: (req: ApiRequest) => Promise<ApiResult>): ApiHandler =>
+  handlerStack<APIGatewayProxyEvent, APIGatewayProxyResult>(deps.telemetry, (event) => event.requestContext.requestId)
     .use(contractErrors(deps))
     .use(signedRequestCheck(deps))
     .handler(async (event) => {
       const result = await route(toRequest(event));
       return jsonResponse(result.status, event.requestContext.requestId, result.body);
-    }) as unknown as ApiHandler;
+    });

@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../errors.ts';
+
 /**
  * The answers the API gives before any handler runs (CONTRACT.md §1: every error body is
  * `{"error_code","error_msg"}`). One list for both runtimes: infra/ turns each entry into an API Gateway
@@ -21,6 +23,6 @@ export const GATEWAY_RESPONSES = {
   default5xx: { status: 500, code: 'DOWNLINK.500000', message: 'Internal error.' },
   throttled: { status: 429, code: 'IOTDA.021101', message: 'Too many requests.' },
   requestTooLarge: { status: 413, code: 'DOWNLINK.413001', message: 'Payload over the limit.' },
-} as const;
+} as const satisfies Record<string, { status: number; code: ErrorCode; message: string }>;
 
 export type GatewayResponseName = keyof typeof GATEWAY_RESPONSES;

@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import { parseAuthorization, sdkEncode, verifySignature, type SignedRequestParts } from '../domain/signed-requests.ts';
 import { errors } from '../errors.ts';
 import { accessKeyRecord, secretKeyRead } from '../use-cases/authorize-api-token.ts';

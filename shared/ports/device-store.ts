@@ -36,8 +36,8 @@ export interface DeviceQuery {
 }
 
 export interface DeviceStore {
-  /** Throws ConditionFailedError when the device id is taken (in any project). */
-  create(device: DeviceRecord): Promise<void>;
+  /** False when the device id is taken (in any project). */
+  create(device: DeviceRecord): Promise<boolean>;
   get(deviceId: string): Promise<DeviceRecord | undefined>;
   /** A project's devices, newest first; `count` is every device matching the filters. */
   list(project: string, query: DeviceQuery): Promise<{ items: DeviceRecord[]; count: number }>;

@@ -7,8 +7,8 @@ export interface MessageKey extends DeviceRegistration {
 }
 
 export interface MessageStore {
-  /** Throws ConditionFailedError when the registration already has a message with this id. */
-  create(message: MessageRecord): Promise<void>;
+  /** False when the registration already has a message with this id. */
+  create(message: MessageRecord): Promise<boolean>;
   get(key: MessageKey): Promise<MessageRecord | undefined>;
   /** The registration's messages, newest first. */
   newest(device: DeviceRegistration, limit: number): Promise<MessageRecord[]>;

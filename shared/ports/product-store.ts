@@ -38,8 +38,8 @@ export type DeleteProductOutcome = 'deleted' | 'not-found' | 'in-use';
  * device and removed after it, read consistently, so a product is never deleted while a device uses it.
  */
 export interface ProductStore {
-  /** Throws ConditionFailedError when the product id is taken (in any project). */
-  create(product: ProductRecord): Promise<void>;
+  /** False when the product id is taken (in any project). */
+  create(product: ProductRecord): Promise<boolean>;
   /** The product, unless it is missing or being deleted. */
   get(productId: string): Promise<ProductRecord | undefined>;
   /** Newest first, without models; `count` is every product matching the filter. */

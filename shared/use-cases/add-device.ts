@@ -1,11 +1,14 @@
 import * as z from 'zod';
 import { newListId, randomHex } from '../ids.ts';
-import type { Deps } from '../deps.ts';
-import { ConditionFailedError, errors } from '../errors.ts';
+import type { Deps } from '../ports/deps.ts';
+import { errors } from '../errors.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
 import { ID_CHARS, idString, parseInput } from '../validation.ts';
 import { deviceView } from './device-view.ts';
 import { findProduct } from './manage-products.ts';
+
+/** The ports this use case uses. */
+export type AddDeviceDeps = Pick<Deps, 'clock' | 'devices' | 'logger' | 'products'>;
 
 // A device's MQTT client id `{device_id}_0_{0|1}_{YYYYMMDDHH}` adds 15 characters, and IoT Core refuses a
 // client id over 128 bytes at connect: a longer id is refused here, where the caller can still choose another.
@@ -38,7 +41,7 @@ const AddDeviceBody = z.object({
     .optional(),
 });
 
-export const addDevice = async (deps: Deps, project: string, body: unknown) => {
+export const addDevice = async (deps: AddDeviceDeps, project: string, body: unknown) => {
   const input = parseInput(AddDeviceBody, body);
   // IoTDA's default id; 36 + 1 + 64 = 101 characters always fits MAX_DEVICE_ID.
   const deviceId = input.device_id ?? `${input.product_id}_${input.node_id}`;
@@ -62,14 +65,14 @@ export const addDevice = async (deps: Deps, project: string, body: unknown) => {
   // The device's use of its product is recorded before the device, and the product looked at again after:
   // a delete of the product either sees this device or has hidden the product by then (ProductStore.delete).
   await deps.products.link(product.productId, device, now);
+  let created = false;
   try {
     await findProduct(deps, project, input.product_id);
-    await deps.devices.create(device);
-  } catch (e) {
-    await deps.products.unlink(product.productId, device);
-    if (e instanceof ConditionFailedError) throw errors.deviceExists(deviceId);
-    throw e;
+    created = await deps.devices.create(device);
+  } finally {
+    if (!created) await deps.products.unlink(product.productId, device);
   }
+  if (!created) throw errors.deviceExists(deviceId);
   deps.logger.info('device added', { project, deviceId });
   // The secret is shown here once, never again.
   const view = deviceView(device, product);

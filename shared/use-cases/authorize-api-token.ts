@@ -1,6 +1,9 @@
 import { hashToken, policyForToken, type ApiPolicy, type ApiTokenRecord } from '../domain/api-tokens.ts';
 import { checkFreshness, parseAuthorization } from '../domain/signed-requests.ts';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
+
+/** The ports this use case uses. */
+export type AuthorizeApiTokenDeps = Pick<Deps, 'clock' | 'tokens'>;
 
 /** Thrown to make API Gateway answer 401 (its TOKEN authorizer contract: the message must be exactly this). */
 export class UnauthorizedError extends Error {
@@ -15,7 +18,7 @@ export class UnauthorizedError extends Error {
  * so a call on any other project is denied by the gateway with 403.
  */
 export const authorizeApiToken = async (
-  deps: Deps,
+  deps: AuthorizeApiTokenDeps,
   token: string | undefined,
   methodArn: string,
 ): Promise<ApiPolicy> => {

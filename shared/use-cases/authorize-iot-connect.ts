@@ -1,7 +1,10 @@
 import { accountOfFunction, deviceIotPolicy } from '../domain/device-policy.ts';
 import { sha256Hex } from '../ids.ts';
-import type { Deps } from '../deps.ts';
-import { authenticateDevice } from './authenticate-device.ts';
+import type { Deps } from '../ports/deps.ts';
+import { authenticateDevice, type AuthenticateDeviceDeps } from './authenticate-device.ts';
+
+/** The ports this use case uses. */
+export type AuthorizeIotConnectDeps = Pick<Deps, 'config'> & AuthenticateDeviceDeps;
 
 /** The parts of an AWS IoT custom authorizer event that MQTT username/password sign-in carries. */
 export interface IotAuthorizerEvent {
@@ -18,7 +21,7 @@ export interface IotAuthorizerResult {
 
 /** IoT Core custom authorizer: the Huawei scheme, and a policy limited to the device's own topics. */
 export const authorizeIotConnect = async (
-  deps: Deps,
+  deps: AuthorizeIotConnectDeps,
   event: IotAuthorizerEvent,
   functionArn: string,
 ): Promise<IotAuthorizerResult> => {

@@ -2,13 +2,22 @@ import * as z from 'zod';
 import type { SubtaskResult, TaskType } from '../domain/batch-tasks.ts';
 import { MESSAGE_ERRORS, refusedOffline } from '../domain/messages.ts';
 import { checkCommand } from '../domain/product-model.ts';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import { ApiError, errors } from '../errors.ts';
 import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
 import { parseInput } from '../validation.ts';
 import { CommandBody, commandPayload } from './create-command.ts';
-import { MessageBody, messageResult, rejectOversizedMessage, sendMessage } from './create-message.ts';
-import { sendSyncRequest, syncTimeout } from './send-sync-request.ts';
+import {
+  MessageBody,
+  messageResult,
+  rejectOversizedMessage,
+  sendMessage,
+  type CreateMessageDeps,
+} from './create-message.ts';
+import { sendSyncRequest, syncTimeout, type SendSyncRequestDeps } from './send-sync-request.ts';
+
+/** The ports this use case uses. */
+export type BatchSubtaskDeps = Pick<Deps, 'clock' | 'logger'> & SendSyncRequestDeps & CreateMessageDeps;
 
 /**
  * What one sub-task does, per task type (IoTDA §6.2): the document validated as the single-device call
@@ -18,11 +27,11 @@ interface TaskTypeAction {
   /** The document to store, validated as the single-device body; errors named under `document.`. */
   parse(document: unknown): Record<string, unknown>;
   /** One target's sub-task; an ApiError it throws is the sub-task's Fail. */
-  run(deps: Deps, task: BatchTaskRecord, target: string): Promise<SubtaskResult>;
+  run(deps: BatchSubtaskDeps, task: BatchTaskRecord, target: string): Promise<SubtaskResult>;
 }
 
 /** One createCommands sub-task: the single-device sync command, its outcome turned into a result (IoTDA §6.6). */
-const sendCommand = async (deps: Deps, task: BatchTaskRecord, target: string): Promise<SubtaskResult> => {
+const sendCommand = async (deps: BatchSubtaskDeps, task: BatchTaskRecord, target: string): Promise<SubtaskResult> => {
   const command = CommandBody.parse(task.document);
   const outcome = await sendSyncRequest(deps, {
     project: task.project,
@@ -51,7 +60,11 @@ const parseMessageDocument = (document: unknown) => {
  * Without a `message_id` in the document, the task id is the message id: a sub-task run again finds the
  * message it made (sendMessage's origin check) instead of sending a second one.
  */
-const sendTaskMessage = async (deps: Deps, task: BatchTaskRecord, target: string): Promise<SubtaskResult> => {
+const sendTaskMessage = async (
+  deps: BatchSubtaskDeps,
+  task: BatchTaskRecord,
+  target: string,
+): Promise<SubtaskResult> => {
   const input = MessageBody.parse(task.document);
   const m = await sendMessage(
     deps,
@@ -81,7 +94,7 @@ export const parseTaskDocument = (taskType: TaskType, document: unknown): Record
   ACTIONS[taskType].parse(document);
 
 /** An error of the single-device call as a sub-task's error; anything else is logged and shown as internal. */
-const asFailure = (deps: Deps, task: BatchTaskRecord, target: string, e: unknown): SubtaskResult => {
+const asFailure = (deps: BatchSubtaskDeps, task: BatchTaskRecord, target: string, e: unknown): SubtaskResult => {
   if (e instanceof ApiError) return { status: 'Fail', error: { error_code: e.code, error_msg: e.message } };
   deps.logger.error('batch sub-task failed', { taskId: task.taskId, target, error: e as Error });
   const internal = errors.internal();
@@ -89,7 +102,11 @@ const asFailure = (deps: Deps, task: BatchTaskRecord, target: string, e: unknown
 };
 
 /** Runs one sub-task of `task` for `target`. The single call's errors (unknown device IOTDA.014000, ...) end it Fail. */
-export const runSubtaskAction = async (deps: Deps, task: BatchTaskRecord, target: string): Promise<SubtaskResult> => {
+export const runSubtaskAction = async (
+  deps: BatchSubtaskDeps,
+  task: BatchTaskRecord,
+  target: string,
+): Promise<SubtaskResult> => {
   try {
     return await ACTIONS[task.taskType].run(deps, task, target);
   } catch (e) {

@@ -1,10 +1,13 @@
 import { envelope } from '../domain/notifications.ts';
 import type { TaskStatus } from '../domain/batch-tasks.ts';
-import type { Deps } from '../deps.ts';
-import { ApiError } from '../errors.ts';
+import type { Deps } from '../ports/deps.ts';
+import { errors } from '../errors.ts';
 import { stableUuid } from '../ids.ts';
 import type { BatchTaskRecord, SubtaskRecord, TaskKey } from '../ports/batch-task-store.ts';
 import { compactUtc } from '../time.ts';
+
+/** The ports this use case uses. */
+export type BatchTaskViewDeps = Pick<Deps, 'batchTasks' | 'clock' | 'notifier'>;
 
 /**
  * IoTDA §2.10 task object. `targets`: those given, or the ones kept on the task (ListBatchTasks rows of a
@@ -32,9 +35,9 @@ export const subtaskView = (s: SubtaskRecord) => ({
 });
 
 /** A task of this project; another project's task is as unknown as a missing one (CONTRACT.md §1). */
-export const findTask = async (deps: Deps, key: TaskKey): Promise<BatchTaskRecord> => {
+export const findTask = async (deps: BatchTaskViewDeps, key: TaskKey): Promise<BatchTaskRecord> => {
   const task = await deps.batchTasks.get(key);
-  if (!task) throw new ApiError(404, 'DOWNLINK.404002', `The batch task does not exist: ${key.taskId}`);
+  if (!task) throw errors.batchTaskNotFound(key.taskId);
   return task;
 };
 
@@ -43,7 +46,7 @@ export const findTask = async (deps: Deps, key: TaskKey): Promise<BatchTaskRecor
  * The request_id comes from the task, its run and the status, so a repeated notice of one change can be dropped
  * while the same status reached again by a later run (a retry) is a new notice.
  */
-export const notifyTaskStatus = (deps: Deps, t: BatchTaskRecord, status: TaskStatus, statusDesc: string) =>
+export const notifyTaskStatus = (deps: BatchTaskViewDeps, t: BatchTaskRecord, status: TaskStatus, statusDesc: string) =>
   deps.notifier.send(
     envelope({
       resource: 'batchtask',

@@ -10,13 +10,17 @@ import {
   type SubtaskStatus,
   type TaskStatus,
 } from '../domain/batch-tasks.ts';
-import type { Deps } from '../deps.ts';
-import { ApiError, type ErrorBody } from '../errors.ts';
-import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
+import type { Deps } from '../ports/deps.ts';
+import { type ErrorBody, errors } from '../errors.ts';
+import type { BatchTaskRecord, DeletedTask } from '../ports/batch-task-store.ts';
 import { DEVICE_ID, parseInput } from '../validation.ts';
-import { findTask, notifyTaskStatus } from './batch-task-view.ts';
+import { findTask, notifyTaskStatus, type BatchTaskViewDeps } from './batch-task-view.ts';
 import { parseTaskId } from './show-batch-tasks.ts';
-import { runInput } from './run-batch-task.ts';
+import { runInput } from './batch-run-input.ts';
+
+/** The ports this use case uses. */
+export type ControlBatchTaskDeps = Pick<Deps, 'batchTasks' | 'subtasks' | 'clock' | 'logger' | 'taskRunner'> &
+  BatchTaskViewDeps;
 
 // IoTDA §2.10 BatchTargets: at most 100 device ids; none means every sub-task the action applies to.
 const TargetsBody = z.object({
@@ -26,8 +30,7 @@ const TargetsBody = z.object({
 /** IoTDA §2.10 Stop/Retry answer: one entry per target asked for. */
 type TargetResult = { target: string; status: 'success' } | ({ target: string; status: 'failure' } & ErrorBody);
 
-const wrongState = (task: BatchTaskRecord, action: string) =>
-  new ApiError(409, 'DOWNLINK.409002', `The batch task is ${task.status}: it cannot be ${action}.`);
+const wrongState = (task: BatchTaskRecord, action: string) => errors.batchTaskWrongState(task.status, action);
 
 const notTarget = (target: string): TargetResult => ({
   target,
@@ -37,9 +40,9 @@ const notTarget = (target: string): TargetResult => ({
 });
 
 /** The named targets (repeats dropped) with their sub-tasks, where the task has one. */
-const subtasksOf = async (deps: Deps, task: BatchTaskRecord, targets: string[]) =>
+const subtasksOf = async (deps: ControlBatchTaskDeps, task: BatchTaskRecord, targets: string[]) =>
   Promise.all(
-    uniqueTargets(targets).map(async (target) => ({ target, sub: await deps.batchTasks.subtaskOf(task, target) })),
+    uniqueTargets(targets).map(async (target) => ({ target, sub: await deps.subtasks.subtaskOf(task, target) })),
   );
 
 type Named = Awaited<ReturnType<typeof subtasksOf>>;
@@ -49,7 +52,7 @@ type Named = Awaited<ReturnType<typeof subtasksOf>>;
  * counters following; the answer says per target what happened.
  */
 const moveTargets = (
-  deps: Deps,
+  deps: ControlBatchTaskDeps,
   task: BatchTaskRecord,
   named: Named,
   from: readonly SubtaskStatus[],
@@ -58,7 +61,7 @@ const moveTargets = (
   Promise.all(
     named.map(async ({ target, sub }): Promise<TargetResult> => {
       if (!sub) return notTarget(target);
-      if (!from.includes(sub.status) || !(await deps.batchTasks.moveSubtask(task, sub, to)))
+      if (!from.includes(sub.status) || !(await deps.subtasks.moveSubtask(task, sub, to)))
         return {
           target,
           status: 'failure',
@@ -72,7 +75,7 @@ const moveTargets = (
 
 /** Moves the task to its next run (notified when it runs again); a task moved meanwhile is a 409 as it now stands. */
 const moveToNextRun = async (
-  deps: Deps,
+  deps: ControlBatchTaskDeps,
   task: BatchTaskRecord,
   from: readonly TaskStatus[],
   to: TaskStatus,
@@ -87,7 +90,7 @@ const moveToNextRun = async (
 };
 
 // A stop run converts what is left at once; a retry run paces from now.
-const startRun = (deps: Deps, task: BatchTaskRecord) =>
+const startRun = (deps: ControlBatchTaskDeps, task: BatchTaskRecord) =>
   deps.taskRunner.start(runInput(task, task.run, deps.clock.now()));
 
 /**
@@ -95,7 +98,12 @@ const startRun = (deps: Deps, task: BatchTaskRecord) =>
  * the task goes Stopping and a new run (which supersedes the current one, waits included) stops every
  * sub-task not yet run, waits for those in flight, and ends the task Stopped.
  */
-export const stopBatchTask = async (deps: Deps, project: string, rawTaskId: string | undefined, body: unknown) => {
+export const stopBatchTask = async (
+  deps: ControlBatchTaskDeps,
+  project: string,
+  rawTaskId: string | undefined,
+  body: unknown,
+) => {
   const taskId = parseTaskId(rawTaskId);
   const input = parseInput(TargetsBody, body);
   const task = await findTask(deps, { project, taskId });
@@ -112,7 +120,12 @@ export const stopBatchTask = async (deps: Deps, project: string, rawTaskId: stri
  * IoTDA RetryBatchTask: a task that ended with failed or stopped sub-tasks runs them again (all of them, or
  * the named targets'), under a new run that the task moves back to Processing for.
  */
-export const retryBatchTask = async (deps: Deps, project: string, rawTaskId: string | undefined, body: unknown) => {
+export const retryBatchTask = async (
+  deps: ControlBatchTaskDeps,
+  project: string,
+  rawTaskId: string | undefined,
+  body: unknown,
+) => {
   const taskId = parseTaskId(rawTaskId);
   const input = parseInput(TargetsBody, body);
   const task = await findTask(deps, { project, taskId });
@@ -136,21 +149,27 @@ export const retryBatchTask = async (deps: Deps, project: string, rawTaskId: str
 const PURGE_IN_CALL_MS = 10_000;
 
 /** IoTDA DeleteBatchTask: only a finished task; it disappears at once, its sub-tasks are removed after. */
-export const deleteBatchTask = async (deps: Deps, project: string, rawTaskId: string | undefined) => {
+export const deleteBatchTask = async (deps: ControlBatchTaskDeps, project: string, rawTaskId: string | undefined) => {
   const key = { project, taskId: parseTaskId(rawTaskId) };
   const task = await findTask(deps, key);
   if (!FINISHED.includes(task.status)) throw wrongState(task, 'deleted');
   // Lost to a concurrent move: a 409 (or 404) as the task now stands, as the stop and retry calls answer.
   if (!(await deps.batchTasks.markDeleted(key))) throw wrongState(await findTask(deps, key), 'deleted');
-  const purge = deps.batchTasks
-    .purgeDeleted(key)
-    .catch((e: unknown) => deps.logger.warn('purge left to the sweeper', { taskId: key.taskId, error: e as Error }));
+  const purge = purgeDeleted(deps, { ...key, total: task.progress.total }).catch((e: unknown) =>
+    deps.logger.warn('purge left to the sweeper', { taskId: key.taskId, error: e as Error }),
+  );
   await Promise.race([purge, new Promise((r) => setTimeout(r, PURGE_IN_CALL_MS).unref())]);
 };
 
 /** The batch sweeper: removes what deletes left behind (a call cut short, or a task too large for one call). */
-export const purgeDeletedBatchTasks = async (deps: Deps): Promise<number> => {
-  const keys = await deps.batchTasks.deleting(100);
-  for (const key of keys) await deps.batchTasks.purgeDeleted(key);
-  return keys.length;
+export const purgeDeletedBatchTasks = async (deps: ControlBatchTaskDeps): Promise<number> => {
+  const deleted = await deps.batchTasks.deleting(100);
+  for (const task of deleted) await purgeDeleted(deps, task);
+  return deleted.length;
+};
+
+/** A deleted task's sub-tasks, then its targets and itself (last: a purge cut short is found again). */
+const purgeDeleted = async (deps: ControlBatchTaskDeps, task: DeletedTask) => {
+  await deps.subtasks.removeAll(task, task.total);
+  await deps.batchTasks.purgeDeleted(task);
 };

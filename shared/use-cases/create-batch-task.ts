@@ -11,12 +11,17 @@ import {
 } from '../domain/batch-tasks.ts';
 import { errors } from '../errors.ts';
 import { parseCompactUtc } from '../time.ts';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
 import { DEVICE_ID, parseInput } from '../validation.ts';
 import { taskView } from './batch-task-view.ts';
 import { parseTaskDocument } from './batch-subtask.ts';
-import { runInput, writeSubtasks } from './run-batch-task.ts';
+import { runInput } from './batch-run-input.ts';
+import { writeSubtasks } from './prepare-batch-task.ts';
+import type { PrepareBatchTaskDeps } from './prepare-batch-task.ts';
+
+/** The ports this use case uses. */
+export type CreateBatchTaskDeps = Pick<Deps, 'batchTasks' | 'clock' | 'taskRunner'> & PrepareBatchTaskDeps;
 
 // IoTDA §2.10 CreateBatchTask. task_name: CJK, letters, digits and "_", at most 128.
 const TaskBody = z.object({
@@ -80,7 +85,7 @@ const startTime = (policy: z.output<typeof TaskBody>['task_policy'], targetCount
  * fails to start leaves it Fail. The targets (IoTDA's Task object) are kept on the task item up to
  * INLINE_TARGETS, else stored first in parts of TARGETS_PER_PART, kept until the task is deleted.
  */
-export const createBatchTask = async (deps: Deps, project: string, body: unknown) => {
+export const createBatchTask = async (deps: CreateBatchTaskDeps, project: string, body: unknown) => {
   const input = parseInput(TaskBody, body);
   const document = parseTaskDocument(input.task_type, input.document);
   const targets = uniqueTargets(input.targets);

@@ -1,9 +1,8 @@
 import * as z from 'zod';
 import { checkCommand } from '../domain/product-model.ts';
-import type { Deps } from '../deps.ts';
 import { parseInput } from '../validation.ts';
 import { rejectOversized } from '../payload-limits.ts';
-import { sendSyncRequest, syncTimeout } from './send-sync-request.ts';
+import { type SendSyncRequestDeps, sendSyncRequest, syncTimeout } from './send-sync-request.ts';
 
 // IoTDA §2.1 DeviceCommandRequest: paras is a JSON object (strings are not accepted).
 export const CommandBody = z.object({
@@ -19,7 +18,12 @@ export const commandPayload = (input: z.output<typeof CommandBody>) => {
   return payload;
 };
 
-export const createCommand = async (deps: Deps, project: string, deviceId: string | undefined, body: unknown) => {
+export const createCommand = async (
+  deps: SendSyncRequestDeps,
+  project: string,
+  deviceId: string | undefined,
+  body: unknown,
+) => {
   const payload = commandPayload(parseInput(CommandBody, body));
   const outcome = await sendSyncRequest(deps, {
     project,

@@ -9,15 +9,27 @@ import {
   resolveMessageTopic,
   type MessageRecord,
 } from '../domain/messages.ts';
-import type { Deps } from '../deps.ts';
-import { ApiError, ConditionFailedError, errors } from '../errors.ts';
+import type { Deps } from '../ports/deps.ts';
+import { errors } from '../errors.ts';
 import { newUuid } from '../ids.ts';
 import { MAX_PAYLOAD_BYTES } from '../payload-limits.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
 import { compactUtc } from '../time.ts';
 import { idString, parseInput } from '../validation.ts';
-import { deliverMessage, notifyMessageStatus, publishMessage, trimHistory } from './message-lifecycle.ts';
-import { findDevice } from './show-device.ts';
+import {
+  countFinished,
+  deliverMessage,
+  notifyMessageStatus,
+  publishMessage,
+  trimHistory,
+  type MessageLifecycleDeps,
+} from './message-lifecycle.ts';
+import { findDevice, type ShowDeviceDeps } from './show-device.ts';
+
+/** The ports this use case uses. */
+export type CreateMessageDeps = Pick<Deps, 'clock' | 'config' | 'devices' | 'logger' | 'messages'> &
+  ShowDeviceDeps &
+  MessageLifecycleDeps;
 
 // A custom topic level: no wildcards, no empty levels.
 const TOPIC_SUFFIX = /^[^#+/]+(\/[^#+/]+)*$/;
@@ -91,12 +103,9 @@ export const rejectOversizedMessage = (input: MessageInput, messageId: string): 
   if (bytes.length > MAX_PAYLOAD_BYTES) throw errors.payloadTooLarge('256 KB');
 };
 
-const duplicateMessage = (messageId: string, cause: unknown) =>
-  new ApiError(409, 'DOWNLINK.409001', `The device already has a message with id ${messageId}.`, { cause });
-
 /** The record to store: PENDING, or FAILED at once when the device cannot receive and the ttl is 0. */
 const buildMessage = (
-  deps: Deps,
+  deps: CreateMessageDeps,
   device: DeviceRecord,
   input: MessageInput,
   origin: MessageOrigin,
@@ -136,24 +145,19 @@ const buildMessage = (
  * from, except one refused because the device was offline (ttl 0), which is replaced so the retry sends it.
  */
 const storeMessage = async (
-  deps: Deps,
+  deps: CreateMessageDeps,
   m: MessageRecord,
   origin: MessageOrigin,
 ): Promise<MessageRecord | undefined> => {
   const key = { deviceId: m.deviceId, generation: m.generation, messageId: m.messageId };
-  try {
-    await deps.messages.create(m);
-    return undefined;
-  } catch (e) {
-    if (!(e instanceof ConditionFailedError)) throw e;
-    const earlier = await deps.messages.get(key);
-    if (origin.batchTaskId === undefined || earlier === undefined || earlier.batchTaskId !== origin.batchTaskId)
-      throw duplicateMessage(m.messageId, e);
-    if (!refusedOffline(earlier)) return earlier;
-    await deps.messages.remove(key);
-    // Without the origin: a message that took the id in between is someone else's.
-    return storeMessage(deps, m, {});
-  }
+  if (await deps.messages.create(m)) return undefined;
+  const earlier = await deps.messages.get(key);
+  if (origin.batchTaskId === undefined || earlier === undefined || earlier.batchTaskId !== origin.batchTaskId)
+    throw errors.messageExists(m.messageId);
+  if (!refusedOffline(earlier)) return earlier;
+  await deps.messages.remove(key);
+  // Without the origin: a message that took the id in between is someone else's.
+  return storeMessage(deps, m, {});
 };
 
 const canReceiveNow = (device: DeviceRecord) =>
@@ -165,7 +169,7 @@ const canReceiveNow = (device: DeviceRecord) =>
  * message stored after that read is seen by this look again, and one stored before it by the flush: never
  * left waiting for the next reconnect. (Both may see it; the device then gets it twice, as QoS 1 allows.)
  */
-const subscribedSinceRead = async (deps: Deps, read: DeviceRecord): Promise<boolean> => {
+const subscribedSinceRead = async (deps: CreateMessageDeps, read: DeviceRecord): Promise<boolean> => {
   const now = await deps.devices.get(read.deviceId);
   return now !== undefined && now.generation === read.generation && canReceiveNow(now);
 };
@@ -176,7 +180,7 @@ const subscribedSinceRead = async (deps: Deps, read: DeviceRecord): Promise<bool
  * `ttl` is 0. Returns the message as it now stands.
  */
 export const sendMessage = async (
-  deps: Deps,
+  deps: CreateMessageDeps,
   project: string,
   rawDeviceId: string | undefined,
   input: MessageInput,
@@ -191,6 +195,8 @@ export const sendMessage = async (
   let result = m;
   // An earlier run's message that has ended needs nothing more; a PENDING one gets the steps that run may have missed.
   if (earlier === undefined || earlier.status === 'PENDING') {
+    // Stored FAILED at once (ttl 0, offline): its final status, as finishMessage counts the others.
+    if (earlier === undefined) countFinished(deps, m.status);
     await notifyMessageStatus(deps, device, m, m.status, m.createdAt, m.errorInfo);
     // A new message goes out now whatever its ttl (ttl 0 means "now or never"); an earlier one may have run out.
     const send = earlier === undefined ? publishMessage : deliverMessage;
@@ -208,7 +214,12 @@ export const sendMessage = async (
   return result;
 };
 
-export const createMessage = async (deps: Deps, project: string, rawDeviceId: string | undefined, body: unknown) => {
+export const createMessage = async (
+  deps: CreateMessageDeps,
+  project: string,
+  rawDeviceId: string | undefined,
+  body: unknown,
+) => {
   const m = await sendMessage(deps, project, rawDeviceId, parseInput(MessageBody, body));
   return { message_id: m.messageId, result: messageResult(m, deps.clock.now()) };
 };

@@ -1,6 +1,9 @@
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import { errors } from '../errors.ts';
 import { findDevice } from './show-device.ts';
+
+/** The ports this use case uses. */
+export type DeleteDeviceDeps = Pick<Deps, 'devices' | 'logger' | 'messages' | 'products' | 'publisher'>;
 
 /**
  * IoTDA DeleteDevice: the device and everything it owned. A device added again with the same id, by this
@@ -13,7 +16,11 @@ import { findDevice } from './show-device.ts';
  * - The open connection is cut: it would otherwise stay subscribed to the topics a device added again under
  *   the same id is sent on (IoT Core checks a connection's policy only hourly).
  */
-export const deleteDevice = async (deps: Deps, project: string, rawDeviceId: string | undefined): Promise<void> => {
+export const deleteDevice = async (
+  deps: DeleteDeviceDeps,
+  project: string,
+  rawDeviceId: string | undefined,
+): Promise<void> => {
   const device = await findDevice(deps, project, rawDeviceId);
   await deps.messages.removeAll(device);
   if (!(await deps.devices.delete(project, device))) throw errors.deviceNotFound(device.deviceId);

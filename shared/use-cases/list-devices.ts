@@ -1,8 +1,11 @@
 import * as z from 'zod';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import { PAGING } from '../paging.ts';
 import { idString, parseInput } from '../validation.ts';
 import { deviceView } from './device-view.ts';
+
+/** The ports this use case uses. */
+export type ListDevicesDeps = Pick<Deps, 'devices' | 'products'>;
 
 // IoTDA ListDevices filters (CONTRACT.md §5): product and node id exactly, the name by substring.
 const ListQuery = z.object({
@@ -13,7 +16,7 @@ const ListQuery = z.object({
 });
 
 /** IoTDA ListDevices: the project's devices newest first, as ShowDevice shows them (never a secret). */
-export const listDevices = async (deps: Deps, project: string, query: unknown) => {
+export const listDevices = async (deps: ListDevicesDeps, project: string, query: unknown) => {
   const q = parseInput(ListQuery, query);
   const page = await deps.devices.list(project, {
     productId: q.product_id,

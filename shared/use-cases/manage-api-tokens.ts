@@ -1,7 +1,7 @@
 import { generateToken, newAccessKeyRecord, newTokenRecord, PROJECT_ID } from '../domain/api-tokens.ts';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 
-type TokenDeps = Pick<Deps, 'tokens' | 'clock'>;
+export type TokenDeps = Pick<Deps, 'tokens' | 'clock'>;
 
 const checkProjects = (projects: string[]) => {
   const bad = projects.find((p) => !PROJECT_ID.test(p));

@@ -1,12 +1,15 @@
 import * as z from 'zod';
 import { PROTOCOL_TYPES, ServiceCapabilities } from '../domain/product-model.ts';
-import type { Deps } from '../deps.ts';
-import { ConditionFailedError, errors } from '../errors.ts';
+import type { Deps } from '../ports/deps.ts';
+import { errors } from '../errors.ts';
 import { newListId } from '../ids.ts';
 import { PAGING } from '../paging.ts';
 import type { ProductRecord, ProductSummary } from '../ports/product-store.ts';
 import { compactUtc } from '../time.ts';
 import { idString, parseInput } from '../validation.ts';
+
+/** The ports this use case uses. */
+export type ManageProductsDeps = Pick<Deps, 'clock' | 'devices' | 'logger' | 'products'>;
 
 // IoTDA AddProduct / UpdateProduct fields (research console-and-models §1); app_id is accepted and ignored.
 const fields = {
@@ -73,7 +76,7 @@ const recordFields = (input: Partial<z.output<typeof UpdateProductBody>>) => ({
 });
 
 /** IoTDA AddProduct: the model checked whole (nothing stored when any part is wrong); product ids are unique per deployment. */
-export const createProduct = async (deps: Deps, project: string, body: unknown) => {
+export const createProduct = async (deps: ManageProductsDeps, project: string, body: unknown) => {
   const input = parseInput(CreateProductBody, body);
   const now = deps.clock.now();
   const listId = newListId(now);
@@ -85,21 +88,16 @@ export const createProduct = async (deps: Deps, project: string, body: unknown) 
     createdAt: now,
     version: 0,
   } as ProductRecord;
-  try {
-    await deps.products.create(product);
-  } catch (e) {
-    if (e instanceof ConditionFailedError) throw errors.productExists(product.productId);
-    throw e;
-  }
+  if (!(await deps.products.create(product))) throw errors.productExists(product.productId);
   deps.logger.info('product created', { project, productId: product.productId });
   return productView(product);
 };
 
-export const showProduct = async (deps: Deps, project: string, rawProductId: string | undefined) =>
+export const showProduct = async (deps: ManageProductsDeps, project: string, rawProductId: string | undefined) =>
   productView(await findProduct(deps, project, parseProductId(rawProductId)));
 
 /** IoTDA ListProducts: summaries, newest first, `product_name` matching by substring. */
-export const listProducts = async (deps: Deps, project: string, query: unknown) => {
+export const listProducts = async (deps: ManageProductsDeps, project: string, query: unknown) => {
   const q = parseInput(ListQuery, query);
   const page = await deps.products.list(project, {
     nameContains: q.product_name,
@@ -115,7 +113,12 @@ export const listProducts = async (deps: Deps, project: string, query: unknown) 
 };
 
 /** IoTDA UpdateProduct: the fields given replace the stored ones (a given `service_capabilities` replaces the model whole). */
-export const updateProduct = async (deps: Deps, project: string, rawProductId: string | undefined, body: unknown) => {
+export const updateProduct = async (
+  deps: ManageProductsDeps,
+  project: string,
+  rawProductId: string | undefined,
+  body: unknown,
+) => {
   const productId = parseProductId(rawProductId);
   const input = parseInput(UpdateProductBody, body);
   for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
@@ -130,7 +133,11 @@ export const updateProduct = async (deps: Deps, project: string, rawProductId: s
 };
 
 /** IoTDA DeleteProduct: refused with 409 while a device uses the product. */
-export const deleteProduct = async (deps: Deps, project: string, rawProductId: string | undefined): Promise<void> => {
+export const deleteProduct = async (
+  deps: ManageProductsDeps,
+  project: string,
+  rawProductId: string | undefined,
+): Promise<void> => {
   const productId = parseProductId(rawProductId);
   const isLive = async (d: { deviceId: string; generation: string }) =>
     (await deps.devices.get(d.deviceId))?.generation === d.generation;

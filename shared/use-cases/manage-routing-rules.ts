@@ -7,7 +7,7 @@ import {
   WHERE_MAX_LENGTH,
   WhereSyntaxError,
 } from '../domain/routing-rules.ts';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import { errors } from '../errors.ts';
 import { newListId } from '../ids.ts';
 import { PAGING } from '../paging.ts';

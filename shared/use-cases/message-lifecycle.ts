@@ -7,11 +7,15 @@ import {
   type MessageRecord,
   type MessageStatus,
 } from '../domain/messages.ts';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import { stableUuid } from '../ids.ts';
 import type { DeviceRecord, DeviceRegistration } from '../ports/device-store.ts';
 import type { MessageKey } from '../ports/message-store.ts';
+import type { MetricName } from '../ports/metrics.ts';
 import { compactUtc } from '../time.ts';
+
+/** The ports this use case uses. */
+export type MessageLifecycleDeps = Pick<Deps, 'clock' | 'messages' | 'metrics' | 'notifier' | 'publisher'>;
 
 type HeaderSource = Pick<DeviceRecord, 'project' | 'deviceId' | 'nodeId' | 'productId'>;
 
@@ -20,7 +24,7 @@ type HeaderSource = Pick<DeviceRecord, 'project' | 'deviceId' | 'nodeId' | 'prod
  * message and status, so a re-sent notification (after a crash between write and send) is a recognisable copy.
  */
 export const notifyMessageStatus = (
-  deps: Deps,
+  deps: MessageLifecycleDeps,
   device: HeaderSource,
   m: Pick<MessageRecord, 'messageId' | 'name' | 'topic'>,
   status: MessageStatus,
@@ -45,6 +49,17 @@ export const notifyMessageStatus = (
     }),
   );
 
+const FINISHED_METRIC = {
+  DELIVERED: 'MessagesDelivered',
+  FAILED: 'MessagesFailed',
+  TIMEOUT: 'MessagesTimedOut',
+} as const satisfies Record<Exclude<MessageStatus, 'PENDING'>, MetricName>;
+
+/** A message reached its final status (counted once: by the write that applied, or the store that made it so). */
+export const countFinished = (deps: Pick<Deps, 'metrics'>, status: MessageStatus) => {
+  if (status !== 'PENDING') deps.metrics.count(FINISHED_METRIC[status]);
+};
+
 /**
  * Ends a PENDING message with one conditional write, then notifies. When the write loses because the
  * message already has that end status, the notification is sent again: the writer before may have died
@@ -52,7 +67,7 @@ export const notifyMessageStatus = (
  * message as it now stands (computed when the write won; read when it lost; undefined if it is gone).
  */
 export const finishMessage = async (
-  deps: Deps,
+  deps: MessageLifecycleDeps,
   device: HeaderSource,
   m: MessageRecord,
   to: Exclude<MessageStatus, 'PENDING'>,
@@ -61,6 +76,7 @@ export const finishMessage = async (
   const key: MessageKey = { deviceId: m.deviceId, generation: m.generation, messageId: m.messageId };
   const at = deps.clock.now();
   if (await deps.messages.finish(key, to, at, errorInfo)) {
+    countFinished(deps, to);
     await notifyMessageStatus(deps, device, m, to, at, errorInfo);
     return { ended: true, now: { ...m, status: to, finishedAt: at, ...(errorInfo ? { errorInfo } : {}) } };
   }
@@ -74,7 +90,7 @@ export const finishMessage = async (
  * Returns the message as it now stands.
  */
 export const publishMessage = async (
-  deps: Deps,
+  deps: MessageLifecycleDeps,
   device: HeaderSource,
   m: MessageRecord,
 ): Promise<MessageRecord | undefined> => {
@@ -87,7 +103,7 @@ export const publishMessage = async (
  * sent. Returns the message as it now stands.
  */
 export const deliverMessage = async (
-  deps: Deps,
+  deps: MessageLifecycleDeps,
   device: HeaderSource,
   m: MessageRecord,
 ): Promise<MessageRecord | undefined> => {
@@ -96,14 +112,17 @@ export const deliverMessage = async (
 };
 
 /** Sends a device's PENDING messages, oldest first, once it can receive them (DESIGN.md "Reconnect"). */
-export const flushPendingMessages = async (deps: Deps, device: DeviceRecord): Promise<number> => {
+export const flushPendingMessages = async (deps: MessageLifecycleDeps, device: DeviceRecord): Promise<number> => {
   const pending = await deps.messages.pendingOf(device);
   for (const m of pending) await deliverMessage(deps, device, m);
   return pending.length;
 };
 
 /** Keeps the newest 20; one pushed out while still PENDING ends FAILED first, and that is notified. */
-export const trimHistory = async (deps: Deps, device: HeaderSource & DeviceRegistration): Promise<void> => {
+export const trimHistory = async (
+  deps: MessageLifecycleDeps,
+  device: HeaderSource & DeviceRegistration,
+): Promise<void> => {
   for (const old of await deps.messages.beyond(device, HISTORY_SIZE)) {
     if (old.status === 'PENDING') await finishMessage(deps, device, old, 'FAILED', MESSAGE_ERRORS.pushedOut);
     await deps.messages.remove(old);

@@ -1,13 +1,17 @@
 import * as z from 'zod';
 import { checkPropertyQuery } from '../domain/product-model.ts';
-import type { Deps } from '../deps.ts';
 import { parseInput } from '../validation.ts';
-import { sendSyncRequest, syncTimeout } from './send-sync-request.ts';
+import { type SendSyncRequestDeps, sendSyncRequest, syncTimeout } from './send-sync-request.ts';
 
 // IoTDA §2.3: service_id is a required query parameter.
 const PropertiesQuery = z.object({ service_id: z.string().min(1).max(64) });
 
-export const queryProperties = async (deps: Deps, project: string, deviceId: string | undefined, query: unknown) => {
+export const queryProperties = async (
+  deps: SendSyncRequestDeps,
+  project: string,
+  deviceId: string | undefined,
+  query: unknown,
+) => {
   const input = parseInput(PropertiesQuery, query);
   const outcome = await sendSyncRequest(deps, {
     project,

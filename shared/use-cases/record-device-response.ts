@@ -1,7 +1,10 @@
 import * as z from 'zod';
 import { deviceIdOfClient } from '../domain/device-auth.ts';
 import { parseResponseTopic } from '../domain/sync-requests.ts';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
+
+/** The ports this use case uses. */
+export type RecordDeviceResponseDeps = Pick<Deps, 'config' | 'logger' | 'requests'>;
 
 /** What the response rule selects: the raw payload (base64, so any bytes survive), its topic and client id. */
 const RuleEvent = z.object({ payload: z.string(), topic: z.string(), clientid: z.string().optional() });
@@ -13,7 +16,7 @@ export type ResponseResult = 'recorded' | 'dropped';
  * a response topic, when the publisher is not the device the topic names, or when the request was never
  * issued to that device or already answered.
  */
-export const recordDeviceResponse = async (deps: Deps, raw: unknown): Promise<ResponseResult> => {
+export const recordDeviceResponse = async (deps: RecordDeviceResponseDeps, raw: unknown): Promise<ResponseResult> => {
   const event = RuleEvent.safeParse(raw);
   const parsed = event.success ? parseResponseTopic(deps.config.topicRoot, event.data.topic) : undefined;
   if (!event.success || !parsed) return 'dropped';

@@ -3,11 +3,14 @@ import { deviceIdOfClient } from '../domain/device-auth.ts';
 import { deviceHeader, envelope } from '../domain/notifications.ts';
 import { applyPresence, presenceEventKey, type PresenceEvent } from '../domain/presence.ts';
 import { deviceTopicPrefix } from '../domain/topics.ts';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import { stableUuid } from '../ids.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
 import { compactUtc } from '../time.ts';
-import { flushPendingMessages } from './message-lifecycle.ts';
+import { flushPendingMessages, type MessageLifecycleDeps } from './message-lifecycle.ts';
+
+/** The ports this use case uses. */
+export type RecordPresenceDeps = Pick<Deps, 'clock' | 'config' | 'devices' | 'notifier'> & MessageLifecycleDeps;
 
 /** AWS IoT lifecycle event ($aws/events/presence/... and $aws/events/subscriptions/...), the fields we use. */
 const LifecycleEvent = z.object({
@@ -22,7 +25,10 @@ export type PresenceResult = 'applied' | 'stale' | 'ignored' | 'unknown-device';
 
 const MAX_ATTEMPTS = 8;
 
-const toPresenceEvent = (deps: Deps, raw: unknown): { deviceId: string; event: PresenceEvent } | undefined => {
+const toPresenceEvent = (
+  deps: RecordPresenceDeps,
+  raw: unknown,
+): { deviceId: string; event: PresenceEvent } | undefined => {
   const parsed = LifecycleEvent.safeParse(raw);
   if (!parsed.success) return undefined;
   const e = parsed.data;
@@ -43,7 +49,7 @@ export const presenceOrderKey = (raw: unknown): string | undefined => {
   return typeof clientId === 'string' ? deviceIdOfClient(clientId) : undefined;
 };
 
-const notifyStatus = (deps: Deps, device: DeviceRecord, eventKey: string) => {
+const notifyStatus = (deps: RecordPresenceDeps, device: DeviceRecord, eventKey: string) => {
   const p = device.presence;
   return deps.notifier.send(
     envelope({
@@ -63,7 +69,7 @@ const notifyStatus = (deps: Deps, device: DeviceRecord, eventKey: string) => {
 };
 
 /** Applies the event with an optimistic conditional write; returns the device as it now stands. */
-const applyEvent = async (deps: Deps, deviceId: string, event: PresenceEvent) => {
+const applyEvent = async (deps: RecordPresenceDeps, deviceId: string, event: PresenceEvent) => {
   const key = presenceEventKey(event);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const device = await deps.devices.get(deviceId);
@@ -88,7 +94,7 @@ const applyEvent = async (deps: Deps, deviceId: string, event: PresenceEvent) =>
  * first run died on the way (each message moves PENDING→DELIVERED at most once). A later subscription in
  * the same session flushes nothing: the first one did.
  */
-export const recordPresence = async (deps: Deps, raw: unknown): Promise<PresenceResult> => {
+export const recordPresence = async (deps: RecordPresenceDeps, raw: unknown): Promise<PresenceResult> => {
   const parsed = toPresenceEvent(deps, raw);
   if (!parsed) return 'ignored';
   const { result, device } = await applyEvent(deps, parsed.deviceId, parsed.event);

@@ -1,4 +1,4 @@
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import type { NotificationEnvelope } from '../domain/notifications.ts';
 import { projectOfEnvelope, type PushDelivery } from '../domain/push-delivery.ts';
 import { matchesWhere, parseWhere, PUSH_EVENTS, PUSH_RESOURCES, type WhereExpr } from '../domain/routing-rules.ts';

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
+
+/** The ports this use case uses. */
+export type RunAloneDeps = Pick<Deps, 'clock' | 'leases' | 'logger'>;
 
 /**
  * Runs `work` unless another run of the same name holds its lease (docs/decisions.md "Sweepers run one at a
@@ -7,7 +10,7 @@ import type { Deps } from '../deps.ts';
  * beside it. The lease lasts `maxMs`, the caller's remaining time, so a run that died frees it by then.
  */
 export const runAlone = async <T>(
-  deps: Deps,
+  deps: RunAloneDeps,
   name: string,
   maxMs: number,
   work: () => Promise<T>,

@@ -1,19 +1,22 @@
 import { awaitResponse } from '../await-response.ts';
 import type { ModelRefusal, ServiceDef } from '../domain/product-model.ts';
 import { requestTopic, responseBody, type SyncKind } from '../domain/sync-requests.ts';
-import type { Deps } from '../deps.ts';
-import { ApiError, errors } from '../errors.ts';
+import type { Deps } from '../ports/deps.ts';
+import { type ErrorBody, errors } from '../errors.ts';
 import { newUuid } from '../ids.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
 import type { ProductRecord } from '../ports/product-store.ts';
-import { findDeviceAndProduct } from './show-device.ts';
+import { findDeviceAndProduct, type ShowDeviceDeps } from './show-device.ts';
+
+/** The ports this use case uses. */
+export type SendSyncRequestDeps = Pick<Deps, 'clock' | 'config' | 'metrics' | 'publisher' | 'requests'> &
+  ShowDeviceDeps;
 
 export type SyncOutcome = { requestId: string; response: unknown } | { requestId: string; timedOut: true };
 
 /** IoTDA §2.1: a sync request to a device that is not online is refused before anything is sent. */
 const rejectIfOffline = (device: DeviceRecord) => {
-  if (device.presence.status !== 'ONLINE')
-    throw new ApiError(403, 'IOTDA.014016', `Operation not allowed. The device is not online: ${device.deviceId}`);
+  if (device.presence.status !== 'ONLINE') throw errors.deviceOffline(device.deviceId);
 };
 
 /** CONTRACT.md §5: checked against the device's product model before anything is sent. */
@@ -32,7 +35,7 @@ const rejectIfOffModel = (
  * the response rule stores, until the sync timeout.
  */
 export const sendSyncRequest = async (
-  deps: Deps,
+  deps: SendSyncRequestDeps,
   input: {
     project: string;
     deviceId: string | undefined;
@@ -52,11 +55,14 @@ export const sendSyncRequest = async (
     JSON.stringify(input.payload),
     1,
   );
+  const command = input.kind === 'command';
+  if (command) deps.metrics.count('CommandsSent');
   const text = await awaitResponse(
     () => deps.requests.responseOf(requestId),
     sentAt + deps.config.commandTimeoutMs,
     deps.clock,
   );
+  if (command) deps.metrics.count(text === undefined ? 'CommandsTimedOut' : 'CommandsAnswered');
   return text === undefined ? { requestId, timedOut: true } : { requestId, response: responseBody(text) };
 };
 
@@ -64,4 +70,4 @@ export const sendSyncRequest = async (
 export const syncTimeout = {
   error_code: 'IOTDA.014111',
   error_msg: 'The device did not respond in time.',
-} as const;
+} as const satisfies ErrorBody;

@@ -10,12 +10,15 @@ import {
   TASK_STATUSES,
   TASK_TYPES,
 } from '../domain/batch-tasks.ts';
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import { errors } from '../errors.ts';
 import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
 import { PAGING as Paging } from '../paging.ts';
 import { DEVICE_ID, parseInput } from '../validation.ts';
-import { findTask, subtaskView, taskView } from './batch-task-view.ts';
+import { findTask, subtaskView, taskView, type BatchTaskViewDeps } from './batch-task-view.ts';
+
+/** The ports this use case uses. */
+export type ShowBatchTasksDeps = Pick<Deps, 'batchTasks' | 'subtasks'> & BatchTaskViewDeps;
 
 const ShowQuery = z.object({
   task_detail_status: z.enum(SUBTASK_STATUSES).optional(),
@@ -36,11 +39,11 @@ export const parseTaskId = (value: string | undefined): string => {
 };
 
 /** One page of a task's sub-tasks and the count of all that match the filters (IoTDA §1 `page.count`). */
-const subtaskPage = async (deps: Deps, task: BatchTaskRecord, q: z.output<typeof ShowQuery>) => {
+const subtaskPage = async (deps: ShowBatchTasksDeps, task: BatchTaskRecord, q: z.output<typeof ShowQuery>) => {
   const fromSeq = firstSeqBelow(q.marker);
   const status = q.task_detail_status;
   if (q.target !== undefined) {
-    const sub = await deps.batchTasks.subtaskOf(task, q.target);
+    const sub = await deps.subtasks.subtaskOf(task, q.target);
     const matching = sub && (status === undefined || sub.status === status) ? [sub] : [];
     return {
       items: matching.filter((s) => s.seq >= fromSeq).slice(q.offset, q.offset + q.limit),
@@ -51,7 +54,7 @@ const subtaskPage = async (deps: Deps, task: BatchTaskRecord, q: z.output<typeof
   const count = status === undefined ? task.progress.total : task.progress[COUNTER_OF[status]];
   // An ended task has exact counters: no sub-task in a status counted 0, so no chunk needs reading.
   if (count === 0 && FINISHED.includes(task.status)) return { items: [], count };
-  const found = await deps.batchTasks.subtasks(task, {
+  const found = await deps.subtasks.subtasks(task, {
     status,
     fromSeq,
     total: task.progress.total,
@@ -61,7 +64,12 @@ const subtaskPage = async (deps: Deps, task: BatchTaskRecord, q: z.output<typeof
 };
 
 /** IoTDA ShowBatchTask: the task and one page of its sub-tasks, in target order (descending sub-task id). */
-export const showBatchTask = async (deps: Deps, project: string, rawTaskId: string | undefined, query: unknown) => {
+export const showBatchTask = async (
+  deps: ShowBatchTasksDeps,
+  project: string,
+  rawTaskId: string | undefined,
+  query: unknown,
+) => {
   const taskId = parseTaskId(rawTaskId);
   const q = parseInput(ShowQuery, query);
   const task = await findTask(deps, { project, taskId });
@@ -81,7 +89,7 @@ export const showBatchTask = async (deps: Deps, project: string, rawTaskId: stri
 };
 
 /** IoTDA ListBatchTasks: newest first (descending task id), paged by marker and offset. */
-export const listBatchTasks = async (deps: Deps, project: string, query: unknown) => {
+export const listBatchTasks = async (deps: ShowBatchTasksDeps, project: string, query: unknown) => {
   const q = parseInput(ListQuery, query);
   const page = await deps.batchTasks.list(project, {
     taskType: q.task_type,

@@ -1,13 +1,16 @@
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import { errors } from '../errors.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
 import type { ProductRecord } from '../ports/product-store.ts';
 import { parseDeviceId } from '../validation.ts';
 import { deviceView } from './device-view.ts';
 
+/** The ports this use case uses. */
+export type ShowDeviceDeps = Pick<Deps, 'devices' | 'products'>;
+
 /** A device of this project; another project's device is as unknown as a missing one. */
 export const findDevice = async (
-  deps: Deps,
+  deps: ShowDeviceDeps,
   project: string,
   rawDeviceId: string | undefined,
 ): Promise<DeviceRecord> => {
@@ -28,7 +31,7 @@ const productGuesses = new Map<string, string>();
 
 /** A device of this project and its product (undefined when not stored), read as fresh as the device. */
 export const findDeviceAndProduct = async (
-  deps: Deps,
+  deps: ShowDeviceDeps,
   project: string,
   rawDeviceId: string | undefined,
 ): Promise<{ device: DeviceRecord; product: ProductRecord | undefined }> => {
@@ -43,7 +46,7 @@ export const findDeviceAndProduct = async (
   return { device, product: await deps.products.get(device.productId) };
 };
 
-export const showDevice = async (deps: Deps, project: string, deviceId: string | undefined) => {
+export const showDevice = async (deps: ShowDeviceDeps, project: string, deviceId: string | undefined) => {
   const { device, product } = await findDeviceAndProduct(deps, project, deviceId);
   return deviceView(device, product);
 };

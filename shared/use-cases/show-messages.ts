@@ -1,9 +1,12 @@
 import { effectiveStatus, HISTORY_SIZE, type MessageRecord } from '../domain/messages.ts';
-import type { Deps } from '../deps.ts';
-import { ApiError } from '../errors.ts';
+import type { Deps } from '../ports/deps.ts';
+import { errors } from '../errors.ts';
 import { compactUtc } from '../time.ts';
 import { idString, parseInput } from '../validation.ts';
-import { findDevice } from './show-device.ts';
+import { findDevice, type ShowDeviceDeps } from './show-device.ts';
+
+/** The ports this use case uses. */
+export type ShowMessagesDeps = Pick<Deps, 'clock' | 'messages'> & ShowDeviceDeps;
 
 /**
  * IoTDA §2.5 DeviceMessage, with a status that is never stale: an expired PENDING reads as TIMEOUT. Fields
@@ -26,7 +29,7 @@ const messageView = (m: MessageRecord, now: number) => {
   };
 };
 
-export const listMessages = async (deps: Deps, project: string, rawDeviceId: string | undefined) => {
+export const listMessages = async (deps: ShowMessagesDeps, project: string, rawDeviceId: string | undefined) => {
   const device = await findDevice(deps, project, rawDeviceId);
   const now = deps.clock.now();
   const messages = await deps.messages.newest(device, HISTORY_SIZE);
@@ -34,7 +37,7 @@ export const listMessages = async (deps: Deps, project: string, rawDeviceId: str
 };
 
 export const showMessage = async (
-  deps: Deps,
+  deps: ShowMessagesDeps,
   project: string,
   rawDeviceId: string | undefined,
   rawMessageId: string | undefined,
@@ -42,6 +45,6 @@ export const showMessage = async (
   const device = await findDevice(deps, project, rawDeviceId);
   const messageId = parseInput(idString(128), rawMessageId);
   const m = await deps.messages.get({ deviceId: device.deviceId, generation: device.generation, messageId });
-  if (!m) throw new ApiError(404, 'DOWNLINK.404001', `The device has no message with id ${messageId}.`);
+  if (!m) throw errors.messageNotFound(messageId);
   return messageView(m, deps.clock.now());
 };

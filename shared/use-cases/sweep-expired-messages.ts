@@ -1,6 +1,9 @@
-import type { Deps } from '../deps.ts';
+import type { Deps } from '../ports/deps.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
-import { finishMessage } from './message-lifecycle.ts';
+import { finishMessage, type MessageLifecycleDeps } from './message-lifecycle.ts';
+
+/** The ports this use case uses. */
+export type SweepExpiredMessagesDeps = Pick<Deps, 'clock' | 'devices' | 'messages'> & MessageLifecycleDeps;
 
 const PAGE = 200;
 
@@ -8,7 +11,7 @@ const PAGE = 200;
  * The sweeper (DESIGN.md "Timeout"): moves every PENDING message past its deadline to TIMEOUT and notifies it.
  * Runs every minute; a message it races with (delivered meanwhile) keeps the status the first write gave.
  */
-export const sweepExpiredMessages = async (deps: Deps): Promise<number> => {
+export const sweepExpiredMessages = async (deps: SweepExpiredMessagesDeps): Promise<number> => {
   const devices = new Map<string, DeviceRecord | undefined>();
   let swept = 0;
   for (;;) {

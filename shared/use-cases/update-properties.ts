@@ -1,9 +1,8 @@
 import * as z from 'zod';
 import { checkPropertySet } from '../domain/product-model.ts';
-import type { Deps } from '../deps.ts';
 import { rejectOversized } from '../payload-limits.ts';
 import { parseInput } from '../validation.ts';
-import { sendSyncRequest, syncTimeout } from './send-sync-request.ts';
+import { type SendSyncRequestDeps, sendSyncRequest, syncTimeout } from './send-sync-request.ts';
 
 // IoTDA §2.2 DevicePropertiesRequest: a list of {service_id, properties}.
 const PropertiesBody = z.object({
@@ -12,7 +11,12 @@ const PropertiesBody = z.object({
     .min(1),
 });
 
-export const updateProperties = async (deps: Deps, project: string, deviceId: string | undefined, body: unknown) => {
+export const updateProperties = async (
+  deps: SendSyncRequestDeps,
+  project: string,
+  deviceId: string | undefined,
+  body: unknown,
+) => {
   const input = parseInput(PropertiesBody, body);
   const payload = { services: input.services };
   rejectOversized(payload);

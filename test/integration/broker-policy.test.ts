@@ -2,12 +2,13 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../local/broker.ts';
 import { iotPermissions } from '../../local/iot-policy.ts';
+import { DEFAULT_REGION, LOCAL_ACCOUNT } from '../../shared/aws-names.ts';
 
 /**
  * The local broker does what the policy its sign-in returns says, and nothing of its own: here a policy
  * narrower than the device authorizer's, so a broker still applying "the device's own topics" would fail.
  */
-const ARN = 'arn:aws:iot:us-east-1:000000000000';
+const ARN = `arn:aws:iot:${DEFAULT_REGION}:${LOCAL_ACCOUNT}`;
 const CLIENT = 'd1_0_0_2025041401';
 const policy = {
   Version: '2012-10-17',

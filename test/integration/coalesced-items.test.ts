@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ItemReader, ItemWriter } from '../../shared/adapters/aws/coalesced-items.ts';
-import { createDynamoDb } from '../../shared/deps.ts';
+import { createDynamoDb } from '../../shared/adapters/aws/create-dynamodb.ts';
 import { startTestRuntime } from '../support/runtime.ts';
+import { DEFAULT_REGION } from '../../shared/aws-names.ts';
 
 const runtime = await startTestRuntime();
 const table = runtime.deps.config.tableName;
 
 /** The table's real client (dynalite), counting the calls it sends. */
 const countingClient = () => {
-  const db = createDynamoDb('us-east-1', runtime.dynamodbUrl);
+  const db = createDynamoDb(DEFAULT_REGION, runtime.dynamodbUrl);
   const calls: string[] = [];
   const send = db.send.bind(db);
   db.send = ((command: { constructor: { name: string } }) => {

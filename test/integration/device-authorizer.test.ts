@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { build } from '../../functions/auth/device-authorizer.ts';
-import type { Deps } from '../../shared/deps.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
 import { huaweiCredentials } from '../../tools/simulated-device.ts';
 import { registerDevice, startTestRuntime } from '../support/runtime.ts';
 

@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import mqtt from 'mqtt';
-import { createDynamoDb } from '../../shared/deps.ts';
+import { createDynamoDb } from '../../shared/adapters/aws/create-dynamodb.ts';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createApiToken } from '../../shared/use-cases/manage-api-tokens.ts';
 import { connectDevice as connectSimulated } from '../../tools/simulated-device.ts';
@@ -14,6 +14,7 @@ import {
   waitFor,
   waitForQueueIdle,
 } from '../support/runtime.ts';
+import { DEFAULT_REGION } from '../../shared/aws-names.ts';
 
 // One TTL minute lasts 50 ms here, so the message sweeper runs every 50 ms.
 const runtime = await startTestRuntime({ ttlMinuteMs: 50 });
@@ -180,7 +181,7 @@ describe('deleting a device deletes what it owned', () => {
 
   it('a device and message stored before generations existed are read, and deleted, as before', async () => {
     const deviceId = freshId();
-    const db = createDynamoDb('us-east-1', runtime.dynamodbUrl);
+    const db = createDynamoDb(DEFAULT_REGION, runtime.dynamodbUrl);
     const put = (Item: Record<string, unknown>) => db.send(new PutCommand({ TableName: runtime.tableName, Item }));
     const now = Date.now();
     // The items as the previous version wrote them: no generation, keys without one.

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startRuntime } from '../../local/runtime.ts';
 import { ephemeralSettings } from '../../local/settings.ts';
-import { createDynamoDb } from '../../shared/deps.ts';
+import { createDynamoDb } from '../../shared/adapters/aws/create-dynamodb.ts';
 import { createApiToken } from '../../shared/use-cases/manage-api-tokens.ts';
 import { apiClient, ensureProduct, expectInvalid, startTestRuntime } from '../support/runtime.ts';
+import { DEFAULT_REGION } from '../../shared/aws-names.ts';
 
 const runtime = await startTestRuntime();
 // A project of its own, so the counts are exactly what this file adds.
@@ -94,7 +95,7 @@ describe('ListDevices over a data dir from before it existed', () => {
     onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
     const settings = ephemeralSettings({ dataDir, bootstrapToken: 'list-token-0123456789' });
     const first = await startRuntime(settings);
-    const db = createDynamoDb('us-east-1', first.dynamodbUrl);
+    const db = createDynamoDb(DEFAULT_REGION, first.dynamodbUrl);
     // As the previous version stored them: no list keys, no list id.
     for (const [i, deviceId] of ['old-a', 'old-b'].entries())
       await db.send(

@@ -53,13 +53,12 @@ describe('runtime killed during a reconnect flush', () => {
     try {
       device = await connectDevice({ deviceId, secret: 'secret-kill-1', port: second.mqttPort });
       record(device);
-      const deadline = Date.now() + 15_000;
-      let list: { message_id: string; status: string }[] = [];
-      while (Date.now() < deadline) {
-        list = (await second.call('GET', `/devices/${deviceId}/messages`)).body.messages;
-        if (list.every((m) => m.status !== 'PENDING')) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const list = await waitFor(async () => {
+        const now: { message_id: string; status: string }[] = (
+          await second.call('GET', `/devices/${deviceId}/messages`)
+        ).body.messages;
+        return now.every((m) => m.status !== 'PENDING') ? now : undefined;
+      }, 'no message left PENDING');
       expect(list.map((m) => m.message_id).sort()).toEqual(ids);
       expect(list.filter((m) => m.status !== 'DELIVERED')).toEqual([]);
       // Every DELIVERED message reaches the device (at least once, over the two connections).

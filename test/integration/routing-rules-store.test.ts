@@ -1,6 +1,6 @@
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { createDynamoDb } from '../../shared/deps.ts';
+import { createDynamoDb } from '../../shared/adapters/aws/create-dynamodb.ts';
 import { keys } from '../../shared/table.ts';
 import { apiClient, startTestRuntime, type ApiResponse } from '../support/runtime.ts';
 

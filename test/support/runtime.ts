@@ -9,10 +9,11 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, expect, onTestFinished } from 'vitest';
 import { connectDevice as connectSimulated, type SimulatedDevice } from '../../tools/simulated-device.ts';
 import { devicePassword, signTimestamp } from '../../shared/domain/device-auth.ts';
-import { clientOptions } from '../../shared/deps.ts';
+import { clientOptions } from '../../shared/adapters/aws/client-options.ts';
 import type { NotificationEnvelope } from '../../shared/domain/notifications.ts';
 import { startRuntime, type Runtime } from '../../local/runtime.ts';
 import { ephemeralSettings, type LocalSettings } from '../../local/settings.ts';
+import { DEFAULT_REGION } from '../../shared/aws-names.ts';
 
 /** Starts the whole local runtime in this process on free ports, stopped when the file's tests end. */
 export const startTestRuntime = async (overrides: Partial<LocalSettings> = {}): Promise<Runtime> => {
@@ -152,7 +153,7 @@ export const waitForStatus = (runtime: Runtime, deviceId: string, status: string
 
 /** Reads (and removes) what is in the notification queue now, as an application would. */
 export const drainNotifications = async (runtime: Runtime): Promise<NotificationEnvelope[]> => {
-  const sqs = new SQSClient(clientOptions('us-east-1', runtime.sqsUrl));
+  const sqs = new SQSClient(clientOptions(DEFAULT_REGION, runtime.sqsUrl));
   const out: NotificationEnvelope[] = [];
   for (;;) {
     const res = await sqs.send(
@@ -176,7 +177,7 @@ export const drainNotifications = async (runtime: Runtime): Promise<Notification
 
 /** Waits until a queue has nothing waiting or in flight: every event sent so far has been handled. */
 export const waitForQueueIdle = (runtime: Runtime, queue: keyof Runtime['queueUrls']) => {
-  const sqs = new SQSClient(clientOptions('us-east-1', runtime.sqsUrl));
+  const sqs = new SQSClient(clientOptions(DEFAULT_REGION, runtime.sqsUrl));
   return waitFor(async () => {
     const { Attributes: a } = await sqs.send(
       new GetQueueAttributesCommand({
@@ -190,7 +191,7 @@ export const waitForQueueIdle = (runtime: Runtime, queue: keyof Runtime['queueUr
 
 /** Puts a lifecycle event straight on the presence queue, as an IoT rule would. */
 export const sendLifecycleEvent = async (runtime: Runtime, event: Record<string, unknown>) => {
-  const sqs = new SQSClient(clientOptions('us-east-1', runtime.sqsUrl));
+  const sqs = new SQSClient(clientOptions(DEFAULT_REGION, runtime.sqsUrl));
   await sqs.send(new SendMessageCommand({ QueueUrl: runtime.queueUrls.presence, MessageBody: JSON.stringify(event) }));
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { awaitResponse, backoffDelays } from '../../shared/await-response.ts';
+import { awaitResponse, pollDelays } from '../../shared/await-response.ts';
 
 /** A clock that only moves when the waiter sleeps, so the test runs in no real time. */
 const fakeTime = () => {
@@ -18,7 +18,7 @@ const fakeTime = () => {
 
 describe('awaitResponse', () => {
   it('backs off from 2 ms, doubling, to at most 100 ms', () => {
-    const it = backoffDelays();
+    const it = pollDelays();
     expect(Array.from({ length: 9 }, () => it.next().value)).toEqual([2, 4, 8, 16, 32, 64, 100, 100, 100]);
   });
 

@@ -3,13 +3,14 @@ import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } fr
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { countLogBytes, install, invoked, reset, runningInvocations, snapshot } from '../../local/call-meter.ts';
 import { ensureTable, startDynamoDb } from '../../local/dynamodb.ts';
-import { clientOptions } from '../../shared/deps.ts';
+import { clientOptions } from '../../shared/adapters/aws/client-options.ts';
+import { DEFAULT_REGION } from '../../shared/aws-names.ts';
 
 // A real DynamoDB emulator (dynalite, as the local runtime runs it) and real SDK clients.
 const dynamo = await startDynamoDb('127.0.0.1', 0, undefined);
 afterAll(() => dynamo.stop());
 const TABLE = 'meter';
-const raw = new DynamoDBClient(clientOptions('us-east-1', dynamo.endpoint));
+const raw = new DynamoDBClient(clientOptions(DEFAULT_REGION, dynamo.endpoint));
 await ensureTable(raw, TABLE);
 const db = DynamoDBDocumentClient.from(raw);
 // Counting starts here; the clients above already sent, so this also shows a client equipped on a later send.

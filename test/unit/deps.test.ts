@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../shared/config.ts';
-import { createDeps } from '../../shared/deps.ts';
+import { createDeps } from '../../functions/create-deps.ts';
 import { SqsNotifier, sqsNotifier } from '../../shared/adapters/aws/sqs-notifier.ts';
 
 describe('createDeps', () => {

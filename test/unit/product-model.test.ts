@@ -8,7 +8,7 @@ import {
   type FieldDef,
   type ServiceDef,
 } from '../../shared/domain/product-model.ts';
-import { ApiError } from '../../shared/errors.ts';
+import type { ApiError } from '../../shared/errors.ts';
 import { parseInput } from '../../shared/validation.ts';
 
 const field = (f: Partial<FieldDef> & Pick<FieldDef, 'data_type'>): FieldDef => ({ required: false, ...f });

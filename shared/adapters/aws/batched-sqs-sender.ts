@@ -1,67 +1,60 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import DataLoader from 'dataloader';
 
 const MAX_BATCH = 10; // SQS SendMessageBatch limit
 
-interface Waiting {
+interface Outgoing {
   body: string;
+  /** 0–900: SQS holds the message back that long. */
   delaySeconds?: number;
-  resolve: () => void;
-  reject: (e: unknown) => void;
 }
 
+/** One SendMessageBatch (a plain SendMessage for one); each message's own outcome: nothing, or SQS's error. */
+const sendBatch = async (
+  sqs: SQSClient,
+  url: string,
+  messages: readonly Outgoing[],
+): Promise<(undefined | Error)[]> => {
+  if (messages.length === 1) {
+    const [m] = messages as [Outgoing];
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: m.body, DelaySeconds: m.delaySeconds }));
+    return [undefined];
+  }
+  const out = await sqs.send(
+    new SendMessageBatchCommand({
+      QueueUrl: url,
+      Entries: messages.map((m, i) => ({ Id: String(i), MessageBody: m.body, DelaySeconds: m.delaySeconds })),
+    }),
+  );
+  const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
+  return messages.map((_, i) => {
+    const f = failed.get(String(i));
+    return f ? new Error(`SQS refused a message: ${f.Code} ${f.Message ?? ''}`) : undefined;
+  });
+};
+
 /**
- * Sends made close together go out in one SendMessageBatch per queue (up to 10), each send still resolving
- * or failing on its own; a send with no company goes as a plain SendMessage. `gatherMs` 0 gathers the sends
- * of one event-loop turn (what a use case sends at once, at no added wait: the notifier); more waits that
- * long for company (the local IoT rules' SQS action, off the device's path as IoT Core's rule engine is).
+ * Sends made close together go out in one SendMessageBatch per queue (DataLoader, one per queue), each send
+ * still resolving or failing on its own; a send with no company goes as a plain SendMessage. `gatherMs` 0
+ * gathers the sends of one turn (what a use case sends at once, at no added wait: the notifier, push
+ * retries); more waits that long for company (the local IoT rules' SQS action, off the device's path as IoT
+ * Core's rule engine is).
  */
 export const batchedSqsSender = (sqs: SQSClient, gatherMs = 0) => {
-  const queues = new Map<string, { waiting: Waiting[]; scheduled: boolean }>();
-
-  const flush = (url: string) => {
-    const q = queues.get(url)!;
-    q.scheduled = false;
-    while (q.waiting.length) {
-      const batch = q.waiting.splice(0, MAX_BATCH);
-      if (batch.length === 1) {
-        const [w] = batch as [Waiting];
-        sqs
-          .send(new SendMessageCommand({ QueueUrl: url, MessageBody: w.body, DelaySeconds: w.delaySeconds }))
-          .then(() => w.resolve(), w.reject);
-        continue;
-      }
-      sqs
-        .send(
-          new SendMessageBatchCommand({
-            QueueUrl: url,
-            Entries: batch.map((w, i) => ({ Id: String(i), MessageBody: w.body, DelaySeconds: w.delaySeconds })),
-          }),
-        )
-        .then(
-          (out) => {
-            const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
-            batch.forEach((w, i) => {
-              const f = failed.get(String(i));
-              if (f) w.reject(new Error(`SQS refused a message: ${f.Code} ${f.Message ?? ''}`));
-              else w.resolve();
-            });
-          },
-          (e: unknown) => {
-            for (const w of batch) w.reject(e);
-          },
-        );
-    }
+  const loaders = new Map<string, DataLoader<Outgoing, undefined>>();
+  const loaderOf = (url: string) => {
+    let loader = loaders.get(url);
+    if (!loader)
+      loaders.set(
+        url,
+        (loader = new DataLoader<Outgoing, undefined>((messages) => sendBatch(sqs, url, messages), {
+          cache: false,
+          maxBatchSize: MAX_BATCH,
+          ...(gatherMs > 0 ? { batchScheduleFn: (dispatch: () => void) => setTimeout(dispatch, gatherMs) } : {}),
+        })),
+      );
+    return loader;
   };
-
-  /** Resolves once SQS has the message; `delaySeconds` (0–900) holds it back that long. */
   return (url: string, body: string, delaySeconds?: number): Promise<void> =>
-    new Promise((resolve, reject) => {
-      let q = queues.get(url);
-      if (!q) queues.set(url, (q = { waiting: [], scheduled: false }));
-      q.waiting.push({ body, resolve, reject, ...(delaySeconds ? { delaySeconds } : {}) });
-      if (q.scheduled) return;
-      q.scheduled = true;
-      if (gatherMs > 0) setTimeout(() => flush(url), gatherMs);
-      else setImmediate(() => flush(url));
-    });
+    loaderOf(url).load(delaySeconds ? { body, delaySeconds } : { body });
 };

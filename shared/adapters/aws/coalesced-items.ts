@@ -1,5 +1,7 @@
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import DataLoader from 'dataloader';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '../../backoff.ts';
 
 type Key = { pk: string; sk: string };
 type Item = Record<string, unknown>;
@@ -13,8 +15,6 @@ const keyOf = (k: { pk?: unknown; sk?: unknown }): string => `${String(k.pk)}\u0
 // setImmediate, not DataLoader's default nextTick: what timers and I/O callbacks of one loop turn ask for shares a batch.
 const scheduleInLoopTurn = (dispatch: () => void) => void setImmediate(dispatch);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } };
 
 /** BatchWriteItem (at most 25 requests) until nothing is left unprocessed: DynamoDB returns what it throttled. */
@@ -24,10 +24,20 @@ export const batchWriteAll = async (
   requests: WriteRequest[],
 ): Promise<void> => {
   for (let attempt = 0; requests.length; attempt++) {
-    if (attempt) await sleep(Math.min(1000, 20 * 2 ** attempt));
+    if (attempt) await sleep(backoffDelay(attempt, 20, 1000));
     const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
     requests = (out.UnprocessedItems?.[table] ?? []) as WriteRequest[];
   }
+};
+
+/** Deletes the items with these keys, 25 to a BatchWriteItem. */
+export const deleteItems = async (db: DynamoDBDocumentClient, table: string, keys: Item[]): Promise<void> => {
+  for (let i = 0; i < keys.length; i += MAX_WRITES)
+    await batchWriteAll(
+      db,
+      table,
+      keys.slice(i, i + MAX_WRITES).map((Key) => ({ DeleteRequest: { Key } })),
+    );
 };
 
 /**
@@ -60,11 +70,11 @@ export class ItemReader {
     // Repeated keys in one batch (two waiters on one request) are asked for once.
     let pending: Key[] = [...new Map(keys.map((k) => [keyOf(k), k])).values()];
     for (let attempt = 0; pending.length; attempt++) {
-      if (attempt) await sleep(Math.min(1000, 10 * 2 ** attempt));
+      if (attempt) await sleep(backoffDelay(attempt, 10, 1000));
       const out = await this.db.send(
         new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }),
       );
-      for (const item of out.Responses?.[this.table] ?? []) found.set(keyOf(item as Key), item);
+      for (const item of out.Responses?.[this.table] ?? []) found.set(keyOf(item), item);
       // What DynamoDB did not get to (throttling, 16 MB) comes back to be asked again.
       pending = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Key[];
     }

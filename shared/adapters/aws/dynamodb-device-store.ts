@@ -6,10 +6,10 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { Presence } from '../../domain/presence.ts';
-import { ConditionFailedError } from '../../errors.ts';
 import type { DeviceQuery, DeviceRecord, DeviceRegistration, DeviceStore } from '../../ports/device-store.ts';
 import { indexKeys, keys } from '../../table.ts';
 import { applied } from './conditional.ts';
+import { StoredDevice } from './stored-items.ts';
 import type { ItemReader } from './coalesced-items.ts';
 import { countAll, queryUpTo } from './query-pages.ts';
 
@@ -19,11 +19,7 @@ const sameRegistration = (generation: string) =>
     ? { condition: 'generation = :generation', values: { ':generation': generation } }
     : { condition: 'attribute_not_exists(generation)', values: {} };
 
-const toRecord = (item: Record<string, unknown>): DeviceRecord => {
-  const { pk: _pk, sk: _sk, gsi1pk: _lpk, gsi1sk: _lsk, ...device } = item;
-  // Devices stored before generations existed are their id's first registration, ''.
-  return { generation: '', ...device } as unknown as DeviceRecord;
-};
+const toRecord = (item: Record<string, unknown>): DeviceRecord => StoredDevice.parse(item);
 
 export class DynamoDbDeviceStore implements DeviceStore {
   constructor(
@@ -32,8 +28,8 @@ export class DynamoDbDeviceStore implements DeviceStore {
     private readonly reader: ItemReader,
   ) {}
 
-  async create(device: DeviceRecord): Promise<void> {
-    const ok = await applied(
+  async create(device: DeviceRecord): Promise<boolean> {
+    return applied(
       this.db.send(
         new PutCommand({
           TableName: this.table,
@@ -47,7 +43,6 @@ export class DynamoDbDeviceStore implements DeviceStore {
         }),
       ),
     );
-    if (!ok) throw new ConditionFailedError(`device ${device.deviceId} exists`);
   }
 
   async get(deviceId: string): Promise<DeviceRecord | undefined> {

@@ -7,12 +7,12 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { ErrorInfo, MessageRecord, MessageStatus } from '../../domain/messages.ts';
-import { ConditionFailedError } from '../../errors.ts';
 import type { DeviceRegistration } from '../../ports/device-store.ts';
 import type { MessageKey, MessageStore } from '../../ports/message-store.ts';
 import { indexKeys, keys, messagePrefix } from '../../table.ts';
-import { batchWriteAll } from './coalesced-items.ts';
+import { deleteItems } from './coalesced-items.ts';
 import { applied } from './conditional.ts';
+import { StoredMessage, StoredMessageKey } from './stored-items.ts';
 import { queryUpTo } from './query-pages.ts';
 
 const pad = (n: number) => String(n).padStart(15, '0');
@@ -22,11 +22,7 @@ const EXPIRY_SHARDS = 8;
 const shardOf = (deviceId: string) =>
   [...deviceId].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % EXPIRY_SHARDS;
 
-const toRecord = (item: Record<string, unknown>): MessageRecord => {
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, gsi3pk: _e, gsi3sk: _f, ...record } = item;
-  // Messages stored before generations existed belong to the device's first registration, ''.
-  return { generation: '', ...record } as unknown as MessageRecord;
-};
+const toRecord = (item: Record<string, unknown>): MessageRecord => StoredMessage.parse(item);
 
 const keyOf = (k: MessageKey) => keys.message(k.deviceId, k.generation, k.messageId);
 
@@ -43,7 +39,7 @@ export class DynamoDbMessageStore implements MessageStore {
     private readonly table: string,
   ) {}
 
-  async create(m: MessageRecord): Promise<void> {
+  async create(m: MessageRecord): Promise<boolean> {
     const order = `${pad(m.createdAt)}#${m.messageId}`;
     const pending =
       m.status === 'PENDING'
@@ -54,7 +50,7 @@ export class DynamoDbMessageStore implements MessageStore {
             [indexKeys.expiry.sk]: `${pad(m.deadline)}#${m.deviceId}#${m.messageId}`,
           }
         : {};
-    const ok = await applied(
+    return applied(
       this.db.send(
         new PutCommand({
           TableName: this.table,
@@ -69,7 +65,6 @@ export class DynamoDbMessageStore implements MessageStore {
         }),
       ),
     );
-    if (!ok) throw new ConditionFailedError(`message ${m.messageId} exists for ${m.deviceId}`);
   }
 
   async get(key: MessageKey): Promise<MessageRecord | undefined> {
@@ -105,7 +100,7 @@ export class DynamoDbMessageStore implements MessageStore {
     // Keys only, then the few past `keep` whole: every create trims, and the kept ones can be 20 × 256 KB.
     // A device holds at most a few more than `keep` at any time, so `keep + 100` reaches past them.
     const past = (await this.historyItems(device, keep + 100, 'deviceId, generation, messageId')).slice(keep);
-    const records = await Promise.all(past.map((k) => this.get({ generation: '', ...k } as MessageKey)));
+    const records = await Promise.all(past.map((k) => this.get(StoredMessageKey.parse(k))));
     return records.filter((r) => r !== undefined);
   }
 
@@ -138,7 +133,7 @@ export class DynamoDbMessageStore implements MessageStore {
           Limit: limit - found.length,
         }),
       );
-      found.push(...(page.Items ?? []).map((k) => ({ generation: '', ...k }) as MessageKey));
+      found.push(...(page.Items ?? []).map((k) => StoredMessageKey.parse(k)));
     }
     return found;
   }
@@ -188,12 +183,7 @@ export class DynamoDbMessageStore implements MessageStore {
       },
       Infinity,
     );
-    for (let i = 0; i < items.length; i += 25)
-      await batchWriteAll(
-        this.db,
-        this.table,
-        items.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })),
-      );
+    await deleteItems(this.db, this.table, items);
     return items.length;
   }
 }

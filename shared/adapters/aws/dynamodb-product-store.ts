@@ -1,6 +1,5 @@
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { ConditionFailedError } from '../../errors.ts';
 import type { DeviceRegistration } from '../../ports/device-store.ts';
 import type {
   DeleteProductOutcome,
@@ -12,6 +11,8 @@ import type {
 import { indexKeys, keys } from '../../table.ts';
 import type { ItemReader } from './coalesced-items.ts';
 import { applied } from './conditional.ts';
+import { ServiceCapabilities } from '../../domain/product-model.ts';
+import { StoredProduct, StoredProductLink, StoredProductSummary } from './stored-items.ts';
 import { queryUpTo } from './query-pages.ts';
 
 /**
@@ -38,8 +39,7 @@ const SUMMARY_FIELDS = [
 // The model is kept gzipped: IoTDA allows 500 KB of capability JSON, over DynamoDB's 400 KB item limit, and
 // as one binary value it escapes DynamoDB's 32 levels of nesting and its number limits.
 const packModel = (p: ProductRecord) => gzipSync(JSON.stringify(p.serviceCapabilities));
-const unpackModel = (model: Uint8Array) =>
-  JSON.parse(gunzipSync(model).toString('utf8')) as ProductRecord['serviceCapabilities'];
+const unpackModel = (model: Uint8Array) => ServiceCapabilities.parse(JSON.parse(gunzipSync(model).toString('utf8')));
 
 /**
  * Unpacked models by product and version: every command reads its product, and unpacking is most of that
@@ -48,21 +48,18 @@ const unpackModel = (model: Uint8Array) =>
  */
 const MODELS_KEPT = 256;
 const unpacked = new Map<string, ProductRecord['serviceCapabilities']>();
-const modelOf = (item: Record<string, unknown>) => {
-  const key = `${String(item.listId)}#${String(item.version)}`;
+const modelOf = (item: { listId: string; version: number; model: Uint8Array }) => {
+  const key = `${item.listId}#${item.version}`;
   let model = unpacked.get(key);
   if (!model) {
-    model = unpackModel(item.model as Uint8Array);
+    model = unpackModel(item.model);
     if (unpacked.size >= MODELS_KEPT) unpacked.delete(unpacked.keys().next().value!);
     unpacked.set(key, model);
   }
   return model;
 };
 
-const toSummary = (item: Record<string, unknown>): ProductSummary =>
-  Object.fromEntries(
-    SUMMARY_FIELDS.filter((f) => item[f] !== undefined).map((f) => [f, item[f]]),
-  ) as unknown as ProductSummary;
+const toSummary = (item: Record<string, unknown>): ProductSummary => StoredProductSummary.parse(item);
 
 const linkKey = (productId: string, d: DeviceRegistration) => ({
   pk: keys.product(productId).pk,
@@ -88,20 +85,22 @@ export class DynamoDbProductStore implements ProductStore {
     };
   }
 
-  async create(p: ProductRecord): Promise<void> {
-    const ok = await applied(
+  async create(p: ProductRecord): Promise<boolean> {
+    return applied(
       this.db.send(
         new PutCommand({ TableName: this.table, Item: this.item(p), ConditionExpression: 'attribute_not_exists(pk)' }),
       ),
     );
-    if (!ok) throw new ConditionFailedError(`product ${p.productId} exists`);
   }
 
   async get(productId: string): Promise<ProductRecord | undefined> {
     // Every command reads its device's product: coalesced, so a batch chunk's 100 reads of one product are one.
-    const item = await this.reader.get(keys.product(productId));
-    if (!item || (typeof item.deleting === 'number' && item.deleting > this.now() - IN_FLIGHT_MS)) return undefined;
-    return { ...toSummary(item), serviceCapabilities: modelOf(item) } as ProductRecord;
+    const read = await this.reader.get(keys.product(productId));
+    if (!read) return undefined;
+    const item = StoredProduct.parse(read);
+    const { model: _, deleting, ...summary } = item;
+    if (deleting !== undefined && deleting > this.now() - IN_FLIGHT_MS) return undefined;
+    return { ...summary, serviceCapabilities: modelOf(item) };
   }
 
   async list(project: string, q: ProductQuery): Promise<{ items: ProductSummary[]; count: number }> {
@@ -201,9 +200,8 @@ export class DynamoDbProductStore implements ProductStore {
       },
       Infinity,
     );
-    for (const link of links) {
-      const device = { deviceId: link.deviceId as string, generation: link.generation as string };
-      if ((link.linkedAt as number) > now - IN_FLIGHT_MS || (await isLive(device))) return true;
+    for (const { linkedAt, ...device } of links.map((l) => StoredProductLink.parse(l))) {
+      if (linkedAt > now - IN_FLIGHT_MS || (await isLive(device))) return true;
       await this.unlink(productId, device);
     }
     return false;

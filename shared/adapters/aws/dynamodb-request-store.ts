@@ -3,6 +3,7 @@ import type { SyncKind } from '../../domain/sync-requests.ts';
 import type { PendingRequest, RequestStore } from '../../ports/request-store.ts';
 import { keys, TABLE } from '../../table.ts';
 import { applied } from './conditional.ts';
+import { StoredRequest } from './stored-items.ts';
 import type { ItemReader, ItemWriter } from './coalesced-items.ts';
 
 // Request items are only read while their caller waits; TTL removes them a day later.
@@ -41,6 +42,7 @@ export class DynamoDbRequestStore implements RequestStore {
 
   async responseOf(requestId: string): Promise<string | undefined> {
     // Polled by every waiting caller: coalesced with the other reads of the moment.
-    return (await this.reader.get(keys.request(requestId)))?.responseText as string | undefined;
+    const item = await this.reader.get(keys.request(requestId));
+    return item && StoredRequest.parse(item).responseText;
   }
 }

@@ -1,20 +1,13 @@
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiTokenRecord } from '../../domain/api-tokens.ts';
 import type { TokenStore } from '../../ports/token-store.ts';
 import { keys } from '../../table.ts';
 import type { ItemReader } from './coalesced-items.ts';
+import { queryUpTo } from './query-pages.ts';
 import { applied } from './conditional.ts';
+import { StoredToken } from './stored-items.ts';
 
-const toRecord = (item: Record<string, unknown>): ApiTokenRecord => {
-  const { tokenId, tokenHash, projects, name, createdAt, secretKey } = item as unknown as ApiTokenRecord;
-  return { tokenId, tokenHash, projects, createdAt, ...(name ? { name } : {}), ...(secretKey ? { secretKey } : {}) };
-};
+const toRecord = (item: Record<string, unknown>): ApiTokenRecord => StoredToken.parse(item);
 
 export class DynamoDbTokenStore implements TokenStore {
   constructor(
@@ -51,22 +44,17 @@ export class DynamoDbTokenStore implements TokenStore {
   }
 
   async list(): Promise<ApiTokenRecord[]> {
-    const records: ApiTokenRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :list',
-          ExpressionAttributeValues: { ':list': keys.tokenList },
-          ExclusiveStartKey: start,
-        }),
-      );
-      records.push(...(out.Items ?? []).map(toRecord));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return records;
+    const items = await queryUpTo(
+      this.db,
+      {
+        TableName: this.table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :list',
+        ExpressionAttributeValues: { ':list': keys.tokenList },
+      },
+      Infinity,
+    );
+    return items.map(toRecord);
   }
 
   async revoke(tokenId: string): Promise<boolean> {

@@ -29,7 +29,7 @@ export class IotDataPublisher implements DevicePublisher {
   }
 }
 
-/** The publisher of a function whose manifest access has `publish` or `disconnect` (shared/deps.ts Adapters). */
+/** The publisher of a function whose manifest access has `publish` or `disconnect` (functions/create-deps.ts Adapters). */
 export const iotDataPublisher = (config: Config): DevicePublisher =>
   new IotDataPublisher(
     new IoTDataPlaneClient(

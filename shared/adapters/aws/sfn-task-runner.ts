@@ -48,7 +48,7 @@ export class SfnTaskRunner implements TaskRunner {
   }
 }
 
-/** The task runner of a function whose manifest access has `startBatch` or `watchBatch` (shared/deps.ts Adapters). */
+/** The task runner of a function whose manifest access has `startBatch` or `watchBatch` (functions/create-deps.ts Adapters). */
 export const sfnTaskRunner = (config: Config): TaskRunner =>
   new SfnTaskRunner(
     new SFNClient(clientOptions(config.region, config.endpoints?.stepFunctions)),

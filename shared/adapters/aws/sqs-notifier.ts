@@ -26,7 +26,7 @@ export class SqsNotifier implements Notifier {
   }
 }
 
-/** The notifier of a function whose manifest access has `notify` (shared/deps.ts Adapters). */
+/** The notifier of a function whose manifest access has `notify` (functions/create-deps.ts Adapters). */
 export const sqsNotifier = (config: Config): Notifier =>
   new SqsNotifier(
     new SQSClient(clientOptions(config.region, config.endpoints?.sqs)),
