@@ -33,9 +33,10 @@ import {
  * The runtime runs in this process (its CPU and memory are this process's); the devices (bench/fleet.ts,
  * answering every command with an echo) are spread over `--fleets` child processes. Registering and
  * connecting them is setup, not timed. The task's figure counts everything the platform does for it: the
- * create call and the state machine writing one sub-task per target, the state machine's Map over chunks of CHUNK_SIZE targets
- * (BATCH_WORKFLOW.maxConcurrency at once), each sub-task sent through the single-device sync path, and the
- * settle step. Its end is seen by polling GET /batchtasks/{id} (limit=1) every POLL_MS from this process.
+ * create call and the state machine writing one sub-task per target, the state machine's Map over chunks of
+ * CHUNK_SIZE targets (BATCH_WORKFLOW.maxConcurrency at once), each sub-task sent through the single-device sync
+ * path, and the settle step. Its end is seen by polling GET /batchtasks/{id} (limit=1) every POLL_MS from this
+ * process.
  *
  * The baseline is the raw MQTT round trip (bench/raw-round-trips.ts) of the same number of commands to the
  * same devices with as many in flight as the Map can have (maxConcurrency × CHUNK_SIZE): what moving the
@@ -43,7 +44,8 @@ import {
  */
 
 const USAGE =
-  'npm run bench -- batch [--devices 10000] [--fleets 2] [--connect-concurrency 100] [--warmup 200] [--skip-baseline] [--cap-s 900] [--log-level SILENT] [--cpu-prof DIR]';
+  'npm run bench -- batch [--devices 10000] [--fleets 2] [--connect-concurrency 100] [--warmup 200] ' +
+  '[--skip-baseline] [--cap-s 900] [--log-level SILENT] [--cpu-prof DIR]';
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'];
 
 // The issue's aim: ≥ 300 sub-tasks/s (AWS IoT Jobs' fastest rollout is 1,000 devices a minute, about 17/s).
@@ -254,34 +256,40 @@ const printReport = ({
     ],
   );
   console.log(
-    `\ntask: 201 after ${ms(r.createdMs / 1000, 2)} s, first sub-task seen finished after ${ms(r.firstDoneMs / 1000, 2)} s, ` +
+    `\ntask: 201 after ${ms(r.createdMs / 1000, 2)} s, ` +
+      `first sub-task seen finished after ${ms(r.firstDoneMs / 1000, 2)} s, ` +
       `final status ${r.status} after ${ms(r.finalMs / 1000, 2)} s (polled every ${POLL_MS} ms)`,
   );
   console.log(`final status_desc: ${JSON.stringify(r.statusDesc)}`);
   console.log(
-    `final counters${consistent(r.progress) ? '' : ' (INCONSISTENT: they do not add up to total)'}: ${JSON.stringify(r.progress)}`,
+    `final counters${consistent(r.progress) ? '' : ' (INCONSISTENT: they do not add up to total)'}: ` +
+      JSON.stringify(r.progress),
   );
   console.log(`sub-tasks as stored: ${JSON.stringify(subs.statuses)}`);
   console.log(
-    `each sub-task from its claim to its result: p50 ${ms(subs.runMs.p50 / 1000, 2)} s, p99 ${ms(subs.runMs.p99 / 1000, 2)} s, max ${ms(subs.runMs.max / 1000, 2)} s; ` +
-      `first claim ${ms(subs.firstClaimMs / 1000, 2)} s and last result ${ms(subs.lastFinishMs / 1000, 2)} s after the create call` +
+    `each sub-task from its claim to its result: p50 ${ms(subs.runMs.p50 / 1000, 2)} s, ` +
+      `p99 ${ms(subs.runMs.p99 / 1000, 2)} s, max ${ms(subs.runMs.max / 1000, 2)} s; ` +
+      `first claim ${ms(subs.firstClaimMs / 1000, 2)} s ` +
+      `and last result ${ms(subs.lastFinishMs / 1000, 2)} s after the create call` +
       `${subs.finishedAfterEnd ? `; ${subs.finishedAfterEnd} results recorded AFTER the final status was seen` : ''}`,
   );
-  // aws-local-stepfunctions gives a Task with no TimeoutSeconds 60 s (the ASL spec's default; AWS sets none), then Retry runs it again.
+  // aws-local-stepfunctions gives a Task with no TimeoutSeconds 60 s (the ASL spec's default; AWS sets none),
+  // then Retry runs it again.
   console.log(
-    `each chunk from its first claim to its last result: p50 ${ms(subs.chunkMs.p50 / 1000, 2)} s, max ${ms(subs.chunkMs.max / 1000, 2)} s; ` +
+    `each chunk from its first claim to its last result: p50 ${ms(subs.chunkMs.p50 / 1000, 2)} s, ` +
+      `max ${ms(subs.chunkMs.max / 1000, 2)} s; ` +
       `${subs.chunksOver60s} chunks over the local Step Functions' 60 s default Task timeout`,
   );
   const perSub = (n: number) => (n / r.n).toFixed(2);
   const allCalls = task.calls.reduce((sum, [, n]) => sum + n, 0);
-  console.log(
-    `HTTP requests the runtime served per sub-task: ${perSub(allCalls)} (${task.calls.map(([name, n]) => `${name} ${perSub(n)}`).join(', ')})`,
-  );
+  const perSubByName = task.calls.map(([name, n]) => `${name} ${perSub(n)}`).join(', ');
+  console.log(`HTTP requests the runtime served per sub-task: ${perSub(allCalls)} (${perSubByName})`);
   if (succeeded !== r.n) console.log(`NOT all Success; failed sub-tasks, first ones: ${JSON.stringify(r.failures)}`);
   if (baseline && baseline.result.outcomes.response !== baseline.result.n)
     console.log(`baseline: ${JSON.stringify(baseline.result.outcomes)} ${baseline.result.firstErrors.join('; ')}`);
   console.log(
-    `peak resident memory of this process over its whole life (setup included): ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`,
+    'peak resident memory of this process over its whole life (setup included): ' +
+      `${Math.round(process.resourceUsage().maxRSS / 1024)} MB`,
   );
   console.log(
     `\naim >= ${AIM.subtasksPerSecond} sub-tasks/s: ${met(rate >= AIM.subtasksPerSecond)} (${rate.toFixed(0)}` +
@@ -323,8 +331,10 @@ export const main = async (args: string[]) => {
   const inFlight = Math.min(count, MAP_IN_FLIGHT);
   capRun('batch', WHOLE_RUN_MS);
   console.log(
-    `batch: one createCommands task over ${count} devices (echo, in ${fleetCount} processes), the Map at most ${BATCH_WORKFLOW.maxConcurrency} chunks of ${CHUNK_SIZE} at once; ` +
-      `baseline ${values['skip-baseline'] ? 'skipped' : `${count} raw MQTT round trips, ${inFlight} in flight`}; ulimit -n ${checkFileLimit(count)}, node ${process.version}`,
+    `batch: one createCommands task over ${count} devices (echo, in ${fleetCount} processes), ` +
+      `the Map at most ${BATCH_WORKFLOW.maxConcurrency} chunks of ${CHUNK_SIZE} at once; ` +
+      `baseline ${values['skip-baseline'] ? 'skipped' : `${count} raw MQTT round trips, ${inFlight} in flight`}; ` +
+      `ulimit -n ${checkFileLimit(count)}, node ${process.version}`,
   );
 
   const runtime = await startRuntime(ephemeralSettings({ logLevel: logLevel as LocalSettings['logLevel'] }));
@@ -339,11 +349,13 @@ export const main = async (args: string[]) => {
     // A sub-task to a device whose connect is not yet recorded fails as offline.
     await waitQueueIdle(runtime, 'presence', 600_000);
     console.log(
-      `connected ${count} devices, all recorded ONLINE, in ${((performance.now() - t) / 1000).toFixed(1)} s (not timed)`,
+      `connected ${count} devices, all recorded ONLINE, ` +
+        `in ${((performance.now() - t) / 1000).toFixed(1)} s (not timed)`,
     );
     const deviceIds = devices.map((d) => d.deviceId);
 
-    // Warm-up: the first task loads the CDK to synthesize the state machine (about a second) and both paths JIT-compile.
+    // Warm-up: the first task loads the CDK to synthesize the state machine (about a second) and both paths
+    // JIT-compile.
     const raw = await rawRoundTrips(runtime, deviceIds);
     if (warmup) {
       const few = deviceIds.slice(0, Math.min(warmup, count));

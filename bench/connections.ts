@@ -260,7 +260,8 @@ export const main = async (args: string[]) => {
   }, WHOLE_RUN_MS).unref();
 
   console.log(
-    `connections: ${count} devices, ${concurrency} connects in flight, ulimit -n ${checkFileLimit(count)}, node ${process.version}`,
+    `connections: ${count} devices, ${concurrency} connects in flight, ` +
+      `ulimit -n ${checkFileLimit(count)}, node ${process.version}`,
   );
   const results: [string, Result][] = [['downlink runtime', await run(() => downlinkRuntime(count), concurrency)]];
   if (!values['skip-baseline']) results.push(['plain aedes', await run(() => plainAedes(count), concurrency)]);
@@ -269,7 +270,8 @@ export const main = async (args: string[]) => {
   const ours = results[0]![1];
   const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
   console.log(
-    `\naim >= ${AIM.connectsPerSecond} connects/s: ${met(rate(ours) >= AIM.connectsPerSecond)} (${rate(ours).toFixed(0)}); ` +
+    `\naim >= ${AIM.connectsPerSecond} connects/s: ` +
+      `${met(rate(ours) >= AIM.connectsPerSecond)} (${rate(ours).toFixed(0)}); ` +
       `aim <= ${AIM.rssMb} MB resident: ${met(ours.rssPeak <= AIM.rssMb)} (peak ${ours.rssPeak} MB)`,
   );
   process.exit(ours.report.failed || ours.stillOffline ? 1 : 0);

@@ -330,10 +330,14 @@ export const pathPartOf = (c: CallRecord): PathPart => {
   return 'rest';
 };
 
-// The functions that wait for devices' answers: the sync routes (shared/use-cases/send-sync-request.ts) and a batch chunk of commands.
+// The functions that wait for devices' answers: the sync routes (shared/use-cases/send-sync-request.ts) and a
+// batch chunk of commands.
 const WAITERS = new Set(['create-command', 'update-properties', 'query-properties', 'batch-chunk']);
 
-/** Calls by `part function service operation`, counted, sorted: the shape the tests pin. Calls outside any function are left out. */
+/**
+ * Calls by `part function service operation`, counted, sorted: the shape the tests pin. Calls outside any
+ * function are left out.
+ */
 export const callShape = (m: Measured): Record<string, number> => {
   const counts: Record<string, number> = {};
   for (const c of m.calls) {

@@ -152,7 +152,8 @@ const bill = (op: Op) => {
 
 /** The same work on the peers, per operation (USD); undefined where not priced. */
 const peerUsd = (name: string) => {
-  // Messages each platform would meter: a sync request and its answer 2, a message 1, a month online 0 (connections free).
+  // Messages each platform would meter: a sync request and its answer 2, a message 1, a month online 0
+  // (connections free).
   const messages: Record<string, number> = {
     'sync command': 2,
     'property set': 2,
@@ -204,7 +205,8 @@ export const main = async (args: string[]) => {
   const runtime = await startRuntime(ephemeralSettings({ logLevel: 'INFO' }));
   const probe = await costProbe(runtime);
   console.log(
-    `cost: ${runs} runs of each operation, batch tasks of ${batchSize} devices, ${pending} messages pending per reconnect; device answers in ${DEVICE_DELAY_MS} ms; node ${process.version}`,
+    `cost: ${runs} runs of each operation, batch tasks of ${batchSize} devices, ` +
+      `${pending} messages pending per reconnect; device answers in ${DEVICE_DELAY_MS} ms; node ${process.version}`,
   );
   const ops: Op[] = [];
   const repeat = async (name: string, sync: boolean, perOp: number, times: number, once: () => Promise<Measured>) => {
@@ -315,36 +317,45 @@ export const main = async (args: string[]) => {
       ],
     );
     console.log(
-      '\n"device online a month" is per device-month: 30 reconnects and 43,200 connection minutes; the others per operation.',
+      '\n"device online a month" is per device-month: 30 reconnects and 43,200 connection minutes; ' +
+        'the others per operation.',
     );
     console.log('Prices (bench/prices.ts):');
     for (const [k, p] of Object.entries(AWS)) console.log(`  ${k}: ${p.usd} USD per ${p.per}; ${p.source}; ${p.asOf}`);
     console.log(`  IoT Core metering rules: ${IOT_METERING_SOURCE}`);
     console.log(
-      `  IoTDA basic: ${PEERS.iotdaBasic.usdPerMillionMessages.toFixed(3)} USD per million messages; ${PEERS.iotdaBasic.source}`,
+      `  IoTDA basic: ${PEERS.iotdaBasic.usdPerMillionMessages.toFixed(3)} USD per million messages; ` +
+        PEERS.iotdaBasic.source,
     );
     console.log(
-      `  Azure IoT Hub S1: ${PEERS.azureS1.usdPerUnitMonth} USD a unit-month, ${PEERS.azureS1.messagesPerUnitDay} messages a day; ${PEERS.azureS1.source}`,
+      `  Azure IoT Hub S1: ${PEERS.azureS1.usdPerUnitMonth} USD a unit-month, ` +
+        `${PEERS.azureS1.messagesPerUnitDay} messages a day; ${PEERS.azureS1.source}`,
     );
     console.log(
-      `  AWS IoT Device Management commands: not priced (no stored copy of ${PEERS.awsDeviceManagementCommands.source})`,
+      '  AWS IoT Device Management commands: not priced ' +
+        `(no stored copy of ${PEERS.awsDeviceManagementCommands.source})`,
     );
 
     // The modelled latency of each sync operation on AWS.
     console.log(
-      `\nModelled AWS latency of a sync request (device answers in ${DEVICE_DELAY_MS} ms); per call (bench/prices.ts LATENCY_MS): ${JSON.stringify(LATENCY_MS)}`,
+      `\nModelled AWS latency of a sync request (device answers in ${DEVICE_DELAY_MS} ms); ` +
+        `per call (bench/prices.ts LATENCY_MS): ${JSON.stringify(LATENCY_MS)}`,
     );
-    const wait = modelledWait(answerMs(DEVICE_DELAY_MS));
+    const answer = answerMs(DEVICE_DELAY_MS);
+    const wait = modelledWait(answer);
+    const invokes = 2 * (LATENCY_MS.lambdaInvoke + LATENCY_MS.lambdaCompute);
     for (const x of bills.filter((y) => y.op.sync)) {
       const critical = x.op.total.calls.filter((c) => pathPartOf(c) === 'critical');
       const perRun = critical.reduce((s, c) => s + callLatency(c), 0) / x.op.runs;
       const callsPerRun = critical.length / x.op.runs;
-      const total =
-        LATENCY_MS.apiGateway + 2 * (LATENCY_MS.lambdaInvoke + LATENCY_MS.lambdaCompute) + perRun + wait.waitMs;
+      const total = LATENCY_MS.apiGateway + invokes + perRun + wait.waitMs;
       console.log(
-        `  ${x.op.name}: ${total.toFixed(0)} ms = API Gateway ${LATENCY_MS.apiGateway} + authorizer and handler invokes ${2 * (LATENCY_MS.lambdaInvoke + LATENCY_MS.lambdaCompute)} + ` +
-          `${callsPerRun.toFixed(1)} calls before the answer ${perRun.toFixed(0)} + wait after the publish ${wait.waitMs} ` +
-          `(answer stored at ${answerMs(DEVICE_DELAY_MS)} ms, ${wait.reads} polls, the last ${wait.waitMs - answerMs(DEVICE_DELAY_MS)} ms past it: the poll granularity)`,
+        `  ${x.op.name}: ${total.toFixed(0)} ms = API Gateway ${LATENCY_MS.apiGateway} + ` +
+          `authorizer and handler invokes ${invokes} + ` +
+          `${callsPerRun.toFixed(1)} calls before the answer ${perRun.toFixed(0)} + ` +
+          `wait after the publish ${wait.waitMs} ` +
+          `(answer stored at ${answer} ms, ${wait.reads} polls, the last ${wait.waitMs - answer} ms past it: ` +
+          'the poll granularity)',
       );
     }
   } finally {

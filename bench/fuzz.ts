@@ -51,6 +51,9 @@ const DEVICE = (i: number) => `@@device${i}@@`;
 const TASK = (i: number) => `@@task${i}@@`;
 const DEVICES = 6;
 const TASKS = 3;
+const RULE = (i: number) => `@@rule${i}@@`;
+const ACTION = (i: number) => `@@action${i}@@`;
+const RULES = 2;
 
 const NUMBERS = [
   '1e400',
@@ -189,6 +192,20 @@ const validBody = (r: Rng, method: string, path: string): J | undefined => {
     };
   }
   if (path.endsWith('/stop') || path.endsWith('/retry')) return r.chance(0.5) ? { targets: [device()] } : undefined;
+  if (path.endsWith('/rules'))
+    return {
+      rule_name: 'fuzz',
+      subject: { resource: r.pick(['device.status', 'device.message.status', 'batchtask']), event: 'update' },
+      ...(r.chance(0.5) ? { where: "notify_data.body.status = 'ONLINE' OR (a.b != 1 AND NOT c = true)" } : {}),
+    };
+  if (path.includes('/rules/'))
+    return r.chance(0.5) ? { active: r.chance(0.5) } : { select: '*', where: "notify_data.header.device_id = 'x'" };
+  if (path.includes('/actions'))
+    return {
+      ...(method === 'POST' ? { rule_id: RULE(r.int(RULES)) } : {}),
+      channel: 'HTTP_FORWARDING',
+      channel_detail: { http_forwarding: { url: `http://127.0.0.1:9/${r.int(1e6)}`, token: 'abc123' } },
+    };
   return undefined;
 };
 
@@ -286,13 +303,17 @@ const paramValue = (r: Rng, name: string): string => {
   if (r.chance(0.7))
     return name === 'task_id'
       ? TASK(r.int(TASKS))
-      : name === 'message_id'
-        ? `m${r.int(50)}`
-        : name === 'product_id'
-          ? 'prod'
-          : DEVICE(r.int(DEVICES));
+      : name === 'rule_id'
+        ? RULE(r.int(RULES))
+        : name === 'action_id'
+          ? ACTION(r.int(RULES))
+          : name === 'message_id'
+            ? `m${r.int(50)}`
+            : name === 'product_id'
+              ? 'prod'
+              : DEVICE(r.int(DEVICES));
   if (r.chance(0.5))
-    return name === 'task_id'
+    return name === 'task_id' || name === 'rule_id' || name === 'action_id'
       ? Array.from({ length: 24 }, () => r.pick([...'0123456789abcdef'])).join('')
       : `id-${r.int(1e6)}`;
   return r.pick(BAD_SEGMENTS);
@@ -451,8 +472,25 @@ const prepare = async (runtime: Runtime) => {
         })
       ).task_id!,
     );
+  const rules: string[] = [];
+  const actions: string[] = [];
+  for (let i = 0; i < RULES; i++) {
+    rules.push(
+      (await call('POST', '/routing-rule/rules', { subject: { resource: 'device.status', event: 'update' } })).rule_id!,
+    );
+    const http = { url: 'http://127.0.0.1:9/push' };
+    actions.push(
+      (
+        await call('POST', '/routing-rule/actions', {
+          rule_id: rules[i],
+          channel: 'HTTP_FORWARDING',
+          channel_detail: { http_forwarding: http },
+        })
+      ).action_id!,
+    );
+  }
   const { token: otherToken } = await createApiToken(runtime.deps, ['other'], 'fuzz-other');
-  return { devices, tasks, otherToken, close: () => Promise.all(online.map((d) => d.close())) };
+  return { devices, tasks, rules, actions, otherToken, close: () => Promise.all(online.map((d) => d.close())) };
 };
 
 const describe = (q: FuzzRequest) => {
@@ -480,7 +518,9 @@ export const runFuzz = async (
     text
       .replaceAll('@@project@@', runtime.project)
       .replace(/@@device(\d+)@@/g, (_m, i: string) => setup.devices[Number(i)]!)
-      .replace(/@@task(\d+)@@/g, (_m, i: string) => setup.tasks[Number(i)]!);
+      .replace(/@@task(\d+)@@/g, (_m, i: string) => setup.tasks[Number(i)]!)
+      .replace(/@@rule(\d+)@@/g, (_m, i: string) => setup.rules[Number(i)]!)
+      .replace(/@@action(\d+)@@/g, (_m, i: string) => setup.actions[Number(i)]!);
   const { hostname, port } = new URL(runtime.httpUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
   const counts: Record<string, number> = {};

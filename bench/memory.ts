@@ -120,7 +120,8 @@ export const main = async (argv: string[]) => {
       },
     );
     console.log(
-      `round ${round}: ${total} requests in ${((Date.now() - started) / 1000).toFixed(1)} s, by status so far: ${JSON.stringify(Object.fromEntries(statuses))}`,
+      `round ${round}: ${total} requests in ${((Date.now() - started) / 1000).toFixed(1)} s, ` +
+        `by status so far: ${JSON.stringify(Object.fromEntries(statuses))}`,
     );
     await measure(`round ${round}: after the load`);
     await settle();
@@ -134,7 +135,9 @@ export const main = async (argv: string[]) => {
   const [first, last] = [afterRounds[0]!, afterRounds.at(-1)!];
   const grew = (last.kept - first.kept) / MB;
   console.log(
-    `from round 1 to round ${afterRounds.length}, after full GCs: rss ${((last.rss - first.rss) / MB).toFixed(0)} MB, heaps and Buffers ${grew.toFixed(0)} MB (bound ${KEPT_GROWTH_MB} MB)`,
+    `from round 1 to round ${afterRounds.length}, after full GCs: ` +
+      `rss ${((last.rss - first.rss) / MB).toFixed(0)} MB, ` +
+      `heaps and Buffers ${grew.toFixed(0)} MB (bound ${KEPT_GROWTH_MB} MB)`,
   );
   if (grew > KEPT_GROWTH_MB) process.exitCode = 1;
   if (values.snapshot) console.log(`heap snapshot: ${writeHeapSnapshot()}`);

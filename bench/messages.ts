@@ -161,7 +161,8 @@ const online = async (opts: { devices: number; messages: number; concurrency: nu
     await waitQueueIdle(runtime, 'presence', 60_000);
     console.log(`(a) created and connected ${opts.devices} devices (not timed)`);
 
-    // Message i goes to device i % devices: one device's messages never overlap while fewer than `devices` are in flight.
+    // Message i goes to device i % devices: one device's messages never overlap while fewer than `devices` are
+    // in flight.
     const plan = (part: string, n: number) =>
       Array.from({ length: n }, (_, i) => {
         const d = i % devices.length;
@@ -352,7 +353,8 @@ const flush = async (
     await connectAll(fleet, runtime, devices, opts.reconnectConcurrency);
     await waitQueueIdle(runtime, 'presence', 120_000);
     console.log(
-      `(b) created and connected ${opts.devices} devices in ${((performance.now() - t) / 1000).toFixed(1)} s (not timed)`,
+      `(b) created and connected ${opts.devices} devices ` +
+        `in ${((performance.now() - t) / 1000).toFixed(1)} s (not timed)`,
     );
 
     // Baseline: the same messages, published server-side to the connected devices, each device's in order.
@@ -399,7 +401,8 @@ const flush = async (
     if ((created.outcomes.PENDING ?? 0) !== n)
       throw new Error(`expected ${n} PENDING, got ${fmtCounts(created.outcomes)}; ${created.firstErrors.join('; ')}`);
     console.log(
-      `  created ${n} PENDING messages in ${((performance.now() - t) / 1000).toFixed(1)} s (${(n / (created.elapsedMs / 1000)).toFixed(0)}/s, not timed)`,
+      `  created ${n} PENDING messages in ${((performance.now() - t) / 1000).toFixed(1)} s ` +
+        `(${(n / (created.elapsedMs / 1000)).toFixed(0)}/s, not timed)`,
     );
     const sqs = sqsOf(runtime);
     await sqs.send(new PurgeQueueCommand({ QueueUrl: runtime.queueUrls.notifications }));
@@ -454,7 +457,8 @@ const printFlush = (
   const s = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : (v / 1000).toFixed(2));
   const cols = [f.plain, f.flushed];
   console.log(
-    `\n(b) ${f.flushed.n} messages, ${opts.perDevice} to each of ${opts.devices} devices: plain publish ${opts.concurrency} devices at a time; ` +
+    `\n(b) ${f.flushed.n} messages, ${opts.perDevice} to each of ${opts.devices} devices: ` +
+      `plain publish ${opts.concurrency} devices at a time; ` +
       `flush on reconnect, ${opts.reconnectConcurrency} connects in flight`,
   );
   printTable(
@@ -484,8 +488,10 @@ const printFlush = (
     console.log(`not DELIVERED in the API lists: ${fmtCounts(f.flushed.apiCheck.other)}`);
   const ratio = f.flushed.totalMs / f.plain.totalMs;
   console.log(
-    `\naim flush <= ${AIM.flushOverPublish}x the plain publish: ${met(f.flushed.complete && ratio <= AIM.flushOverPublish)} ` +
-      `(x${ratio.toFixed(1)}: ${s(f.flushed.totalMs)} s vs ${s(f.plain.totalMs)} s${f.flushed.complete ? '' : '; INCOMPLETE'})`,
+    `\naim flush <= ${AIM.flushOverPublish}x the plain publish: ` +
+      `${met(f.flushed.complete && ratio <= AIM.flushOverPublish)} ` +
+      `(x${ratio.toFixed(1)}: ${s(f.flushed.totalMs)} s vs ${s(f.plain.totalMs)} s` +
+      `${f.flushed.complete ? '' : '; INCOMPLETE'})`,
   );
   return f.flushed.complete && f.plain.complete;
 };

@@ -104,7 +104,9 @@ export const PEERS = {
     usdPerUnitMonth: 25,
     messagesPerUnitDay: 400_000,
     source:
-      'https://azure.microsoft.com/pricing/details/iot-hub/ (units and 4 KB metering); https://learn.microsoft.com/azure/iot-hub/iot-hub-devguide-pricing (a direct method: request and non-empty response each charged)',
+      'https://azure.microsoft.com/pricing/details/iot-hub/ (units and 4 KB metering); ' +
+      'https://learn.microsoft.com/azure/iot-hub/iot-hub-devguide-pricing ' +
+      '(a direct method: request and non-empty response each charged)',
     confirmed: false,
   },
   awsDeviceManagementCommands: {

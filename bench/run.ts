@@ -7,12 +7,14 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ main(arg
   },
   commands: {
     about:
-      'POST /commands to 50 echoing devices, 1 and 50 in flight: p50/p99 and commands/s against the raw MQTT round trip',
+      'POST /commands to 50 echoing devices, 1 and 50 in flight: ' +
+      'p50/p99 and commands/s against the raw MQTT round trip',
     load: () => import('./commands.ts'),
   },
   messages: {
     about:
-      'create-message to 100 online devices (messages/s), and the flush of 20,000 pending messages to 1,000 reconnecting devices',
+      'create-message to 100 online devices (messages/s), ' +
+      'and the flush of 20,000 pending messages to 1,000 reconnecting devices',
     load: () => import('./messages.ts'),
   },
   memory: {
@@ -21,22 +23,26 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ main(arg
   },
   batch: {
     about:
-      'one createCommands task over 10,000 echoing devices: time to a final status, sub-tasks/s, peak RSS, against raw MQTT round trips',
+      'one createCommands task over 10,000 echoing devices: ' +
+      'time to a final status, sub-tasks/s, peak RSS, against raw MQTT round trips',
     load: () => import('./batch.ts'),
   },
   cost: {
     about:
-      'AWS calls, DynamoDB capacity, Lambda, IoT and SQS use of each operation, priced per million at us-east-1 list prices; modelled AWS latency of sync requests',
+      'AWS calls, DynamoDB capacity, Lambda, IoT and SQS use of each operation, ' +
+      'priced per million at us-east-1 list prices; modelled AWS latency of sync requests',
     load: () => import('./cost.ts'),
   },
   'batch-create': {
     about:
-      'CreateBatchTask with 30,000 targets: the create call until its 201, and until the task is Waitting (sub-tasks written)',
+      'CreateBatchTask with 30,000 targets: ' +
+      'the create call until its 201, and until the task is Waitting (sub-tasks written)',
     load: () => import('./batch-create.ts'),
   },
   fuzz: {
     about:
-      'seeded malformed REST requests (--seed, --count 10000) over every route: counts by status, every 5xx; exits 1 on any 5xx',
+      'seeded malformed REST requests (--seed, --count 10000) over every route: ' +
+      'counts by status, every 5xx; exits 1 on any 5xx',
     load: () => import('./fuzz.ts'),
   },
 };

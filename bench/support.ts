@@ -57,7 +57,10 @@ export const processLoad = () => {
 };
 export type ProcessLoad = ReturnType<ReturnType<typeof processLoad>['end']>;
 
-/** What a request to one of this process's HTTP servers is: the AWS operation it names, else its method and first path segment. */
+/**
+ * What a request to one of this process's HTTP servers is: the AWS operation it names, else its method and first
+ * path segment.
+ */
 const callName = (req: IncomingMessage) => {
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string')
@@ -272,9 +275,10 @@ const ownTicks = (pid: number): number => {
 };
 
 /**
- * CPU time (user + system; not interrupts, which loopback traffic of our own fills) of the whole machine and of this process with its children (the runtime, the devices, the
- * callers). The difference over a phase is what other processes took: on a shared 2-core machine, a run
- * that another job disturbed says so. Undefined where /proc is not there.
+ * CPU time (user + system; not interrupts, which loopback traffic of our own fills) of the whole machine and of
+ * this process with its children (the runtime, the devices, the callers). The difference over a phase is what
+ * other processes took: on a shared 2-core machine, a run that another job disturbed says so. Undefined where
+ * /proc is not there.
  */
 export const machineCpu = (): { busyMs: number; oursMs: number } | undefined => {
   try {
@@ -310,7 +314,8 @@ export const otherCpu = () => {
     },
     report: () =>
       known
-        ? `other processes on this machine used ${(otherMs / 1000).toFixed(1)} s of CPU during the ${(wallMs / 1000).toFixed(1)} s of timed phases`
+        ? `other processes on this machine used ${(otherMs / 1000).toFixed(1)} s of CPU ` +
+          `during the ${(wallMs / 1000).toFixed(1)} s of timed phases`
         : 'CPU of other processes: unknown (no /proc)',
   };
 };

@@ -5,6 +5,7 @@ import { DynamoDbDeviceStore } from '../shared/adapters/aws/dynamodb-device-stor
 import { DynamoDbMessageStore } from '../shared/adapters/aws/dynamodb-message-store.ts';
 import { DynamoDbProductStore } from '../shared/adapters/aws/dynamodb-product-store.ts';
 import { DynamoDbRequestStore } from '../shared/adapters/aws/dynamodb-request-store.ts';
+import { DynamoDbRoutingRuleStore } from '../shared/adapters/aws/dynamodb-routing-rule-store.ts';
 import { DynamoDbTokenStore } from '../shared/adapters/aws/dynamodb-token-store.ts';
 import { createDynamoDb } from '../shared/adapters/aws/create-dynamodb.ts';
 import { ItemReader, ItemWriter } from '../shared/adapters/aws/coalesced-items.ts';
@@ -60,6 +61,7 @@ export const createDeps = (config: Config, adapters: Adapters = {}): Deps => {
     products: new DynamoDbProductStore(db, config.tableName, reader, systemClock.now),
     batchTasks: new DynamoDbBatchTaskStore(db, config.tableName),
     leases: new DynamoDbLeaseStore(db, config.tableName),
+    routingRules: new DynamoDbRoutingRuleStore(db, config.tableName, systemClock.now),
     taskRunner: adapters.taskRunner?.(config) ?? absent('taskRunner'),
     notifier: adapters.notifier?.(config) ?? absent('notifier'),
     publisher: adapters.publisher?.(config) ?? absent('publisher'),

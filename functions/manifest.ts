@@ -239,6 +239,67 @@ export const FUNCTIONS: FunctionDef[] = [
     timeoutSeconds: SYNC_FUNCTION_TIMEOUT_SECONDS,
   },
   {
+    // CONTRACT.md §7: IoTDA's routing rules, whose HTTP forwarding actions receive the project's pushes.
+    name: 'create-routing-rule',
+    entry: 'functions/api/create-routing-rule.ts',
+    triggers: [{ kind: 'http', method: 'POST', path: `${API}/routing-rule/rules` }],
+    access: { table: 'write' },
+  },
+  {
+    name: 'list-routing-rules',
+    entry: 'functions/api/list-routing-rules.ts',
+    triggers: [{ kind: 'http', method: 'GET', path: `${API}/routing-rule/rules` }],
+    access: { table: 'read' },
+  },
+  {
+    name: 'show-routing-rule',
+    entry: 'functions/api/show-routing-rule.ts',
+    triggers: [{ kind: 'http', method: 'GET', path: `${API}/routing-rule/rules/{rule_id}` }],
+    access: { table: 'read' },
+  },
+  {
+    name: 'update-routing-rule',
+    entry: 'functions/api/update-routing-rule.ts',
+    triggers: [{ kind: 'http', method: 'PUT', path: `${API}/routing-rule/rules/{rule_id}` }],
+    access: { table: 'write' },
+  },
+  {
+    name: 'delete-routing-rule',
+    entry: 'functions/api/delete-routing-rule.ts',
+    triggers: [{ kind: 'http', method: 'DELETE', path: `${API}/routing-rule/rules/{rule_id}` }],
+    access: { table: 'write' },
+  },
+  {
+    name: 'create-rule-action',
+    entry: 'functions/api/create-rule-action.ts',
+    triggers: [{ kind: 'http', method: 'POST', path: `${API}/routing-rule/actions` }],
+    access: { table: 'write' },
+  },
+  {
+    name: 'list-rule-actions',
+    entry: 'functions/api/list-rule-actions.ts',
+    triggers: [{ kind: 'http', method: 'GET', path: `${API}/routing-rule/actions` }],
+    access: { table: 'read' },
+  },
+  {
+    name: 'show-rule-action',
+    entry: 'functions/api/show-rule-action.ts',
+    triggers: [{ kind: 'http', method: 'GET', path: `${API}/routing-rule/actions/{action_id}` }],
+    access: { table: 'read' },
+  },
+  {
+    name: 'update-rule-action',
+    entry: 'functions/api/update-rule-action.ts',
+    triggers: [{ kind: 'http', method: 'PUT', path: `${API}/routing-rule/actions/{action_id}` }],
+    access: { table: 'write' },
+  },
+  {
+    name: 'delete-rule-action',
+    entry: 'functions/api/delete-rule-action.ts',
+    triggers: [{ kind: 'http', method: 'DELETE', path: `${API}/routing-rule/actions/{action_id}` }],
+    access: { table: 'write' },
+  },
+  {
     name: 'batch-prepare',
     entry: 'functions/batch/prepare.ts',
     // The batch state machine's first step: writes the sub-tasks of a task created Initializing.

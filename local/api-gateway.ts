@@ -252,9 +252,14 @@ export const startApiGateway = async (opts: {
         ? { ...GATEWAY_RESPONSES.default4xx, status: 431 }
         : GATEWAY_RESPONSES.default4xx;
     const body = JSON.stringify({ error_code: def.code, error_msg: def.message });
+    const reason = def.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
     socket.end(
-      `HTTP/1.1 ${def.status} ${def.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${def.status} ${reason}\r\n` +
+        'Content-Type: application/json\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${randomUUID()}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
     );
   });
   server.keepAliveTimeout = 65_000;

@@ -19,7 +19,10 @@ export type Phase =
   | 'during'
   /** Made by an invocation's left-over work after it returned. */
   | 'after-return'
-  /** Made by the invocation before it returned and after its first iot-data Publish (a sync request's waiter polls here). */
+  /**
+   * Made by the invocation before it returned and after its first iot-data Publish (a sync request's waiter polls
+   * here).
+   */
   | 'after-publish';
 
 export interface CallRecord {
@@ -27,7 +30,10 @@ export interface CallRecord {
   service: string;
   /** The API operation, e.g. `GetItem`, `BatchGetItem`, `Publish`. */
   operation: string;
-  /** The function whose invocation made the call; undefined for calls outside any (the local runtime's own plumbing, a test). */
+  /**
+   * The function whose invocation made the call; undefined for calls outside any (the local runtime's own
+   * plumbing, a test).
+   */
   fn: string | undefined;
   /** The invocation's trigger kind (`http`, `api-authorizer`, `queue`, `rule`, `state-machine`, `schedule`, …). */
   trigger: string | undefined;

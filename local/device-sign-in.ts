@@ -10,7 +10,10 @@ export interface MqttSignIn {
   password: Buffer | undefined;
 }
 
-/** What a signed-in connection may do: `resource` without the ARN's head (`client/…`, `topic/…`, `topicfilter/…`). */
+/**
+ * What a signed-in connection may do: `resource` without the ARN's head (`client/…`, `topic/…`,
+ * `topicfilter/…`).
+ */
 export type ConnectionGrant = (action: IotAction, resource: string) => boolean;
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The subset of the AWS IoT rules SQL the manifest uses, so local rules run from the same definitions:
  * `SELECT <items> FROM '<topic filter>'`, items being `*`, `encode(*, 'base64') AS x`, `topic() AS x`,
- * `topic(n) AS x`, `clientid() AS x`, `timestamp() AS x`. Anything else is refused at start rather than silently mis-run.
+ * `topic(n) AS x`, `clientid() AS x`, `timestamp() AS x`. Anything else is refused at start rather than silently
+ * mis-run.
  */
 
 export interface CompiledRule {
@@ -11,7 +12,7 @@ export interface CompiledRule {
 
 const SQL = /^SELECT\s+(.+?)\s+FROM\s+'([^']+)'\s*$/i;
 const ITEM =
-  /^(?:(\*)|(topic|clientid|timestamp)\((\d*)\)\s+AS\s+([A-Za-z_]\w*)|encode\(\*,\s*'base64'\)\s+AS\s+([A-Za-z_]\w*))$/i;
+  /^(?:(\*)|(topic|clientid|timestamp)\((\d*)\)\s+AS\s+([a-z_]\w*)|encode\(\*,\s*'base64'\)\s+AS\s+([a-z_]\w*))$/i;
 
 type Item = (payload: Buffer, topic: string, clientId: string | undefined) => Record<string, unknown>;
 

@@ -7,7 +7,8 @@ await ensureConsoleBuilt((line) => console.log(line));
 const runtime = await startRuntime(settingsFromEnv(process.env));
 console.log(
   `downlink ready: api ${runtime.httpUrl}/v5/iot/${runtime.project}  mqtt ${runtime.mqttUrl}  sqs ${runtime.sqsUrl}  ` +
-    `dynamodb ${runtime.dynamodbUrl}  console ${runtime.httpUrl}/console/  project ${runtime.project}  X-Auth-Token ${runtime.token}`,
+    `dynamodb ${runtime.dynamodbUrl}  console ${runtime.httpUrl}/console/  ` +
+    `project ${runtime.project}  X-Auth-Token ${runtime.token}`,
 );
 
 let stopping = false;

@@ -267,6 +267,7 @@ export const startRuntime = async (settings: LocalSettings) => {
         stepFunctions: batch.stepFunctions.endpoint,
       },
       batchStateMachineArn: batch.arn,
+      pushAllowPrivate: settings.pushAllowPrivate,
     };
     // One Deps for every handler, so it has every adapter (a Lambda bundle has only its own).
     deps = createDeps(config, { notifier: sqsNotifier, taskRunner: sfnTaskRunner, publisher: iotDataPublisher });

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { API_SETTINGS } from '../functions/manifest.ts';
-import { type LogLevel, logLevel, sharedEnv, type TopicRoot } from '../shared/config.ts';
+import { booleanSetting, type LogLevel, logLevel, sharedEnv, type TopicRoot } from '../shared/config.ts';
 
 /** The local runtime's settings (CONTRACT.md §4), from DOWNLINK_* variables. */
 export interface LocalSettings {
@@ -19,6 +19,8 @@ export interface LocalSettings {
   logLevel: LogLevel;
   /** API Gateway's authorizer cache; the stack's value unless told otherwise. */
   authorizerCacheSeconds: number;
+  /** Push URLs may be http and reach loopback/private hosts, so a receiver on this machine can be used. */
+  pushAllowPrivate: boolean;
 }
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
@@ -38,6 +40,7 @@ const Env = sharedEnv.extend({
   // Quieter than on AWS: a terminal, not a log group.
   DOWNLINK_LOG_LEVEL: logLevel('WARN'),
   DOWNLINK_AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(API_SETTINGS.authorizerCacheSeconds),
+  DOWNLINK_PUSH_ALLOW_PRIVATE: booleanSetting(true),
 });
 
 export const settingsFromEnv = (env: NodeJS.ProcessEnv): LocalSettings => {
@@ -56,6 +59,7 @@ export const settingsFromEnv = (env: NodeJS.ProcessEnv): LocalSettings => {
     ttlMinuteMs: e.DOWNLINK_TTL_MINUTE_MS,
     logLevel: e.DOWNLINK_LOG_LEVEL,
     authorizerCacheSeconds: e.DOWNLINK_AUTH_CACHE_SECONDS,
+    pushAllowPrivate: e.DOWNLINK_PUSH_ALLOW_PRIVATE,
   };
 };
 
@@ -74,5 +78,6 @@ export const ephemeralSettings = (overrides: Partial<LocalSettings> = {}): Local
   ttlMinuteMs: 60_000,
   logLevel: 'SILENT',
   authorizerCacheSeconds: API_SETTINGS.authorizerCacheSeconds,
+  pushAllowPrivate: true,
   ...overrides,
 });

@@ -77,10 +77,11 @@ const readJson = async (req: IncomingMessage): Promise<Record<string, unknown>> 
 
 /**
  * Step Functions' `StartExecution` and `DescribeExecution` at the wire (AWS JSON 1.0), so the functions' own
- * SFN client starts and checks runs locally as on AWS. aws-local-stepfunctions runs the definition, with each Task state's Lambda mapped to
- * the manifest handler of the same name (`handlerOf`, resolved late: handlers need deps, deps need this URL),
- * and each StartExecution state (a run's next pass) to this endpoint's own start, with the context object
- * (`$$.StateMachine.Id`) AWS gives. Each execution's history is counted as AWS would record it (`executions`).
+ * SFN client starts and checks runs locally as on AWS. aws-local-stepfunctions runs the definition, with each
+ * Task state's Lambda mapped to the manifest handler of the same name (`handlerOf`, resolved late: handlers need
+ * deps, deps need this URL), and each StartExecution state (a run's next pass) to this endpoint's own start, with
+ * the context object (`$$.StateMachine.Id`) AWS gives. Each execution's history is counted as AWS would record it
+ * (`executions`).
  */
 export const startStepFunctionsEndpoint = async (opts: {
   host: string;

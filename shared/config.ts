@@ -33,7 +33,16 @@ export interface Config {
   endpoints?: { dynamodb?: string; sqs?: string; iotData?: string; stepFunctions?: string };
   /** The batch task state machine; set only for functions the manifest lets start it. */
   batchStateMachineArn: string;
+  /** Push URLs may be http and reach loopback/private hosts (CONTRACT.md §7): locally yes, on AWS never. */
+  pushAllowPrivate: boolean;
 }
+
+/** 'true' or 'false' (z.coerce.boolean would read 'false' as true). */
+export const booleanSetting = (fallback: boolean) =>
+  z
+    .enum(['true', 'false'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true');
 
 const lambdaEnv = sharedEnv.extend({
   AWS_REGION: z.string().default(DEFAULT_REGION),
@@ -43,6 +52,8 @@ const lambdaEnv = sharedEnv.extend({
   DOWNLINK_IOT_DATA_ENDPOINT: z.string().optional(),
   // Set only for functions the manifest lets start batch runs (infra binds ARN and permission together).
   DOWNLINK_BATCH_STATE_MACHINE_ARN: z.string().default(''),
+  // The stack never sets it: on AWS push URLs must be https to public addresses.
+  DOWNLINK_PUSH_ALLOW_PRIVATE: booleanSetting(false),
 });
 
 /** The Lambda functions' configuration, from the variables the CDK stack sets. */
@@ -57,6 +68,7 @@ export const configFromEnv = (env: NodeJS.ProcessEnv): Config => {
     ttlMinuteMs: e.DOWNLINK_TTL_MINUTE_MS,
     logLevel: e.DOWNLINK_LOG_LEVEL,
     batchStateMachineArn: e.DOWNLINK_BATCH_STATE_MACHINE_ARN,
+    pushAllowPrivate: e.DOWNLINK_PUSH_ALLOW_PRIVATE,
     ...(e.DOWNLINK_IOT_DATA_ENDPOINT ? { iotDataEndpoint: e.DOWNLINK_IOT_DATA_ENDPOINT } : {}),
   };
 };

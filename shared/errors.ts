@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'DOWNLINK.404001' // unknown message
   | 'DOWNLINK.404002' // unknown batch task
   | 'DOWNLINK.404003' // unknown product; a batch sub-task's target the task does not have
+  | 'DOWNLINK.404004' // unknown routing rule
+  | 'DOWNLINK.404005' // unknown rule action
   | 'DOWNLINK.409001' // message id used before
   | 'DOWNLINK.409002' // batch task or sub-task status does not allow it
   | 'DOWNLINK.409003' // product in use
@@ -75,6 +77,10 @@ export const errors = {
     new ApiError(409, 'DOWNLINK.409004', `The product already exists: ${productId}`, o),
   productInUse: (productId: string, o?: Options) =>
     new ApiError(409, 'DOWNLINK.409003', `The product is used by devices and cannot be deleted: ${productId}`, o),
+  routingRuleNotFound: (ruleId: string, o?: Options) =>
+    new ApiError(404, 'DOWNLINK.404004', `The routing rule does not exist: ${ruleId}`, o),
+  routingActionNotFound: (actionId: string, o?: Options) =>
+    new ApiError(404, 'DOWNLINK.404005', `The rule action does not exist: ${actionId}`, o),
   payloadTooLarge: (limit: string, o?: Options) =>
     new ApiError(413, 'DOWNLINK.413001', `Payload over the limit of ${limit}.`, o),
   internal: (o?: Options) => new ApiError(500, 'DOWNLINK.500000', 'Internal error.', o),

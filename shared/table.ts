@@ -31,6 +31,10 @@
  *                                            a device registration that uses the product (read consistently
  *                                            before the product is deleted)
  *   LEASE#{name} / LEASE                   who runs a sweeper now, and until when (TTL removes it a day later)
+ *   ROUTING#{project} / RULE#{rule_id}      a routing rule (CONTRACT.md §7); gsi1 ROUTES#{project}#{resource}#{event}
+ *                                            / {rule_id} with its actions beside it, so delivery reads a subject's
+ *                                            rules and actions in one Query
+ *   ROUTING#{project} / ACTION#{action_id}  a rule's HTTP forwarding action; gsi1 ROUTES#... / {rule_id}#{action_id}
  * The GSIs are overloaded (single-table design): each item kind puts its own prefix in gsiNpk, so one index
  * serves several access patterns without adding an index per pattern.
  */
@@ -79,6 +83,10 @@ export const keys = {
   productList: (project: string) => `PRODUCTS#${project}`,
   lease: (name: string) => ({ pk: `LEASE#${name}`, sk: 'LEASE' }),
   deviceList: (project: string) => `DEVICES#${project}`,
+  routing: (project: string) => `ROUTING#${project}`,
+  routingRule: (project: string, ruleId: string) => ({ pk: `ROUTING#${project}`, sk: `RULE#${ruleId}` }),
+  routingAction: (project: string, actionId: string) => ({ pk: `ROUTING#${project}`, sk: `ACTION#${actionId}` }),
+  routes: (project: string, resource: string, event: string) => `ROUTES#${project}#${resource}#${event}`,
 } as const;
 
 /** What each GSI is used for; the same attribute names as in TABLE.indexes. */
@@ -93,4 +101,5 @@ export const indexKeys = {
   unfinishedTasks: { index: 'gsi3', pk: 'gsi3pk', sk: 'gsi3sk' },
   productList: { index: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
   deviceList: { index: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
+  routes: { index: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
 } as const;

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { connectDevice, DeviceConnectError, type ReceivedMessage } from './simulated-device.ts';
 
-const USAGE = `A device on the Downlink MQTT contract: signs in the Huawei way, prints what it receives, answers requests.
+const USAGE = `\
+A device on the Downlink MQTT contract: signs in the Huawei way, prints what it receives, answers requests.
 
   npm run simulator -- --id DEVICE_ID --secret SECRET [options]
 

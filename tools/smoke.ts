@@ -119,9 +119,8 @@ export const runSmoke = async (target: SmokeTarget, log: (line: string) => void 
       const detail = await body();
       log(`ok    ${(performance.now() - started).toFixed(0).padStart(6)} ms  ${name}${detail ? `: ${detail}` : ''}`);
     } catch (e) {
-      log(
-        `FAIL  ${(performance.now() - started).toFixed(0).padStart(6)} ms  ${name}: ${e instanceof Error ? e.message : String(e)}`,
-      );
+      const message = e instanceof Error ? e.message : String(e);
+      log(`FAIL  ${(performance.now() - started).toFixed(0).padStart(6)} ms  ${name}: ${message}`);
       throw e;
     }
   };

@@ -71,7 +71,8 @@ switch (command) {
   case 'list':
     for (const t of await listApiTokens(deps))
       console.log(
-        `${t.secretKey ? 'key  ' : 'token'}  ${t.tokenId}  ${new Date(t.createdAt).toISOString()}  ${t.projects.join(',')}  ${t.name ?? ''}`,
+        `${t.secretKey ? 'key  ' : 'token'}  ${t.tokenId}  ${new Date(t.createdAt).toISOString()}  ` +
+          `${t.projects.join(',')}  ${t.name ?? ''}`,
       );
     break;
   case 'revoke':

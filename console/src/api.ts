@@ -184,13 +184,19 @@ export const compactUtc = (d: Date) =>
 export const explain = (e: ApiError, session?: Session): string => {
   switch (e.code) {
     case 'IOTDA.014016':
-      return 'The device is not online, so it cannot take a command or a property request now. Commands are not queued: send a message instead, which waits for the device to connect.';
+      return (
+        'The device is not online, so it cannot take a command or a property request now. ' +
+        'Commands are not queued: send a message instead, which waits for the device to connect.'
+      );
     case 'IOTDA.014111':
       return 'The device got the request but did not answer in time (20 s). It may still have carried it out.';
     case 'IOTDA.000002':
       return 'The token is unknown or revoked. Sign in again with a valid token (npm run tokens).';
     case 'IOTDA.000021':
-      return `The token does not grant project ${session?.project ?? ''}. Sign in with the project the token was made for.`;
+      return (
+        `The token does not grant project ${session?.project ?? ''}. ` +
+        'Sign in with the project the token was made for.'
+      );
     case 'IOTDA.014000':
       return 'The device does not exist (it may have been deleted).';
     case 'DOWNLINK.409003':

@@ -93,7 +93,9 @@ export class DownlinkApi extends Construct {
     }
 
     Validations.of(this).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      id:
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/' +
+        'AmazonAPIGatewayPushToCloudWatchLogs]',
       reason:
         'The account-wide role API Gateway uses for execution logs; AWS maintains this policy for exactly that use.',
     });
@@ -105,7 +107,8 @@ export class DownlinkApi extends Construct {
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-COG4',
       reason:
-        'IoTDA clients authenticate with X-Auth-Token or an AK/SK signature, checked by a Lambda authorizer by design (CONTRACT.md §1, §6).',
+        'IoTDA clients authenticate with X-Auth-Token or an AK/SK signature, ' +
+        'checked by a Lambda authorizer by design (CONTRACT.md §1, §6).',
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-APIG3',

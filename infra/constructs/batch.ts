@@ -208,7 +208,10 @@ export class BatchWorkflow extends Construct {
     });
   }
 
-  /** Lets a function start runs (and see them, if `watch`), and tells it which state machine (shared/config.ts reads the variable). */
+  /**
+   * Lets a function start runs (and see them, if `watch`), and tells it which state machine (shared/config.ts
+   * reads the variable).
+   */
   bindStart(fn: NodejsFunction & IGrantable, watch: boolean): void {
     fn.addEnvironment('DOWNLINK_BATCH_STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
     this.stateMachine.grantStartExecution(fn);
@@ -216,8 +219,11 @@ export class BatchWorkflow extends Construct {
     // Whether a task's run is running: DescribeExecution on this machine's executions, named per run.
     this.stateMachine.grantExecution(fn, 'states:DescribeExecution');
     // The role is a sibling of the function, in the construct that holds both.
+    const machine = Stack.of(this).resolve((this.stateMachine.node.defaultChild as CfnElement).logicalId) as string;
     Validations.of(fn.node.scope ?? fn).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${Stack.of(this).resolve((this.stateMachine.node.defaultChild as CfnElement).logicalId) as string}"}]}]}:*]`,
+      id:
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:' +
+        `{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}:*]`,
       reason: 'Executions of this one state machine; each is named after a task run, known only at run time.',
     });
   }

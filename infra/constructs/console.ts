@@ -157,7 +157,8 @@ export class ConsoleSite extends Construct {
       'CDK creates the BucketDeployment provider and its role; it runs only during deployment.',
     );
     const copying =
-      'CDK grants the BucketDeployment provider read of the CDK asset bucket and write of the console bucket; it runs only during deployment.';
+      'CDK grants the BucketDeployment provider read of the CDK asset bucket and write of the console bucket; ' +
+      'it runs only during deployment.';
     for (const finding of [
       'Action::s3:GetObject*',
       'Action::s3:GetBucket*',
@@ -170,7 +171,8 @@ export class ConsoleSite extends Construct {
       acknowledge(`IAM5[${finding}]`, copying);
     acknowledge(
       'L1',
-      "CDK picks the BucketDeployment provider's runtime (Python, with the AWS CLI layer); it runs only during deployment.",
+      "CDK picks the BucketDeployment provider's runtime (Python, with the AWS CLI layer); " +
+        'it runs only during deployment.',
     );
   }
 
@@ -178,7 +180,8 @@ export class ConsoleSite extends Construct {
     Validations.of(this.distribution).acknowledge({
       id: 'AwsSolutions-CFR4',
       reason:
-        "The distribution uses its default *.cloudfront.net certificate, whose minimum TLS version cannot be set; a custom domain and certificate are the operator's.",
+        'The distribution uses its default *.cloudfront.net certificate, whose minimum TLS version cannot be set; ' +
+        "a custom domain and certificate are the operator's.",
     });
     Validations.of(this.distribution).acknowledge({
       id: 'AwsSolutions-CFR1',

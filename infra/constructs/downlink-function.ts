@@ -78,7 +78,10 @@ export class DownlinkFunction extends Construct {
   }
 }
 
-/** Grants what `access` names and sets the configuration that goes with it, in one place (shared/config.ts reads it). */
+/**
+ * Grants what `access` names and sets the configuration that goes with it, in one place (shared/config.ts reads
+ * it).
+ */
 const bindAccess = (scope: Construct, fn: NodejsFunction, access: Access, b: Bindings): void => {
   // shared/config.ts requires the table name in every function.
   fn.addEnvironment('DOWNLINK_TABLE', b.table.tableName);
@@ -97,7 +100,10 @@ const bindAccess = (scope: Construct, fn: NodejsFunction, access: Access, b: Bin
   if (access.disconnect) grantDisconnectDevices(scope, fn);
 };
 
-/** DeleteConnection of any device's client: a deleted device's connection is cut (its client id carries an hour stamp). */
+/**
+ * DeleteConnection of any device's client: a deleted device's connection is cut (its client id carries an hour
+ * stamp).
+ */
 const grantDisconnectDevices = (scope: Construct, fn: NodejsFunction): void => {
   const clients = Stack.of(fn).formatArn({
     service: 'iot',
@@ -125,7 +131,9 @@ const grantPublishToDevices = (scope: Construct, fn: NodejsFunction, suffixes: s
   fn.addToRolePolicy(new PolicyStatement({ actions: ['iot:Publish'], resources: topics }));
   for (const suffix of suffixes) {
     Validations.of(scope).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/${TOPIC_ROOT}/devices/*/${suffix}]`,
+      id:
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:' +
+        `topic/${TOPIC_ROOT}/devices/*/${suffix}]`,
       reason: 'The API sends requests to any device of the deployment; devices are data, not stack resources.',
     });
   }

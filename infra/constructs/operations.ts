@@ -35,7 +35,8 @@ export class Operations extends Construct {
     Validations.of(this.topic).acknowledge({
       id: 'AwsSolutions-SNS2',
       reason:
-        'CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key, and the notices carry only alarm names and states, not data.',
+        'CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key, ' +
+        'and the notices carry only alarm names and states, not data.',
     });
     if (props.alertEmail !== undefined) {
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.alertEmail))
@@ -55,7 +56,8 @@ export class Operations extends Construct {
       Validations.of(queue).acknowledge({
         id: 'AwsSolutions-SQS3',
         reason:
-          'It is itself a dead-letter queue: the on-failure destination of a function (and the DLQ of its schedule target).',
+          'It is itself a dead-letter queue: ' +
+          'the on-failure destination of a function (and the DLQ of its schedule target).',
       });
       fn.configureAsyncInvoke({ onFailure: new SqsDestination(queue), retryAttempts: 2 });
       this.failures.set(name, queue);

@@ -9,6 +9,7 @@ import type { MessageStore } from './message-store.ts';
 import type { Notifier } from './notifier.ts';
 import type { ProductStore } from './product-store.ts';
 import type { RequestStore } from './request-store.ts';
+import type { RoutingRuleStore } from './routing-rule-store.ts';
 import type { TaskRunner } from './task-runner.ts';
 import type { TokenStore } from './token-store.ts';
 
@@ -25,6 +26,7 @@ export interface Deps {
   products: ProductStore;
   batchTasks: BatchTaskStore;
   leases: LeaseStore;
+  routingRules: RoutingRuleStore;
   taskRunner: TaskRunner;
   notifier: Notifier;
   publisher: DevicePublisher;

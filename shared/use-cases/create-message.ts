@@ -190,19 +190,25 @@ export const sendMessage = async (
   const record = buildMessage(deps, device, input, origin, canReceive);
   const earlier = await storeMessage(deps, record, origin);
   const m = earlier ?? record;
+  // What the steps below leave it as: known from their writes, so no read after them.
+  let result = m;
   // An earlier run's message that has ended needs nothing more; a PENDING one gets the steps that run may have missed.
   if (earlier === undefined || earlier.status === 'PENDING') {
     await notifyMessageStatus(deps, device, m, m.status, m.createdAt, m.errorInfo);
     // A new message goes out now whatever its ttl (ttl 0 means "now or never"); an earlier one may have run out.
     const send = earlier === undefined ? publishMessage : deliverMessage;
     if (canReceive || (m.status === 'PENDING' && (await subscribedSinceRead(deps, device))))
-      await send(deps, device, m).catch((e: unknown) => {
-        // Stays PENDING: the device gets it on its next subscription, or it times out.
-        deps.logger.warn('publish failed; message stays pending', { messageId: m.messageId, error: e as Error });
-      });
+      result = await send(deps, device, m).then(
+        (now) => now ?? m,
+        (e: unknown) => {
+          // Stays PENDING: the device gets it on its next subscription, or it times out.
+          deps.logger.warn('publish failed; message stays pending', { messageId: m.messageId, error: e as Error });
+          return m;
+        },
+      );
   }
   await trimHistory(deps, device);
-  return (await deps.messages.get(m)) ?? m;
+  return result;
 };
 
 export const createMessage = async (

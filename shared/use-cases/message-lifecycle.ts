@@ -51,7 +51,8 @@ export const notifyMessageStatus = (
 /**
  * Ends a PENDING message with one conditional write, then notifies. When the write loses because the
  * message already has that end status, the notification is sent again: the writer before may have died
- * before sending it, and the copy carries the same request_id.
+ * before sending it, and the copy carries the same request_id. Returns whether this write ended it, and the
+ * message as it now stands (computed when the write won; read when it lost; undefined if it is gone).
  */
 export const finishMessage = async (
   deps: MessageLifecycleDeps,
@@ -59,39 +60,41 @@ export const finishMessage = async (
   m: MessageRecord,
   to: Exclude<MessageStatus, 'PENDING'>,
   errorInfo?: ErrorInfo,
-): Promise<boolean> => {
+): Promise<{ ended: boolean; now: MessageRecord | undefined }> => {
   const key: MessageKey = { deviceId: m.deviceId, generation: m.generation, messageId: m.messageId };
   const at = deps.clock.now();
   if (await deps.messages.finish(key, to, at, errorInfo)) {
     await notifyMessageStatus(deps, device, m, to, at, errorInfo);
-    return true;
+    return { ended: true, now: { ...m, status: to, finishedAt: at, ...(errorInfo ? { errorInfo } : {}) } };
   }
   const now = await deps.messages.get(key);
   if (now?.status === to) await notifyMessageStatus(deps, device, m, to, now.finishedAt ?? at, now.errorInfo);
-  return false;
+  return { ended: false, now };
 };
 
-/** Publishes a PENDING message (QoS 1) and then marks it DELIVERED: never DELIVERED without the publish. */
+/**
+ * Publishes a PENDING message (QoS 1) and then marks it DELIVERED: never DELIVERED without the publish.
+ * Returns the message as it now stands.
+ */
 export const publishMessage = async (
   deps: MessageLifecycleDeps,
   device: HeaderSource,
   m: MessageRecord,
-): Promise<MessageStatus> => {
+): Promise<MessageRecord | undefined> => {
   await deps.publisher.publish(m.topic, messagePayload(m), 1);
-  await finishMessage(deps, device, m, 'DELIVERED');
-  return 'DELIVERED';
+  return (await finishMessage(deps, device, m, 'DELIVERED')).now;
 };
 
-/** Publishes a message that has been waiting; one whose deadline has passed is ended TIMEOUT instead and never sent. */
+/**
+ * Publishes a message that has been waiting; one whose deadline has passed is ended TIMEOUT instead and never
+ * sent. Returns the message as it now stands.
+ */
 export const deliverMessage = async (
   deps: MessageLifecycleDeps,
   device: HeaderSource,
   m: MessageRecord,
-): Promise<MessageStatus> => {
-  if (m.deadline <= deps.clock.now()) {
-    await finishMessage(deps, device, m, 'TIMEOUT');
-    return 'TIMEOUT';
-  }
+): Promise<MessageRecord | undefined> => {
+  if (m.deadline <= deps.clock.now()) return (await finishMessage(deps, device, m, 'TIMEOUT')).now;
   return publishMessage(deps, device, m);
 };
 

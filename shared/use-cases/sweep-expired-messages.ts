@@ -23,7 +23,7 @@ export const sweepExpiredMessages = async (deps: SweepExpiredMessagesDeps): Prom
       if (!m || m.status !== 'PENDING') continue;
       // Left by a device delete that was cut short (or raced a send): the registration is gone, and so is its message.
       if (device?.generation !== m.generation) await deps.messages.remove(m);
-      else if (await finishMessage(deps, device, m, 'TIMEOUT')) swept++;
+      else if ((await finishMessage(deps, device, m, 'TIMEOUT')).ended) swept++;
     }
     if (expired.length < PAGE) return swept;
   }

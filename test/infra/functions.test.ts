@@ -50,6 +50,8 @@ describe('functions', () => {
       Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved-${k}`]),
     );
     expect(() => configFromEnv(env)).not.toThrow();
+    // CONTRACT.md §7: on AWS push URLs are https to public addresses only, whatever the function.
+    expect(configFromEnv(env).pushAllowPrivate).toBe(false);
   });
 
   it('grants the device authorizer DynamoDB read on the table and its own logs, nothing else', () => {

@@ -138,7 +138,7 @@ describe.each(['SDK-HMAC-SHA256', 'V11-HMAC-SHA256'] as Algorithm[])('every rout
     return res.body;
   };
 
-  it('takes a product, a device and a batch task through every route, with queries and ids that need encoding', async () => {
+  it('takes a product, a device, a batch task and a routing rule through every route, ids encoded', async () => {
     const productId = `signed-all-${tag}`;
     const nodeId = `node-${tag}`;
     const deviceId = `${productId}_${nodeId}`;
@@ -259,6 +259,42 @@ describe.each(['SDK-HMAC-SHA256', 'V11-HMAC-SHA256'] as Algorithm[])('every rout
     ).toBe('DOWNLINK.409002');
     await expectCall(204, 'DELETE', '/batchtasks/{task_id}', { pathParams: taskPath });
 
+    // Routing rules (CONTRACT.md §7), with a name, a condition and a URL that need encoding or escaping.
+    const ruleName = `signed ${tag} é & 100%`;
+    const rule = await expectCall(201, 'POST', '/routing-rule/rules', {
+      data: {
+        rule_name: ruleName,
+        subject: { resource: 'device.status', event: 'update' },
+        where: `notify_data.header.device_id = '${deviceId}' AND notify_data.body.status != 'é & #'`,
+      },
+    });
+    const rulePath = { rule_id: rule.rule_id };
+    const rules = await expectCall(200, 'GET', '/routing-rule/rules', {
+      queryParams: { rule_name: ruleName, resource: 'device.status', limit: '50' },
+    });
+    expect(rules.rules.map((r: any) => r.rule_id)).toEqual([rule.rule_id]);
+    await expectCall(200, 'GET', '/routing-rule/rules/{rule_id}', { pathParams: rulePath });
+    expect(
+      await expectCall(200, 'PUT', '/routing-rule/rules/{rule_id}', { pathParams: rulePath, data: { active: true } }),
+    ).toMatchObject({ active: true });
+    const action = await expectCall(201, 'POST', '/routing-rule/actions', {
+      data: {
+        rule_id: rule.rule_id,
+        channel: 'HTTP_FORWARDING',
+        channel_detail: { http_forwarding: { url: 'http://127.0.0.1:9000/push?to=é&n=1', token: 'abc123' } },
+      },
+    });
+    const actionPath = { action_id: action.action_id };
+    const actions = await expectCall(200, 'GET', '/routing-rule/actions', { queryParams: { rule_id: rule.rule_id } });
+    expect(actions.actions.map((a: any) => a.action_id)).toEqual([action.action_id]);
+    await expectCall(200, 'GET', '/routing-rule/actions/{action_id}', { pathParams: actionPath });
+    await expectCall(200, 'PUT', '/routing-rule/actions/{action_id}', {
+      pathParams: actionPath,
+      data: { channel_detail: { http_forwarding: { url: 'http://127.0.0.1:9001/push' } } },
+    });
+    await expectCall(204, 'DELETE', '/routing-rule/actions/{action_id}', { pathParams: actionPath });
+    await expectCall(204, 'DELETE', '/routing-rule/rules/{rule_id}', { pathParams: rulePath });
+
     await expectCall(204, 'DELETE', '/devices/{device_id}', { pathParams: device });
     await expectCall(204, 'DELETE', '/products/{product_id}', { pathParams: product });
     expect([...called].sort()).toEqual([...ROUTES].sort());
@@ -269,7 +305,14 @@ describe.each(['SDK-HMAC-SHA256', 'V11-HMAC-SHA256'] as Algorithm[])('every rout
     async (route) => {
       const [method, url] = route.split(' ') as [string, string];
       const odd = 'n° 1 é&=+';
-      const pathParams = { device_id: odd, product_id: odd, task_id: odd, message_id: odd };
+      const pathParams = {
+        device_id: odd,
+        product_id: odd,
+        task_id: odd,
+        message_id: odd,
+        rule_id: odd,
+        action_id: odd,
+      };
       const data = method === 'POST' || method === 'PUT' ? {} : undefined;
       const res = await send(client, { method, url, pathParams, ...(data ? { data } : {}) });
       expect([400, 404]).toContain(res.status);
@@ -418,6 +461,8 @@ describe('the AWS path: API Gateway-shaped events through the authorizer and the
         product_id: 'p+1',
         task_id: 'task é',
         message_id: 'm&1',
+        rule_id: 'r é',
+        action_id: 'a+1',
       };
       const fill = (encode: (s: string) => string) =>
         resource.replace(/\{(\w+)\}/g, (_, n: string) => encode(params[n]!));

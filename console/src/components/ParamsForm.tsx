@@ -65,7 +65,8 @@ export function collectParams(
 
 const describe = (f: Field) => {
   const parts: string[] = [f.data_type];
-  if (isNumeric(f) && (f.min !== undefined || f.max !== undefined)) parts.push(`${f.min ?? '−∞'} to ${f.max ?? '∞'}`);
+  const bounded = f.min !== undefined || f.max !== undefined;
+  if (isNumeric(f) && bounded) parts.push(`${f.min ?? '−∞'} to ${f.max ?? '∞'}`);
   if (f.step) parts.push(`step ${f.step}`);
   if (f.max_length !== undefined && (f.data_type === 'string' || f.data_type === 'string list'))
     parts.push(`at most ${f.max_length} characters`);

@@ -34,7 +34,8 @@ export function BatchTaskPage({ taskId }: { taskId: string }) {
       call<TaskPage>(
         session,
         'GET',
-        `/batchtasks/${enc(taskId)}${query({ limit: LIMIT, marker: markers.at(-1), task_detail_status: status ?? undefined })}`,
+        `/batchtasks/${enc(taskId)}` +
+          query({ limit: LIMIT, marker: markers.at(-1), task_detail_status: status ?? undefined }),
       ),
     [session, taskId, status, markers],
     (d) => (FINAL_TASK_STATUSES.includes(d.batchtask.status) ? undefined : 2000),
@@ -51,9 +52,11 @@ export function BatchTaskPage({ taskId }: { taskId: string }) {
         targets ? { targets } : undefined,
       );
       const failed = r.targets.filter((t) => t.status === 'failure');
+      const failures = failed.map((f) => `${f.target}: ${f.error_msg}`).join('; ');
       setActionResult(
         targets
-          ? `${kind === 'stop' ? 'Stop' : 'Retry'}: ${targets.length - failed.length} of ${targets.length} accepted${failed.length ? ` (${failed.map((f) => `${f.target}: ${f.error_msg}`).join('; ')})` : ''}.`
+          ? `${kind === 'stop' ? 'Stop' : 'Retry'}: ${targets.length - failed.length} of ${targets.length} accepted` +
+              `${failed.length ? ` (${failures})` : ''}.`
           : `${kind === 'stop' ? 'Stopping' : 'Retrying'} the task.`,
       );
       setSelected([]);

@@ -43,6 +43,7 @@ const LIMIT = 20;
 
 export function TaskProgressBar({ p }: { p: TaskProgress }) {
   const pct = (n: number) => (p.total ? (n / p.total) * 100 : 0);
+  const toGo = p.total - p.success - p.fail - p.stopped;
   return (
     <Stack gap={2} miw={140}>
       <Progress.Root size="lg" aria-label="Progress">
@@ -51,8 +52,7 @@ export function TaskProgressBar({ p }: { p: TaskProgress }) {
         <Progress.Section value={pct(p.stopped)} color="gray" />
       </Progress.Root>
       <Text size="xs" c="dimmed">
-        {p.success} ok · {p.fail} failed · {p.stopped} stopped · {p.total - p.success - p.fail - p.stopped} to go, of{' '}
-        {p.total}
+        {p.success} ok · {p.fail} failed · {p.stopped} stopped · {toGo} to go, of {p.total}
       </Text>
     </Stack>
   );

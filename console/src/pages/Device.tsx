@@ -216,7 +216,7 @@ function Commands({ device, services, onSent }: { device: Device; services: Serv
                 const b = h.body as { service_id?: string; command_name?: string; paras?: unknown };
                 const err = h.error as { code?: string } | undefined;
                 return (
-                  // biome-ignore lint/suspicious/noArrayIndexKey: the history only grows at the end; an entry's place is its identity
+                  // biome-ignore lint/suspicious/noArrayIndexKey: append-only: an entry's place is its identity
                   <Table.Tr key={i}>
                     <Table.Td>{h.at}</Table.Td>
                     <Table.Td>

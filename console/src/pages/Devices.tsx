@@ -50,7 +50,13 @@ export function DevicesPage() {
       call<{ devices: Device[]; page: Page }>(
         session,
         'GET',
-        `/devices${query({ limit: LIMIT, marker: markers.at(-1), product_id: filters.productId ?? undefined, node_id: filters.nodeId, device_name: filters.name })}`,
+        `/devices${query({
+          limit: LIMIT,
+          marker: markers.at(-1),
+          product_id: filters.productId ?? undefined,
+          node_id: filters.nodeId,
+          device_name: filters.name,
+        })}`,
       ),
     [session, filters.productId, filters.nodeId, filters.name, markers],
   );

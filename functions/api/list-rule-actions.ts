@@ -1,0 +1,9 @@
+import { apiHandler } from '../../shared/http/api-handler.ts';
+import { listRuleActions } from '../../shared/use-cases/manage-routing-rules.ts';
+import type { Deps } from '../../shared/ports/deps.ts';
+import { lambda } from '../deps.ts';
+
+export const build = (deps: Deps) =>
+  apiHandler(deps, async (req) => ({ status: 200, body: await listRuleActions(deps, req.project, req.query) }));
+
+export const handler = lambda(build);
