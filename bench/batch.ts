@@ -175,7 +175,7 @@ const runTask = async (
  * (the settle step counts a sub-task still running as not run; its result lands after).
  */
 const subtaskTimes = async (runtime: Runtime, run: TaskRun) => {
-  const subs = await runtime.deps.batchTasks.subtasks(
+  const subs = await runtime.deps.subtasks.subtasks(
     { project: runtime.project, taskId: run.taskId },
     { fromSeq: 0, total: run.n, max: run.n },
   );

@@ -1,5 +1,5 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDbBatchTaskStore } from '../shared/adapters/aws/dynamodb-batch-task-store.ts';
+import { DynamoDbSubtaskStore } from '../shared/adapters/aws/dynamodb-subtask-store.ts';
 import { DynamoDbLeaseStore } from '../shared/adapters/aws/dynamodb-lease-store.ts';
 import { DynamoDbDeviceStore } from '../shared/adapters/aws/dynamodb-device-store.ts';
 import { DynamoDbMessageStore } from '../shared/adapters/aws/dynamodb-message-store.ts';
@@ -14,6 +14,7 @@ import type { DevicePublisher } from '../shared/ports/device-publisher.ts';
 import type { Notifier } from '../shared/ports/notifier.ts';
 import type { TaskRunner } from '../shared/ports/task-runner.ts';
 import type { Deps } from '../shared/ports/deps.ts';
+import { lambdaTelemetry, metricsRecorder, type Telemetry } from '../shared/telemetry.ts';
 import { systemClock } from '../shared/time.ts';
 
 /**
@@ -45,13 +46,13 @@ const absent = <T extends object>(port: keyof Adapters): T =>
  * The composition root: every port built from one parsed config, over one DynamoDB client. Only the runtimes
  * (functions/deps.ts, local/runtime.ts) import it; use cases see the ports (shared/ports/deps.ts).
  */
-export const createDeps = (config: Config, adapters: Adapters = {}): Deps => {
+export const createDeps = (
+  config: Config,
+  adapters: Adapters = {},
+  telemetry: Telemetry = lambdaTelemetry(config),
+): Deps => {
   const db = createDynamoDb(config.region, config.endpoints?.dynamodb);
   const reader = new ItemReader(db, config.tableName);
-  const logger = new Logger({
-    serviceName: 'downlink',
-    logLevel: config.logLevel,
-  });
   return {
     config,
     devices: new DynamoDbDeviceStore(db, config.tableName, reader),
@@ -60,12 +61,15 @@ export const createDeps = (config: Config, adapters: Adapters = {}): Deps => {
     messages: new DynamoDbMessageStore(db, config.tableName),
     products: new DynamoDbProductStore(db, config.tableName, reader, systemClock.now),
     batchTasks: new DynamoDbBatchTaskStore(db, config.tableName),
+    subtasks: new DynamoDbSubtaskStore(db, config.tableName),
     leases: new DynamoDbLeaseStore(db, config.tableName),
     routingRules: new DynamoDbRoutingRuleStore(db, config.tableName, systemClock.now),
     taskRunner: adapters.taskRunner?.(config) ?? absent('taskRunner'),
     notifier: adapters.notifier?.(config) ?? absent('notifier'),
     publisher: adapters.publisher?.(config) ?? absent('publisher'),
     clock: systemClock,
-    logger,
+    logger: telemetry.logger,
+    metrics: metricsRecorder(telemetry.metrics),
+    telemetry,
   };
 };

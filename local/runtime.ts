@@ -24,9 +24,9 @@ import { sqsNotifier } from '../shared/adapters/aws/sqs-notifier.ts';
 import { clientOptions } from '../shared/adapters/aws/client-options.ts';
 import { createDeps } from '../functions/create-deps.ts';
 import type { Deps } from '../shared/ports/deps.ts';
+import { localTelemetry } from '../shared/telemetry.ts';
 import { generateToken } from '../shared/domain/api-tokens.ts';
 import { createApiToken } from '../shared/use-cases/manage-api-tokens.ts';
-import { resumeBatchTasks } from '../shared/use-cases/run-batch-task.ts';
 import { startApiGateway, type HttpRoute } from './api-gateway.ts';
 import { consoleSite } from './console-site.ts';
 import { startBroker } from './broker.ts';
@@ -121,6 +121,7 @@ const startBatchStateMachine = async (
     ],
     handlerOf,
     onError,
+    dataDir: settings.dataDir,
   });
   // Here only for a failed start; it is stopped again (a no-op then) where it belongs, before the broker.
   stops.push(stepFunctions.stop);
@@ -270,7 +271,11 @@ export const startRuntime = async (settings: LocalSettings) => {
       pushAllowPrivate: settings.pushAllowPrivate,
     };
     // One Deps for every handler, so it has every adapter (a Lambda bundle has only its own).
-    deps = createDeps(config, { notifier: sqsNotifier, taskRunner: sfnTaskRunner, publisher: iotDataPublisher });
+    deps = createDeps(
+      config,
+      { notifier: sqsNotifier, taskRunner: sfnTaskRunner, publisher: iotDataPublisher },
+      localTelemetry(config),
+    );
     const handlers = await Promise.all(FUNCTIONS.map(async (fn) => ({ fn, handler: await loadHandler(fn, deps!) })));
     for (const { fn, handler } of handlers) byName.set(fn.name, handler);
 
@@ -290,8 +295,10 @@ export const startRuntime = async (settings: LocalSettings) => {
     stops.push(batch.stepFunctions.stop);
     stops.push(api.stop);
 
-    // Runs live in memory here: batch tasks the last stop or crash left unfinished run again.
-    await resumeBatchTasks(deps);
+    // Runs live in memory here, so those a stop or crash cut short ended with it: the batch sweeper (the one
+    // function that watches runs) resumes them now, as it does on AWS when an execution ends early.
+    for (const { fn, handler } of handlers)
+      if (fn.access.watchBatch) await handler({}, lambdaContext(fn.name)).catch(onError);
 
     const token = bootstrapToken(settings);
     await createApiToken(deps, [settings.bootstrapProject], 'bootstrap', token);

@@ -1,7 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { lambdaContext } from './lambda-context.ts';
 import { listen } from './net.ts';
 
@@ -60,10 +62,37 @@ const awsEvents = (e: { type: string; state?: { type: string } }): number => {
   }
 };
 
+type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+
+/**
+ * The executions of earlier processes on a data dir, by ARN, as DescribeExecution tells them: on AWS an execution
+ * outlives the caller that started it, and here it ends with the process, so one that was running then is ABORTED.
+ * The batch sweeper reads this to resume those runs, on both runtimes alike. One line per start and per end,
+ * compacted at each start of the runtime.
+ */
+const executionJournal = (dataDir: string | undefined) => {
+  if (!dataDir) return { earlier: new Map<string, ExecutionStatus>(), record: () => undefined };
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'step-functions-executions.jsonl');
+  const earlier = new Map<string, ExecutionStatus>();
+  if (existsSync(file))
+    for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+      const { arn, status } = JSON.parse(line) as { arn: string; status: ExecutionStatus };
+      earlier.set(arn, status === 'RUNNING' ? 'ABORTED' : status);
+    }
+  const lines = [...earlier].map(([arn, status]) => `${JSON.stringify({ arn, status })}\n`);
+  writeFileSync(file, lines.join(''));
+  return {
+    earlier,
+    // Synchronous, so a start is on disk before the run does anything a crash could leave half-done.
+    record: (arn: string, status: ExecutionStatus) => appendFileSync(file, `${JSON.stringify({ arn, status })}\n`),
+  };
+};
+
 /** One execution as the local endpoint keeps it: DescribeExecution's fields, and its history's size so far. */
 export interface LocalExecution {
   name: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  status: ExecutionStatus;
   startDate: number;
   /** The events AWS would have recorded so far (`awsEvents`, counted high). */
   events: number;
@@ -88,7 +117,10 @@ export const startStepFunctionsEndpoint = async (opts: {
   machines: LocalStateMachine[];
   handlerOf: (functionName: string) => Handler | undefined;
   onError: (e: unknown) => void;
+  /** Where executions are journaled, so a later process can tell their state; none: in memory only. */
+  dataDir?: string | undefined;
 }) => {
+  const journal = executionJournal(opts.dataDir);
   // Handler calls under way: a stop lets them finish, so no sub-task is left half-recorded.
   const inFlight = new Set<Promise<unknown>>();
   type Prepared = { machine: StateMachine; overrides: Record<string, (input: unknown) => never> };
@@ -134,7 +166,7 @@ export const startStepFunctionsEndpoint = async (opts: {
       };
     const executionName = name || crypto.randomUUID();
     const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
-    if (executions.has(executionArn))
+    if (executions.has(executionArn) || journal.earlier.has(executionArn))
       return { error: { type: 'ExecutionAlreadyExists', message: `Execution Already Exists: '${executionArn}'` } };
     if (closed) return { error: { type: 'ServiceUnavailable', message: 'the local runtime is stopping' } };
     const execution: LocalExecution = {
@@ -144,6 +176,7 @@ export const startStepFunctionsEndpoint = async (opts: {
       events: 0,
     };
     executions.set(executionArn, execution);
+    journal.record(executionArn, 'RUNNING');
     const run = m.machine.run(JSON.parse(input ?? '{}'), {
       overrides: { taskResourceLocalHandlers: m.overrides },
       noThrowOnAbort: true,
@@ -160,13 +193,15 @@ export const startStepFunctionsEndpoint = async (opts: {
     const counted = (async () => {
       for await (const event of run.eventLogs) execution.events += awsEvents(event as never);
     })();
-    const p = run.result.then(
-      () => (execution.status = 'SUCCEEDED'),
-      (e: unknown) => {
-        execution.status = 'FAILED';
-        opts.onError(e);
-      },
-    );
+    const p = run.result
+      .then(
+        () => void (execution.status = closed ? 'ABORTED' : 'SUCCEEDED'),
+        (e: unknown) => {
+          execution.status = 'FAILED';
+          opts.onError(e);
+        },
+      )
+      .then(() => journal.record(executionArn, execution.status));
     void counted.catch(() => undefined);
     running.set(p, run.abort);
     void p.finally(() => running.delete(p));
@@ -187,7 +222,10 @@ export const startStepFunctionsEndpoint = async (opts: {
   };
 
   const describe = ({ executionArn }: Record<string, unknown>) => {
-    const execution = executions.get(String(executionArn));
+    const arn = String(executionArn);
+    const earlier = journal.earlier.get(arn);
+    const execution =
+      executions.get(arn) ?? (earlier && { name: arn.split(':').at(-1)!, status: earlier, startDate: 0, events: 0 });
     return execution
       ? {
           status: 200,
@@ -252,7 +290,7 @@ export const startStepFunctionsEndpoint = async (opts: {
     /**
      * Takes no more runs and ends the running ones, as a crash would, but only once the handler calls under
      * way have finished (a chunk lasts about one sync wait): their tasks are left unfinished, and the next
-     * start resumes them (resumeBatchTasks). Waiting for whole runs could take minutes. Idempotent.
+     * start's batch sweeper resumes them (reviveBatchTasks). Waiting for whole runs could take minutes. Idempotent.
      */
     stop: () =>
       (stopped ??= (async () => {

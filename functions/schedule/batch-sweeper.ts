@@ -1,14 +1,13 @@
-import type { Context } from 'aws-lambda';
 import { sfnTaskRunner } from '../../shared/adapters/aws/sfn-task-runner.ts';
 import { sqsNotifier } from '../../shared/adapters/aws/sqs-notifier.ts';
 import type { Deps } from '../../shared/ports/deps.ts';
+import { scheduledHandler } from '../../shared/handler-stack.ts';
 import { purgeDeletedBatchTasks } from '../../shared/use-cases/control-batch-task.ts';
-import { runAlone } from '../../shared/use-cases/run-alone.ts';
-import { reviveBatchTasks } from '../../shared/use-cases/run-batch-task.ts';
+import { reviveBatchTasks } from '../../shared/use-cases/revive-batch-tasks.ts';
 import { lambda } from '../deps.ts';
 
-export const build = (deps: Deps) => (_event: unknown, context: Context) =>
-  runAlone(deps, 'batch-sweeper', context.getRemainingTimeInMillis(), async () => ({
+export const build = (deps: Deps) =>
+  scheduledHandler(deps, 'batch-sweeper', async () => ({
     revived: await reviveBatchTasks(deps),
     purged: await purgeDeletedBatchTasks(deps),
   }));

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -69,8 +69,14 @@ export class DownlinkFunction extends Construct {
       // Source maps make logged stack traces point at the TypeScript sources.
       environment: { DOWNLINK_TOPIC_ROOT: TOPIC_ROOT, NODE_OPTIONS: '--enable-source-maps' },
       bundling: BUNDLING,
+      // X-Ray: Lambda's own segment, and the handler's from Powertools Tracer (shared/handler-stack.ts).
+      tracing: Tracing.ACTIVE,
     });
     bindAccess(this, this.fn, def.access, bindings);
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Active tracing: xray:PutTraceSegments and PutTelemetryRecords take no resource (X-Ray has none).',
+    });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',
       reason: 'DESIGN.md pins Node.js 22 for Lambda and development alike (nodejs22.x is supported to Apr 2027).',

@@ -210,6 +210,13 @@ export interface RunWindow {
   rerunFrom: number;
 }
 
+// A claim older than one sync wait plus this was left by a worker that died (Lambda timeout or crash).
+const CLAIM_MARGIN_MS = 30_000;
+
+/** Processing sub-tasks claimed before this time were left by a worker that died. */
+export const abandonedBefore = (now: number, commandTimeoutMs: number): number =>
+  now - commandTimeoutMs - CLAIM_MARGIN_MS;
+
 /** Whether a sub-task is to be run (claimed) now. */
 export const runnableNow = (s: SubtaskRecord, w: RunWindow): boolean => {
   switch (s.status) {

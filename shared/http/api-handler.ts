@@ -1,12 +1,13 @@
-import middy, { type MiddlewareObj } from '@middy/core';
+import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Deps } from '../ports/deps.ts';
 import { ApiError, errorBody, errors } from '../errors.ts';
+import { handlerStack, type LambdaHandler } from '../handler-stack.ts';
 import { rejectUnstorableJson } from '../validation.ts';
 import { signedRequestCheck } from './signed-request-check.ts';
 
 /** The ports every API handler uses: a logger for the 500s, the key store for AK/SK signatures. */
-export type ApiHandlerDeps = Pick<Deps, 'logger' | 'tokens' | 'clock'>;
+export type ApiHandlerDeps = Pick<Deps, 'logger' | 'tokens' | 'clock' | 'telemetry'>;
 
 /** What an API use case sees of a request: the route's parameters and the body, parsed on demand. */
 export interface ApiRequest {
@@ -72,13 +73,14 @@ const contractErrors = (deps: ApiHandlerDeps): MiddlewareObj<APIGatewayProxyEven
   },
 });
 
-export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type ApiHandler = LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
+/** The API handlers' stack: the common one (handler-stack.ts), the contract's error bodies, signed requests. */
 export const apiHandler = (deps: ApiHandlerDeps, route: (req: ApiRequest) => Promise<ApiResult>): ApiHandler =>
-  middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
+  handlerStack<APIGatewayProxyEvent, APIGatewayProxyResult>(deps.telemetry, (event) => event.requestContext.requestId)
     .use(contractErrors(deps))
     .use(signedRequestCheck(deps))
     .handler(async (event) => {
       const result = await route(toRequest(event));
       return jsonResponse(result.status, event.requestContext.requestId, result.body);
-    }) as unknown as ApiHandler;
+    });

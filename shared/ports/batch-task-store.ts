@@ -1,7 +1,6 @@
 import type {
   ProgressField,
   SubtaskRecord,
-  SubtaskStatus,
   TaskPolicy,
   TaskProgress,
   TaskStatus,
@@ -60,16 +59,6 @@ export interface TaskQuery {
   limit: number;
 }
 
-export interface SubtaskQuery {
-  status?: SubtaskStatus;
-  /** Only sub-tasks from this position on (the marker, turned into a position). */
-  fromSeq: number;
-  /** The task's sub-task count, which bounds the chunks to read. */
-  total: number;
-  /** How many to return, at most (the caller drops its offset from the front). */
-  max: number;
-}
-
 export interface TaskChanges {
   statusDesc?: string;
   startAt?: number;
@@ -80,14 +69,18 @@ export interface TaskChanges {
   pass?: number;
 }
 
-export type SubtaskChanges = Partial<
-  Pick<SubtaskRecord, 'output' | 'error' | 'claimedAt' | 'finishedAt' | 'run' | 'attempt' | 'retryAt'>
->;
+/** A deleted task whose sub-tasks are still to be removed, with how many it has. */
+export interface DeletedTask extends TaskKey {
+  total: number;
+}
 
-/** Batch tasks and their sub-tasks. Every status change is one conditional write; counters move by ADD. */
+/**
+ * Batch tasks (their sub-tasks: SubtaskStore). Every status change is one conditional write; counters move by
+ * ADD.
+ */
 export interface BatchTaskStore {
-  /** Throws ConditionFailedError when the id is taken. */
-  create(task: BatchTaskRecord): Promise<void>;
+  /** False when the id is taken. */
+  create(task: BatchTaskRecord): Promise<boolean>;
   /**
    * Stores the targets of a task with more than INLINE_TARGETS compactly (TARGETS_PER_PART to an item),
    * before the task itself, so that a task found stored always has all its targets. They stay as long as
@@ -96,11 +89,6 @@ export interface BatchTaskStore {
   storeTargets(key: TaskKey, targets: readonly string[]): Promise<void>;
   /** The targets `storeTargets` stored, in order ([] when none were). */
   targets(key: TaskKey, total: number): Promise<string[]>;
-  /**
-   * Writes one Waitting sub-task per target, `seq` = position, those missing only: repeating it adds what is
-   * missing and never resets a sub-task that has moved on. Not to be run twice at once for one task.
-   */
-  addSubtasks(key: TaskKey, targets: readonly string[]): Promise<void>;
   get(key: TaskKey): Promise<BatchTaskRecord | undefined>;
   /** Newest first. */
   list(project: string, query: TaskQuery): Promise<Page<BatchTaskRecord>>;
@@ -116,11 +104,12 @@ export interface BatchTaskStore {
   ): Promise<boolean>;
   /**
    * Deleting, first step: a finished task leaves every list and is marked for removal (false if it is not
-   * finished); then `purgeDeleted` removes its sub-tasks and itself, which `deleting` finds again after a crash.
+   * finished); then its sub-tasks are removed (SubtaskStore.removeAll) and `purgeDeleted` removes its targets
+   * and itself, last, so `deleting` finds a purge cut short again.
    */
   markDeleted(key: TaskKey): Promise<boolean>;
-  purgeDeleted(key: TaskKey): Promise<void>;
-  deleting(limit: number): Promise<TaskKey[]>;
+  purgeDeleted(task: DeletedTask): Promise<void>;
+  deleting(limit: number): Promise<DeletedTask[]>;
   /** Tasks not yet ended (Initializing, Waitting, Processing, Stopping), oldest first. */
   unfinished(limit: number): Promise<BatchTaskRecord[]>;
   /**
@@ -128,22 +117,4 @@ export interface BatchTaskStore {
    * and at run `key.run`: a late flush of a superseded or timed-out chunk call cannot undo settle's recount.
    */
   addProgress(key: TaskKey & { run: number }, delta: Partial<Record<ProgressField, number>>): Promise<void>;
-  /** Sub-tasks in position order, from `fromSeq`, of one status or any. */
-  subtasks(key: TaskKey, query: SubtaskQuery): Promise<SubtaskRecord[]>;
-  /** The sub-task of a target, if the task has it. */
-  subtaskOf(key: TaskKey, target: string): Promise<SubtaskRecord | undefined>;
-  /** Sub-tasks at positions `from..to` of one chunk, in order. */
-  subtaskRange(key: TaskKey, from: number, to: number): Promise<SubtaskRecord[]>;
-  /** Every sub-task's status and timers (to recount the progress and find the next retry). */
-  subtaskStates(key: TaskKey, total: number): Promise<Pick<SubtaskRecord, 'status' | 'claimedAt' | 'retryAt'>[]>;
-  /**
-   * Moves a sub-task from what `seen` was (status and claim) to `to`, with the given fields; false when it
-   * changed since it was read. Every sub-task status change goes through this one compare-and-set.
-   */
-  moveSubtask(
-    key: TaskKey,
-    seen: Pick<SubtaskRecord, 'seq' | 'status' | 'claimedAt'>,
-    to: SubtaskStatus,
-    set?: SubtaskChanges,
-  ): Promise<boolean>;
 }

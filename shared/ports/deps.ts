@@ -1,4 +1,5 @@
 import type { Config } from '../config.ts';
+import type { Telemetry } from '../telemetry.ts';
 import type { Clock } from '../time.ts';
 import type { BatchTaskStore } from './batch-task-store.ts';
 import type { DevicePublisher } from './device-publisher.ts';
@@ -6,10 +7,12 @@ import type { DeviceStore } from './device-store.ts';
 import type { LeaseStore } from './lease-store.ts';
 import type { Logger } from './logger.ts';
 import type { MessageStore } from './message-store.ts';
+import type { MetricsRecorder } from './metrics.ts';
 import type { Notifier } from './notifier.ts';
 import type { ProductStore } from './product-store.ts';
 import type { RequestStore } from './request-store.ts';
 import type { RoutingRuleStore } from './routing-rule-store.ts';
+import type { SubtaskStore } from './subtask-store.ts';
 import type { TaskRunner } from './task-runner.ts';
 import type { TokenStore } from './token-store.ts';
 
@@ -25,6 +28,7 @@ export interface Deps {
   messages: MessageStore;
   products: ProductStore;
   batchTasks: BatchTaskStore;
+  subtasks: SubtaskStore;
   leases: LeaseStore;
   routingRules: RoutingRuleStore;
   taskRunner: TaskRunner;
@@ -32,4 +36,10 @@ export interface Deps {
   publisher: DevicePublisher;
   clock: Clock;
   logger: Logger;
+  metrics: MetricsRecorder;
+  /**
+   * The runtime's Powertools instances, for the handler stacks only (shared/handler-stack.ts); use cases log and
+   * count through `logger` and `metrics`.
+   */
+  telemetry: Telemetry;
 }

@@ -12,14 +12,15 @@ import {
 } from '../domain/batch-tasks.ts';
 import type { Deps } from '../ports/deps.ts';
 import { type ErrorBody, errors } from '../errors.ts';
-import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
+import type { BatchTaskRecord, DeletedTask } from '../ports/batch-task-store.ts';
 import { DEVICE_ID, parseInput } from '../validation.ts';
 import { findTask, notifyTaskStatus, type BatchTaskViewDeps } from './batch-task-view.ts';
 import { parseTaskId } from './show-batch-tasks.ts';
-import { runInput } from './run-batch-task.ts';
+import { runInput } from './batch-run-input.ts';
 
 /** The ports this use case uses. */
-export type ControlBatchTaskDeps = Pick<Deps, 'batchTasks' | 'clock' | 'logger' | 'taskRunner'> & BatchTaskViewDeps;
+export type ControlBatchTaskDeps = Pick<Deps, 'batchTasks' | 'subtasks' | 'clock' | 'logger' | 'taskRunner'> &
+  BatchTaskViewDeps;
 
 // IoTDA §2.10 BatchTargets: at most 100 device ids; none means every sub-task the action applies to.
 const TargetsBody = z.object({
@@ -41,7 +42,7 @@ const notTarget = (target: string): TargetResult => ({
 /** The named targets (repeats dropped) with their sub-tasks, where the task has one. */
 const subtasksOf = async (deps: ControlBatchTaskDeps, task: BatchTaskRecord, targets: string[]) =>
   Promise.all(
-    uniqueTargets(targets).map(async (target) => ({ target, sub: await deps.batchTasks.subtaskOf(task, target) })),
+    uniqueTargets(targets).map(async (target) => ({ target, sub: await deps.subtasks.subtaskOf(task, target) })),
   );
 
 type Named = Awaited<ReturnType<typeof subtasksOf>>;
@@ -60,7 +61,7 @@ const moveTargets = (
   Promise.all(
     named.map(async ({ target, sub }): Promise<TargetResult> => {
       if (!sub) return notTarget(target);
-      if (!from.includes(sub.status) || !(await deps.batchTasks.moveSubtask(task, sub, to)))
+      if (!from.includes(sub.status) || !(await deps.subtasks.moveSubtask(task, sub, to)))
         return {
           target,
           status: 'failure',
@@ -154,15 +155,21 @@ export const deleteBatchTask = async (deps: ControlBatchTaskDeps, project: strin
   if (!FINISHED.includes(task.status)) throw wrongState(task, 'deleted');
   // Lost to a concurrent move: a 409 (or 404) as the task now stands, as the stop and retry calls answer.
   if (!(await deps.batchTasks.markDeleted(key))) throw wrongState(await findTask(deps, key), 'deleted');
-  const purge = deps.batchTasks
-    .purgeDeleted(key)
-    .catch((e: unknown) => deps.logger.warn('purge left to the sweeper', { taskId: key.taskId, error: e as Error }));
+  const purge = purgeDeleted(deps, { ...key, total: task.progress.total }).catch((e: unknown) =>
+    deps.logger.warn('purge left to the sweeper', { taskId: key.taskId, error: e as Error }),
+  );
   await Promise.race([purge, new Promise((r) => setTimeout(r, PURGE_IN_CALL_MS).unref())]);
 };
 
 /** The batch sweeper: removes what deletes left behind (a call cut short, or a task too large for one call). */
 export const purgeDeletedBatchTasks = async (deps: ControlBatchTaskDeps): Promise<number> => {
-  const keys = await deps.batchTasks.deleting(100);
-  for (const key of keys) await deps.batchTasks.purgeDeleted(key);
-  return keys.length;
+  const deleted = await deps.batchTasks.deleting(100);
+  for (const task of deleted) await purgeDeleted(deps, task);
+  return deleted.length;
+};
+
+/** A deleted task's sub-tasks, then its targets and itself (last: a purge cut short is found again). */
+const purgeDeleted = async (deps: ControlBatchTaskDeps, task: DeletedTask) => {
+  await deps.subtasks.removeAll(task, task.total);
+  await deps.batchTasks.purgeDeleted(task);
 };

@@ -16,10 +16,12 @@ import type { BatchTaskRecord } from '../ports/batch-task-store.ts';
 import { DEVICE_ID, parseInput } from '../validation.ts';
 import { taskView } from './batch-task-view.ts';
 import { parseTaskDocument } from './batch-subtask.ts';
-import { runInput, writeSubtasks, type RunBatchTaskDeps } from './run-batch-task.ts';
+import { runInput } from './batch-run-input.ts';
+import { writeSubtasks } from './prepare-batch-task.ts';
+import type { PrepareBatchTaskDeps } from './prepare-batch-task.ts';
 
 /** The ports this use case uses. */
-export type CreateBatchTaskDeps = Pick<Deps, 'batchTasks' | 'clock' | 'taskRunner'> & RunBatchTaskDeps;
+export type CreateBatchTaskDeps = Pick<Deps, 'batchTasks' | 'clock' | 'taskRunner'> & PrepareBatchTaskDeps;
 
 // IoTDA §2.10 CreateBatchTask. task_name: CJK, letters, digits and "_", at most 128.
 const TaskBody = z.object({
@@ -107,7 +109,8 @@ export const createBatchTask = async (deps: CreateBatchTaskDeps, project: string
   const inCall = targets.length <= PREPARE_IN_CALL_MAX;
   // Before the task: a stored task then always has all its targets (the run's first step and ShowBatchTask rely on it).
   if (!task.targets) await deps.batchTasks.storeTargets(task, targets);
-  await deps.batchTasks.create(task);
+  // A fresh random id: taken only by a fault, which is a 500.
+  if (!(await deps.batchTasks.create(task))) throw new Error(`batch task id ${task.taskId} taken`);
   if (inCall) await writeSubtasks(deps, task, targets);
   const status = inCall ? 'Waitting' : 'Initializing';
   try {

@@ -17,6 +17,7 @@ import type { DeviceRecord } from '../ports/device-store.ts';
 import { compactUtc } from '../time.ts';
 import { idString, parseInput } from '../validation.ts';
 import {
+  countFinished,
   deliverMessage,
   notifyMessageStatus,
   publishMessage,
@@ -194,6 +195,8 @@ export const sendMessage = async (
   let result = m;
   // An earlier run's message that has ended needs nothing more; a PENDING one gets the steps that run may have missed.
   if (earlier === undefined || earlier.status === 'PENDING') {
+    // Stored FAILED at once (ttl 0, offline): its final status, as finishMessage counts the others.
+    if (earlier === undefined) countFinished(deps, m.status);
     await notifyMessageStatus(deps, device, m, m.status, m.createdAt, m.errorInfo);
     // A new message goes out now whatever its ttl (ttl 0 means "now or never"); an earlier one may have run out.
     const send = earlier === undefined ? publishMessage : deliverMessage;

@@ -167,7 +167,8 @@ export const createRoutingRule = async (deps: ManageRoutingRulesDeps, project: s
     createdAt: now,
     updatedAt: now,
   };
-  await deps.routingRules.createRule(rule);
+  // A fresh random id: taken only by a fault, which is a 500.
+  if (!(await deps.routingRules.createRule(rule))) throw new Error(`routing rule id ${rule.ruleId} taken`);
   deps.logger.info('routing rule created', { project, ruleId: rule.ruleId });
   return ruleView(rule);
 };
@@ -254,7 +255,9 @@ export const createRuleAction = async (deps: ManageRoutingRulesDeps, project: st
     createdAt: now,
     updatedAt: now,
   };
-  if ((await deps.routingRules.createAction(action)) === 'no-rule') throw errors.routingRuleNotFound(action.ruleId);
+  const outcome = await deps.routingRules.createAction(action);
+  if (outcome === 'no-rule') throw errors.routingRuleNotFound(action.ruleId);
+  if (outcome === 'exists') throw new Error(`rule action id ${action.actionId} taken`); // a fresh random id: a 500
   deps.logger.info('rule action created', { project, ruleId: action.ruleId, actionId: action.actionId });
   return actionView(action);
 };

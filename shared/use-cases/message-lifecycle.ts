@@ -11,10 +11,11 @@ import type { Deps } from '../ports/deps.ts';
 import { stableUuid } from '../ids.ts';
 import type { DeviceRecord, DeviceRegistration } from '../ports/device-store.ts';
 import type { MessageKey } from '../ports/message-store.ts';
+import type { MetricName } from '../ports/metrics.ts';
 import { compactUtc } from '../time.ts';
 
 /** The ports this use case uses. */
-export type MessageLifecycleDeps = Pick<Deps, 'clock' | 'messages' | 'notifier' | 'publisher'>;
+export type MessageLifecycleDeps = Pick<Deps, 'clock' | 'messages' | 'metrics' | 'notifier' | 'publisher'>;
 
 type HeaderSource = Pick<DeviceRecord, 'project' | 'deviceId' | 'nodeId' | 'productId'>;
 
@@ -48,6 +49,17 @@ export const notifyMessageStatus = (
     }),
   );
 
+const FINISHED_METRIC = {
+  DELIVERED: 'MessagesDelivered',
+  FAILED: 'MessagesFailed',
+  TIMEOUT: 'MessagesTimedOut',
+} as const satisfies Record<Exclude<MessageStatus, 'PENDING'>, MetricName>;
+
+/** A message reached its final status (counted once: by the write that applied, or the store that made it so). */
+export const countFinished = (deps: Pick<Deps, 'metrics'>, status: MessageStatus) => {
+  if (status !== 'PENDING') deps.metrics.count(FINISHED_METRIC[status]);
+};
+
 /**
  * Ends a PENDING message with one conditional write, then notifies. When the write loses because the
  * message already has that end status, the notification is sent again: the writer before may have died
@@ -64,6 +76,7 @@ export const finishMessage = async (
   const key: MessageKey = { deviceId: m.deviceId, generation: m.generation, messageId: m.messageId };
   const at = deps.clock.now();
   if (await deps.messages.finish(key, to, at, errorInfo)) {
+    countFinished(deps, to);
     await notifyMessageStatus(deps, device, m, to, at, errorInfo);
     return { ended: true, now: { ...m, status: to, finishedAt: at, ...(errorInfo ? { errorInfo } : {}) } };
   }

@@ -9,7 +9,8 @@ import type { ProductRecord } from '../ports/product-store.ts';
 import { findDeviceAndProduct, type ShowDeviceDeps } from './show-device.ts';
 
 /** The ports this use case uses. */
-export type SendSyncRequestDeps = Pick<Deps, 'clock' | 'config' | 'publisher' | 'requests'> & ShowDeviceDeps;
+export type SendSyncRequestDeps = Pick<Deps, 'clock' | 'config' | 'metrics' | 'publisher' | 'requests'> &
+  ShowDeviceDeps;
 
 export type SyncOutcome = { requestId: string; response: unknown } | { requestId: string; timedOut: true };
 
@@ -54,11 +55,14 @@ export const sendSyncRequest = async (
     JSON.stringify(input.payload),
     1,
   );
+  const command = input.kind === 'command';
+  if (command) deps.metrics.count('CommandsSent');
   const text = await awaitResponse(
     () => deps.requests.responseOf(requestId),
     sentAt + deps.config.commandTimeoutMs,
     deps.clock,
   );
+  if (command) deps.metrics.count(text === undefined ? 'CommandsTimedOut' : 'CommandsAnswered');
   return text === undefined ? { requestId, timedOut: true } : { requestId, response: responseBody(text) };
 };
 

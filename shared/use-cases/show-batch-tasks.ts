@@ -18,7 +18,7 @@ import { DEVICE_ID, parseInput } from '../validation.ts';
 import { findTask, subtaskView, taskView, type BatchTaskViewDeps } from './batch-task-view.ts';
 
 /** The ports this use case uses. */
-export type ShowBatchTasksDeps = Pick<Deps, 'batchTasks'> & BatchTaskViewDeps;
+export type ShowBatchTasksDeps = Pick<Deps, 'batchTasks' | 'subtasks'> & BatchTaskViewDeps;
 
 const ShowQuery = z.object({
   task_detail_status: z.enum(SUBTASK_STATUSES).optional(),
@@ -43,7 +43,7 @@ const subtaskPage = async (deps: ShowBatchTasksDeps, task: BatchTaskRecord, q: z
   const fromSeq = firstSeqBelow(q.marker);
   const status = q.task_detail_status;
   if (q.target !== undefined) {
-    const sub = await deps.batchTasks.subtaskOf(task, q.target);
+    const sub = await deps.subtasks.subtaskOf(task, q.target);
     const matching = sub && (status === undefined || sub.status === status) ? [sub] : [];
     return {
       items: matching.filter((s) => s.seq >= fromSeq).slice(q.offset, q.offset + q.limit),
@@ -54,7 +54,7 @@ const subtaskPage = async (deps: ShowBatchTasksDeps, task: BatchTaskRecord, q: z
   const count = status === undefined ? task.progress.total : task.progress[COUNTER_OF[status]];
   // An ended task has exact counters: no sub-task in a status counted 0, so no chunk needs reading.
   if (count === 0 && FINISHED.includes(task.status)) return { items: [], count };
-  const found = await deps.batchTasks.subtasks(task, {
+  const found = await deps.subtasks.subtasks(task, {
     status,
     fromSeq,
     total: task.progress.total,

@@ -29,13 +29,14 @@ describe('functions', () => {
     ]);
   });
 
-  it.each(FUNCTIONS)('runs $name on nodejs22.x arm64 with its handler', (def) => {
+  it.each(FUNCTIONS)('runs $name on nodejs22.x arm64 with its handler, actively traced', (def) => {
     const props = lambdas[functionIds(stack, def.name).fn]!.Properties;
     expect(props).toMatchObject({
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       Timeout: def.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+      TracingConfig: { Mode: 'Active' },
     });
   });
 
@@ -54,7 +55,7 @@ describe('functions', () => {
     expect(configFromEnv(env).pushAllowPrivate).toBe(false);
   });
 
-  it('grants the device authorizer DynamoDB read on the table and its own logs, nothing else', () => {
+  it('grants the device authorizer DynamoDB read on the table, its own logs and its traces, nothing else', () => {
     const { role } = functionIds(stack, 'device-authorizer');
     const statements = statementsOf(role);
     const actions = statements.flatMap((s) => [s.Action].flat());
@@ -62,7 +63,12 @@ describe('functions', () => {
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']),
     );
     const writes = /^dynamodb:(Put|Update|Delete|BatchWrite)/;
-    expect(actions.filter((a) => writes.test(a) || !/^(dynamodb|logs):/.test(a))).toEqual([]);
+    expect(actions.filter((a) => writes.test(a) || !/^(dynamodb|logs|xray):/.test(a))).toEqual([]);
+    // Active tracing: X-Ray's two write actions, which take no resource.
+    expect(actions.filter((a) => a.startsWith('xray:')).sort()).toEqual([
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
     for (const s of statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')))) {
       expect(JSON.stringify(s.Resource)).toContain(tableId);
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyProgress, newTaskId } from '../../shared/domain/batch-tasks.ts';
 import { compactUtc } from '../../shared/time.ts';
-import { reviveBatchTasks } from '../../shared/use-cases/run-batch-task.ts';
+import { reviveBatchTasks } from '../../shared/use-cases/revive-batch-tasks.ts';
 import { answerWhenTold, batchClient, nobody } from '../support/batch.ts';
 import {
   drainNotifications,
@@ -264,7 +264,7 @@ describe('task_policy', () => {
     await waitUntilFinished(taskId);
     const key = { project: runtime.project, taskId };
     const task = (await runtime.deps.batchTasks.get(key))!;
-    const subs = await runtime.deps.batchTasks.subtaskRange(key, 0, 6);
+    const subs = await runtime.deps.subtasks.subtaskRange(key, 0, 6);
     // Minute m (a second here) starts sub-tasks 3m..3m+2; the last minute's one starts two minutes in.
     for (const s of subs)
       expect(s.claimedAt!, s.target).toBeGreaterThanOrEqual(task.startAt + Math.floor(s.seq / 3) * 1_000);
@@ -293,29 +293,24 @@ describe('task_policy', () => {
     const key = { project: runtime.project, taskId: soon };
     const task = (await runtime.deps.batchTasks.get(key))!;
     expect(task.startAt).toBeGreaterThan(task.createdAt);
-    expect((await runtime.deps.batchTasks.subtaskRange(key, 0, 0))[0]!.claimedAt).toBeGreaterThanOrEqual(task.startAt);
+    expect((await runtime.deps.subtasks.subtaskRange(key, 0, 0))[0]!.claimedAt).toBeGreaterThanOrEqual(task.startAt);
   });
 
-  it('aborts once the failures reach abort_on_failure_percent: the rest is Stopped, and status_desc says why', async () => {
-    // 50 a minute (a second here): the first 50 fail at once, which stops what comes later.
+  it('aborts once the failures reach abort_on_failure_percent: nothing more runs, and status_desc says why', async () => {
+    // 50 a minute, and a minute lasts a minute: the first 50 fail at once, and the abort is written a minute
+    // before the next 50 are due, however loaded the machine. (How a Stopping task ends: the stop tests.)
     const taskId = (
-      await createTask(nobody(200, 'abort'), {
+      await slow.createTask(nobody(200, 'abort'), {
         task_policy: { max_per_minute: 50, abort_on_failure_percent: 50, abort_min_count: 20 },
       })
     ).body.task_id as string;
-    const done = await waitUntilFinished(taskId);
-    const p = done.batchtask.task_progress;
-    // Minutes that came before the abort was written ran (more of them on a loaded machine): whole minutes,
-    // each of 50 failures, and everything after them Stopped.
-    expect(p.fail % 50).toBe(0);
-    expect(p.fail).toBeGreaterThanOrEqual(50);
-    expect(done.batchtask).toMatchObject({
-      status: 'Stopped',
-      task_progress: { total: 200, success: 0, stopped: 200 - p.fail, waitting: 0 },
+    const aborted = await slow.waitForTask(taskId, (b) => b.batchtask.status === 'Stopping', 'the abort');
+    expect(aborted.batchtask).toMatchObject({
+      status_desc: expect.stringMatching(
+        /^Aborted: 50 of 50 ended sub-tasks failed, at or over abort_on_failure_percent 50/,
+      ),
+      task_progress: { total: 200, fail: 50, success: 0, processing: 0, waitting: 150 },
     });
-    expect(done.batchtask.status_desc).toMatch(
-      /^Aborted: (\d+) of \1 ended sub-tasks failed, at or over abort_on_failure_percent 50/,
-    );
   });
 });
 
@@ -342,13 +337,15 @@ describe('delete', () => {
     const key = { project: runtime.project, taskId };
     // Its target parts (150: over INLINE_TARGETS, so stored beside the task) go too.
     expect(await runtime.deps.batchTasks.targets(key, ghosts.length)).toEqual([]);
-    expect(await runtime.deps.batchTasks.subtaskRange(key, 0, 99)).toEqual([]);
-    expect(await runtime.deps.batchTasks.subtaskRange(key, 100, 149)).toEqual([]);
+    expect(await runtime.deps.subtasks.subtaskRange(key, 0, 99)).toEqual([]);
+    expect(await runtime.deps.subtasks.subtaskRange(key, 100, 149)).toEqual([]);
     expect(await runtime.deps.batchTasks.deleting(100)).not.toContainEqual(key);
   });
 });
 
 describe('batch sweeper', () => {
+  // These states come only from a process dying at one line (a create call before StartExecution, a settle
+  // failing every retry): no public call makes them, so the tests write them through the stores.
   it('starts a run whose start was lost, and resumes one whose execution ended with the task unfinished', async () => {
     // A task stored Waitting by a create call that died before starting its execution.
     const now = Date.now();
@@ -366,7 +363,7 @@ describe('batch sweeper', () => {
       rerunFrom: 0,
     };
     await runtime.deps.batchTasks.create(lost);
-    await runtime.deps.batchTasks.addSubtasks(lost, nobody(2, 'lost'));
+    await runtime.deps.subtasks.addSubtasks(lost, nobody(2, 'lost'));
     // A task whose execution ended while the task itself did not (its settle failed every retry).
     const ended = (await createTask(nobody(1, 'ended'))).body.task_id as string;
     await waitUntilFinished(ended);
@@ -419,17 +416,19 @@ describe('batch sweeper', () => {
 });
 
 describe('bad input', () => {
-  it('refuses policies out of range, and schedules in the past, too far ahead or not real', async () => {
-    const targets = nobody(2, 'badpolicy');
-    const policy = async (task_policy: object, field: string) =>
-      expectInvalid(await createTask(targets, { task_policy }), field);
-    await policy({ max_per_minute: 0 }, 'max_per_minute');
-    await policy({ max_per_minute: 100_001 }, 'max_per_minute');
-    await policy({ abort_on_failure_percent: 101 }, 'abort_on_failure_percent');
-    await policy({ abort_min_count: 5 }, 'abort_min_count');
-    await policy({ schedule_time: compactUtc(Date.now() - 3_600_000) }, 'schedule_time');
-    await policy({ schedule_time: compactUtc(Date.now() + 8 * 24 * 3_600_000) }, 'schedule_time');
-    await policy({ schedule_time: '20261331T000000Z' }, 'schedule_time');
+  it.each([
+    { task_policy: { max_per_minute: 0 }, field: 'max_per_minute' },
+    { task_policy: { max_per_minute: 100_001 }, field: 'max_per_minute' },
+    { task_policy: { abort_on_failure_percent: 101 }, field: 'abort_on_failure_percent' },
+    { task_policy: { abort_min_count: 5 }, field: 'abort_min_count' },
+    { task_policy: { schedule_time: compactUtc(Date.now() - 3_600_000) }, field: 'schedule_time' },
+    { task_policy: { schedule_time: compactUtc(Date.now() + 8 * 24 * 3_600_000) }, field: 'schedule_time' },
+    { task_policy: { schedule_time: '20261331T000000Z' }, field: 'schedule_time' },
+  ])('refuses the task_policy $task_policy, naming $field', async ({ task_policy, field }) => {
+    expectInvalid(await createTask(nobody(2, 'badpolicy'), { task_policy }), field);
+  });
+
+  it('refuses a pace that would outlive what one execution can record', async () => {
     // 2 000 targets at one a minute would outlive what one execution can record.
     expectInvalid(
       await createTask(nobody(2_000, 'slow'), { task_policy: { max_per_minute: 1 } }),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BATCH_WORKFLOW } from '../../functions/manifest.ts';
 import { chunkCount, emptyProgress, MAX_TARGETS, newTaskId } from '../../shared/domain/batch-tasks.ts';
 import { purgeDeletedBatchTasks } from '../../shared/use-cases/control-batch-task.ts';
-import { reviveBatchTasks } from '../../shared/use-cases/run-batch-task.ts';
+import { reviveBatchTasks } from '../../shared/use-cases/revive-batch-tasks.ts';
 import { answerWhenTold, batchClient, nobody } from '../support/batch.ts';
 import { startTestRuntime, waitFor } from '../support/runtime.ts';
 
@@ -94,7 +94,7 @@ describe('a batch task at the limits', () => {
     await purgeDeletedBatchTasks(runtime.deps);
     expect(await runtime.deps.batchTasks.deleting(100)).not.toContainEqual(key);
     expect(await runtime.deps.batchTasks.targets(key, MAX_TARGETS)).toEqual([]);
-    expect(await runtime.deps.batchTasks.subtaskRange(key, 0, 99)).toEqual([]);
+    expect(await runtime.deps.subtasks.subtaskRange(key, 0, 99)).toEqual([]);
   });
 });
 
@@ -121,7 +121,7 @@ describe('the batch sweeper after a crash between the steps of a large task', ()
       pass: 2,
     };
     await runtime.deps.batchTasks.create(passed);
-    await runtime.deps.batchTasks.addSubtasks(passed, nobody(2, 'passed'));
+    await runtime.deps.subtasks.addSubtasks(passed, nobody(2, 'passed'));
     // A large task's create call stored the targets and the task, then died before starting the run.
     const stored = {
       ...base,
@@ -133,8 +133,8 @@ describe('the batch sweeper after a crash between the steps of a large task', ()
     await runtime.deps.batchTasks.storeTargets(stored, nobody(3, 'stored'));
     await runtime.deps.batchTasks.create(stored);
     // ... and a first Prepare had written one sub-task, since moved on: the next one must not reset it.
-    await runtime.deps.batchTasks.addSubtasks(stored, nobody(1, 'stored'));
-    expect(await runtime.deps.batchTasks.moveSubtask(stored, { seq: 0, status: 'Waitting' }, 'Stopped')).toBe(true);
+    await runtime.deps.subtasks.addSubtasks(stored, nobody(1, 'stored'));
+    expect(await runtime.deps.subtasks.moveSubtask(stored, { seq: 0, status: 'Waitting' }, 'Stopped')).toBe(true);
     // A small task's create call died while writing its sub-tasks: no targets stored, and no 201 was sent.
     const cut = {
       ...base,
@@ -144,7 +144,7 @@ describe('the batch sweeper after a crash between the steps of a large task', ()
       progress: progress(3),
     };
     await runtime.deps.batchTasks.create(cut);
-    await runtime.deps.batchTasks.addSubtasks(cut, nobody(1, 'cut'));
+    await runtime.deps.subtasks.addSubtasks(cut, nobody(1, 'cut'));
 
     expect(await reviveBatchTasks(runtime.deps)).toBeGreaterThanOrEqual(3);
     expect((await waitUntilFinished(passed.taskId)).batchtask).toMatchObject({

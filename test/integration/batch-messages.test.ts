@@ -182,28 +182,29 @@ describe('createMessages task', () => {
 
 describe('a createMessages sub-task run again', () => {
   // The runner re-runs a Processing sub-task whose worker died, possibly after its message was made.
-  it('finds the message it made instead of sending a second one, with or without a document message_id', async () => {
-    for (const document of [{ message: 'once' }, { message_id: 'once-1', message: 'once' }]) {
-      const device = await receivingDevice();
-      const got = inbox(device);
-      const { taskId, done, task } = await runTask([device.deviceId], document);
-      const messageId = document.message_id ?? taskId;
-      expect(done.task_details[0]).toEqual({
-        target: device.deviceId,
-        status: 'Success',
-        output: output(messageId, 'DELIVERED'),
-      });
+  it.each([
+    { document: { message: 'once' } as { message: string; message_id?: string }, with: 'without' },
+    { document: { message_id: 'once-1', message: 'once' }, with: 'with' },
+  ])('finds the message it made instead of sending a second one, $with a document message_id', async ({ document }) => {
+    const device = await receivingDevice();
+    const got = inbox(device);
+    const { taskId, done, task } = await runTask([device.deviceId], document);
+    const messageId = document.message_id ?? taskId;
+    expect(done.task_details[0]).toEqual({
+      target: device.deviceId,
+      status: 'Success',
+      output: output(messageId, 'DELIVERED'),
+    });
 
-      expect(await runSubtaskAction(runtime.deps, task, device.deviceId)).toEqual({
-        status: 'Success',
-        output: output(messageId, 'DELIVERED'),
-      });
-      expect(await messageIds(device.deviceId)).toEqual([messageId]);
-      // A second publish would have arrived by the time a fresh message does.
-      await api.call('POST', messagesOf(device.deviceId), { message_id: 'marker', message: 'after' });
-      await waitFor(async () => (got.length >= 2 ? true : undefined), 'the marker message');
-      expect(got.map((m) => JSON.parse(m.payload).id)).toEqual([messageId, 'marker']);
-    }
+    expect(await runSubtaskAction(runtime.deps, task, device.deviceId)).toEqual({
+      status: 'Success',
+      output: output(messageId, 'DELIVERED'),
+    });
+    expect(await messageIds(device.deviceId)).toEqual([messageId]);
+    // A second publish would have arrived by the time a fresh message does.
+    await api.call('POST', messagesOf(device.deviceId), { message_id: 'marker', message: 'after' });
+    await waitFor(async () => (got.length >= 2 ? true : undefined), 'the marker message');
+    expect(got.map((m) => JSON.parse(m.payload).id)).toEqual([messageId, 'marker']);
   });
 
   it('reports its kept message as it stands now', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NotificationEnvelope } from '../../shared/domain/notifications.ts';
-import { emptyProgress, newTaskId } from '../../shared/domain/batch-tasks.ts';
-import { runBatchChunk, settleBatchTask } from '../../shared/use-cases/run-batch-task.ts';
+import { runBatchChunk } from '../../shared/use-cases/run-batch-chunk.ts';
+import { settleBatchTask } from '../../shared/use-cases/settle-batch-task.ts';
 import { batchClient, nobody } from '../support/batch.ts';
 import { drainNotifications, expectInvalid, registerDevice, startTestRuntime, waitFor } from '../support/runtime.ts';
 
@@ -120,33 +120,6 @@ describe('createCommands task', () => {
     });
   });
 
-  it('still ends a task whose run failed (the Map caught a chunk failing all its retries)', async () => {
-    // A stored task whose chunks never ran, as a failed Map leaves it; the settle step runs on the Catch.
-    const now = Date.now();
-    const task = {
-      project: runtime.project,
-      taskId: newTaskId(now),
-      taskName: 'broken',
-      taskType: 'createCommands' as const,
-      document: command,
-      status: 'Processing' as const,
-      progress: { ...emptyProgress(), total: 2, waitting: 2 },
-      createdAt: now,
-      startAt: now,
-      run: 1,
-      rerunFrom: 0,
-    };
-    await runtime.deps.batchTasks.create(task);
-    await runtime.deps.batchTasks.addSubtasks(task, ['a-1', 'a-2']);
-    expect(await settleBatchTask(runtime.deps, task)).toEqual({ status: 'Fail' });
-    const shown = (await api.call('GET', `${tasks}/${task.taskId}`)).body.batchtask;
-    expect(shown).toMatchObject({
-      status: 'Fail',
-      status_desc: '0 of 2 sub-tasks failed. 2 did not run: the run failed.',
-      task_progress: { waitting: 2 },
-    });
-  });
-
   it('ends Fail when every sub-task fails, over several chunks', async () => {
     const created = await createTask(nobody(250));
     expect(created.status).toBe(201);
@@ -253,21 +226,23 @@ describe('task list', () => {
 describe('bad input', () => {
   const body = { task_name: 'bad', task_type: 'createCommands', targets: ['d-1'], document: command };
 
-  it('refuses a create body with a missing, wrong or unsupported field, naming it', async () => {
-    expectInvalid(await api.call('POST', tasks, { ...body, task_name: undefined }), 'task_name');
-    expectInvalid(await api.call('POST', tasks, { ...body, task_name: 'has space' }), 'task_name');
-    expectInvalid(await api.call('POST', tasks, { ...body, task_type: 'rebootDevices' }), 'task_type');
-    expectInvalid(await api.call('POST', tasks, { ...body, targets: [] }), 'targets');
-    expectInvalid(await api.call('POST', tasks, { ...body, targets: nobody(30_001) }), 'targets');
-    expectInvalid(await api.call('POST', tasks, { ...body, targets: ['ok', 'not ok'] }), 'targets.1');
-    expectInvalid(await api.call('POST', tasks, { ...body, document: { service_id: 'Valve' } }), 'document.paras');
-    expectInvalid(await api.call('POST', tasks, { ...body, document: { paras: 'open' } }), 'document.paras');
-    expectInvalid(await api.call('POST', tasks, { ...body, document: undefined }), 'document');
-    expectInvalid(await api.call('POST', tasks, { ...body, task_policy: { retry_count: 2 } }), 'retry_count');
-    expectInvalid(
-      await api.call('POST', tasks, { ...body, task_policy: { retry_count: 6, retry_interval: 5 } }),
-      'retry_count',
-    );
+  it.each([
+    { change: { task_name: undefined }, field: 'task_name' },
+    { change: { task_name: 'has space' }, field: 'task_name' },
+    { change: { task_type: 'rebootDevices' }, field: 'task_type' },
+    { change: { targets: [] }, field: 'targets' },
+    { change: { targets: nobody(30_001) }, field: 'targets' },
+    { change: { targets: ['ok', 'not ok'] }, field: 'targets.1' },
+    { change: { document: { service_id: 'Valve' } }, field: 'document.paras' },
+    { change: { document: { paras: 'open' } }, field: 'document.paras' },
+    { change: { document: undefined }, field: 'document' },
+    { change: { task_policy: { retry_count: 2 } }, field: 'retry_count' },
+    { change: { task_policy: { retry_count: 6, retry_interval: 5 } }, field: 'retry_count' },
+  ])('refuses a create body with $field missing, wrong or unsupported, naming it', async ({ change, field }) => {
+    expectInvalid(await api.call('POST', tasks, { ...body, ...change }), field);
+  });
+
+  it('refuses a create body that is not JSON', async () => {
     expect((await api.call('POST', tasks, '{not json')).body.error_code).toBe('IOTDA.000008');
   });
 
@@ -290,15 +265,20 @@ describe('bad input', () => {
     expect(missing.status).toBe(404);
     expect(missing.body.error_code).toBe('DOWNLINK.404002');
     expectInvalid(await api.call('GET', `${tasks}/not-a-task-id`), 'task_id');
-    const id = (await createTask(nobody(1, 'paging'))).body.task_id as string;
-    expectInvalid(await api.call('GET', `${tasks}/${id}?limit=0`), 'limit');
-    expectInvalid(await api.call('GET', `${tasks}/${id}?limit=51`), 'limit');
-    expectInvalid(await api.call('GET', `${tasks}/${id}?limit=ten`), 'limit');
-    expectInvalid(await api.call('GET', `${tasks}/${id}?offset=501`), 'offset');
-    expectInvalid(await api.call('GET', `${tasks}/${id}?marker=xyz`), 'marker');
-    expectInvalid(await api.call('GET', `${tasks}/${id}?task_detail_status=Done`), 'task_detail_status');
     expectInvalid(await api.call('GET', tasks), 'task_type');
     expectInvalid(await api.call('GET', `${tasks}?task_type=createCommands&status=Finished`), 'status');
+  });
+
+  it.each([
+    { query: 'limit=0', field: 'limit' },
+    { query: 'limit=51', field: 'limit' },
+    { query: 'limit=ten', field: 'limit' },
+    { query: 'offset=501', field: 'offset' },
+    { query: 'marker=xyz', field: 'marker' },
+    { query: 'task_detail_status=Done', field: 'task_detail_status' },
+  ])('refuses the sub-task page $query with 400 naming $field', async ({ query, field }) => {
+    const id = (await createTask(nobody(1, 'paging'))).body.task_id as string;
+    expectInvalid(await api.call('GET', `${tasks}/${id}?${query}`), field);
   });
 
   it('hides another project’s task as unknown', async () => {

@@ -194,7 +194,7 @@ describe('calls per operation', () => {
   };
 
   /**
-   * A chunk writes its progress counters once a second while it runs (shared/use-cases/run-batch-task.ts
+   * A chunk writes its progress counters once a second while it runs (shared/use-cases/run-batch-chunk.ts
    * progressBuffer) and once at its end: how many of its UpdateItems there are depends on how long it runs.
    * The rest is pinned, the UpdateItems bounded below.
    */

@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../functions/manifest.ts';
+import { lambdaContext } from '../../local/lambda-context.ts';
 import { createAccessKey, revokeApiToken } from '../../shared/use-cases/manage-api-tokens.ts';
 import { connectDevice } from '../../tools/simulated-device.ts';
 import { ensureProduct, freeFormProduct, startTestRuntime, waitFor, waitForStatus } from '../support/runtime.ts';
@@ -506,7 +507,7 @@ describe('the AWS path: API Gateway-shaped events through the authorizer and the
             isBase64Encoded: false,
             requestContext: { requestId: 'r-2' },
           } as any,
-          {} as any,
+          lambdaContext('create-command'),
         );
         expect(res.statusCode, `${path}: ${res.body}`).toBe(200);
       }
@@ -515,13 +516,13 @@ describe('the AWS path: API Gateway-shaped events through the authorizer and the
 
   it('the middleware accepts the path however API Gateway encoded it, and refuses an altered body', async () => {
     for (const path of [`/v5/iot/${project}/devices/dev%3A1/commands`, `/v5/iot/${project}/devices/dev:1/commands`]) {
-      const res = await handler(event(path, JSON.stringify(data)), {} as any);
+      const res = await handler(event(path, JSON.stringify(data)), lambdaContext('create-command'));
       expect(res.statusCode).toBe(200);
       expect(JSON.parse(res.body)).toEqual({ seen: 'dev:1' });
     }
     const altered = await handler(
       event(`/v5/iot/${project}/devices/dev:1/commands`, JSON.stringify({ command_name: 'shut' })),
-      {} as any,
+      lambdaContext('create-command'),
     );
     expect(altered.statusCode).toBe(401);
     expect(JSON.parse(altered.body).error_code).toBe('IOTDA.000002');
