@@ -87,11 +87,3 @@ export const errors = {
 } as const;
 
 export const errorBody = (e: ApiError): ErrorBody => ({ error_code: e.code, error_msg: e.message });
-
-/** Thrown by stores when a conditional write loses; use cases decide what it means. */
-export class ConditionFailedError extends Error {
-  constructor(message: string, options?: Options) {
-    super(message, options);
-    this.name = 'ConditionFailedError';
-  }
-}

@@ -79,8 +79,8 @@ export interface DeletedTask extends TaskKey {
  * ADD.
  */
 export interface BatchTaskStore {
-  /** Throws ConditionFailedError when the id is taken. */
-  create(task: BatchTaskRecord): Promise<void>;
+  /** False when the id is taken. */
+  create(task: BatchTaskRecord): Promise<boolean>;
   /**
    * Stores the targets of a task with more than INLINE_TARGETS compactly (TARGETS_PER_PART to an item),
    * before the task itself, so that a task found stored always has all its targets. They stay as long as

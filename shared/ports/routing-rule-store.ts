@@ -57,15 +57,15 @@ export interface ActionListQuery extends RoutingListQuery {
   ruleId?: string;
 }
 
-export type CreateActionOutcome = 'created' | 'no-rule';
+export type CreateActionOutcome = 'created' | 'no-rule' | 'exists';
 
 /**
  * A project's routing rules and their actions. Every write is conditional; a rule being deleted is hidden
  * from every read, and its actions go with it.
  */
 export interface RoutingRuleStore {
-  /** Throws ConditionFailedError when the id is taken. */
-  createRule(rule: RoutingRule): Promise<void>;
+  /** False when the id is taken. */
+  createRule(rule: RoutingRule): Promise<boolean>;
   getRule(projectId: string, ruleId: string): Promise<RoutingRule | undefined>;
   /** Newest first; `count` is every rule matching the filter. */
   listRules(projectId: string, query: RuleListQuery): Promise<{ items: RoutingRule[]; count: number }>;

@@ -109,7 +109,8 @@ export const createBatchTask = async (deps: CreateBatchTaskDeps, project: string
   const inCall = targets.length <= PREPARE_IN_CALL_MAX;
   // Before the task: a stored task then always has all its targets (the run's first step and ShowBatchTask rely on it).
   if (!task.targets) await deps.batchTasks.storeTargets(task, targets);
-  await deps.batchTasks.create(task);
+  // A fresh random id: taken only by a fault, which is a 500.
+  if (!(await deps.batchTasks.create(task))) throw new Error(`batch task id ${task.taskId} taken`);
   if (inCall) await writeSubtasks(deps, task, targets);
   const status = inCall ? 'Waitting' : 'Initializing';
   try {

@@ -14,6 +14,9 @@ import { PAGING } from '../paging.ts';
 import type { RoutingAction, RoutingRule } from '../ports/routing-rule-store.ts';
 import { parseInput } from '../validation.ts';
 
+/** The ports this use case uses. */
+export type ManageRoutingRulesDeps = Pick<Deps, 'clock' | 'config' | 'logger' | 'routingRules'>;
+
 // IoTDA's routing-rule API (CONTRACT.md §7, research console-and-models §5). app_type and app_id are accepted
 // and ignored: a rule belongs to the project in its path.
 const Subject = z.object({ resource: z.enum(PUSH_RESOURCES), event: z.enum(PUSH_EVENTS) });
@@ -109,7 +112,7 @@ const checkedWhere = (where: string | null | undefined): string | undefined => {
   return where;
 };
 
-const checkedUrl = async (deps: Deps, url: string): Promise<string> => {
+const checkedUrl = async (deps: ManageRoutingRulesDeps, url: string): Promise<string> => {
   const why = await checkPushUrl(url, { allowPrivate: deps.config.pushAllowPrivate });
   if (why) throw errors.invalid('channel_detail.http_forwarding.url', why);
   return url;
@@ -134,21 +137,21 @@ const actionIdOf = (raw: string | undefined) => {
 };
 
 /** Strictly after `previous`, so an update conditional on the last value read always sees a change. */
-const nextStamp = (deps: Deps, previous: number) => Math.max(deps.clock.now(), previous + 1);
+const nextStamp = (deps: ManageRoutingRulesDeps, previous: number) => Math.max(deps.clock.now(), previous + 1);
 
-const findRule = async (deps: Deps, project: string, ruleId: string) => {
+const findRule = async (deps: ManageRoutingRulesDeps, project: string, ruleId: string) => {
   const rule = await deps.routingRules.getRule(project, ruleId);
   if (!rule) throw errors.routingRuleNotFound(ruleId);
   return rule;
 };
-const findAction = async (deps: Deps, project: string, actionId: string) => {
+const findAction = async (deps: ManageRoutingRulesDeps, project: string, actionId: string) => {
   const action = await deps.routingRules.getAction(project, actionId);
   if (!action) throw errors.routingActionNotFound(actionId);
   return action;
 };
 
 /** IoTDA CreateRoutingRule: a new rule is inactive until activated with UpdateRoutingRule. */
-export const createRoutingRule = async (deps: Deps, project: string, body: unknown) => {
+export const createRoutingRule = async (deps: ManageRoutingRulesDeps, project: string, body: unknown) => {
   const input = parseInput(CreateRuleBody, body);
   const where = checkedWhere(input.where);
   const now = deps.clock.now();
@@ -164,16 +167,17 @@ export const createRoutingRule = async (deps: Deps, project: string, body: unkno
     createdAt: now,
     updatedAt: now,
   };
-  await deps.routingRules.createRule(rule);
+  // A fresh random id: taken only by a fault, which is a 500.
+  if (!(await deps.routingRules.createRule(rule))) throw new Error(`routing rule id ${rule.ruleId} taken`);
   deps.logger.info('routing rule created', { project, ruleId: rule.ruleId });
   return ruleView(rule);
 };
 
-export const showRoutingRule = async (deps: Deps, project: string, rawRuleId: string | undefined) =>
+export const showRoutingRule = async (deps: ManageRoutingRulesDeps, project: string, rawRuleId: string | undefined) =>
   ruleView(await findRule(deps, project, ruleIdOf(rawRuleId)));
 
 /** IoTDA ListRoutingRules: newest first, filtered by subject, name (substring) and state. */
-export const listRoutingRules = async (deps: Deps, project: string, query: unknown) => {
+export const listRoutingRules = async (deps: ManageRoutingRulesDeps, project: string, query: unknown) => {
   const q = parseInput(RuleListQuery, query);
   const page = await deps.routingRules.listRules(project, {
     resource: q.resource,
@@ -189,7 +193,12 @@ export const listRoutingRules = async (deps: Deps, project: string, query: unkno
 };
 
 /** IoTDA UpdateRoutingRule: the fields given replace the stored ones; `select` and `where` come together. */
-export const updateRoutingRule = async (deps: Deps, project: string, rawRuleId: string | undefined, body: unknown) => {
+export const updateRoutingRule = async (
+  deps: ManageRoutingRulesDeps,
+  project: string,
+  rawRuleId: string | undefined,
+  body: unknown,
+) => {
   const ruleId = ruleIdOf(rawRuleId);
   const input = parseInput(UpdateRuleBody, body);
   if ((input.select === undefined) !== (input.where === undefined)) {
@@ -218,14 +227,18 @@ export const updateRoutingRule = async (deps: Deps, project: string, rawRuleId: 
 };
 
 /** IoTDA DeleteRoutingRule: its actions go with it. */
-export const deleteRoutingRule = async (deps: Deps, project: string, rawRuleId: string | undefined) => {
+export const deleteRoutingRule = async (
+  deps: ManageRoutingRulesDeps,
+  project: string,
+  rawRuleId: string | undefined,
+) => {
   const ruleId = ruleIdOf(rawRuleId);
   if (!(await deps.routingRules.deleteRule(project, ruleId))) throw errors.routingRuleNotFound(ruleId);
   deps.logger.info('routing rule deleted', { project, ruleId });
 };
 
 /** IoTDA CreateRuleAction: an HTTP forwarding target for an existing rule of the project. */
-export const createRuleAction = async (deps: Deps, project: string, body: unknown) => {
+export const createRuleAction = async (deps: ManageRoutingRulesDeps, project: string, body: unknown) => {
   const input = parseInput(CreateActionBody, body);
   const http = input.channel_detail.http_forwarding;
   const url = await checkedUrl(deps, http.url);
@@ -242,16 +255,18 @@ export const createRuleAction = async (deps: Deps, project: string, body: unknow
     createdAt: now,
     updatedAt: now,
   };
-  if ((await deps.routingRules.createAction(action)) === 'no-rule') throw errors.routingRuleNotFound(action.ruleId);
+  const outcome = await deps.routingRules.createAction(action);
+  if (outcome === 'no-rule') throw errors.routingRuleNotFound(action.ruleId);
+  if (outcome === 'exists') throw new Error(`rule action id ${action.actionId} taken`); // a fresh random id: a 500
   deps.logger.info('rule action created', { project, ruleId: action.ruleId, actionId: action.actionId });
   return actionView(action);
 };
 
-export const showRuleAction = async (deps: Deps, project: string, rawActionId: string | undefined) =>
+export const showRuleAction = async (deps: ManageRoutingRulesDeps, project: string, rawActionId: string | undefined) =>
   actionView(await findAction(deps, project, actionIdOf(rawActionId)));
 
 /** IoTDA ListRuleActions: newest first, optionally one rule's. */
-export const listRuleActions = async (deps: Deps, project: string, query: unknown) => {
+export const listRuleActions = async (deps: ManageRoutingRulesDeps, project: string, query: unknown) => {
   const q = parseInput(ActionListQuery, query);
   const page = await deps.routingRules.listActions(project, {
     ruleId: q.rule_id,
@@ -264,7 +279,12 @@ export const listRuleActions = async (deps: Deps, project: string, query: unknow
 };
 
 /** IoTDA UpdateRuleAction: a given `channel_detail` replaces the URL and token whole. */
-export const updateRuleAction = async (deps: Deps, project: string, rawActionId: string | undefined, body: unknown) => {
+export const updateRuleAction = async (
+  deps: ManageRoutingRulesDeps,
+  project: string,
+  rawActionId: string | undefined,
+  body: unknown,
+) => {
   const actionId = actionIdOf(rawActionId);
   const input = parseInput(UpdateActionBody, body);
   const http = input.channel_detail?.http_forwarding;
@@ -287,7 +307,11 @@ export const updateRuleAction = async (deps: Deps, project: string, rawActionId:
   throw new Error(`rule action ${actionId} kept changing under its update`);
 };
 
-export const deleteRuleAction = async (deps: Deps, project: string, rawActionId: string | undefined) => {
+export const deleteRuleAction = async (
+  deps: ManageRoutingRulesDeps,
+  project: string,
+  rawActionId: string | undefined,
+) => {
   const actionId = actionIdOf(rawActionId);
   if (!(await deps.routingRules.deleteAction(project, actionId))) throw errors.routingActionNotFound(actionId);
   deps.logger.info('rule action deleted', { project, actionId });

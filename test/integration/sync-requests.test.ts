@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   connectDevice as connectSimulated,
@@ -25,12 +26,22 @@ const onlineDevice = async (rt: Runtime, options: Partial<DeviceOptions> = {}): 
 /** Topics the platform publishes to a device while `act` runs. */
 const publishedTo = async (deviceId: string, act: () => Promise<unknown>): Promise<string[]> => {
   const topics: string[] = [];
-  const listener = (packet: { topic: string }) =>
-    packet.topic.includes(`/devices/${deviceId}/`) && topics.push(packet.topic);
+  const probe = `${runtime.topicRoot}/devices/${deviceId}/probe-${randomUUID()}`;
+  let probed!: () => void;
+  const seen = new Promise<void>((resolve) => (probed = resolve));
+  const listener = (packet: { topic: string }) => {
+    if (packet.topic === probe) probed();
+    else if (packet.topic.includes(`/devices/${deviceId}/`)) topics.push(packet.topic);
+  };
   runtime.broker.on('publish', listener);
   try {
     await act();
-    await new Promise((r) => setTimeout(r, 50));
+    // A publish after `act`, through the same broker: once it is seen, whatever `act` published has been too.
+    runtime.broker.publish(
+      { cmd: 'publish', topic: probe, payload: Buffer.alloc(0), qos: 0, retain: false, dup: false },
+      () => undefined,
+    );
+    await seen;
   } finally {
     runtime.broker.off('publish', listener);
   }

@@ -69,8 +69,9 @@ export class InMemoryBatchTasks implements BatchTaskStore {
   readonly targetParts = new Map<string, string[]>();
 
   async create(t: BatchTaskRecord) {
-    if (this.tasks.has(keyOf(t))) throw new Error('exists');
+    if (this.tasks.has(keyOf(t))) return false;
     this.tasks.set(keyOf(t), structuredClone(t));
+    return true;
   }
   async storeTargets(k: TaskKey, targets: readonly string[]) {
     this.targetParts.set(keyOf(k), [...targets]);

@@ -14,7 +14,6 @@ import {
   type ProgressField,
   type TaskStatus,
 } from '../../domain/batch-tasks.ts';
-import { ConditionFailedError } from '../../errors.ts';
 import type {
   BatchTaskRecord,
   BatchTaskStore,
@@ -45,7 +44,7 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
     private readonly table: string,
   ) {}
 
-  async create(t: BatchTaskRecord): Promise<void> {
+  async create(t: BatchTaskRecord): Promise<boolean> {
     const { progress, ...rest } = t;
     const ok = await applied(
       this.db.send(
@@ -66,7 +65,7 @@ export class DynamoDbBatchTaskStore implements BatchTaskStore {
         }),
       ),
     );
-    if (!ok) throw new ConditionFailedError(`batch task ${t.taskId} exists`);
+    return ok;
   }
 
   async storeTargets(k: TaskKey, targets: readonly string[]): Promise<void> {

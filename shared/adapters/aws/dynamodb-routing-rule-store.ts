@@ -8,7 +8,6 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { PUSH_EVENTS, PUSH_RESOURCES } from '../../domain/routing-rules.ts';
-import { ConditionFailedError } from '../../errors.ts';
 import type {
   ActionListQuery,
   CreateActionOutcome,
@@ -103,7 +102,7 @@ export class DynamoDbRoutingRuleStore implements RoutingRuleStore {
     return queryUpTo(this.db, input, Infinity);
   }
 
-  async createRule(rule: RoutingRule): Promise<void> {
+  async createRule(rule: RoutingRule): Promise<boolean> {
     const ok = await applied(
       this.db.send(
         new PutCommand({
@@ -113,7 +112,7 @@ export class DynamoDbRoutingRuleStore implements RoutingRuleStore {
         }),
       ),
     );
-    if (!ok) throw new ConditionFailedError(`routing rule ${rule.ruleId} exists`);
+    return ok;
   }
 
   async getRule(projectId: string, ruleId: string): Promise<RoutingRule | undefined> {
@@ -194,7 +193,7 @@ export class DynamoDbRoutingRuleStore implements RoutingRuleStore {
         }),
       ),
     );
-    if (!ok) throw new ConditionFailedError(`rule action ${action.actionId} exists`);
+    if (!ok) return 'exists';
     // The rule may have begun its delete since it was read (see deleteRule).
     if (await this.getRule(action.projectId, action.ruleId)) return 'created';
     await this.db.send(
