@@ -15,7 +15,7 @@ import type { Notifier } from '../shared/ports/notifier.ts';
 import type { PushQueue } from '../shared/ports/push-queue.ts';
 import type { TaskRunner } from '../shared/ports/task-runner.ts';
 import type { Deps } from '../shared/ports/deps.ts';
-import { lambdaTelemetry, metricsRecorder, type Telemetry } from '../shared/telemetry.ts';
+import { localTelemetry, metricsRecorder, type Telemetry } from '../shared/telemetry.ts';
 import { systemClock } from '../shared/time.ts';
 
 /**
@@ -51,7 +51,7 @@ const absent = <T extends object>(port: keyof Adapters): T =>
 export const createDeps = (
   config: Config,
   adapters: Adapters = {},
-  telemetry: Telemetry = lambdaTelemetry(config),
+  telemetry: Telemetry = localTelemetry(config),
 ): Deps => {
   const db = createDynamoDb(config.region, config.endpoints?.dynamodb);
   const reader = new ItemReader(db, config.tableName);

@@ -9,9 +9,22 @@ export type Build<E, R> = (deps: Deps) => (event: E, context: Context) => Promis
  * The Lambda entry for a function module's `build`, with one Deps per container from the variables the stack
  * sets; built on first use so importing a module costs nothing. `adapters` names the AWS clients its manifest
  * access uses, and only those: esbuild bundles what the entry imports (test/infra/bundles.test.ts checks both agree).
+ * Lambda's telemetry (the Tracer) is imported here, lazily, so the local runtime, which imports the function
+ * modules, never loads the X-Ray SDK (functions/lambda-telemetry.ts says why).
  */
 export const lambda = <E, R>(build: Build<E, R>, adapters: Adapters = {}) => {
-  let handler: ((event: E, context: Context) => Promise<R>) | undefined;
-  return (event: E, context: Context): Promise<R> =>
-    (handler ??= build(createDeps(configFromEnv(process.env), adapters)))(event, context);
+  let handler: Promise<(event: E, context: Context) => Promise<R>> | undefined;
+  const built = async () => {
+    const { lambdaTelemetry } = await import('./lambda-telemetry.ts');
+    const config = configFromEnv(process.env);
+    return build(createDeps(config, adapters, lambdaTelemetry(config)));
+  };
+  return async (event: E, context: Context): Promise<R> => {
+    // A failed build is tried again by the next invocation, as a throwing one was.
+    handler ??= built().catch((e: unknown) => {
+      handler = undefined;
+      throw e;
+    });
+    return (await handler)(event, context);
+  };
 };

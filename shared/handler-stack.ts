@@ -1,7 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { Deps } from './ports/deps.ts';
@@ -35,8 +34,7 @@ const publishMetrics = (metrics: Metrics): MiddlewareObj => {
 export const handlerStack = <E, R>(telemetry: Telemetry, correlationId?: (event: E) => string | undefined) => {
   const stack = middy<E, R>().use(injectLambdaContext(telemetry.logger, { resetKeys: true }));
   if (correlationId) stack.use(correlate(telemetry.logger, correlationId));
-  // Responses stay out of the traces: they carry device data.
-  if (telemetry.tracer) stack.use(captureLambdaHandler(telemetry.tracer, { captureResponse: false }));
+  if (telemetry.traced) stack.use(telemetry.traced());
   if (telemetry.metrics) stack.use(publishMetrics(telemetry.metrics));
   return stack;
 };

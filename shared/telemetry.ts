@@ -1,30 +1,27 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { MiddlewareObj } from '@middy/core';
 import type { Config } from './config.ts';
 import type { MetricsRecorder } from './ports/metrics.ts';
 
-const SERVICE = 'downlink';
+export const SERVICE = 'downlink';
 
 /**
- * The Powertools instances of one runtime, which the handler stacks (handler-stack.ts) attach. On Lambda:
- * Logger, Metrics (EMF, flushed after each invocation) and Tracer (active tracing). Locally there is no
+ * The Powertools instances of one runtime, which the handler stacks (handler-stack.ts) attach. On Lambda
+ * (functions/lambda-telemetry.ts): Logger, Metrics (EMF, flushed after each invocation) and the Tracer's
+ * handler middleware (active tracing). Locally there is no
  * EMF reader and no X-Ray daemon: no metrics and no tracer, so nothing is serialized or printed for them
  * (docs/decisions.md "Powertools handler stacks").
  */
 export interface Telemetry {
   logger: Logger;
   metrics?: Metrics;
-  tracer?: Tracer;
+  /** The Tracer's handler middleware; built by the Lambda entry only (functions/lambda-telemetry.ts). */
+  traced?: () => MiddlewareObj;
 }
 
-const loggerOf = (config: Pick<Config, 'logLevel'>) => new Logger({ serviceName: SERVICE, logLevel: config.logLevel });
-
-export const lambdaTelemetry = (config: Pick<Config, 'logLevel'>): Telemetry => ({
-  logger: loggerOf(config),
-  metrics: new Metrics({ namespace: 'Downlink', serviceName: SERVICE }),
-  tracer: new Tracer({ serviceName: SERVICE }),
-});
+export const loggerOf = (config: Pick<Config, 'logLevel'>) =>
+  new Logger({ serviceName: SERVICE, logLevel: config.logLevel });
 
 export const localTelemetry = (config: Pick<Config, 'logLevel'>): Telemetry => ({ logger: loggerOf(config) });
 

@@ -93,6 +93,22 @@ const moveToNextRun = async (
 const startRun = (deps: ControlBatchTaskDeps, task: BatchTaskRecord) =>
   deps.taskRunner.start(runInput(task, task.run, deps.clock.now()));
 
+/** The stop or retry call's task, in a state that call accepts (else 409), and its targets body. */
+const taskInState = async (
+  deps: ControlBatchTaskDeps,
+  project: string,
+  rawTaskId: string | undefined,
+  body: unknown,
+  accepted: readonly BatchTaskRecord['status'][],
+  action: string,
+) => {
+  const taskId = parseTaskId(rawTaskId);
+  const input = parseInput(TargetsBody, body);
+  const task = await findTask(deps, { project, taskId });
+  if (!accepted.includes(task.status)) throw wrongState(task, action);
+  return { task, input };
+};
+
 /**
  * IoTDA StopBatchTask. With targets: their sub-tasks not yet run become Stopped, the task runs on. Without:
  * the task goes Stopping and a new run (which supersedes the current one, waits included) stops every
@@ -104,10 +120,7 @@ export const stopBatchTask = async (
   rawTaskId: string | undefined,
   body: unknown,
 ) => {
-  const taskId = parseTaskId(rawTaskId);
-  const input = parseInput(TargetsBody, body);
-  const task = await findTask(deps, { project, taskId });
-  if (!STOPPABLE.includes(task.status)) throw wrongState(task, 'stopped');
+  const { task, input } = await taskInState(deps, project, rawTaskId, body, STOPPABLE, 'stopped');
   if (input.targets)
     return {
       targets: await moveTargets(deps, task, await subtasksOf(deps, task, input.targets), STOPPABLE_SUBTASK, 'Stopped'),
@@ -126,10 +139,7 @@ export const retryBatchTask = async (
   rawTaskId: string | undefined,
   body: unknown,
 ) => {
-  const taskId = parseTaskId(rawTaskId);
-  const input = parseInput(TargetsBody, body);
-  const task = await findTask(deps, { project, taskId });
-  if (!RETRYABLE.includes(task.status)) throw wrongState(task, 'retried');
+  const { task, input } = await taskInState(deps, project, rawTaskId, body, RETRYABLE, 'retried');
   if (!input.targets) {
     await startRun(deps, await moveToNextRun(deps, task, RETRYABLE, 'Processing', 'retried', true));
     return { targets: [] };

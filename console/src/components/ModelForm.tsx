@@ -55,19 +55,19 @@ const FIELD: Shown = Object.fromEntries(
 );
 const PARAS: Shown = { '#': FIELD };
 const named = (key: string): Shown => ({ '#': { [key]: true, paras: PARAS } });
+/** A product's own fields, edited on the form (its services apart). */
+export const PRODUCT_FIELDS = [
+  'product_id',
+  'name',
+  'device_type',
+  'protocol_type',
+  'data_format',
+  'manufacturer_name',
+  'industry',
+  'description',
+];
 const SHOWN: Shown = {
-  ...Object.fromEntries(
-    [
-      'product_id',
-      'name',
-      'device_type',
-      'protocol_type',
-      'data_format',
-      'manufacturer_name',
-      'industry',
-      'description',
-    ].map((k) => [k, true]),
-  ),
+  ...Object.fromEntries(PRODUCT_FIELDS.map((k) => [k, true])),
   service_capabilities: {
     '#': {
       ...Object.fromEntries(['service_id', 'service_type', 'option', 'description'].map((k) => [k, true])),

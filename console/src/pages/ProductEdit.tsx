@@ -15,20 +15,18 @@ import { Link, useLocation } from 'wouter';
 import { PROTOCOL_TYPES, ServiceCapabilities } from '../../../shared/domain/product-model.ts';
 import { ApiError, call, enc, type Product } from '../api.ts';
 import { ErrorAlert } from '../components/common.tsx';
-import { Choice, Input, ModelProvider, ServicesForm, setIn, shownAt } from '../components/ModelForm.tsx';
+import {
+  Choice,
+  Input,
+  ModelProvider,
+  PRODUCT_FIELDS,
+  ServicesForm,
+  setIn,
+  shownAt,
+} from '../components/ModelForm.tsx';
 import { useAction, useSession } from '../hooks.ts';
 
-const FIELDS = [
-  'product_id',
-  'name',
-  'device_type',
-  'protocol_type',
-  'data_format',
-  'manufacturer_name',
-  'industry',
-  'description',
-  'service_capabilities',
-];
+const FIELDS = [...PRODUCT_FIELDS, 'service_capabilities'];
 type Body = Record<string, unknown>;
 /** Something wrong with the product, at a path as a 400 names it (empty: the whole pasted text). */
 type Problem = { path: string; why: string };
