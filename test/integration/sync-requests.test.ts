@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   connectDevice as connectSimulated,
   type DeviceOptions,
@@ -13,13 +13,19 @@ import { apiClient, registerDevice, startTestRuntime, waitForStatus } from '../s
 const runtime = await startTestRuntime({ commandTimeoutMs: 5_000 });
 const api = apiClient(runtime);
 
-/** A registered device, online through the simulator, closed when the test ends. */
-const onlineDevice = async (rt: Runtime, options: Partial<DeviceOptions> = {}): Promise<SimulatedDevice> => {
+/** A registered device, online through the simulator; its caller closes it. */
+const connectOnline = async (rt: Runtime, options: Partial<DeviceOptions> = {}): Promise<SimulatedDevice> => {
   const { deviceId, secret } = await registerDevice(rt);
   const url = new URL(rt.mqttUrl);
   const device = await connectSimulated({ deviceId, secret, port: Number(url.port), root: rt.topicRoot, ...options });
-  onTestFinished(() => device.close());
   await waitForStatus(rt, deviceId, 'ONLINE');
+  return device;
+};
+
+/** A registered device, online through the simulator, closed when the test ends. */
+const onlineDevice = async (rt: Runtime, options: Partial<DeviceOptions> = {}): Promise<SimulatedDevice> => {
+  const device = await connectOnline(rt, options);
+  onTestFinished(() => device.close());
   return device;
 };
 
@@ -201,49 +207,49 @@ describe('synchronous properties', () => {
 });
 
 describe('sync request bad input', () => {
-  it('refuses each bad body with its contract error and publishes nothing', async () => {
-    const device = await onlineDevice(runtime);
-    const id = device.deviceId;
-    const cases: [string, string, unknown, number, string, string?][] = [
-      ['POST', commandsOf(id), {}, 400, 'IOTDA.000006', 'paras'],
-      ['POST', commandsOf(id), { paras: 'on' }, 400, 'IOTDA.000006', 'paras'],
-      ['POST', commandsOf(id), { paras: [1] }, 400, 'IOTDA.000006', 'paras'],
-      ['POST', commandsOf(id), { paras: {}, service_id: 's'.repeat(65) }, 400, 'IOTDA.000006', 'service_id'],
-      ['POST', commandsOf(id), { paras: {}, command_name: 'c'.repeat(129) }, 400, 'IOTDA.000006', 'command_name'],
-      ['POST', commandsOf(id), { paras: {}, service_id: 5 }, 400, 'IOTDA.000006', 'service_id'],
-      ['POST', commandsOf(id), '{"paras":', 400, 'IOTDA.000008'],
-      ['PUT', propertiesOf(id), {}, 400, 'IOTDA.000006', 'services'],
-      ['PUT', propertiesOf(id), { services: {} }, 400, 'IOTDA.000006', 'services'],
-      ['PUT', propertiesOf(id), { services: [] }, 400, 'IOTDA.000006', 'services'],
-      ['PUT', propertiesOf(id), { services: [{ properties: {} }] }, 400, 'IOTDA.000006', 'services.0.service_id'],
-      [
-        'PUT',
-        propertiesOf(id),
-        { services: [{ service_id: 's', properties: 3 }] },
-        400,
-        'IOTDA.000006',
-        'services.0.properties',
-      ],
-      [
-        'PUT',
-        propertiesOf(id),
-        { services: [{ service_id: 's', properties: { big: 'x'.repeat(300 * 1024) } }] },
-        413,
-        'DOWNLINK.413001',
-      ],
-      ['POST', commandsOf(id), { paras: { big: 'x'.repeat(300 * 1024) } }, 413, 'DOWNLINK.413001'],
-      ['GET', propertiesOf(id), undefined, 400, 'IOTDA.000006', 'service_id'],
-      ['GET', `${propertiesOf(id)}?service_id=${'s'.repeat(65)}`, undefined, 400, 'IOTDA.000006', 'service_id'],
-    ];
-    for (const [method, path, body, status, code, field] of cases) {
-      let res: Awaited<ReturnType<typeof api.call>> | undefined;
-      const topics = await publishedTo(id, async () => (res = await api.call(method, path, body)));
-      const label = `${method} ${JSON.stringify(body)?.slice(0, 80)}`;
-      expect([res!.status, res!.body.error_code], label).toEqual([status, code]);
-      if (field) expect(res!.body.error_msg, label).toContain(field);
-      expect(topics, label).toEqual([]);
-    }
+  // One online device for the whole table; each row names its route by the device's id.
+  let device: SimulatedDevice;
+  let id: string;
+  beforeAll(async () => {
+    device = await connectOnline(runtime);
+    id = device.deviceId;
   });
+  afterAll(() => device.close());
+  const big = 'x'.repeat(300 * 1024);
+  it.each<[string, (d: string) => string, unknown, number, string, string?]>([
+    ['POST', commandsOf, {}, 400, 'IOTDA.000006', 'paras'],
+    ['POST', commandsOf, { paras: 'on' }, 400, 'IOTDA.000006', 'paras'],
+    ['POST', commandsOf, { paras: [1] }, 400, 'IOTDA.000006', 'paras'],
+    ['POST', commandsOf, { paras: {}, service_id: 's'.repeat(65) }, 400, 'IOTDA.000006', 'service_id'],
+    ['POST', commandsOf, { paras: {}, command_name: 'c'.repeat(129) }, 400, 'IOTDA.000006', 'command_name'],
+    ['POST', commandsOf, { paras: {}, service_id: 5 }, 400, 'IOTDA.000006', 'service_id'],
+    ['POST', commandsOf, '{"paras":', 400, 'IOTDA.000008'],
+    ['PUT', propertiesOf, {}, 400, 'IOTDA.000006', 'services'],
+    ['PUT', propertiesOf, { services: {} }, 400, 'IOTDA.000006', 'services'],
+    ['PUT', propertiesOf, { services: [] }, 400, 'IOTDA.000006', 'services'],
+    ['PUT', propertiesOf, { services: [{ properties: {} }] }, 400, 'IOTDA.000006', 'services.0.service_id'],
+    [
+      'PUT',
+      propertiesOf,
+      { services: [{ service_id: 's', properties: 3 }] },
+      400,
+      'IOTDA.000006',
+      'services.0.properties',
+    ],
+    ['PUT', propertiesOf, { services: [{ service_id: 's', properties: { big } }] }, 413, 'DOWNLINK.413001'],
+    ['POST', commandsOf, { paras: { big } }, 413, 'DOWNLINK.413001'],
+    ['GET', propertiesOf, undefined, 400, 'IOTDA.000006', 'service_id'],
+    ['GET', (d) => `${propertiesOf(d)}?service_id=${'s'.repeat(65)}`, undefined, 400, 'IOTDA.000006', 'service_id'],
+  ])(
+    '%s, row %#: refused with its contract error, nothing published',
+    async (method, pathOf, body, status, code, field) => {
+      let res: Awaited<ReturnType<typeof api.call>> | undefined;
+      const topics = await publishedTo(id, async () => (res = await api.call(method, pathOf(id), body)));
+      expect([res!.status, res!.body.error_code]).toEqual([status, code]);
+      if (field) expect(res!.body.error_msg).toContain(field);
+      expect(topics).toEqual([]);
+    },
+  );
 });
 
 describe('synchronous requests with the $oc root', () => {
