@@ -9,8 +9,30 @@ interface Outgoing {
   delaySeconds?: number;
 }
 
+// SendMessageBatch takes 1 MiB in all; envelopes are a few hundred bytes, the split keeps any mix well under.
+const MAX_BATCH_BYTES = 900_000;
+
+/** Splits messages into groups whose bodies together stay under SendMessageBatch's size limit. */
+const bySize = (messages: readonly Outgoing[]): Outgoing[][] => {
+  const out: Outgoing[][] = [];
+  let current: Outgoing[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = Buffer.byteLength(m.body);
+    if (current.length && bytes + size > MAX_BATCH_BYTES) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length) out.push(current);
+  return out;
+};
+
 /** One SendMessageBatch (a plain SendMessage for one); each message's own outcome: nothing, or SQS's error. */
-const sendBatch = async (
+const sendGroup = async (
   sqs: SQSClient,
   url: string,
   messages: readonly Outgoing[],
@@ -32,6 +54,10 @@ const sendBatch = async (
     return f ? new Error(`SQS refused a message: ${f.Code} ${f.Message ?? ''}`) : undefined;
   });
 };
+
+/** SendMessageBatch calls for up to ten messages, as few as their size allows; each message's own outcome. */
+const sendBatch = async (sqs: SQSClient, url: string, messages: readonly Outgoing[]) =>
+  (await Promise.all(bySize(messages).map((group) => sendGroup(sqs, url, group)))).flat();
 
 /**
  * Sends made close together go out in one SendMessageBatch per queue (DataLoader, one per queue), each send
