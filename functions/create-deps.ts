@@ -4,11 +4,11 @@ import { DynamoDbLeaseStore } from '../shared/adapters/aws/dynamodb-lease-store.
 import { DynamoDbDeviceStore } from '../shared/adapters/aws/dynamodb-device-store.ts';
 import { DynamoDbMessageStore } from '../shared/adapters/aws/dynamodb-message-store.ts';
 import { DynamoDbProductStore } from '../shared/adapters/aws/dynamodb-product-store.ts';
-import { DynamoDbRequestStore } from '../shared/adapters/aws/dynamodb-request-store.ts';
+import { DynamoDbResponseStore } from '../shared/adapters/aws/dynamodb-response-store.ts';
 import { DynamoDbRoutingRuleStore } from '../shared/adapters/aws/dynamodb-routing-rule-store.ts';
 import { DynamoDbTokenStore } from '../shared/adapters/aws/dynamodb-token-store.ts';
 import { createDynamoDb } from '../shared/adapters/aws/create-dynamodb.ts';
-import { ItemReader, ItemWriter } from '../shared/adapters/aws/coalesced-items.ts';
+import { ItemReader } from '../shared/adapters/aws/coalesced-items.ts';
 import type { Config } from '../shared/config.ts';
 import type { DevicePublisher } from '../shared/ports/device-publisher.ts';
 import type { Notifier } from '../shared/ports/notifier.ts';
@@ -59,7 +59,7 @@ export const createDeps = (
     config,
     devices: new DynamoDbDeviceStore(db, config.tableName, reader),
     tokens: new DynamoDbTokenStore(db, config.tableName, reader),
-    requests: new DynamoDbRequestStore(db, config.tableName, reader, new ItemWriter(db, config.tableName)),
+    responses: new DynamoDbResponseStore(db, config.tableName, reader, systemClock.now),
     messages: new DynamoDbMessageStore(db, config.tableName),
     products: new DynamoDbProductStore(db, config.tableName, reader, systemClock.now),
     batchTasks: new DynamoDbBatchTaskStore(db, config.tableName),

@@ -4,7 +4,8 @@
  *   DEVICE#{device_id} / DEVICE              a device; device ids are unique per deployment (MQTT names no project);
  *                                            gsi1 DEVICES#{project} / {list id} lists a project's (ListDevices)
  *   TOKEN#{sha256(token)} / TOKEN            an API token; gsi1 TOKENS / {created}#{id} lists them
- *   REQ#{request_id} / REQ                   a synchronous request waiting for its device's answer (TTL)
+ *   REQ#{request_id} / ANSWER#{kind}#{device_id}
+ *                                            a device's answer to a synchronous request, read by its waiting caller (TTL)
  *   DEVICE#{device_id} / MSG#{generation}#{message_id}
  *                                            a message of one registration of the device (see `registration`);
  *                                            gsi1 HISTORY#{registration} / {created}#{id} orders the history,
@@ -62,7 +63,10 @@ export const messagePrefix = (generation: string) => (generation ? `MSG#${genera
 export const keys = {
   device: (deviceId: string) => ({ pk: `DEVICE#${deviceId}`, sk: 'DEVICE' }),
   token: (tokenHash: string) => ({ pk: `TOKEN#${tokenHash}`, sk: 'TOKEN' }),
-  request: (requestId: string) => ({ pk: `REQ#${requestId}`, sk: 'REQ' }),
+  response: (requestId: string, deviceId: string, kind: string) => ({
+    pk: `REQ#${requestId}`,
+    sk: `ANSWER#${kind}#${deviceId}`,
+  }),
   message: (deviceId: string, generation: string, messageId: string) => ({
     pk: `DEVICE#${deviceId}`,
     sk: `${messagePrefix(generation)}${messageId}`,

@@ -11,7 +11,7 @@ import type { MetricsRecorder } from './metrics.ts';
 import type { Notifier } from './notifier.ts';
 import type { ProductStore } from './product-store.ts';
 import type { PushQueue } from './push-queue.ts';
-import type { RequestStore } from './request-store.ts';
+import type { ResponseStore } from './response-store.ts';
 import type { RoutingRuleStore } from './routing-rule-store.ts';
 import type { SubtaskStore } from './subtask-store.ts';
 import type { TaskRunner } from './task-runner.ts';
@@ -25,7 +25,7 @@ export interface Deps {
   config: Config;
   devices: DeviceStore;
   tokens: TokenStore;
-  requests: RequestStore;
+  responses: ResponseStore;
   messages: MessageStore;
   products: ProductStore;
   batchTasks: BatchTaskStore;

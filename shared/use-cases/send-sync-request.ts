@@ -9,7 +9,7 @@ import type { ProductRecord } from '../ports/product-store.ts';
 import { findDeviceAndProduct, type ShowDeviceDeps } from './show-device.ts';
 
 /** The ports this use case uses. */
-export type SendSyncRequestDeps = Pick<Deps, 'clock' | 'config' | 'metrics' | 'publisher' | 'requests'> &
+export type SendSyncRequestDeps = Pick<Deps, 'clock' | 'config' | 'metrics' | 'publisher' | 'responses'> &
   ShowDeviceDeps;
 
 export type SyncOutcome = { requestId: string; response: unknown } | { requestId: string; timedOut: true };
@@ -31,8 +31,9 @@ const rejectIfOffModel = (
 
 /**
  * The synchronous round trip shared by commands and property set/query: find the device and its product
- * (read together when this instance knows the device), check the request against the product's model, refuse it when offline, record the request id as issued to it, publish the request (QoS 1), then wait for the answer
- * the response rule stores, until the sync timeout.
+ * (read together when this instance knows the device), check the request against the product's model, refuse
+ * it when offline, publish the request (QoS 1) under a new request id, then wait for that device's answer to
+ * that id, which the response rule stores, until the sync timeout.
  */
 export const sendSyncRequest = async (
   deps: SendSyncRequestDeps,
@@ -49,7 +50,6 @@ export const sendSyncRequest = async (
   rejectIfOffline(device);
   const requestId = newUuid();
   const sentAt = deps.clock.now();
-  await deps.requests.open({ requestId, deviceId: device.deviceId, kind: input.kind, createdAt: sentAt });
   await deps.publisher.publish(
     requestTopic(deps.config.topicRoot, device.deviceId, input.kind, requestId),
     JSON.stringify(input.payload),
@@ -58,7 +58,7 @@ export const sendSyncRequest = async (
   const command = input.kind === 'command';
   if (command) deps.metrics.count('CommandsSent');
   const text = await awaitResponse(
-    () => deps.requests.responseOf(requestId),
+    () => deps.responses.responseOf({ requestId, deviceId: device.deviceId, kind: input.kind }),
     sentAt + deps.config.commandTimeoutMs,
     deps.clock,
   );

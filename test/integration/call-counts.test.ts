@@ -70,15 +70,14 @@ const SYNC_ANSWERED = {
 };
 
 describe('calls per operation', () => {
-  it('sync command: the device and its product read once the function knows the device, one more read before', async () => {
+  it('sync command: the device and its product read once the function knows the device, one more read before; no request record, the answer stored under the device', async () => {
     const { deviceId } = await probe.online();
     const first = await probe.measure(() => probe.ops.command(deviceId));
     const again = await probe.measure(() => probe.ops.command(deviceId));
     const warm = {
-      'answer device-response DynamoDB UpdateItem': 1,
+      'answer device-response DynamoDB PutItem': 1,
       'critical api-authorizer DynamoDB BatchGetItem': 1,
       'critical create-command DynamoDB BatchGetItem': 1,
-      'critical create-command DynamoDB BatchWriteItem': 1,
       'critical create-command IoTDataPlane Publish': 1,
     };
     expect(split(again).shape, CHANGED).toEqual(warm);
@@ -101,10 +100,9 @@ describe('calls per operation', () => {
     ] as const) {
       const m = await probe.measure(() => op(deviceId));
       expect(split(m).shape, CHANGED).toEqual({
-        'answer device-response DynamoDB UpdateItem': 1,
+        'answer device-response DynamoDB PutItem': 1,
         'critical api-authorizer DynamoDB BatchGetItem': 1,
         [`critical ${fn} DynamoDB BatchGetItem`]: 1,
-        [`critical ${fn} DynamoDB BatchWriteItem`]: 1,
         [`critical ${fn} IoTDataPlane Publish`]: 1,
       });
       expect(Object.keys(split(m).polls)).toEqual([`waiting ${fn} DynamoDB BatchGetItem`]);
@@ -246,10 +244,9 @@ describe('calls per operation', () => {
     expect(chunkUpdatesApart(shape), CHANGED).toBeGreaterThanOrEqual(4);
     expect(shape, CHANGED).toEqual({
       ...TASK_CREATED,
-      'answer device-response DynamoDB UpdateItem': 1,
+      'answer device-response DynamoDB PutItem': 1,
       // A device this chunk's function instance has not seen: device, then product.
       'rest batch-chunk DynamoDB BatchGetItem': 2,
-      'rest batch-chunk DynamoDB BatchWriteItem': 1,
       'rest batch-chunk DynamoDB GetItem': 1,
       'rest batch-chunk DynamoDB Query': 1,
       'rest batch-chunk IoTDataPlane Publish': 1,

@@ -81,38 +81,3 @@ export class ItemReader {
     return keys.map((k) => found.get(keyOf(k)));
   }
 }
-
-/**
- * Unconditional puts of new items, coalesced the same way into BatchWriteItem (25 at a time): a batch
- * chunk records its 100 requests as issued in 4 calls instead of 100. Only for items whose key is fresh
- * (a random id): BatchWriteItem takes no condition.
- */
-export class ItemWriter {
-  private readonly loader: DataLoader<Item & Key, void, string>;
-
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {
-    this.loader = new DataLoader<Item & Key, void, string>(
-      async (items) => {
-        await batchWriteAll(
-          this.db,
-          this.table,
-          items.map((Item) => ({ PutRequest: { Item } })),
-        );
-        return items.map(() => undefined);
-      },
-      {
-        cache: false,
-        maxBatchSize: MAX_WRITES,
-        batchScheduleFn: scheduleInLoopTurn,
-        cacheKeyFn: keyOf,
-      },
-    );
-  }
-
-  put(item: Item & Key): Promise<void> {
-    return this.loader.load(item);
-  }
-}

@@ -103,5 +103,5 @@ export const StoredProduct = z.object({
 /** A device's link to its product (ProductStore.link). */
 export const StoredProductLink = z.object({ deviceId: z.string(), generation, linkedAt: z.number() });
 
-/** A sync request's item, as far as its waiters read it. */
-export const StoredRequest = z.object({ responseText: z.string().optional() });
+/** A device's answer to a sync request. */
+export const StoredResponse = z.object({ responseText: z.string() });
