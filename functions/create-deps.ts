@@ -65,7 +65,7 @@ export const createDeps = (
     batchTasks: new DynamoDbBatchTaskStore(db, config.tableName),
     subtasks: new DynamoDbSubtaskStore(db, config.tableName),
     leases: new DynamoDbLeaseStore(db, config.tableName),
-    routingRules: new DynamoDbRoutingRuleStore(db, config.tableName, systemClock.now),
+    routingRules: new DynamoDbRoutingRuleStore(db, config.tableName, reader, systemClock.now),
     taskRunner: adapters.taskRunner?.(config) ?? absent('taskRunner'),
     notifier: adapters.notifier?.(config) ?? absent('notifier'),
     pushQueue: adapters.pushQueue?.(config) ?? absent('pushQueue'),

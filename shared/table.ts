@@ -36,6 +36,8 @@
  *                                            / {rule_id} with its actions beside it, so delivery reads a subject's
  *                                            rules and actions in one Query
  *   ROUTING#{project} / ACTION#{action_id}  a rule's HTTP forwarding action; gsi1 ROUTES#... / {rule_id}#{action_id}
+ *   PUSH#{project} / PUSH                   the project has had a routing rule: its notifications go to push-route
+ *                                            (written before its first rule, never removed)
  * The GSIs are overloaded (single-table design): each item kind puts its own prefix in gsiNpk, so one index
  * serves several access patterns without adding an index per pattern.
  */
@@ -90,6 +92,7 @@ export const keys = {
   routing: (project: string) => `ROUTING#${project}`,
   routingRule: (project: string, ruleId: string) => ({ pk: `ROUTING#${project}`, sk: `RULE#${ruleId}` }),
   routingAction: (project: string, actionId: string) => ({ pk: `ROUTING#${project}`, sk: `ACTION#${actionId}` }),
+  pushMark: (project: string) => ({ pk: `PUSH#${project}`, sk: 'PUSH' }),
   routes: (project: string, resource: string, event: string) => `ROUTES#${project}#${resource}#${event}`,
 } as const;
 

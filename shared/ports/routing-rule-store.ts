@@ -64,8 +64,14 @@ export type CreateActionOutcome = 'created' | 'no-rule' | 'exists';
  * from every read, and its actions go with it.
  */
 export interface RoutingRuleStore {
-  /** False when the id is taken. */
+  /** False when the id is taken. The project is marked as one that may push before the rule is stored. */
   createRule(rule: RoutingRule): Promise<boolean>;
+  /**
+   * Whether the project may have push rules: false only for a project that has never had one, whose
+   * notifications push-route need not see (CONTRACT.md §7). Read as fresh as the call's other point reads,
+   * and with them in one request.
+   */
+  mayPush(projectId: string): Promise<boolean>;
   getRule(projectId: string, ruleId: string): Promise<RoutingRule | undefined>;
   /** Newest first; `count` is every rule matching the filter. */
   listRules(projectId: string, query: RuleListQuery): Promise<{ items: RoutingRule[]; count: number }>;

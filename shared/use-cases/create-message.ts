@@ -14,20 +14,23 @@ import { errors } from '../errors.ts';
 import { newUuid } from '../ids.ts';
 import { MAX_PAYLOAD_BYTES } from '../payload-limits.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
+import type { NotificationEnvelope } from '../domain/notifications.ts';
 import { compactUtc } from '../time.ts';
 import { idString, parseInput } from '../validation.ts';
 import {
   countFinished,
-  deliverMessage,
-  notifyMessageStatus,
+  deliverMessages,
+  messageStatusEnvelope,
+  notifyAll,
   publishMessage,
   trimHistory,
   type MessageLifecycleDeps,
+  type MessageTarget,
 } from './message-lifecycle.ts';
 import { findDevice, type ShowDeviceDeps } from './show-device.ts';
 
 /** The ports this use case uses. */
-export type CreateMessageDeps = Pick<Deps, 'clock' | 'config' | 'devices' | 'logger' | 'messages'> &
+export type CreateMessageDeps = Pick<Deps, 'clock' | 'config' | 'devices' | 'logger' | 'messages' | 'routingRules'> &
   ShowDeviceDeps &
   MessageLifecycleDeps;
 
@@ -175,6 +178,52 @@ const subscribedSinceRead = async (deps: CreateMessageDeps, read: DeviceRecord):
 };
 
 /**
+ * How many messages this instance has sent each device (registration) since it last trimmed the device's
+ * history. A message delivered at once trims every TRIM_EVERY-th time, and the first time this instance sends
+ * the device one, instead of every time (one Query fewer per message): the device's DELIVERED messages may
+ * then pass 20 by a few until the next trim, which lists never show, as they show the newest 20. A message
+ * that waits, PENDING, always trims, as does a reconnect that finds messages waiting, so a PENDING message
+ * pushed out still ends FAILED (docs/decisions.md, "Fewer AWS calls per operation").
+ */
+const TRIM_EVERY = 10;
+const TRIMS_KEPT = 10_000;
+const sentSinceTrim = new Map<string, number>();
+const trimDue = (device: DeviceRecord): boolean => {
+  const key = `${device.deviceId}#${device.generation}`;
+  const sent = sentSinceTrim.get(key);
+  if (sent === undefined && sentSinceTrim.size >= TRIMS_KEPT) sentSinceTrim.delete(sentSinceTrim.keys().next().value!);
+  const due = sent === undefined || sent + 1 >= TRIM_EVERY;
+  sentSinceTrim.set(key, due ? 0 : sent + 1);
+  return due;
+};
+
+/**
+ * A new message under an id of our own to a device that can receive it now: published first, then stored
+ * DELIVERED with one conditional put (no other call can hold a fresh id, and it is never DELIVERED before its
+ * publish), its PENDING and DELIVERED notifications sent together. Undefined when the publish failed.
+ */
+const publishThenStore = async (
+  deps: CreateMessageDeps,
+  device: MessageTarget,
+  m: MessageRecord,
+): Promise<MessageRecord | undefined> => {
+  try {
+    await deps.publisher.publish(m.topic, messagePayload(m), 1);
+  } catch (e) {
+    deps.logger.warn('publish failed; message stays pending', { messageId: m.messageId, error: e as Error });
+    return undefined;
+  }
+  const delivered: MessageRecord = { ...m, status: 'DELIVERED', finishedAt: deps.clock.now() };
+  if (!(await deps.messages.create(delivered))) throw errors.messageExists(m.messageId);
+  countFinished(deps, 'DELIVERED');
+  await notifyAll(deps, device, [
+    messageStatusEnvelope(device, m, 'PENDING', m.createdAt),
+    messageStatusEnvelope(device, delivered, 'DELIVERED', delivered.finishedAt!),
+  ]);
+  return delivered;
+};
+
+/**
  * IoTDA CreateMessage for a validated body: stored PENDING (and notified); published at once and DELIVERED
  * when the device is online and subscribed; kept for a later reconnect otherwise, or FAILED at once when
  * `ttl` is 0. Returns the message as it now stands.
@@ -186,9 +235,21 @@ export const sendMessage = async (
   input: MessageInput,
   origin: MessageOrigin = {},
 ): Promise<MessageRecord> => {
-  const device = await findDevice(deps, project, rawDeviceId);
+  // The project's push mark is read with the device, in the same request.
+  const [device, mayPush] = await Promise.all([
+    findDevice(deps, project, rawDeviceId),
+    deps.routingRules.mayPush(project),
+  ]);
+  const target = { ...device, mayPush };
   const canReceive = canReceiveNow(device);
   const record = buildMessage(deps, device, input, origin, canReceive);
+  if (canReceive && input.message_id === undefined && origin.batchTaskId === undefined) {
+    const delivered = await publishThenStore(deps, target, record);
+    if (delivered) {
+      if (trimDue(device)) await trimHistory(deps, target);
+      return delivered;
+    }
+  }
   const earlier = await storeMessage(deps, record, origin);
   const m = earlier ?? record;
   // What the steps below leave it as: known from their writes, so no read after them.
@@ -197,20 +258,26 @@ export const sendMessage = async (
   if (earlier === undefined || earlier.status === 'PENDING') {
     // Stored FAILED at once (ttl 0, offline): its final status, as finishMessage counts the others.
     if (earlier === undefined) countFinished(deps, m.status);
-    await notifyMessageStatus(deps, device, m, m.status, m.createdAt, m.errorInfo);
+    const stored = messageStatusEnvelope(target, m, m.status, m.createdAt, m.errorInfo);
     // A new message goes out now whatever its ttl (ttl 0 means "now or never"); an earlier one may have run out.
-    const send = earlier === undefined ? publishMessage : deliverMessage;
+    const send = (d: CreateMessageDeps, t: MessageTarget, msg: MessageRecord, before: NotificationEnvelope[]) =>
+      earlier === undefined
+        ? publishMessage(d, t, msg, before)
+        : deliverMessages(d, t, [msg], before).then(([now]) => now);
     if (canReceive || (m.status === 'PENDING' && (await subscribedSinceRead(deps, device))))
-      result = await send(deps, device, m).then(
+      // The stored status's notification goes with the end status's, in one batch.
+      result = await send(deps, target, m, [stored]).then(
         (now) => now ?? m,
-        (e: unknown) => {
+        async (e: unknown) => {
           // Stays PENDING: the device gets it on its next subscription, or it times out.
           deps.logger.warn('publish failed; message stays pending', { messageId: m.messageId, error: e as Error });
+          await notifyAll(deps, target, [stored]);
           return m;
         },
       );
+    else await notifyAll(deps, target, [stored]);
   }
-  await trimHistory(deps, device);
+  if (result.status === 'PENDING' || trimDue(device)) await trimHistory(deps, target);
   return result;
 };
 

@@ -1,4 +1,4 @@
-import { deviceHeader, envelope } from '../domain/notifications.ts';
+import { deviceHeader, envelope, type NotificationEnvelope } from '../domain/notifications.ts';
 import {
   HISTORY_SIZE,
   MESSAGE_ERRORS,
@@ -17,37 +17,49 @@ import { compactUtc } from '../time.ts';
 /** The ports this use case uses. */
 export type MessageLifecycleDeps = Pick<Deps, 'clock' | 'messages' | 'metrics' | 'notifier' | 'publisher'>;
 
-type HeaderSource = Pick<DeviceRecord, 'project' | 'deviceId' | 'nodeId' | 'productId'>;
+/**
+ * The device a message is for, as its notifications name it; `mayPush` when this call read whether the device's
+ * project may push (RoutingRuleStore.mayPush), so that its notifications skip push-route when it may not.
+ */
+export type MessageTarget = Pick<DeviceRecord, 'project' | 'deviceId' | 'nodeId' | 'productId'> & {
+  mayPush?: boolean;
+};
 
 /**
  * A `device.message.status` notification (CONTRACT.md §3, IoTDA §5.2). Its request_id is derived from the
  * message and status, so a re-sent notification (after a crash between write and send) is a recognisable copy.
  */
-export const notifyMessageStatus = (
-  deps: MessageLifecycleDeps,
-  device: HeaderSource,
+export const messageStatusEnvelope = (
+  device: MessageTarget,
   m: Pick<MessageRecord, 'messageId' | 'name' | 'topic'>,
   status: MessageStatus,
   at: number,
   errorInfo?: ErrorInfo,
 ) =>
-  deps.notifier.send(
-    envelope({
-      resource: 'device.message.status',
-      event: 'update',
-      at,
-      requestId: stableUuid('device.message.status', device.deviceId, m.messageId, status),
-      header: deviceHeader(device),
-      body: {
-        message_id: m.messageId,
-        name: m.name,
-        topic: m.topic,
-        status,
-        timestamp: compactUtc(at),
-        ...(errorInfo ? { error_info: errorInfo } : {}),
-      },
-    }),
-  );
+  envelope({
+    resource: 'device.message.status',
+    event: 'update',
+    at,
+    requestId: stableUuid('device.message.status', device.deviceId, m.messageId, status),
+    header: deviceHeader(device),
+    body: {
+      message_id: m.messageId,
+      name: m.name,
+      topic: m.topic,
+      status,
+      timestamp: compactUtc(at),
+      ...(errorInfo ? { error_info: errorInfo } : {}),
+    },
+  });
+
+/** Sends these notifications of the device's messages together (one turn: one batch per queue). */
+export const notifyAll = async (
+  deps: Pick<Deps, 'notifier'>,
+  device: MessageTarget,
+  envelopes: readonly NotificationEnvelope[],
+): Promise<void> => {
+  await Promise.all(envelopes.map((e) => deps.notifier.send(e, device.mayPush)));
+};
 
 const FINISHED_METRIC = {
   DELIVERED: 'MessagesDelivered',
@@ -61,67 +73,101 @@ export const countFinished = (deps: Pick<Deps, 'metrics'>, status: MessageStatus
 };
 
 /**
- * Ends a PENDING message with one conditional write, then notifies. When the write loses because the
- * message already has that end status, the notification is sent again: the writer before may have died
- * before sending it, and the copy carries the same request_id. Returns whether this write ended it, and the
- * message as it now stands (computed when the write won; read when it lost; undefined if it is gone).
+ * Ends a PENDING message with one conditional write, then notifies, together with `earlier` (notifications the
+ * caller held back to send in the same batch). When the write loses because the message already has that end
+ * status, the notification is sent again: the writer before may have died before sending it, and the copy
+ * carries the same request_id. Returns whether this write ended it, and the message as it now stands
+ * (computed when the write won; read when it lost; undefined if it is gone).
  */
 export const finishMessage = async (
   deps: MessageLifecycleDeps,
-  device: HeaderSource,
+  device: MessageTarget,
   m: MessageRecord,
   to: Exclude<MessageStatus, 'PENDING'>,
   errorInfo?: ErrorInfo,
+  earlier: readonly NotificationEnvelope[] = [],
 ): Promise<{ ended: boolean; now: MessageRecord | undefined }> => {
   const key: MessageKey = { deviceId: m.deviceId, generation: m.generation, messageId: m.messageId };
   const at = deps.clock.now();
   if (await deps.messages.finish(key, to, at, errorInfo)) {
     countFinished(deps, to);
-    await notifyMessageStatus(deps, device, m, to, at, errorInfo);
+    await notifyAll(deps, device, [...earlier, messageStatusEnvelope(device, m, to, at, errorInfo)]);
     return { ended: true, now: { ...m, status: to, finishedAt: at, ...(errorInfo ? { errorInfo } : {}) } };
   }
   const now = await deps.messages.get(key);
-  if (now?.status === to) await notifyMessageStatus(deps, device, m, to, now.finishedAt ?? at, now.errorInfo);
+  const copy = now?.status === to ? [messageStatusEnvelope(device, m, to, now.finishedAt ?? at, now.errorInfo)] : [];
+  await notifyAll(deps, device, [...earlier, ...copy]);
   return { ended: false, now };
 };
 
 /**
  * Publishes a PENDING message (QoS 1) and then marks it DELIVERED: never DELIVERED without the publish.
- * Returns the message as it now stands.
+ * `earlier`: notifications to send with the DELIVERED one. Returns the message as it now stands.
  */
 export const publishMessage = async (
   deps: MessageLifecycleDeps,
-  device: HeaderSource,
+  device: MessageTarget,
   m: MessageRecord,
+  earlier: readonly NotificationEnvelope[] = [],
 ): Promise<MessageRecord | undefined> => {
   await deps.publisher.publish(m.topic, messagePayload(m), 1);
-  return (await finishMessage(deps, device, m, 'DELIVERED')).now;
+  return (await finishMessage(deps, device, m, 'DELIVERED', undefined, earlier)).now;
+};
+
+/** A notifier that keeps what is sent to it, for sending later in one batch. */
+const holdingNotifier = () => {
+  const held: NotificationEnvelope[] = [];
+  return { held, send: async (e: NotificationEnvelope) => void held.push(e) };
 };
 
 /**
- * Publishes a message that has been waiting; one whose deadline has passed is ended TIMEOUT instead and never
- * sent. Returns the message as it now stands.
+ * Delivers messages that have been waiting, in order: each is published (QoS 1), or, when its deadline has
+ * passed, left unsent to end TIMEOUT; then each is ended with its own conditional write, the writes at once,
+ * and the notifications (after `earlier`) sent in one batch: never DELIVERED without the publish. A publish
+ * that fails ends the ones published before it, then throws. Returns each message as it now stands.
  */
-export const deliverMessage = async (
+export const deliverMessages = async (
   deps: MessageLifecycleDeps,
-  device: HeaderSource,
-  m: MessageRecord,
-): Promise<MessageRecord | undefined> => {
-  if (m.deadline <= deps.clock.now()) return (await finishMessage(deps, device, m, 'TIMEOUT')).now;
-  return publishMessage(deps, device, m);
+  device: MessageTarget,
+  messages: readonly MessageRecord[],
+  earlier: readonly NotificationEnvelope[] = [],
+): Promise<(MessageRecord | undefined)[]> => {
+  const ends: Array<'DELIVERED' | 'TIMEOUT'> = [];
+  let failure: unknown;
+  for (const m of messages) {
+    const expired = m.deadline <= deps.clock.now();
+    if (!expired)
+      try {
+        await deps.publisher.publish(m.topic, messagePayload(m), 1);
+      } catch (e) {
+        failure = e;
+        break;
+      }
+    ends.push(expired ? 'TIMEOUT' : 'DELIVERED');
+  }
+  const notifier = holdingNotifier();
+  notifier.held.push(...earlier);
+  const ended = await Promise.all(ends.map((to, i) => finishMessage({ ...deps, notifier }, device, messages[i]!, to)));
+  await notifyAll(deps, device, notifier.held);
+  if (failure !== undefined) throw failure;
+  return ended.map((r) => r.now);
 };
+
+// A reconnect delivers this many messages at a time: their writes at once, their notifications in one batch.
+const FLUSH_GROUP = 10;
 
 /** Sends a device's PENDING messages, oldest first, once it can receive them (DESIGN.md "Reconnect"). */
 export const flushPendingMessages = async (deps: MessageLifecycleDeps, device: DeviceRecord): Promise<number> => {
   const pending = await deps.messages.pendingOf(device);
-  for (const m of pending) await deliverMessage(deps, device, m);
+  for (let i = 0; i < pending.length; i += FLUSH_GROUP)
+    await deliverMessages(deps, device, pending.slice(i, i + FLUSH_GROUP));
   return pending.length;
 };
 
 /** Keeps the newest 20; one pushed out while still PENDING ends FAILED first, and that is notified. */
 export const trimHistory = async (
   deps: MessageLifecycleDeps,
-  device: HeaderSource & DeviceRegistration,
+  device: MessageTarget & DeviceRegistration,
 ): Promise<void> => {
   for (const old of await deps.messages.beyond(device, HISTORY_SIZE)) {
     if (old.status === 'PENDING') await finishMessage(deps, device, old, 'FAILED', MESSAGE_ERRORS.pushedOut);

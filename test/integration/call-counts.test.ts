@@ -24,11 +24,12 @@ const probe = await costProbe(runtime);
 afterAll(() => probe.stop());
 
 /**
- * Every notification also goes to the push-route queue (HTTP push, CONTRACT.md §7), whose function reads the
- * project's active rules once per batch and subject: how SQS batches the notifications decides how many
- * reads, so push-route is taken apart, its reads bounded by the notifications (the probe's project has no
- * rules, so nothing is pushed). The notifier's sends are pinned: two per notification, one to the operator's
- * queue and one to push-route, made at once (the caller waits for one round trip, not two).
+ * A notification also goes to the push-route queue (HTTP push, CONTRACT.md §7) unless the call read that its
+ * project never had a push rule (messages read that mark with the device; presence and batch tasks do not),
+ * and push-route reads the project's active rules once per batch and subject: how SQS batches the
+ * notifications decides how many reads, so push-route is taken apart, its reads bounded by the notifications
+ * (the probe's project has no rules, so nothing is pushed). The notifier's sends are pinned: to the
+ * operator's queue and, where sent, to push-route at once (the caller waits for one round trip, not two).
  */
 const PUSH_ROUTE = 'rest push-route DynamoDB Query';
 const callShape = (m: Measured) => {
@@ -111,20 +112,23 @@ describe('calls per operation', () => {
     }
   });
 
-  it('message to an online device: all on the caller’s path, two notifications', async () => {
+  it('message to an online device: published, then stored DELIVERED, its two notifications in one batch', async () => {
     const { device } = await probe.online();
-    await probe.measure(() => probe.ops.messageOnline(device));
+    // The first message this function instance sends the device trims its history; the next nine do not.
+    const first = await probe.measure(() => probe.ops.messageOnline(device));
     const m = await probe.measure(() => probe.ops.messageOnline(device));
-    expect(callShape(m), CHANGED).toEqual({
+    const sent = {
       'critical api-authorizer DynamoDB BatchGetItem': 1,
+      // The device and the project's push mark.
       'critical create-message DynamoDB BatchGetItem': 1,
       'critical create-message DynamoDB PutItem': 1,
-      'critical create-message DynamoDB Query': 1,
-      'critical create-message DynamoDB UpdateItem': 1,
       'critical create-message IoTDataPlane Publish': 1,
-      'critical create-message SQS SendMessage': 4,
-    });
-    expectRouted(m, 2);
+      // PENDING and DELIVERED; the probe's project never had a push rule, so nothing goes to push-route.
+      'critical create-message SQS SendMessageBatch': 1,
+    };
+    expect(callShape(m), CHANGED).toEqual(sent);
+    expect(callShape(first), CHANGED).toEqual({ ...sent, 'critical create-message DynamoDB Query': 1 });
+    expect(allInvocations(m)['push-route']).toBeUndefined();
     expect(invocationShape(m)).toEqual({ 'api-authorizer': 1, 'create-message': 1 });
     expect(m.iot).toEqual({
       deviceUnits: 0,
@@ -155,7 +159,8 @@ describe('calls per operation', () => {
       'critical create-message DynamoDB BatchGetItem': 2,
       'critical create-message DynamoDB PutItem': 1,
       'critical create-message DynamoDB Query': 1,
-      'critical create-message SQS SendMessage': 2,
+      // PENDING, to the notification queue only (no push rule in the project).
+      'critical create-message SQS SendMessage': 1,
       'rest device-authorizer DynamoDB BatchGetItem': 1,
       // connected and two subscribed events (the broker's implicit subscription and the device's own).
       'rest presence DynamoDB BatchGetItem': 3,
@@ -277,9 +282,12 @@ describe('calls per operation', () => {
       'rest batch-chunk DynamoDB PutItem': 1,
       'rest batch-chunk DynamoDB Query': 2,
       'rest batch-chunk IoTDataPlane Publish': 1,
-      'rest batch-chunk SQS SendMessage': 6,
+      // The task's Processing, to both queues (a task's notifications do not read the push mark).
+      'rest batch-chunk SQS SendMessage': 2,
+      // The message's PENDING and DELIVERED, together, to the notification queue only.
+      'rest batch-chunk SQS SendMessageBatch': 1,
     });
-    expectRouted(m, 5);
+    expectRouted(m, 3);
     expect(invocationShape(m)).toEqual({
       'api-authorizer': 1,
       'batch-chunk': 1,

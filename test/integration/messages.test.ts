@@ -98,6 +98,24 @@ describe('message to an online device', () => {
     expect(notes[0]!.request_id).not.toBe(notes[1]!.request_id);
   });
 
+  it('publishes one without a message_id before storing it DELIVERED, with both notifications', async () => {
+    const { deviceId, secret } = await registerDevice(runtime);
+    const device = await connectReceiving(deviceId, secret);
+    await drainNotifications(runtime);
+    const received = device.nextMessage((m) => m.topic.endsWith('/sys/messages/down'));
+    const res = await api.call('POST', messagesOf(deviceId), { message: 'no id' });
+    expect(res.body.result).toMatchObject({ status: 'DELIVERED', finished_time: expect.any(String) });
+    const id = res.body.message_id;
+    expect(JSON.parse((await received).payload.toString())).toMatchObject({ id, content: 'no id' });
+    const shown = await api.call('GET', `${messagesOf(deviceId)}/${id}`);
+    expect(shown.body).toMatchObject({ message_id: id, status: 'DELIVERED', finished_time: expect.any(String) });
+    const notes = await messageNotifications(deviceId);
+    expect(notes.map((n) => [n.notify_data.body.message_id, n.notify_data.body.status])).toEqual([
+      [id, 'PENDING'],
+      [id, 'DELIVERED'],
+    ]);
+  });
+
   it('sends raw and base64 messages as their bytes, on custom and full topics', async () => {
     const { deviceId, secret } = await registerDevice(runtime);
     const device = await connectReceiving(deviceId, secret);
@@ -240,6 +258,19 @@ describe('message history', () => {
       ['PENDING', undefined],
       ['FAILED', 'DOWNLINK.410001'],
     ]);
+  });
+
+  it('lists the newest 20 of an online device, and removes older ones within ten messages', async () => {
+    const { deviceId, secret } = await registerDevice(runtime);
+    await connectReceiving(deviceId, secret);
+    const ids: string[] = [];
+    for (let i = 1; i <= 35; i++)
+      ids.push((await api.call('POST', messagesOf(deviceId), { message: `o${i}` })).body.message_id);
+    const list = await api.call('GET', messagesOf(deviceId));
+    expect(list.body.messages.map((m: { message_id: string }) => m.message_id)).toEqual(ids.slice(15).reverse());
+    // A message delivered at once trims the history every tenth time (create-message.ts trimDue).
+    for (const gone of ids.slice(0, 5))
+      expect((await api.call('GET', `${messagesOf(deviceId)}/${gone}`)).status).toBe(404);
   });
 
   it('keeps and lists the newest 20 of large messages too (a query page stops at 1 MB, five of them)', async () => {

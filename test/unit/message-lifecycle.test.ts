@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { MessageRecord, MessageStatus } from '../../shared/domain/messages.ts';
 import type { DevicePublisher } from '../../shared/ports/device-publisher.ts';
 import type { MessageKey, MessageStore } from '../../shared/ports/message-store.ts';
-import { deliverMessage, finishMessage, publishMessage } from '../../shared/use-cases/message-lifecycle.ts';
+import {
+  deliverMessages,
+  finishMessage,
+  messageStatusEnvelope,
+  publishMessage,
+} from '../../shared/use-cases/message-lifecycle.ts';
 import { countingMetrics, fakeClock, only, recordingNotifier } from '../support/fakes.ts';
 
 // The message lifecycle over in-memory ports: each end status written once, notified, counted.
@@ -78,7 +83,7 @@ describe('finishMessage', () => {
   });
 });
 
-describe('deliverMessage', () => {
+describe('publishMessage and deliverMessages', () => {
   it('publishes before it marks the message DELIVERED', async () => {
     const { deps, message, events } = setup();
 
@@ -91,9 +96,31 @@ describe('deliverMessage', () => {
     const { deps, clock, message, events } = setup();
     clock.advance(5 * 60_000);
 
-    expect(await deliverMessage(deps, device, message)).toMatchObject({ status: 'TIMEOUT' });
+    expect(await deliverMessages(deps, device, [message])).toMatchObject([{ status: 'TIMEOUT' }]);
 
     expect(events).toEqual(['TIMEOUT']);
     expect(deps.metrics.counts).toEqual({ MessagesTimedOut: 1 });
+  });
+
+  it('sends the notifications held back before it together with the end status, after the write', async () => {
+    const { deps, message, events, notified } = setup();
+    const held = { ...message, status: 'PENDING' as const };
+    const pendingNotice = messageStatusEnvelope(device, held, 'PENDING', held.createdAt);
+
+    await deliverMessages(deps, device, [message], [pendingNotice]);
+
+    expect(events).toEqual([`publish ${message.topic}`, 'DELIVERED']);
+    expect(notified().map(([status]) => status)).toEqual(['PENDING', 'DELIVERED']);
+  });
+
+  it('leaves a message whose publish failed PENDING, notifies what it held, and throws', async () => {
+    const { deps, message, stored, notified } = setup();
+    const publisher = only<DevicePublisher>('publisher', { publish: () => Promise.reject(new Error('iot down')) });
+    const failing = { ...deps, publisher };
+
+    await expect(deliverMessages(failing, device, [message])).rejects.toThrow('iot down');
+
+    expect(stored.status).toBe('PENDING');
+    expect(notified()).toEqual([]);
   });
 });

@@ -19,6 +19,7 @@ import type {
   RuleListQuery,
 } from '../../ports/routing-rule-store.ts';
 import { indexKeys, keys } from '../../table.ts';
+import type { ItemReader } from './coalesced-items.ts';
 import { applied } from './conditional.ts';
 import { queryUpTo } from './query-pages.ts';
 
@@ -61,6 +62,7 @@ export class DynamoDbRoutingRuleStore implements RoutingRuleStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly reader: ItemReader,
     private readonly now: () => number,
   ) {}
 
@@ -103,6 +105,15 @@ export class DynamoDbRoutingRuleStore implements RoutingRuleStore {
   }
 
   async createRule(rule: RoutingRule): Promise<boolean> {
+    // First the mark, so that no rule is ever stored unmarked (a create that dies after it leaves a harmless mark).
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.pushMark(rule.projectId),
+        UpdateExpression: 'SET markedAt = if_not_exists(markedAt, :now)',
+        ExpressionAttributeValues: { ':now': this.now() },
+      }),
+    );
     const ok = await applied(
       this.db.send(
         new PutCommand({
@@ -113,6 +124,10 @@ export class DynamoDbRoutingRuleStore implements RoutingRuleStore {
       ),
     );
     return ok;
+  }
+
+  async mayPush(projectId: string): Promise<boolean> {
+    return (await this.reader.get(keys.pushMark(projectId))) !== undefined;
   }
 
   async getRule(projectId: string, ruleId: string): Promise<RoutingRule | undefined> {
