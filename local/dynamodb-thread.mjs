@@ -1,6 +1,7 @@
 // dynalite on a thread of its own, so its CPU is not taken from the handlers' event loop (2 cores here).
 // Plain JavaScript: a worker does not inherit the TypeScript loader of every host (vitest runs its own).
 import dynalite from 'dynalite';
+import { inject } from 'light-my-request';
 import { createRequire } from 'node:module';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -36,7 +37,24 @@ const { host, port, path } = workerData;
 const server = dynalite({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 server.once('error', (e) => parentPort.postMessage({ error: e.message }));
 server.listen(port, host, () => parentPort.postMessage({ port: server.address().port }));
+// Requests the runtime's SDK clients send in-process (local/in-process-transport.ts), given to the same handler;
+// the answers of one turn go back in one message.
+let answers = [];
+const answer = async ({ id, request }) => {
+  // A Buffer arrives as a plain Uint8Array, which light-my-request would serialise as JSON.
+  const { payload } = request;
+  if (payload instanceof Uint8Array) request.payload = Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+  const res = await inject(server.listeners('request')[0], request);
+  const headers = {};
+  for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
+  if (answers.push({ id, response: { statusCode: res.statusCode, headers, body: res.rawPayload } }) === 1)
+    setImmediate(() => {
+      parentPort.postMessage({ answers });
+      answers = [];
+    });
+};
 parentPort.on('message', (m) => {
   if (m === 'stop') server.close(() => parentPort.postMessage({ stopped: true }));
-  if (m === 'gc') void collect().then(() => parentPort.postMessage({ collected: true }));
+  else if (m === 'gc') void collect().then(() => parentPort.postMessage({ collected: true }));
+  else for (const r of m?.requests ?? []) void answer(r);
 });

@@ -22,9 +22,13 @@ export const startDynamoDb = async (host: string, port: number, dataDir: string 
   const path = dataDir ? join(dataDir, 'dynamodb') : undefined;
   if (path) mkdirSync(path, { recursive: true });
   const worker = new Worker(new URL('./dynamodb-thread.mjs', import.meta.url), { workerData: { host, port, path } });
+  type Control = { port?: number; error?: string; stopped?: boolean; collected?: boolean; answers?: unknown };
+  // The thread's next control message; the answers to in-process requests are not for this.
   const next = () =>
-    new Promise<{ port?: number; error?: string; stopped?: boolean; collected?: boolean }>((resolve, reject) => {
-      const answered = (m: { port?: number; error?: string; stopped?: boolean; collected?: boolean }) => {
+    new Promise<Control>((resolve, reject) => {
+      const answered = (m: Control) => {
+        if (m.answers !== undefined) return;
+        worker.off('message', answered);
         worker.off('error', failed);
         resolve(m);
       };
@@ -32,7 +36,7 @@ export const startDynamoDb = async (host: string, port: number, dataDir: string 
         worker.off('message', answered);
         reject(e);
       };
-      worker.once('message', answered);
+      worker.on('message', answered);
       worker.once('error', failed);
     });
   const started = await next();
@@ -43,6 +47,8 @@ export const startDynamoDb = async (host: string, port: number, dataDir: string 
   let stopped: Promise<void> | undefined;
   return {
     endpoint: `http://${host}:${started.port}`,
+    /** The thread, for in-process requests (local/in-process-transport.ts). */
+    worker,
     /**
      * The thread's V8 heap in use and memory outside it (Buffers: dynalite's stored values), after a full
      * collection; process.memoryUsage() leaves them out (bench/memory.ts).

@@ -56,6 +56,7 @@ export const startIotDataEndpoint = async (host: string, broker: Aedes, onError:
   await listen(server, 0, host);
   return {
     endpoint: `http://${host}:${(server.address() as AddressInfo).port}`,
+    server,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 };

@@ -34,6 +34,7 @@ import { startBroker } from './broker.ts';
 import { signInThroughAuthorizer, type ConnectionGrant, type MqttSignIn } from './device-sign-in.ts';
 import { ensureTable, startDynamoDb } from './dynamodb.ts';
 import { startIotDataEndpoint } from './iot-data-endpoint.ts';
+import { serveServerInProcess, serveWorkerInProcess } from './in-process-transport.ts';
 import { startStepFunctionsEndpoint } from './step-functions.ts';
 import { compileRule, topicMatches } from './iot-rules.ts';
 import type { LocalSettings } from './settings.ts';
@@ -74,8 +75,13 @@ type Loaded = { fn: FunctionDef; handler: LocalHandler }[];
 const startStorage = async (settings: LocalSettings, stops: Stops) => {
   const dynamo = await startDynamoDb(settings.host, settings.dynamodbPort, settings.dataDir);
   stops.push(dynamo.stop);
+  // The runtime's own SDK clients reach the emulators without a socket (in-process-transport.ts).
+  const dynamoInProcess = serveWorkerInProcess(dynamo.endpoint, dynamo.worker);
+  stops.push(async () => dynamoInProcess());
   const sqsServer = await startSqs(settings.host, settings.sqsPort, settings.dataDir);
   stops.push(sqsServer.stop);
+  const sqsInProcess = serveServerInProcess(sqsServer.endpoint, sqsServer.server);
+  stops.push(async () => sqsInProcess());
   const sqs = new SQSClient(clientOptions(DEFAULT_REGION, sqsServer.endpoint));
   await ensureTable(new DynamoDBClient(clientOptions(DEFAULT_REGION, dynamo.endpoint)), TABLE_NAME);
   const { urls: queueUrls, deadLetters: deadLetterUrls } = await ensureQueues(sqs);
@@ -97,6 +103,8 @@ const startIotCore = async (settings: LocalSettings, stops: Stops, onError: OnEr
   });
   const iotData = await startIotDataEndpoint(settings.host, broker.broker, onError);
   stops.push(iotData.stop);
+  const iotDataInProcess = serveServerInProcess(iotData.endpoint, iotData.server);
+  stops.push(async () => iotDataInProcess());
   const signInThrough = (authorizer: LocalHandler) => void (signIn = signInThroughAuthorizer(authorizer));
   return { broker, iotData, signInThrough };
 };
@@ -126,6 +134,8 @@ const startBatchStateMachine = async (
   });
   // Here only for a failed start; it is stopped again (a no-op then) where it belongs, before the broker.
   stops.push(stepFunctions.stop);
+  const sfnInProcess = serveServerInProcess(stepFunctions.endpoint, stepFunctions.server);
+  stops.push(async () => sfnInProcess());
   return { arn, stepFunctions };
 };
 

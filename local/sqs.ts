@@ -10,15 +10,18 @@ import { QUEUES, type QueueName } from '../functions/manifest.ts';
  * its queues carry presence events anyone could forge: its one listen call, made while it starts, is sent to
  * `host` instead (CONTRACT.md §4: every port binds to DOWNLINK_HOST).
  */
-const listeningOn = async <T>(host: string, start: () => Promise<T>): Promise<T> => {
+const listeningOn = async <T>(host: string, start: () => Promise<T>): Promise<{ started: T; server: Server }> => {
   const listen = Server.prototype.listen;
+  let server: Server | undefined;
   Server.prototype.listen = function (this: Server, ...args: unknown[]) {
     const [options] = args as [{ host?: string } | undefined];
     if (typeof options === 'object' && options?.host === '0.0.0.0') args[0] = { ...options, host };
+    server = this;
     return listen.apply(this, args as Parameters<Server['listen']>);
   } as Server['listen'];
   try {
-    return await start();
+    const started = await start();
+    return { started, server: server! };
   } finally {
     Server.prototype.listen = listen;
   }
@@ -28,10 +31,11 @@ const listeningOn = async <T>(host: string, start: () => Promise<T>): Promise<T>
 export const startSqs = async (host: string, port: number, dataDir: string | undefined) => {
   const dir = dataDir ? join(dataDir, 'sqs') : undefined;
   if (dir) mkdirSync(dir, { recursive: true });
-  const server = await listeningOn(host, () =>
+  const { started, server } = await listeningOn(host, () =>
     startFauxqs({ port, host, logger: false, ...(dir ? { dataDir: dir } : {}) }),
   );
-  return { endpoint: `http://${host}:${server.port}`, stop: () => server.stop() };
+  // The HTTP server, for in-process requests (local/in-process-transport.ts).
+  return { endpoint: `http://${host}:${started.port}`, server, stop: () => started.stop() };
 };
 
 /**

@@ -285,6 +285,7 @@ export const startStepFunctionsEndpoint = async (opts: {
   let stopped: Promise<void> | undefined;
   return {
     endpoint: `http://${opts.host}:${(server.address() as AddressInfo).port}`,
+    server,
     /** Every execution started since this endpoint started, oldest first (tests count their history events). */
     executions: (): LocalExecution[] => [...executions.values()].map((e) => ({ ...e })),
     /**

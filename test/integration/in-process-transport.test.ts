@@ -1,0 +1,40 @@
+import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_REGION } from '../../shared/aws-names.ts';
+import { clientOptions } from '../../shared/adapters/aws/client-options.ts';
+import { startTestRuntime } from '../support/runtime.ts';
+
+// The runtime's own SDK clients reach dynalite and fauxqs in-process (local/in-process-transport.ts); other
+// processes (tools, benchmarks' readers) still use their ports. Both must see the same emulator.
+const runtime = await startTestRuntime();
+
+/** Options for a client of the emulator that goes over TCP, as another process's would (the SDK's own handler). */
+const overTcp = (endpoint: string) => ({
+  region: DEFAULT_REGION,
+  endpoint,
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
+
+describe('in-process transport', () => {
+  it('gives the same tables and queues in-process as over the ports', async () => {
+    const inProcess = new DynamoDBClient(clientOptions(DEFAULT_REGION, runtime.dynamodbUrl));
+    const tcp = new DynamoDBClient(overTcp(runtime.dynamodbUrl));
+    const [a, b] = await Promise.all([inProcess.send(new ListTablesCommand({})), tcp.send(new ListTablesCommand({}))]);
+    expect(a.TableNames).toEqual(b.TableNames);
+    expect(a.TableNames?.length).toBeGreaterThan(0);
+
+    const sqsIn = new SQSClient(clientOptions(DEFAULT_REGION, runtime.sqsUrl));
+    const sqsTcp = new SQSClient(overTcp(runtime.sqsUrl));
+    const [q1, q2] = await Promise.all([sqsIn.send(new ListQueuesCommand({})), sqsTcp.send(new ListQueuesCommand({}))]);
+    expect(q1.QueueUrls?.sort()).toEqual(q2.QueueUrls?.sort());
+  });
+
+  it('answers many requests of one turn, each its own', async () => {
+    const db = new DynamoDBClient(clientOptions(DEFAULT_REGION, runtime.dynamodbUrl));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => db.send(new ListTablesCommand({ Limit: (i % 5) + 1 }))),
+    );
+    answers.forEach((a, i) => expect(a.TableNames?.length).toBeLessThanOrEqual((i % 5) + 1));
+  });
+});
