@@ -20,6 +20,10 @@ interface HostState {
  */
 export class HostBreaker {
   private readonly hosts = new Map<string, HostState>();
+  /** Per host, the pushes waiting for one of its POSTs to end (admitWithin), oldest first. */
+  private readonly waiting = new Map<string, Array<(a: Admission) => void>>();
+  /** When each host with pushes waiting last had a POST end. */
+  private readonly lastSettled = new Map<string, number>();
 
   constructor(
     private readonly opts: { maxInFlight: number; firstProbeMs: number },
@@ -38,6 +42,41 @@ export class HostBreaker {
     return 'send';
   }
 
+  /**
+   * As admit, but a push to a busy host waits, in order of arrival, for one of the host's POSTs to end: while
+   * its POSTs keep ending (one at least every `idleMs`) up to `maxWaitMs`, and no longer than `idleMs` when
+   * none does. A fast receiver's pushes take turns in this process instead of going round the queue; a
+   * hanging one's soon go back to it, so that they hold no batch of other receivers' pushes for long.
+   */
+  admitWithin(host: string, idleMs: number, maxWaitMs: number): Promise<Admission> {
+    const now = this.admit(host);
+    if (now !== 'busy' || maxWaitMs <= 0) return Promise.resolve(now);
+    const since = this.now();
+    return new Promise((resolve) => {
+      let queue = this.waiting.get(host);
+      if (!queue) this.waiting.set(host, (queue = []));
+      let timer: ReturnType<typeof setTimeout>;
+      const wake = (a: Admission) => {
+        clearTimeout(timer);
+        resolve(a);
+      };
+      const giveUp = () => {
+        const at = queue.indexOf(wake);
+        if (at >= 0) queue.splice(at, 1);
+        if (!queue.length) this.waiting.delete(host);
+        resolve('busy');
+      };
+      const check = () => {
+        const t = this.now();
+        const moving = t - (this.lastSettled.get(host) ?? since) < idleMs;
+        if (moving && t - since < maxWaitMs) timer = setTimeout(check, idleMs);
+        else giveUp();
+      };
+      timer = setTimeout(check, idleMs);
+      queue.push(wake);
+    });
+  }
+
   /** After each admitted POST: a success closes the breaker, a failure counts towards opening it. */
   settle(host: string, ok: boolean): void {
     const s = this.hosts.get(host);
@@ -47,13 +86,20 @@ export class HostBreaker {
     if (ok) {
       if (s.inFlight === 0) this.hosts.delete(host);
       else s.failures = 0;
-      return;
+    } else {
+      s.failures++;
+      if (s.failures >= BREAKER_THRESHOLD) {
+        const doublings = Math.min(s.failures - BREAKER_THRESHOLD, 20);
+        s.openUntil = this.now() + Math.min(BREAKER_MAX_OPEN_MS, this.opts.firstProbeMs * 2 ** doublings);
+      }
     }
-    s.failures++;
-    if (s.failures >= BREAKER_THRESHOLD) {
-      const doublings = Math.min(s.failures - BREAKER_THRESHOLD, 20);
-      s.openUntil = this.now() + Math.min(BREAKER_MAX_OPEN_MS, this.opts.firstProbeMs * 2 ** doublings);
-    }
+    // The freed place goes to the oldest waiting push, admitted now (or told the breaker has opened).
+    const queue = this.waiting.get(host);
+    if (!queue) return void this.lastSettled.delete(host);
+    this.lastSettled.set(host, this.now());
+    const next = queue.shift()!;
+    if (!queue.length) this.waiting.delete(host);
+    next(this.admit(host));
   }
 
   /** How long until an open breaker lets a probe through (0 when it is not waiting for one). */

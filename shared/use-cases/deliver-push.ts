@@ -33,6 +33,13 @@ export const batchRouting = (deps: PushDeps) => {
 };
 export type BatchRouting = ReturnType<typeof batchRouting>;
 
+/**
+ * A push to a host with its most POSTs in flight waits in this process for a place while the host's POSTs keep
+ * ending (one at least every SLOT_IDLE_MS, up to SLOT_WAIT_MS), then goes back to the queue (host-breaker.ts).
+ */
+const SLOT_IDLE_MS = 250;
+const SLOT_WAIT_MS = 5_000;
+
 export type DeliveryResult = 'delivered' | 'dropped' | 'retrying' | 'deferred' | 'dead-lettered';
 
 /** The headers of one attempt: a fresh timestamp each time, over the same body (CONTRACT.md §7). */
@@ -74,10 +81,10 @@ export const deliverPush = async (
   let outcome: PushOutcome;
   if (refused) outcome = { ok: false, error: `URL refused: ${refused}` };
   else {
-    const admission = breaker.admit(host);
+    const admission = await breaker.admitWithin(host, SLOT_IDLE_MS, SLOT_WAIT_MS);
     if (admission === 'busy') {
-      // Not an attempt: the host has as many pushes in flight as it may; this one waits its turn in the queue,
-      // longer each time, so a host that hangs does not have its pushes go round the queue every second.
+      // Not an attempt: the host has had as many pushes in flight as it may for a while; this one waits its turn
+      // in the queue, longer each time, so a host that hangs does not have its pushes go round it every second.
       const deferrals = (current.deferrals ?? 0) + 1;
       const wait = retryDelayMs(deferrals, deps.config.pushRetryBaseMs);
       await deps.pushQueue.retryLater({ ...current, deferrals }, delaySeconds(wait));

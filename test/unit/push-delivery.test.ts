@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BREAKER_MAX_OPEN_MS, BREAKER_THRESHOLD, HostBreaker } from '../../shared/domain/host-breaker.ts';
 import {
   delaySeconds,
@@ -74,6 +74,38 @@ describe('host breaker', () => {
     ]);
     breaker.settle('a', true);
     expect(breaker.admit('a')).toBe('send');
+  });
+
+  it('gives a freed place to the oldest push waiting, waits while the host moves, and gives up when it stalls', async () => {
+    vi.useFakeTimers();
+    try {
+      let now = 0;
+      const breaker = new HostBreaker({ maxInFlight: 1, firstProbeMs: 100 }, () => now);
+      const tick = (ms: number) => {
+        now += ms;
+        vi.advanceTimersByTime(ms);
+      };
+      expect(breaker.admit('a')).toBe('send');
+      const first = breaker.admitWithin('a', 100, 1000);
+      const second = breaker.admitWithin('a', 100, 1000);
+      let secondAnswered = false;
+      void second.then(() => void (secondAnswered = true));
+      tick(90);
+      breaker.settle('a', true);
+      expect(await first).toBe('send');
+      // The place went to the waiting push, not to one arriving now.
+      expect(breaker.admit('a')).toBe('busy');
+      // A POST ended 90 ms into the wait: the second waits on, then gives up 100 ms after the host stalled.
+      tick(90);
+      await Promise.resolve();
+      expect(secondAnswered).toBe(false);
+      tick(20);
+      expect(await second).toBe('busy');
+      breaker.settle('a', true);
+      expect(await breaker.admitWithin('a', 100, 1000)).toBe('send');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('opens after consecutive failures, probes one at a time later, and closes on a success', () => {
