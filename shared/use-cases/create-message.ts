@@ -182,8 +182,8 @@ const subscribedSinceRead = async (deps: CreateMessageDeps, read: DeviceRecord):
  * history. A message delivered at once trims every TRIM_EVERY-th time, and the first time this instance sends
  * the device one, instead of every time (one Query fewer per message): the device's DELIVERED messages may
  * then pass 20 by a few until the next trim, which lists never show, as they show the newest 20. A message
- * that waits, PENDING, always trims, as does a reconnect that finds messages waiting, so a PENDING message
- * pushed out still ends FAILED (docs/decisions.md, "Fewer AWS calls per operation").
+ * that waits, PENDING, always trims, so a PENDING message pushed out still ends FAILED (docs/decisions.md,
+ * "Fewer AWS calls per operation").
  */
 const TRIM_EVERY = 10;
 const TRIMS_KEPT = 10_000;
@@ -200,7 +200,8 @@ const trimDue = (device: DeviceRecord): boolean => {
 /**
  * A new message under an id of our own to a device that can receive it now: published first, then stored
  * DELIVERED with one conditional put (no other call can hold a fresh id, and it is never DELIVERED before its
- * publish), its PENDING and DELIVERED notifications sent together. Undefined when the publish failed.
+ * publish), its PENDING and DELIVERED notifications sent together. Undefined when the publish failed: the
+ * caller then stores it PENDING and publishes once more, as for a message with an id of the caller's.
  */
 const publishThenStore = async (
   deps: CreateMessageDeps,
