@@ -176,21 +176,22 @@ export const FUNCTIONS: FunctionDef[] = [
     name: 'create-command',
     entry: 'functions/api/create-command.ts',
     triggers: [{ kind: 'http', method: 'POST', path: `${API}/devices/{device_id}/commands` }],
-    access: { table: 'write', publish: ['sys/commands/*'] },
+    // Reads only: the device, its product and the answer (the answer is written by device-response).
+    access: { table: 'read', publish: ['sys/commands/*'] },
     timeoutSeconds: SYNC_FUNCTION_TIMEOUT_SECONDS,
   },
   {
     name: 'update-properties',
     entry: 'functions/api/update-properties.ts',
     triggers: [{ kind: 'http', method: 'PUT', path: `${API}/devices/{device_id}/properties` }],
-    access: { table: 'write', publish: ['sys/properties/set/*'] },
+    access: { table: 'read', publish: ['sys/properties/set/*'] },
     timeoutSeconds: SYNC_FUNCTION_TIMEOUT_SECONDS,
   },
   {
     name: 'query-properties',
     entry: 'functions/api/query-properties.ts',
     triggers: [{ kind: 'http', method: 'GET', path: `${API}/devices/{device_id}/properties` }],
-    access: { table: 'write', publish: ['sys/properties/get/*'] },
+    access: { table: 'read', publish: ['sys/properties/get/*'] },
     timeoutSeconds: SYNC_FUNCTION_TIMEOUT_SECONDS,
   },
   {

@@ -44,10 +44,18 @@ const answer = async ({ id, request }) => {
   // A Buffer arrives as a plain Uint8Array, which light-my-request would serialise as JSON.
   const { payload } = request;
   if (payload instanceof Uint8Array) request.payload = Buffer.from(payload.buffer, payload.byteOffset, payload.length);
-  const res = await inject(server.listeners('request')[0], request);
-  const headers = {};
-  for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
-  if (answers.push({ id, response: { statusCode: res.statusCode, headers, body: res.rawPayload } }) === 1)
+  let response;
+  try {
+    const res = await inject(server.listeners('request')[0], request);
+    const headers = {};
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
+    response = { statusCode: res.statusCode, headers, body: res.rawPayload };
+  } catch (e) {
+    // As a server failing a request would: the SDK sees a 500 and retries, the caller never waits forever.
+    const body = Buffer.from(JSON.stringify({ __type: 'InternalServerError', message: String(e) }));
+    response = { statusCode: 500, headers: { 'content-type': 'application/x-amz-json-1.0' }, body };
+  }
+  if (answers.push({ id, response }) === 1)
     setImmediate(() => {
       parentPort.postMessage({ answers });
       answers = [];

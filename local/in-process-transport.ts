@@ -70,10 +70,26 @@ export const injectInto = async (listener: RequestListener, request: WireRequest
   return { statusCode: res.statusCode, headers, body: res.rawPayload };
 };
 
-/** The SDK request handler that sends each request to `dispatch` instead of a socket. */
+const aborted = () => Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+
+/**
+ * The SDK request handler that sends each request to `dispatch` instead of a socket. A request whose
+ * `abortSignal` fires (a poller stopping its long poll) is answered with an AbortError at once, as the SDK's
+ * own handler does; the emulator's late answer is dropped.
+ */
 const requestHandler = (dispatch: (r: WireRequest) => Promise<WireResponse>) => ({
   metadata: { handlerProtocol: 'http/1.1' },
-  handle: async (request: SdkRequest) => ({ response: await dispatch(toWire(request)) }),
+  handle: (request: SdkRequest, options?: { abortSignal?: AbortSignal }) => {
+    const signal = options?.abortSignal;
+    if (signal?.aborted) return Promise.reject(aborted());
+    const answer = dispatch(toWire(request)).then((response) => ({ response }));
+    if (!signal) return answer;
+    return new Promise<{ response: WireResponse }>((resolve, reject) => {
+      const onAbort = () => reject(aborted());
+      signal.addEventListener('abort', onAbort, { once: true });
+      answer.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  },
   updateHttpClientConfig: () => {},
   httpHandlerConfigs: () => ({}),
 });
@@ -111,6 +127,16 @@ export const serveWorkerInProcess = (endpoint: string, worker: Worker) => {
     }
   };
   worker.on('message', answered);
+  // A thread that dies answers nothing more: what waits on it fails now.
+  const failAll = (why: string) => {
+    for (const { reject } of waiting.values()) reject(new Error(why));
+    waiting.clear();
+  };
+  const died = () => {
+    closed = true;
+    failAll('the emulator thread ended');
+  };
+  worker.once('exit', died);
   const flush = () => {
     const requests = outgoing;
     outgoing = [];
@@ -132,7 +158,7 @@ export const serveWorkerInProcess = (endpoint: string, worker: Worker) => {
     closed = true;
     undo();
     worker.off('message', answered);
-    for (const { reject } of waiting.values()) reject(new Error('the emulator has stopped'));
-    waiting.clear();
+    worker.off('exit', died);
+    failAll('the emulator has stopped');
   };
 };

@@ -93,13 +93,15 @@ export class HostBreaker {
         s.openUntil = this.now() + Math.min(BREAKER_MAX_OPEN_MS, this.opts.firstProbeMs * 2 ** doublings);
       }
     }
-    // The freed place goes to the oldest waiting push, admitted now (or told the breaker has opened).
+    // The freed place goes to the oldest waiting push, admitted now; if the breaker has opened, every waiting
+    // push is told at once (each then fails as an attempt not made, rather than waiting to be 'busy').
     const queue = this.waiting.get(host);
     if (!queue) return void this.lastSettled.delete(host);
     this.lastSettled.set(host, this.now());
-    const next = queue.shift()!;
+    const admission = this.admit(host);
+    const told = admission === 'open' ? queue.splice(0) : [queue.shift()!];
     if (!queue.length) this.waiting.delete(host);
-    next(this.admit(host));
+    for (const wake of told) wake(admission);
   }
 
   /** How long until an open breaker lets a probe through (0 when it is not waiting for one). */

@@ -64,7 +64,10 @@ export type CreateActionOutcome = 'created' | 'no-rule' | 'exists';
  * from every read, and its actions go with it.
  */
 export interface RoutingRuleStore {
-  /** False when the id is taken. The project is marked as one that may push before the rule is stored. */
+  /**
+   * False when the id is taken. The project is marked as one that may push (mayPush) before the rule is
+   * stored, and again before a rule is updated or an action created.
+   */
   createRule(rule: RoutingRule): Promise<boolean>;
   /**
    * Whether the project may have push rules: false only for a project that has never had one, whose

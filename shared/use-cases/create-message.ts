@@ -211,11 +211,18 @@ const publishThenStore = async (
   try {
     await deps.publisher.publish(m.topic, messagePayload(m), 1);
   } catch (e) {
-    deps.logger.warn('publish failed; message stays pending', { messageId: m.messageId, error: e as Error });
+    deps.logger.warn('publish failed; storing the message to publish it again', {
+      messageId: m.messageId,
+      error: e as Error,
+    });
     return undefined;
   }
   const delivered: MessageRecord = { ...m, status: 'DELIVERED', finishedAt: deps.clock.now() };
-  if (!(await deps.messages.create(delivered))) throw errors.messageExists(m.messageId);
+  // A put the SDK retried after a timeout may have landed the first time: then the stored one is this one.
+  if (!(await deps.messages.create(delivered))) {
+    const stored = await deps.messages.get({ deviceId: m.deviceId, generation: m.generation, messageId: m.messageId });
+    if (stored?.createdAt !== m.createdAt) throw errors.messageExists(m.messageId);
+  }
   countFinished(deps, 'DELIVERED');
   await notifyAll(deps, device, [
     messageStatusEnvelope(device, m, 'PENDING', m.createdAt),
@@ -225,9 +232,10 @@ const publishThenStore = async (
 };
 
 /**
- * IoTDA CreateMessage for a validated body: stored PENDING (and notified); published at once and DELIVERED
- * when the device is online and subscribed; kept for a later reconnect otherwise, or FAILED at once when
- * `ttl` is 0. Returns the message as it now stands.
+ * IoTDA CreateMessage for a validated body: published at once and DELIVERED when the device is online and
+ * subscribed (published, then stored, when the id is ours; stored PENDING, then published, when the caller
+ * chose it); kept PENDING for a later reconnect otherwise, or FAILED at once when `ttl` is 0. Its PENDING
+ * notification goes with its end status's when it ends in the call. Returns the message as it now stands.
  */
 export const sendMessage = async (
   deps: CreateMessageDeps,
@@ -269,10 +277,10 @@ export const sendMessage = async (
       // The stored status's notification goes with the end status's, in one batch.
       result = await send(deps, target, m, [stored]).then(
         (now) => now ?? m,
-        async (e: unknown) => {
-          // Stays PENDING: the device gets it on its next subscription, or it times out.
+        (e: unknown) => {
+          // Stays PENDING (its notification sent all the same): the device gets it on its next subscription,
+          // or it times out.
           deps.logger.warn('publish failed; message stays pending', { messageId: m.messageId, error: e as Error });
-          await notifyAll(deps, target, [stored]);
           return m;
         },
       );

@@ -94,7 +94,8 @@ export const deliverPush = async (
       outcome = { ok: false, error: `not sent: ${host} failed ${breaker.failuresOf(host)} times in a row` };
     } else {
       const body = JSON.stringify(current.envelope);
-      outcome = await postPush(action.url, body, signedHeaders(action, body, now), {
+      // Signed at this attempt's moment: the wait for a place may have taken seconds.
+      outcome = await postPush(action.url, body, signedHeaders(action, body, deps.clock.now()), {
         allowPrivate: deps.config.pushAllowPrivate,
       });
       breaker.settle(host, outcome.ok);

@@ -110,7 +110,13 @@ export const publishMessage = async (
   m: MessageRecord,
   earlier: readonly NotificationEnvelope[] = [],
 ): Promise<MessageRecord | undefined> => {
-  await deps.publisher.publish(m.topic, messagePayload(m), 1);
+  try {
+    await deps.publisher.publish(m.topic, messagePayload(m), 1);
+  } catch (e) {
+    // Still PENDING: what was held back goes out all the same.
+    await notifyAll(deps, device, earlier);
+    throw e;
+  }
   return (await finishMessage(deps, device, m, 'DELIVERED', undefined, earlier)).now;
 };
 
@@ -124,7 +130,9 @@ const holdingNotifier = () => {
  * Delivers messages that have been waiting, in order: each is published (QoS 1), or, when its deadline has
  * passed, left unsent to end TIMEOUT; then each is ended with its own conditional write, the writes at once,
  * and the notifications (after `earlier`) sent in one batch: never DELIVERED without the publish. A publish
- * that fails ends the ones published before it, then throws. Returns each message as it now stands.
+ * that fails ends the ones published before it; a write that fails leaves its message PENDING. Whatever
+ * failed, the notifications of the writes that succeeded (and `earlier`) are sent, then the first error is
+ * thrown. Returns each message as it now stands.
  */
 export const deliverMessages = async (
   deps: MessageLifecycleDeps,
@@ -147,10 +155,14 @@ export const deliverMessages = async (
   }
   const notifier = holdingNotifier();
   notifier.held.push(...earlier);
-  const ended = await Promise.all(ends.map((to, i) => finishMessage({ ...deps, notifier }, device, messages[i]!, to)));
+  const ended = await Promise.allSettled(
+    ends.map((to, i) => finishMessage({ ...deps, notifier }, device, messages[i]!, to)),
+  );
   await notifyAll(deps, device, notifier.held);
+  const writeFailure = ended.find((r) => r.status === 'rejected');
   if (failure !== undefined) throw failure;
-  return ended.map((r) => r.now);
+  if (writeFailure) throw writeFailure.reason;
+  return ended.map((r) => (r as PromiseFulfilledResult<{ now: MessageRecord | undefined }>).value.now);
 };
 
 // A reconnect delivers this many messages at a time: their writes at once, their notifications in one batch.

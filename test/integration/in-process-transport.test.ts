@@ -17,6 +17,14 @@ const overTcp = (endpoint: string) => ({
 });
 
 describe('in-process transport', () => {
+  it('is what the runtime gives clients of its emulators, and not clients of anything else', () => {
+    for (const endpoint of [runtime.dynamodbUrl, runtime.sqsUrl])
+      expect(clientOptions(DEFAULT_REGION, endpoint).requestHandler).toHaveProperty('handle');
+    // Anything else gets the SDK's own socket handler, built from these options.
+    expect(clientOptions(DEFAULT_REGION, 'http://127.0.0.1:9').requestHandler).not.toHaveProperty('handle');
+    expect(clientOptions(DEFAULT_REGION, undefined).requestHandler).not.toHaveProperty('handle');
+  });
+
   it('gives the same tables and queues in-process as over the ports', async () => {
     const inProcess = new DynamoDBClient(clientOptions(DEFAULT_REGION, runtime.dynamodbUrl));
     const tcp = new DynamoDBClient(overTcp(runtime.dynamodbUrl));

@@ -67,6 +67,22 @@ describe('HTTP push (CONTRACT.md §7)', () => {
     );
   });
 
+  it('pushes a message sent without a message_id to an online device (published, then stored)', async () => {
+    const receiver = await startReceiver();
+    await main.route('device.message.status', `${receiver.url}/no-id`);
+    const deviceId = await main.device();
+    await connectReceiving(runtime, deviceId, 'secret-push-1');
+    const res = await main.api.call('POST', `/v5/iot/${runtime.project}/devices/${deviceId}/messages`, {
+      message: 'x',
+    });
+    expect(res.body.result?.status).toBe('DELIVERED');
+    const pushed = await waitFor(async () => {
+      const got = messagePushes(receiver.got, res.body.message_id);
+      return got.length === 2 ? got : undefined;
+    }, 'its PENDING and DELIVERED pushes');
+    expect(pushed.map((p) => p.envelope.notify_data.body.status).sort()).toEqual(['DELIVERED', 'PENDING']);
+  });
+
   it('retries a push its receiver refused, spaced by the doubling backoff, with the identical envelope', async () => {
     const receiver = await startReceiver({ token: 'retry1', fail: 3 });
     await main.route('device.message.status', `${receiver.url}/retry`, { token: 'retry1' });

@@ -148,7 +148,7 @@ describe('synchronous command', () => {
     expect(new Set(calls.map(({ r }) => r.body.command_id)).size).toBe(6);
   });
 
-  it('drops an answer to a request that was never issued to the answering device', async () => {
+  it('never gives a caller an answer from a device other than the one it asked', async () => {
     const target = await onlineDevice(runtime, { reply: 'silent' });
     const intruder = await onlineDevice(runtime, { reply: 'silent' });
     // The intruder answers, on its own topic, the request id it learned of the target's command.
@@ -163,6 +163,18 @@ describe('synchronous command', () => {
     });
     const res = await api.call('POST', commandsOf(target.deviceId), { paras: {} });
     expect(res.body).toMatchObject({ response: null, error_code: 'IOTDA.014111' });
+  });
+});
+
+describe('stored answers', () => {
+  // No API call can show a repeated answer (the caller returns at the first), so the store is asked directly.
+  it('keeps a device’s first answer to a request; a repeat, or another kind’s, changes nothing', async () => {
+    const key = { requestId: 'r-repeat', deviceId: 'd-repeat', kind: 'command' as const };
+    expect(await runtime.deps.responses.respond(key, 'first')).toBe(true);
+    expect(await runtime.deps.responses.respond(key, 'second')).toBe(false);
+    expect(await runtime.deps.responses.responseOf(key)).toBe('first');
+    expect(await runtime.deps.responses.responseOf({ ...key, kind: 'properties-get' as const })).toBeUndefined();
+    expect(await runtime.deps.responses.responseOf({ ...key, deviceId: 'd-other' })).toBeUndefined();
   });
 });
 

@@ -113,14 +113,65 @@ describe('publishMessage and deliverMessages', () => {
     expect(notified().map(([status]) => status)).toEqual(['PENDING', 'DELIVERED']);
   });
 
-  it('leaves a message whose publish failed PENDING, notifies what it held, and throws', async () => {
+  it('leaves a message whose publish failed PENDING, sends what was held back once, and throws', async () => {
     const { deps, message, stored, notified } = setup();
     const publisher = only<DevicePublisher>('publisher', { publish: () => Promise.reject(new Error('iot down')) });
     const failing = { ...deps, publisher };
+    const pendingNotice = messageStatusEnvelope(device, message, 'PENDING', message.createdAt);
 
-    await expect(deliverMessages(failing, device, [message])).rejects.toThrow('iot down');
-
+    await expect(deliverMessages(failing, device, [message], [pendingNotice])).rejects.toThrow('iot down');
     expect(stored.status).toBe('PENDING');
-    expect(notified()).toEqual([]);
+    expect(notified().map(([status]) => status)).toEqual(['PENDING']);
+
+    await expect(publishMessage(failing, device, message, [pendingNotice])).rejects.toThrow('iot down');
+    expect(notified().map(([status]) => status)).toEqual(['PENDING', 'PENDING']);
+  });
+
+  it('delivers a group in order up to a failed publish: those before it end and are notified, the rest wait', async () => {
+    const clock = fakeClock();
+    const group = ['a', 'b', 'c'].map(
+      (id): MessageRecord => ({
+        project: 'p',
+        deviceId: 'd1',
+        generation: 'g1',
+        messageId: id,
+        message: id,
+        encoding: 'none',
+        payloadFormat: 'standard',
+        topic: `t/${id}`,
+        ttlMinutes: 5,
+        status: 'PENDING',
+        createdAt: clock.now(),
+        deadline: clock.now() + 5 * 60_000,
+      }),
+    );
+    const statuses = new Map(group.map((m) => [m.messageId, m.status as MessageStatus]));
+    const published: string[] = [];
+    const deps = {
+      clock,
+      metrics: countingMetrics(),
+      notifier: recordingNotifier(),
+      messages: only<MessageStore>('messages', {
+        finish: async (key, to) => {
+          if (statuses.get(key.messageId) !== 'PENDING') return false;
+          statuses.set(key.messageId, to);
+          return true;
+        },
+      }),
+      publisher: only<DevicePublisher>('publisher', {
+        publish: async (topic) => {
+          if (topic === 't/b') throw new Error('iot down');
+          published.push(topic);
+        },
+      }),
+    };
+
+    await expect(deliverMessages(deps, device, group)).rejects.toThrow('iot down');
+
+    expect(published).toEqual(['t/a']);
+    expect([...statuses.values()]).toEqual(['DELIVERED', 'PENDING', 'PENDING']);
+    expect(deps.notifier.sent.map((e) => [e.notify_data.body.message_id, e.notify_data.body.status])).toEqual([
+      ['a', 'DELIVERED'],
+    ]);
   });
 });

@@ -97,8 +97,10 @@ export class DynamoDbMessageStore implements MessageStore {
   }
 
   async beyond(device: DeviceRegistration, keep: number): Promise<MessageRecord[]> {
-    // Keys only, then the few past `keep` whole: every create trims, and the kept ones can be 20 × 256 KB.
-    // A device holds at most a few more than `keep` at any time, so `keep + 100` reaches past them.
+    // Keys only, then the few past `keep` whole: the kept ones can be 20 × 256 KB. Trims come often (every
+    // message stored PENDING, every tenth delivered at once per instance: create-message.ts trimDue), so a
+    // device holds a few more than `keep` at most and `keep + 100` reaches past them; any left over go at the
+    // next trim.
     const past = (await this.historyItems(device, keep + 100, 'deviceId, generation, messageId')).slice(keep);
     const records = await Promise.all(past.map((k) => this.get(StoredMessageKey.parse(k))));
     return records.filter((r) => r !== undefined);

@@ -104,16 +104,24 @@ export class DynamoDbRoutingRuleStore implements RoutingRuleStore {
     return queryUpTo(this.db, input, Infinity);
   }
 
-  async createRule(rule: RoutingRule): Promise<boolean> {
-    // First the mark, so that no rule is ever stored unmarked (a create that dies after it leaves a harmless mark).
+  /**
+   * Marks the project as one that may push (mayPush), before a rule or action is written, so that none is
+   * ever stored unmarked; a write that dies after it leaves a harmless mark. Also before an update or a new
+   * action, so that a rule stored before marks existed is marked when it is next touched.
+   */
+  private async markPushing(projectId: string): Promise<void> {
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
-        Key: keys.pushMark(rule.projectId),
+        Key: keys.pushMark(projectId),
         UpdateExpression: 'SET markedAt = if_not_exists(markedAt, :now)',
         ExpressionAttributeValues: { ':now': this.now() },
       }),
     );
+  }
+
+  async createRule(rule: RoutingRule): Promise<boolean> {
+    await this.markPushing(rule.projectId);
     const ok = await applied(
       this.db.send(
         new PutCommand({
@@ -152,7 +160,8 @@ export class DynamoDbRoutingRuleStore implements RoutingRuleStore {
     return { items, count: matching.length };
   }
 
-  replaceRule(rule: RoutingRule, seenUpdatedAt: number): Promise<boolean> {
+  async replaceRule(rule: RoutingRule, seenUpdatedAt: number): Promise<boolean> {
+    await this.markPushing(rule.projectId);
     return applied(
       this.db.send(
         new PutCommand({
@@ -199,6 +208,7 @@ export class DynamoDbRoutingRuleStore implements RoutingRuleStore {
   async createAction(action: RoutingAction): Promise<CreateActionOutcome> {
     const rule = await this.getRule(action.projectId, action.ruleId);
     if (!rule) return 'no-rule';
+    await this.markPushing(action.projectId);
     const ok = await applied(
       this.db.send(
         new PutCommand({
