@@ -49,7 +49,8 @@ const answer = async ({ id, request }) => {
     const res = await inject(server.listeners('request')[0], request);
     const headers = {};
     for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
-    response = { statusCode: res.statusCode, headers, body: res.rawPayload };
+    // Copied to bytes of their own: a posted view clones its whole ArrayBuffer (a Buffer's is often an 8 KB pool).
+    response = { statusCode: res.statusCode, headers, body: new Uint8Array(res.rawPayload) };
   } catch (e) {
     // As a server failing a request would: the SDK sees a 500 and retries, the caller never waits forever.
     const body = Buffer.from(JSON.stringify({ __type: 'InternalServerError', message: String(e) }));

@@ -150,7 +150,10 @@ export const serveWorkerInProcess = (endpoint: string, worker: Worker) => {
           if (closed) return reject(new Error('the emulator has stopped'));
           const id = next++;
           waiting.set(id, { resolve, reject });
-          if (outgoing.push({ id, request }) === 1) setImmediate(flush);
+          // Bytes of their own: a posted view clones its whole ArrayBuffer, often far larger than the body.
+          const { payload } = request;
+          const posted = payload instanceof Uint8Array ? { ...request, payload: new Uint8Array(payload) } : request;
+          if (outgoing.push({ id, request: posted as WireRequest }) === 1) setImmediate(flush);
         }),
     ),
   );
