@@ -14,7 +14,6 @@ import { errors } from '../errors.ts';
 import { newUuid } from '../ids.ts';
 import { MAX_PAYLOAD_BYTES } from '../payload-limits.ts';
 import type { DeviceRecord } from '../ports/device-store.ts';
-import type { NotificationEnvelope } from '../domain/notifications.ts';
 import { compactUtc } from '../time.ts';
 import { idString, parseInput } from '../validation.ts';
 import {
@@ -269,13 +268,13 @@ export const sendMessage = async (
     if (earlier === undefined) countFinished(deps, m.status);
     const stored = messageStatusEnvelope(target, m, m.status, m.createdAt, m.errorInfo);
     // A new message goes out now whatever its ttl (ttl 0 means "now or never"); an earlier one may have run out.
-    const send = (d: CreateMessageDeps, t: MessageTarget, msg: MessageRecord, before: NotificationEnvelope[]) =>
+    // The stored status's notification goes with the end status's, in one batch.
+    const send = () =>
       earlier === undefined
-        ? publishMessage(d, t, msg, before)
-        : deliverMessages(d, t, [msg], before).then(([now]) => now);
+        ? publishMessage(deps, target, m, [stored])
+        : deliverMessages(deps, target, [m], [stored]).then(([now]) => now);
     if (canReceive || (m.status === 'PENDING' && (await subscribedSinceRead(deps, device))))
-      // The stored status's notification goes with the end status's, in one batch.
-      result = await send(deps, target, m, [stored]).then(
+      result = await send().then(
         (now) => now ?? m,
         (e: unknown) => {
           // Stays PENDING (its notification sent all the same): the device gets it on its next subscription,

@@ -73,11 +73,10 @@ export const countFinished = (deps: Pick<Deps, 'metrics'>, status: MessageStatus
 };
 
 /**
- * Ends a PENDING message with one conditional write, then notifies, together with `earlier` (notifications the
- * caller held back to send in the same batch). When the write loses because the message already has that end
- * status, the notification is sent again: the writer before may have died before sending it, and the copy
- * carries the same request_id. Returns whether this write ended it, and the message as it now stands
- * (computed when the write won; read when it lost; undefined if it is gone).
+ * Ends a PENDING message with one conditional write, then notifies. When the write loses because the
+ * message already has that end status, the notification is sent again: the writer before may have died
+ * before sending it, and the copy carries the same request_id. Returns whether this write ended it, and the
+ * message as it now stands (computed when the write won; read when it lost; undefined if it is gone).
  */
 export const finishMessage = async (
   deps: MessageLifecycleDeps,
@@ -85,46 +84,53 @@ export const finishMessage = async (
   m: MessageRecord,
   to: Exclude<MessageStatus, 'PENDING'>,
   errorInfo?: ErrorInfo,
-  earlier: readonly NotificationEnvelope[] = [],
 ): Promise<{ ended: boolean; now: MessageRecord | undefined }> => {
   const key: MessageKey = { deviceId: m.deviceId, generation: m.generation, messageId: m.messageId };
   const at = deps.clock.now();
   if (await deps.messages.finish(key, to, at, errorInfo)) {
     countFinished(deps, to);
-    await notifyAll(deps, device, [...earlier, messageStatusEnvelope(device, m, to, at, errorInfo)]);
+    await notifyAll(deps, device, [messageStatusEnvelope(device, m, to, at, errorInfo)]);
     return { ended: true, now: { ...m, status: to, finishedAt: at, ...(errorInfo ? { errorInfo } : {}) } };
   }
   const now = await deps.messages.get(key);
-  const copy = now?.status === to ? [messageStatusEnvelope(device, m, to, now.finishedAt ?? at, now.errorInfo)] : [];
-  await notifyAll(deps, device, [...earlier, ...copy]);
+  if (now?.status === to)
+    await notifyAll(deps, device, [messageStatusEnvelope(device, m, to, now.finishedAt ?? at, now.errorInfo)]);
   return { ended: false, now };
 };
 
 /**
- * Publishes a PENDING message (QoS 1) and then marks it DELIVERED: never DELIVERED without the publish.
- * `earlier`: notifications to send with the DELIVERED one. Returns the message as it now stands.
+ * Runs `work` with a notifier that holds what it is sent, then sends `earlier` and all it held in one batch,
+ * also when `work` fails: the notifications of the writes that did succeed are never dropped.
  */
-export const publishMessage = async (
+const notifyingTogether = async <T>(
+  deps: MessageLifecycleDeps,
+  device: MessageTarget,
+  earlier: readonly NotificationEnvelope[],
+  work: (holding: MessageLifecycleDeps) => Promise<T>,
+): Promise<T> => {
+  const held = [...earlier];
+  try {
+    return await work({ ...deps, notifier: { send: async (e: NotificationEnvelope) => void held.push(e) } });
+  } finally {
+    await notifyAll(deps, device, held);
+  }
+};
+
+/**
+ * Publishes a PENDING message (QoS 1) and then marks it DELIVERED: never DELIVERED without the publish.
+ * `earlier`: notifications to send with the DELIVERED one (sent also when the publish fails). Returns the
+ * message as it now stands.
+ */
+export const publishMessage = (
   deps: MessageLifecycleDeps,
   device: MessageTarget,
   m: MessageRecord,
   earlier: readonly NotificationEnvelope[] = [],
-): Promise<MessageRecord | undefined> => {
-  try {
-    await deps.publisher.publish(m.topic, messagePayload(m), 1);
-  } catch (e) {
-    // Still PENDING: what was held back goes out all the same.
-    await notifyAll(deps, device, earlier);
-    throw e;
-  }
-  return (await finishMessage(deps, device, m, 'DELIVERED', undefined, earlier)).now;
-};
-
-/** A notifier that keeps what is sent to it, for sending later in one batch. */
-const holdingNotifier = () => {
-  const held: NotificationEnvelope[] = [];
-  return { held, send: async (e: NotificationEnvelope) => void held.push(e) };
-};
+): Promise<MessageRecord | undefined> =>
+  notifyingTogether(deps, device, earlier, async (holding) => {
+    await holding.publisher.publish(m.topic, messagePayload(m), 1);
+    return (await finishMessage(holding, device, m, 'DELIVERED')).now;
+  });
 
 /**
  * Delivers messages that have been waiting, in order: each is published (QoS 1), or, when its deadline has
@@ -134,36 +140,32 @@ const holdingNotifier = () => {
  * failed, the notifications of the writes that succeeded (and `earlier`) are sent, then the first error is
  * thrown. Returns each message as it now stands.
  */
-export const deliverMessages = async (
+export const deliverMessages = (
   deps: MessageLifecycleDeps,
   device: MessageTarget,
   messages: readonly MessageRecord[],
   earlier: readonly NotificationEnvelope[] = [],
-): Promise<(MessageRecord | undefined)[]> => {
-  const ends: Array<'DELIVERED' | 'TIMEOUT'> = [];
-  let failure: unknown;
-  for (const m of messages) {
-    const expired = m.deadline <= deps.clock.now();
-    if (!expired)
-      try {
-        await deps.publisher.publish(m.topic, messagePayload(m), 1);
-      } catch (e) {
-        failure = e;
-        break;
-      }
-    ends.push(expired ? 'TIMEOUT' : 'DELIVERED');
-  }
-  const notifier = holdingNotifier();
-  notifier.held.push(...earlier);
-  const ended = await Promise.allSettled(
-    ends.map((to, i) => finishMessage({ ...deps, notifier }, device, messages[i]!, to)),
-  );
-  await notifyAll(deps, device, notifier.held);
-  const writeFailure = ended.find((r) => r.status === 'rejected');
-  if (failure !== undefined) throw failure;
-  if (writeFailure) throw writeFailure.reason;
-  return ended.map((r) => (r as PromiseFulfilledResult<{ now: MessageRecord | undefined }>).value.now);
-};
+): Promise<(MessageRecord | undefined)[]> =>
+  notifyingTogether(deps, device, earlier, async (holding) => {
+    const ends: Array<'DELIVERED' | 'TIMEOUT'> = [];
+    let failure: unknown;
+    for (const m of messages) {
+      const expired = m.deadline <= holding.clock.now();
+      if (!expired)
+        try {
+          await holding.publisher.publish(m.topic, messagePayload(m), 1);
+        } catch (e) {
+          failure = e;
+          break;
+        }
+      ends.push(expired ? 'TIMEOUT' : 'DELIVERED');
+    }
+    const ended = await Promise.allSettled(ends.map((to, i) => finishMessage(holding, device, messages[i]!, to)));
+    const writeFailure = ended.find((r) => r.status === 'rejected');
+    if (failure !== undefined) throw failure;
+    if (writeFailure) throw writeFailure.reason;
+    return ended.map((r) => (r as PromiseFulfilledResult<{ now: MessageRecord | undefined }>).value.now);
+  });
 
 // A reconnect delivers this many messages at a time: their writes at once, their notifications in one batch.
 const FLUSH_GROUP = 10;
