@@ -22,14 +22,14 @@ interface SdkRequest {
 }
 
 /** A request as plain data, for inject or for a worker thread. */
-export interface WireRequest {
+interface WireRequest {
   method: string;
   url: string;
   headers: Record<string, string>;
   payload?: string | Buffer;
 }
 
-export interface WireResponse {
+interface WireResponse {
   statusCode: number;
   headers: Record<string, string>;
   body: Uint8Array;
@@ -63,7 +63,7 @@ const toWire = (r: SdkRequest): WireRequest => {
 };
 
 /** Runs one request through a Node request listener, in this thread. */
-export const injectInto = async (listener: RequestListener, request: WireRequest): Promise<WireResponse> => {
+const injectInto = async (listener: RequestListener, request: WireRequest): Promise<WireResponse> => {
   const res = await inject(listener, request);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
