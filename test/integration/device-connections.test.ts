@@ -110,7 +110,15 @@ describe('device sign-in', () => {
     const closed = new Promise<void>((resolve) => first.once('close', () => resolve()));
     await connectDevice(runtime, huaweiOptions(deviceId, secret));
     await closed; // one connection per device: the older one is cut
-    await waitForQueueIdle(runtime, 'presence'); // the old session's disconnect has been handled
+    // The presence queue can look idle while the IoT rule still holds the new session's events for its batch
+    // (a couple of milliseconds): awaited until they are handled, the device must end ONLINE (the old
+    // session's disconnect, handled first, cannot take it OFFLINE for good).
+    await waitForQueueIdle(runtime, 'presence');
+    await waitFor(
+      async () => ((await api.showDevice(deviceId)).body.status === 'ONLINE' ? true : undefined),
+      'the device ONLINE with its new session',
+    );
+    await waitForQueueIdle(runtime, 'presence');
     expect((await api.showDevice(deviceId)).body.status).toBe('ONLINE');
   });
 });
