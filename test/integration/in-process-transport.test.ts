@@ -1,5 +1,6 @@
 import { DescribeTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_REGION } from '../../shared/aws-names.ts';
 import { clientOptions } from '../../shared/adapters/aws/client-options.ts';
@@ -53,5 +54,16 @@ describe('in-process transport', () => {
     for (const [i, answer] of answers.entries())
       if (i % 2) expect(answer).toContain(`missing-${i}`);
       else expect(answer).toBe(table);
+  });
+
+  it("gives an emulator client's config V8's fast property layout once it has called", async () => {
+    setFlagsFromString('--allow-natives-syntax');
+    const hasFastProperties = new Function('o', 'return %HasFastProperties(o)') as (o: object) => boolean;
+    const fast = new DynamoDBClient(clientOptions(DEFAULT_REGION, runtime.dynamodbUrl));
+    const plain = new DynamoDBClient(overTcp(runtime.dynamodbUrl));
+    await Promise.all([fast.send(new ListTablesCommand({})), plain.send(new ListTablesCommand({}))]);
+    expect(hasFastProperties(fast.config)).toBe(true);
+    // What the SDK leaves it in otherwise (each call copies it three times).
+    expect(hasFastProperties(plain.config)).toBe(false);
   });
 });
