@@ -1,8 +1,10 @@
 // Emulators accept any credentials; giving fixed ones keeps the SDK from searching the machine for real ones.
 const emulatorCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-// The SDK's default of 50 sockets queues requests when a batch chunk runs 100 commands at once.
-const requestHandler = { httpAgent: { maxSockets: 256 }, httpsAgent: { maxSockets: 256 } };
+// The SDK's default of 50 sockets queues requests when a batch chunk runs 100 commands at once. The local
+// runtime's in-process transport keeps the same bound on the requests at an emulator at once.
+export const MAX_SOCKETS = 256;
+const requestHandler = { httpAgent: { maxSockets: MAX_SOCKETS }, httpsAgent: { maxSockets: MAX_SOCKETS } };
 
 /** An SDK request handler (@smithy/types RequestHandler), typed only as far as this module passes it on. */
 type RequestHandler = { handle: (request: never) => Promise<unknown> };
