@@ -2,13 +2,15 @@ import { fork } from 'node:child_process';
 
 /**
  * A TypeScript module in its own node process (same node, through tsx), driven by request/answer over the
- * IPC channel. The answer to an order is the child's next message, so questions are asked one at a time.
+ * IPC channel. The answer to an order is the child's next message, so questions are asked one at a time;
+ * a message with an `event` key is not an answer but goes to `onEvent` (what the child reports unasked).
  */
-export const forkTs = (module: URL) => {
+export const forkTs = (module: URL, onEvent?: (event: unknown) => void) => {
   const child = fork(module.pathname, [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  if (onEvent) child.on('message', (m: { event?: unknown }) => m.event !== undefined && onEvent(m.event));
   const next = <T>(timeoutMs: number, order?: object) =>
     new Promise<T>((resolve, reject) => {
       const done = (e: Error | undefined, answer?: T) => {
@@ -17,7 +19,9 @@ export const forkTs = (module: URL) => {
         if (e) reject(e);
         else resolve(answer!);
       };
-      const onMessage = (m: T) => done(undefined, m);
+      const onMessage = (m: T & { event?: unknown }) => {
+        if (!onEvent || m.event === undefined) done(undefined, m);
+      };
       const onExit = (code: number | null) => done(new Error(`${module.pathname} exited (${code})`));
       const timer = setTimeout(
         () => done(new Error(`${module.pathname} gave no answer in ${timeoutMs} ms`)),

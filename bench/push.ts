@@ -1,13 +1,13 @@
-import { DeleteMessageBatchCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
 import { type Runtime, startRuntime } from '../local/runtime.ts';
 import { ephemeralSettings } from '../local/settings.ts';
 import { newUuid } from '../shared/ids.ts';
 import { deviceHeader, envelope, type NotificationEnvelope } from '../shared/domain/notifications.ts';
 import { createApiToken } from '../shared/use-cases/manage-api-tokens.ts';
-import { startPushReceiver } from '../tools/push-receiver.ts';
 import { mapLimit } from '../shared/map-limit.ts';
-import { epochMs, met, ms, printTable, sleep, spread, sqsOf, waitQueueIdle } from './support.ts';
+import { forkTs } from './ipc.ts';
+import { cpuMsSince, epochMs, met, ms, printTable, sleep, spread, sqsOf, waitQueueIdle } from './support.ts';
 
 /**
  * HTTP push (CONTRACT.md §7) through the local runtime, in two parts:
@@ -22,7 +22,8 @@ import { epochMs, met, ms, printTable, sleep, spread, sqsOf, waitQueueIdle } fro
  *     second answers at once, then when it never answers (each of its pushes holds a POST 15 s). The same load
  *     both times, so the difference is the hanging alone; the p99 should stay within 2x.
  *
- * The runtime, the receivers and the sender share this process.
+ * The runtime and the sender share this process; the application (receivers and queue reader) has its own,
+ * as a real one would (bench/push-application.ts), so the runtime's CPU per notification is the runtime's.
  */
 
 const USAGE = 'npm run bench -- push [--part a|b|both] [--count 5000] [--concurrency 50] [--rate 50] [--seconds 20]';
@@ -66,35 +67,46 @@ const route = async (runtime: Runtime, project: string, url: string) => {
   await call('PUT', `/rules/${rule.rule_id}`, { active: true });
 };
 
-/** Reads the notification queue until `count` have come, as an application would; resolves at the last. */
-const readQueue = async (runtime: Runtime, count: number) => {
-  const sqs = sqsOf(runtime);
-  const url = runtime.queueUrls.notifications;
-  let got = 0;
-  let last = 0;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (got < count) {
-        const { Messages = [] } = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-        );
-        if (!Messages.length) continue;
-        got += Messages.length;
-        last = epochMs();
-        await sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: url,
-            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-          }),
-        );
-      }
-    }),
-  );
-  sqs.destroy();
-  return last;
-};
+type Arrival = { requestId: string; at: number; signature: string };
 
-const partA = async (runtime: Runtime, count: number, concurrency: number) => {
+/**
+ * The application's side in a process of its own (bench/push-application.ts), as a real application's
+ * would be: its receivers and its queue reader cost the runtime's process nothing.
+ */
+const startApplication = async (runtime: Runtime) => {
+  const listeners = new Map<number, (a: Arrival) => void>();
+  const app = forkTs(new URL('./push-application.ts', import.meta.url), (event) => {
+    for (const [ref, requestId, at, signature] of event as [number, string, number, string][])
+      listeners.get(ref)?.({ requestId, at, signature });
+  });
+  await app.next(60_000);
+  return {
+    /** A receiver answering 200 at once (or never, `hang`); `onPush` gets each push it had. */
+    receiver: async (opts: { token?: string; hang?: boolean }, onPush: (a: Arrival) => void = () => {}) => {
+      const { ref, url } = await app.ask<{ ref: number; url: string }>({ start: opts }, 10_000);
+      listeners.set(ref, onPush);
+      return {
+        url,
+        close: async () => {
+          await app.ask({ close: ref }, 30_000);
+          listeners.delete(ref);
+        },
+      };
+    },
+    /** Reads the notification queue until `count` have come; resolves with when the last came. */
+    readQueue: (count: number) =>
+      app
+        .ask<{ last: number }>(
+          { read: { endpoint: runtime.sqsUrl, queueUrl: runtime.queueUrls.notifications, count } },
+          600_000,
+        )
+        .then((r) => r.last),
+    stop: () => app.stop({ exit: true }, 5_000),
+  };
+};
+type Application = Awaited<ReturnType<typeof startApplication>>;
+
+const partA = async (runtime: Runtime, app: Application, count: number, concurrency: number) => {
   const send = async (project: string) => {
     const start = epochMs();
     await mapLimit(
@@ -105,26 +117,27 @@ const partA = async (runtime: Runtime, count: number, concurrency: number) => {
     return start;
   };
   // Baseline: nothing routes project "queue-only"; its notifications go to the queue (and through push-route).
-  const reading = readQueue(runtime, count);
+  const reading = app.readQueue(count);
+  const queueCpu = process.cpuUsage();
   const queueStart = await send('queue-only');
   const queueEnd = await reading;
+  const queueCpuMs = cpuMsSince(queueCpu);
   await waitQueueIdle(runtime, 'push-route', 120_000);
 
   let arrived = 0;
   let lastArrival = 0;
   let resolveAll: () => void;
   const all = new Promise<void>((r) => (resolveAll = r));
-  const receiver = await startPushReceiver({
-    token: 'benchtoken1',
-    onPush: (p) => {
-      if (p.signature !== 'ok') throw new Error('a push with a bad signature');
-      lastArrival = epochMs();
-      if (++arrived === count) resolveAll();
-    },
+  const receiver = await app.receiver({ token: 'benchtoken1' }, (p) => {
+    if (p.signature !== 'ok') throw new Error('a push with a bad signature');
+    lastArrival = Math.max(lastArrival, p.at);
+    if (++arrived === count) resolveAll();
   });
   await route(runtime, 'push-fast', `${receiver.url}/push`);
+  const pushCpu = process.cpuUsage();
   const pushStart = await send('push-fast');
   await all;
+  const pushCpuMs = cpuMsSince(pushCpu);
   await receiver.close();
   // The pushes' notifications went to the operator's queue too; nobody reads it in this part.
   await sqsOf(runtime).send(new PurgeQueueCommand({ QueueUrl: runtime.queueUrls.notifications }));
@@ -141,6 +154,7 @@ const partA = async (runtime: Runtime, count: number, concurrency: number) => {
         ms((lastArrival - pushStart) / 1000, 2),
       ],
       ['per second', ms(queueRate, 0), ms(pushRate, 0)],
+      ['runtime process CPU per notification (ms)', ms(queueCpuMs / count, 2), ms(pushCpuMs / count, 2)],
     ],
   );
   console.log(
@@ -150,19 +164,17 @@ const partA = async (runtime: Runtime, count: number, concurrency: number) => {
 };
 
 /** Paced notifications to a fast receiver's project and as many to another's, which hangs or not; the fast one's latencies. */
-const pacedRun = async (runtime: Runtime, rate: number, seconds: number, hanging: boolean) => {
+const pacedRun = async (runtime: Runtime, app: Application, rate: number, seconds: number, hanging: boolean) => {
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
-  const fast = await startPushReceiver({
-    onPush: (p) => {
-      const at = sentAt.get(p.envelope.request_id);
-      if (at !== undefined) latencies.push(epochMs() - at);
-    },
+  const fast = await app.receiver({}, (p) => {
+    const at = sentAt.get(p.requestId);
+    if (at !== undefined) latencies.push(p.at - at);
   });
   const fastProject = `fast-${hanging ? 'h' : 'a'}`;
   await route(runtime, fastProject, `${fast.url}/fast`);
   // The other project gets as many pushes either way: only whether its receiver answers differs.
-  const other = await startPushReceiver({ hang: hanging });
+  const other = await app.receiver({ hang: hanging });
   const otherProject = `other-${hanging ? 'h' : 'a'}`;
   await route(runtime, otherProject, `${other.url}/other`);
 
@@ -189,9 +201,9 @@ const pacedRun = async (runtime: Runtime, rate: number, seconds: number, hanging
   return { ...spread(latencies), arrived: latencies.length, total };
 };
 
-const partB = async (runtime: Runtime, rate: number, seconds: number) => {
-  const answering = await pacedRun(runtime, rate, seconds, false);
-  const withHanging = await pacedRun(runtime, rate, seconds, true);
+const partB = async (runtime: Runtime, app: Application, rate: number, seconds: number) => {
+  const answering = await pacedRun(runtime, app, rate, seconds, false);
+  const withHanging = await pacedRun(runtime, app, rate, seconds, true);
   printTable(
     ['other receiver fast', 'other one hangs'],
     [
@@ -223,11 +235,13 @@ export const main = async (args: string[]) => {
   });
   if (values.help) return console.log(USAGE);
   const runtime = await startRuntime(ephemeralSettings({ bootstrapProject: 'bench' }));
+  const app = await startApplication(runtime);
   try {
     console.log(`push bench: ${new Date().toISOString()}, ${USAGE.replace('npm run bench -- push ', '')}`);
-    if (values.part !== 'b') await partA(runtime, Number(values.count), Number(values.concurrency));
-    if (values.part !== 'a') await partB(runtime, Number(values.rate), Number(values.seconds));
+    if (values.part !== 'b') await partA(runtime, app, Number(values.count), Number(values.concurrency));
+    if (values.part !== 'a') await partB(runtime, app, Number(values.rate), Number(values.seconds));
   } finally {
+    await app.stop();
     await runtime.stop();
   }
 };

@@ -1,8 +1,9 @@
 import type { EventEmitter } from 'node:events';
 import type { RequestListener } from 'node:http';
 import { inject } from 'light-my-request';
+import pLimit from 'p-limit';
 import type { Worker } from 'node:worker_threads';
-import { serveInProcess } from '../shared/adapters/aws/client-options.ts';
+import { MAX_SOCKETS, serveInProcess } from '../shared/adapters/aws/client-options.ts';
 
 /**
  * The SDK clients of the local runtime reach its emulators without a socket: each request the SDK has built
@@ -73,26 +74,39 @@ const injectInto = async (listener: RequestListener, request: WireRequest): Prom
 const aborted = () => Object.assign(new Error('Request aborted'), { name: 'AbortError' });
 
 /**
- * The SDK request handler that sends each request to `dispatch` instead of a socket. A request whose
- * `abortSignal` fires (a poller stopping its long poll) is answered with an AbortError at once, as the SDK's
- * own handler does; the emulator's late answer is dropped.
+ * The most requests an emulator works on at once, as the SDK's HTTP agent had sockets (MAX_SOCKETS); the rest
+ * wait here as data. Unbounded, a batch's 4,000 sub-tasks had as many requests half-handled in dynalite's thread
+ * at once, each with its request and response objects and its buffers (docs/decisions.md, "Resident memory").
  */
-const requestHandler = (dispatch: (r: WireRequest) => Promise<WireResponse>) => ({
-  metadata: { handlerProtocol: 'http/1.1' },
-  handle: (request: SdkRequest, options?: { abortSignal?: AbortSignal }) => {
-    const signal = options?.abortSignal;
-    if (signal?.aborted) return Promise.reject(aborted());
-    const answer = dispatch(toWire(request)).then((response) => ({ response }));
-    if (!signal) return answer;
-    return new Promise<{ response: WireResponse }>((resolve, reject) => {
-      const onAbort = () => reject(aborted());
-      signal.addEventListener('abort', onAbort, { once: true });
-      answer.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    });
-  },
-  updateHttpClientConfig: () => {},
-  httpHandlerConfigs: () => ({}),
-});
+export const MAX_IN_FLIGHT = MAX_SOCKETS;
+
+/**
+ * The SDK request handler that sends each request to `dispatch` instead of a socket, at most MAX_IN_FLIGHT at
+ * once. A request whose `abortSignal` fires (a poller stopping its long poll) is answered with an AbortError at
+ * once, as the SDK's own handler does; the emulator's late answer is dropped, and one still waiting for its
+ * turn is not sent.
+ */
+const requestHandler = (dispatch: (r: WireRequest) => Promise<WireResponse>) => {
+  const limit = pLimit(MAX_IN_FLIGHT);
+  return {
+    metadata: { handlerProtocol: 'http/1.1' },
+    handle: (request: SdkRequest, options?: { abortSignal?: AbortSignal }) => {
+      const signal = options?.abortSignal;
+      if (signal?.aborted) return Promise.reject(aborted());
+      const wire = toWire(request);
+      const send = () => (signal?.aborted ? Promise.reject(aborted()) : dispatch(wire));
+      const answer = limit(send).then((response) => ({ response }));
+      if (!signal) return answer;
+      return new Promise<{ response: WireResponse }>((resolve, reject) => {
+        const onAbort = () => reject(aborted());
+        signal.addEventListener('abort', onAbort, { once: true });
+        answer.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+      });
+    },
+    updateHttpClientConfig: () => {},
+    httpHandlerConfigs: () => ({}),
+  };
+};
 
 const listenerOf = (server: EventEmitter) => {
   const [listener] = server.listeners('request') as RequestListener[];

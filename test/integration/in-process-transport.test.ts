@@ -1,7 +1,10 @@
 import { DescribeTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
+import { MAX_IN_FLIGHT, serveServerInProcess } from '../../local/in-process-transport.ts';
 import { DEFAULT_REGION } from '../../shared/aws-names.ts';
 import { clientOptions } from '../../shared/adapters/aws/client-options.ts';
 import { startTestRuntime } from '../support/runtime.ts';
@@ -65,5 +68,40 @@ describe('in-process transport', () => {
     expect(hasFastProperties(fast.config)).toBe(true);
     // What the SDK leaves it in otherwise (each call copies it three times).
     expect(hasFastProperties(plain.config)).toBe(false);
+  });
+});
+
+describe('in-process transport, bounded', () => {
+  it(`has at most ${MAX_IN_FLIGHT} requests at an emulator at once, as the SDK's sockets allowed`, async () => {
+    // A stand-in emulator that answers each request a turn after its body has come, and counts those it holds.
+    const server = new EventEmitter();
+    let held = 0;
+    let most = 0;
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      most = Math.max(most, ++held);
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () =>
+        setImmediate(() => {
+          held--;
+          res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+          res.end(JSON.stringify({ Table: { TableName: (JSON.parse(body) as { TableName: string }).TableName } }));
+        }),
+      );
+    });
+    const endpoint = 'http://bounded-emulator.test:1';
+    const undo = serveServerInProcess(endpoint, server);
+    try {
+      const db = new DynamoDBClient(clientOptions(DEFAULT_REGION, endpoint));
+      const names = Array.from({ length: MAX_IN_FLIGHT * 3 }, (_, i) => `t${i}`);
+      const answers = await Promise.all(
+        names.map((TableName) => db.send(new DescribeTableCommand({ TableName })).then((out) => out.Table?.TableName)),
+      );
+      // Every request answered, each with its own answer, and never more than the bound at the emulator.
+      expect(answers).toEqual(names);
+      expect(most).toBe(MAX_IN_FLIGHT);
+    } finally {
+      undo();
+    }
   });
 });

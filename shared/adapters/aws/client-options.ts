@@ -4,7 +4,7 @@
  * to the fast layout once loads through it as a prototype have warmed up (the loop: V8 only does it on an inline
  * cache miss, and the first loads of a new function have no inline cache yet).
  */
-export const fastProperties = (o: object) => {
+const fastProperties = (o: object) => {
   const child = Object.create(o);
   for (let i = 0; i < 100; i++) void child.fastPropertiesProbe;
 };
@@ -21,8 +21,10 @@ const emulatorCredentials = async (options?: { callerClientConfig?: object }) =>
   return { accessKeyId: 'local', secretAccessKey: 'local' };
 };
 
-// The SDK's default of 50 sockets queues requests when a batch chunk runs 100 commands at once.
-const requestHandler = { httpAgent: { maxSockets: 256 }, httpsAgent: { maxSockets: 256 } };
+// The SDK's default of 50 sockets queues requests when a batch chunk runs 100 commands at once. The local
+// runtime's in-process transport keeps the same bound on the requests at an emulator at once.
+export const MAX_SOCKETS = 256;
+const requestHandler = { httpAgent: { maxSockets: MAX_SOCKETS }, httpsAgent: { maxSockets: MAX_SOCKETS } };
 
 /** An SDK request handler (@smithy/types RequestHandler), typed only as far as this module passes it on. */
 type RequestHandler = { handle: (request: never) => Promise<unknown> };

@@ -1,6 +1,5 @@
 import {
   DeleteCommand,
-  GetCommand,
   PutCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -86,11 +85,10 @@ export class DynamoDbRoutingRuleStore implements RoutingRuleStore {
   }
 
   /** The rule as stored, including one being deleted. */
+  // Point reads go through the coalescing reader: a push batch's rule and action reads share one BatchGetItem.
   private async storedRule(projectId: string, ruleId: string): Promise<StoredRule | undefined> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: keys.routingRule(projectId, ruleId), ConsistentRead: true }),
-    );
-    return out.Item ? RuleItem.parse(out.Item) : undefined;
+    const item = await this.reader.get(keys.routingRule(projectId, ruleId));
+    return item ? RuleItem.parse(item) : undefined;
   }
 
   /** Every rule and action of the project (a project holds few), read consistently. */
@@ -228,10 +226,8 @@ export class DynamoDbRoutingRuleStore implements RoutingRuleStore {
   }
 
   async getAction(projectId: string, actionId: string): Promise<RoutingAction | undefined> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: keys.routingAction(projectId, actionId), ConsistentRead: true }),
-    );
-    return out.Item ? ActionItem.parse(out.Item) : undefined;
+    const item = await this.reader.get(keys.routingAction(projectId, actionId));
+    return item ? ActionItem.parse(item) : undefined;
   }
 
   async listActions(projectId: string, q: ActionListQuery): Promise<{ items: RoutingAction[]; count: number }> {
